@@ -1,0 +1,290 @@
+"""MNIST on disk: read the four IDX files strictly, and find the folder that holds them.
+
+The loader trusts nothing. Every way a file can be wrong (bad magic, a dtype other than uint8,
+truncated or trailing bytes, broken gzip, labels outside 0-9, counts that disagree) becomes a
+:class:`DataError` whose message names the file and says what is wrong, so the GUI can show it
+in one line. Files are parsed with :func:`numpy.frombuffer` on the decompressed bytes (no copy,
+no pickle), and the arrays of a :class:`Dataset` are read-only so that the training thread and
+the GUI thread can share them safely.
+
+Imports: NumPy and the standard library only.
+"""
+
+from __future__ import annotations
+
+import gzip
+import math
+import os
+import sys
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+FILES = {
+    "train_images": "train-images-idx3-ubyte",
+    "train_labels": "train-labels-idx1-ubyte",
+    "test_images": "t10k-images-idx3-ubyte",
+    "test_labels": "t10k-labels-idx1-ubyte",
+}
+IMAGE_MAGIC = 2051  # 0x00000803: uint8, 3 dimensions (count, rows, cols)
+LABEL_MAGIC = 2049  # 0x00000801: uint8, 1 dimension (count)
+IMAGE_SHAPE = (28, 28)
+ENV_VAR = "DIGITVIZ_DATA"
+
+_GZIP_MAGIC = b"\x1f\x8b"
+_UINT8 = 0x08
+
+
+class DataError(Exception):
+    """MNIST data is missing or malformed; the message names the file and what is wrong."""
+
+
+def read_idx(path, *, magic=None) -> np.ndarray:
+    """Read one IDX file, raw or gzip-compressed, into a uint8 array of the header's shape.
+
+    Compression is detected from the gzip magic bytes, not from the file name.
+
+    Parameters
+    ----------
+    path : str or Path
+    magic : int, optional
+        If given, the header's magic number must equal it (2051 for images, 2049 for labels).
+
+    Returns
+    -------
+    np.ndarray
+        uint8, shape as given by the header (e.g. ``(N, 28, 28)`` or ``(N,)``), read-only.
+
+    Raises
+    ------
+    DataError
+        If the file cannot be read, is not valid gzip, or its header and length disagree.
+    """
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as e:
+        raise DataError(f"{path}: cannot read file: {e.strerror or e}") from e
+    if raw[:2] == _GZIP_MAGIC:
+        try:
+            raw = gzip.decompress(raw)
+        except EOFError as e:
+            raise DataError(f"{path}: gzip data is truncated (the download may be incomplete)") from e
+        except (OSError, zlib.error) as e:
+            raise DataError(f"{path}: gzip data is corrupt ({e})") from e
+
+    if len(raw) < 4:
+        raise DataError(f"{path}: file is {len(raw)} bytes, too short for an IDX header")
+    # The magic number is 0, 0, dtype code, number of dimensions.
+    zero, dtype_code, ndim = raw[:2], raw[2], raw[3]
+    header_magic = int.from_bytes(raw[:4], "big")
+    if zero != b"\0\0":
+        raise DataError(f"{path}: not an IDX file (magic number {header_magic:#010x})")
+    if dtype_code != _UINT8:
+        raise DataError(f"{path}: data type code is {dtype_code:#04x}; only 0x08 (uint8) is supported")
+    if magic is not None and header_magic != magic:
+        raise DataError(f"{path}: magic number is {header_magic} ({ndim} dimensions), expected {magic}")
+    if ndim == 0:
+        raise DataError(f"{path}: header declares 0 dimensions")
+    header_len = 4 + 4 * ndim
+    if len(raw) < header_len:
+        raise DataError(f"{path}: file is {len(raw)} bytes, too short for a {ndim}-dimensional IDX header")
+    shape = tuple(int.from_bytes(raw[4 + 4 * k : 8 + 4 * k], "big") for k in range(ndim))
+    expected = header_len + math.prod(shape)
+    if len(raw) < expected:
+        raise DataError(
+            f"{path}: truncated: header {shape} needs {expected} bytes but the data has only {len(raw)}"
+        )
+    if len(raw) > expected:
+        raise DataError(
+            f"{path}: {len(raw) - expected} unexpected trailing bytes after the {shape} data"
+        )
+    # frombuffer on bytes: no copy, and the result is read-only.
+    return np.frombuffer(raw, dtype=np.uint8, offset=header_len).reshape(shape)
+
+
+@dataclass(frozen=True, eq=False)
+class Dataset:
+    """The four MNIST arrays, read-only, plus where they came from.
+
+    Attributes
+    ----------
+    train_images : np.ndarray
+        uint8, shape ``(N, 784)``, C-contiguous; 0 is background, 255 is ink.
+    train_labels : np.ndarray
+        uint8, shape ``(N,)``, values 0-9.
+    test_images : np.ndarray
+        uint8, shape ``(M, 784)``.
+    test_labels : np.ndarray
+        uint8, shape ``(M,)``.
+    source : Path
+        The folder the files were read from.
+    """
+
+    train_images: np.ndarray
+    train_labels: np.ndarray
+    test_images: np.ndarray
+    test_labels: np.ndarray
+    source: Path
+    # Converted images, keyed by (which, dtype); filled by images_as. eq=False above because
+    # comparing or hashing arrays field by field is meaningless.
+    _converted: dict = field(default_factory=dict, init=False, repr=False)
+
+    def images_as(self, which: str, dtype=np.float32) -> np.ndarray:
+        """Images of one split scaled to ``[0, 1]``, converted once and then cached.
+
+        Parameters
+        ----------
+        which : {"train", "test"}
+        dtype : floating dtype, default float32
+
+        Returns
+        -------
+        np.ndarray
+            Shape ``(N, 784)``, read-only (it is shared by every caller).
+        """
+        if which not in ("train", "test"):
+            raise ValueError(f"which must be 'train' or 'test', got {which!r}")
+        dtype = np.dtype(dtype)
+        if dtype.kind != "f":
+            raise ValueError(f"dtype must be a floating type, got {dtype}")
+        key = (which, dtype)
+        cached = self._converted.get(key)
+        if cached is None:
+            images = self.train_images if which == "train" else self.test_images
+            cached = images.astype(dtype)
+            cached /= dtype.type(255)  # divide, not multiply by 1/255: 255 maps to exactly 1.0
+            cached.flags.writeable = False
+            # setdefault is atomic: two threads racing here end up sharing one array.
+            cached = self._converted.setdefault(key, cached)
+        return cached
+
+
+def _candidates(name: str) -> list[str]:
+    """File names accepted for one MNIST file, in order of preference."""
+    # Common variant: "t10k-images.idx3-ubyte" (a dot instead of the last dash before "idx").
+    stem, _, idx = name.rpartition("-idx")
+    variant = f"{stem}.idx{idx}"
+    return [name + ".gz", name, variant + ".gz", variant]
+
+
+def _locate(folder: Path) -> tuple[dict[str, Path], list[str]]:
+    """Map each key of FILES to an existing file in ``folder``; also return the names not found."""
+    found, missing = {}, []
+    for key, name in FILES.items():
+        for candidate in _candidates(name):
+            if (folder / candidate).is_file():
+                found[key] = folder / candidate
+                break
+        else:
+            missing.append(name)
+    return found, missing
+
+
+def _missing_message(folder: Path, missing: list[str]) -> str:
+    if not folder.is_dir():
+        return f"{folder}: MNIST folder does not exist"
+    names = ", ".join(f"{name}[.gz]" for name in missing)
+    return f"{folder}: MNIST folder is missing {names}"
+
+
+def load_mnist(folder) -> Dataset:
+    """Load and validate the four MNIST files from ``folder``; all or nothing.
+
+    Parameters
+    ----------
+    folder : str or Path
+        Holds each file as ``NAME.gz`` or ``NAME`` (see :data:`FILES`).
+
+    Returns
+    -------
+    Dataset
+
+    Raises
+    ------
+    DataError
+        If a file is missing or anything about it is wrong.
+    """
+    folder = Path(folder).expanduser()
+    paths, missing = _locate(folder)
+    if missing:
+        raise DataError(_missing_message(folder, missing))
+
+    arrays = {}
+    for split in ("train", "test"):
+        images_path, labels_path = paths[f"{split}_images"], paths[f"{split}_labels"]
+        images = read_idx(images_path, magic=IMAGE_MAGIC)
+        labels = read_idx(labels_path, magic=LABEL_MAGIC)
+        if images.shape[1:] != IMAGE_SHAPE:
+            rows, cols = images.shape[1:]
+            raise DataError(f"{images_path}: images are {rows}x{cols}, expected 28x28")
+        if len(images) == 0:
+            raise DataError(f"{images_path}: holds no images")
+        if len(images) != len(labels):
+            raise DataError(
+                f"{images_path}: {len(images)} images but {labels_path.name} has {len(labels)} labels"
+            )
+        bad = np.flatnonzero(labels > 9)
+        if bad.size:
+            i = int(bad[0])
+            raise DataError(f"{labels_path}: label {labels[i]} at index {i} is outside 0-9")
+        arrays[f"{split}_images"] = images.reshape(len(images), -1)  # a view: still contiguous
+        arrays[f"{split}_labels"] = labels
+    return Dataset(source=folder, **arrays)
+
+
+def default_cache_dir(environ=None) -> Path:
+    """The user's cache folder for MNIST: ``<platform cache dir>/digitviz/mnist``.
+
+    Linux and others: ``$XDG_CACHE_HOME`` or ``~/.cache``; macOS: ``~/Library/Caches``;
+    Windows: ``%LOCALAPPDATA%``. ``environ`` defaults to :data:`os.environ`.
+    """
+    env = os.environ if environ is None else environ
+    home = Path(env["HOME"]) if env.get("HOME") else Path.home()
+    if sys.platform == "win32":
+        base = Path(env["LOCALAPPDATA"]) if env.get("LOCALAPPDATA") else home / "AppData" / "Local"
+    elif sys.platform == "darwin":
+        base = home / "Library" / "Caches"
+    else:
+        xdg = env.get("XDG_CACHE_HOME", "")
+        # The XDG spec says relative paths are invalid and must be ignored.
+        base = Path(xdg) if xdg and os.path.isabs(xdg) else home / ".cache"
+    return base / "digitviz" / "mnist"
+
+
+def find_data_dir(cli_value=None, environ=None) -> Path | None:
+    """The folder to load MNIST from, or None if there is none yet.
+
+    Looks at, in order: ``cli_value`` (``--data DIR``), the ``DIGITVIZ_DATA`` environment
+    variable, :func:`default_cache_dir`. Only checks that the four files exist; it does not
+    validate them (that is :func:`load_mnist`'s job).
+
+    Raises
+    ------
+    DataError
+        If an explicitly given folder (``--data`` or ``DIGITVIZ_DATA``) lacks any of the files:
+        the user asked for that folder, so falling through to another would hide a mistake.
+    """
+    env = os.environ if environ is None else environ
+    explicit = [("--data", cli_value), (ENV_VAR, env.get(ENV_VAR))]
+    for origin, value in explicit:
+        if value:
+            folder = Path(value).expanduser()
+            _, missing = _locate(folder)
+            if missing:
+                raise DataError(f"{_missing_message(folder, missing)} (given by {origin})")
+            return folder
+    cache = default_cache_dir(env)
+    _, missing = _locate(cache)
+    return None if missing else cache
+
+
+def describe_missing_data() -> str:
+    """One line telling a user how to get MNIST."""
+    return (
+        f"MNIST data not found: run `digitviz fetch` to download it (about 11 MB) into "
+        f"{default_cache_dir()}, or point to a folder holding the four MNIST files "
+        f"with --data DIR or {ENV_VAR}=DIR."
+    )

@@ -1,0 +1,200 @@
+"""Download the four MNIST files into the user's cache, checked against their MD5 sums.
+
+Each file is streamed into a temporary ``.part`` file in the destination folder while its MD5 is
+computed, then checked (size and MD5) and renamed onto its final name with :func:`os.replace`.
+A file therefore either appears complete and verified or not at all: a failure, a bad checksum
+or a cancel removes the temporary file. Mirrors are tried in order; a mirror that worked is
+tried first for the remaining files, so a dead mirror costs one timeout, not four.
+
+Imports: the standard library (``urllib.request``) and :mod:`digitviz.core.data`; never Qt.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import http.client
+import os
+import tempfile
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from digitviz import __version__
+from digitviz.core.data import default_cache_dir
+
+MIRRORS = [
+    "https://ossci-datasets.s3.amazonaws.com/mnist/",
+    "https://storage.googleapis.com/cvdf-datasets/mnist/",
+    "http://yann.lecun.com/exdb/mnist/",
+]
+# File name -> (MD5 hex digest, size in bytes) of the official gzip files.
+OFFICIAL = {
+    "train-images-idx3-ubyte.gz": ("f68b3c2dcbeaaa9fbdd348bbdeb94873", 9912422),
+    "train-labels-idx1-ubyte.gz": ("d53e105ee54ea40749a09fcbcd1e9432", 28881),
+    "t10k-images-idx3-ubyte.gz": ("9fb629c4189551a2d022fa330f9573f3", 1648877),
+    "t10k-labels-idx1-ubyte.gz": ("ec29112dd5afa0611ce80d1b7f02629c", 4542),
+}
+CHUNK = 64 * 1024
+
+
+class FetchError(Exception):
+    """The download failed or was cancelled; the message is one line fit for a user."""
+
+
+class _BadDownload(Exception):
+    """A mirror served the wrong bytes (size or MD5); try the next one."""
+
+
+class _Cancelled(Exception):
+    pass
+
+
+def _md5_of(path: Path) -> str:
+    md5 = hashlib.md5()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            md5.update(chunk)
+    return md5.hexdigest()
+
+
+def _size_of(path: Path) -> int | None:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return None
+
+
+def _is_valid(path: Path, md5: str, size: int) -> bool:
+    try:
+        return _size_of(path) == size and _md5_of(path) == md5
+    except OSError:
+        return False
+
+
+def _download(url, final, md5, size, progress, timeout, cancel):
+    """Stream ``url`` into a temporary file next to ``final``, verify it, then rename it."""
+    name = final.name
+    request = urllib.request.Request(url, headers={"User-Agent": f"digitviz/{__version__}"})
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        length = response.headers.get("Content-Length")
+        if length is not None and length.isdigit() and int(length) != size:
+            raise _BadDownload(f"server reports {length} bytes, expected {size}")
+        fd, tmp = tempfile.mkstemp(dir=final.parent, prefix=name + ".", suffix=".part")
+        try:
+            digest, done = hashlib.md5(), 0
+            with os.fdopen(fd, "wb") as out:
+                while True:
+                    if cancel is not None and cancel():
+                        raise _Cancelled
+                    chunk = response.read(CHUNK)
+                    if not chunk:
+                        break
+                    done += len(chunk)
+                    if done > size:
+                        raise _BadDownload(f"got more than the expected {size} bytes")
+                    digest.update(chunk)
+                    out.write(chunk)
+                    if progress is not None:
+                        progress(name, done, size)
+            if done != size:
+                raise _BadDownload(f"got {done} bytes, expected {size}")
+            if digest.hexdigest() != md5:
+                raise _BadDownload(f"MD5 is {digest.hexdigest()}, expected {md5}")
+            os.replace(tmp, final)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+
+
+def _is_network_error(e: Exception) -> bool:
+    """True for "could not talk to the server at all" (DNS, refused, timeout, reset)."""
+    if isinstance(e, urllib.error.HTTPError):
+        return False
+    return isinstance(e, (urllib.error.URLError, ConnectionError, TimeoutError))
+
+
+def _describe(e: Exception, url: str) -> str:
+    if isinstance(e, urllib.error.HTTPError):
+        return f"HTTP {e.code} {e.reason} from {url}"
+    if isinstance(e, urllib.error.URLError):
+        reason = e.reason
+        text = getattr(reason, "strerror", None) or str(reason)
+        return f"{text} ({url})"
+    return f"{e or type(e).__name__} ({url})"
+
+
+def fetch_mnist(
+    dest=None, mirrors=MIRRORS, checksums=OFFICIAL, progress=None, timeout=30.0, cancel=None
+) -> Path:
+    """Download the MNIST gzip files into ``dest`` unless valid copies are already there.
+
+    Parameters
+    ----------
+    dest : str or Path, optional
+        Target folder, created if needed. Default: :func:`digitviz.core.data.default_cache_dir`.
+    mirrors : sequence of str
+        Base URLs, tried in order; the file name is appended.
+    checksums : dict
+        File name -> ``(md5 hex digest, size in bytes)``; also decides which files are fetched.
+    progress : callable, optional
+        ``progress(filename, bytes_done, bytes_total)``, called from the calling thread after each
+        chunk, and once with ``bytes_done == bytes_total`` for a file that was already present.
+    timeout : float
+        Seconds for connecting and for each read.
+    cancel : callable, optional
+        Polled between chunks; returning True aborts with ``FetchError("cancelled")``.
+
+    Returns
+    -------
+    Path
+        ``dest``, now holding every file of ``checksums``.
+
+    Raises
+    ------
+    FetchError
+        One line: which file failed and the last reason, or that we seem to be offline.
+    """
+    dest = Path(dest).expanduser() if dest is not None else default_cache_dir()
+    try:
+        dest.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise FetchError(f"cannot create {dest}: {e.strerror or e}") from e
+    order = [m if m.endswith("/") else m + "/" for m in mirrors]
+    if not order:
+        raise FetchError("no MNIST mirrors given")
+
+    for name, (md5, size) in checksums.items():
+        if cancel is not None and cancel():
+            raise FetchError("cancelled")
+        final = dest / name
+        if _is_valid(final, md5, size):
+            if progress is not None:
+                progress(name, size, size)
+            continue
+        failures = []
+        for mirror in order:
+            url = mirror + name
+            try:
+                _download(url, final, md5, size, progress, timeout, cancel)
+            except _Cancelled:
+                raise FetchError("cancelled") from None
+            except (_BadDownload, OSError, http.client.HTTPException) as e:
+                failures.append(e)
+                reason = str(e) + f" ({url})" if isinstance(e, _BadDownload) else _describe(e, url)
+                continue
+            order.remove(mirror)
+            order.insert(0, mirror)  # it works: try it first for the remaining files
+            break
+        else:
+            if all(_is_network_error(e) for e in failures):
+                message = f"could not reach any MNIST mirror (offline?) for {name}: {reason}"
+            else:
+                message = f"could not download {name} from {len(failures)} mirror(s); last error: {reason}"
+            raise FetchError(message) from failures[-1]
+
+    wrong = [n for n, (_, size) in checksums.items() if _size_of(dest / n) != size]
+    if wrong:  # e.g. another process removed or changed a file meanwhile
+        raise FetchError(f"{dest}: after download, wrong size or missing: {', '.join(wrong)}")
+    return dest

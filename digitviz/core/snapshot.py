@@ -1,0 +1,113 @@
+"""Snapshots: immutable copies of the training state, safe to hand from one thread to another.
+
+The training worker alone owns the live parameter vector. At a bounded rate it builds a
+:class:`Snapshot` (copies, read-only) and publishes it; views draw the latest one.
+
+Imports: NumPy and the standard library only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .training import TrainConfig
+
+
+def frozen_copy(a):
+    """A read-only copy of ``a`` (or None)."""
+    if a is None:
+        return None
+    c = np.array(a, copy=True)
+    c.flags.writeable = False
+    return c
+
+
+@dataclass(frozen=True)
+class StepReport:
+    """What a single step did to its own batch: the lesson's "one nudge downhill".
+
+    Attributes
+    ----------
+    cost_before, cost_after : float
+        The batch's average cost before and after the step (same batch, same examples).
+    grad_norm : float
+        |gradient| for the batch.
+    step_norm : float
+        |change of theta| (lr x |gradient| without momentum).
+    lr : float
+    grad : ndarray, shape (P,), read-only
+        The batch's gradient (before L2/momentum).
+    output_nudges : ndarray, shape (n_out,), read-only
+        Minus dC/da of each output neuron averaged over the batch: which way, and how much,
+        the batch asks each output to move.
+    """
+
+    cost_before: float
+    cost_after: float
+    grad_norm: float
+    step_norm: float
+    lr: float
+    grad: np.ndarray
+    output_nudges: np.ndarray
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The training state at one moment, as copies.
+
+    Attributes
+    ----------
+    step, epoch, examples_seen : int
+        Counters (``epoch`` counts finished passes over the training set).
+    theta : ndarray, shape (P,), read-only copy
+    config : TrainConfig
+    cost, grad_norm : float
+        Of the last mini-batch (NaN before any step).
+    example : ndarray, shape (n_in,), read-only, or None
+        The example being looked at: during training one from the last batch; after a single
+        step that batch's first example.
+    example_label : int
+        Its label (-1 for noise or unknown).
+    running : bool
+        Whether the worker is playing.
+    examples_per_s : float
+        Recent training rate.
+    new_steps, new_costs, new_grad_norms : ndarray
+        Per-step records since the previous snapshot (the curves append them).
+    new_path : tuple of (int, ndarray)
+        Descent-path points ``(step, theta)`` recorded since the previous snapshot.
+    epochs : tuple of dict
+        All epoch records so far (see :meth:`Trainer.end_epoch`).
+    step_report : StepReport or None
+        Set on the snapshot published right after a single step.
+    message : str
+        A plain-words event for the user ("", or e.g. why training paused).
+    generation : int
+        Increases at every reset; a view clears its history when it changes.
+    """
+
+    step: int
+    epoch: int
+    examples_seen: int
+    theta: np.ndarray
+    config: TrainConfig
+    cost: float = float("nan")
+    grad_norm: float = float("nan")
+    example: np.ndarray | None = None
+    example_label: int = -1
+    running: bool = False
+    examples_per_s: float = float("nan")
+    new_steps: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    new_costs: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    new_grad_norms: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    new_path: tuple = ()
+    epochs: tuple = ()
+    step_report: StepReport | None = None
+    message: str = ""
+    generation: int = 0
+
+    @property
+    def test_acc(self) -> float:
+        return self.epochs[-1]["test_acc"] if self.epochs else float("nan")
