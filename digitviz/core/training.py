@@ -198,8 +198,8 @@ class SGD:
         if self.keep_grad:
             self.last_grad = g.copy()
         if self.l2:
-            for w, gw in zip(self._w_views, net.workspace(X.shape[0]).grad_views):
-                gw[0] += self.l2 * w
+            for w, (gw, _) in zip(self._w_views, net.workspace(X.shape[0]).grad_views):
+                gw += self.l2 * w
         if self.momentum:
             v = self.velocity
             v *= self.momentum
