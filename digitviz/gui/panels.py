@@ -1,0 +1,43 @@
+"""The dock panels of the main window, in one list.
+
+Each panel is a QWidget following the contract in docs/architecture.md (``on_snapshot``,
+``set_dataset``, optional signals). The main window builds one dock per spec, in order; the
+``name`` is the dock's objectName, under which QSettings remembers the layout.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from PySide6.QtCore import Qt
+
+L, R, B = Qt.LeftDockWidgetArea, Qt.RightDockWidgetArea, Qt.BottomDockWidgetArea
+
+
+@dataclass(frozen=True)
+class PanelSpec:
+    name: str                 # objectName, stable across versions (QSettings key)
+    title: str                # dock title and View-menu entry
+    factory: Callable         # () -> QWidget, imported lazily
+    area: Qt.DockWidgetArea   # where the default layout puts it
+    shortcut: str = ""        # View-menu shortcut toggling the dock
+    visible: bool = True      # shown in the default layout
+    tab_with: str = ""        # name of a panel to tabify with in the default layout
+
+
+def _lazy(module: str, cls: str) -> Callable:
+    def make():
+        import importlib
+
+        return getattr(importlib.import_module(module, __package__), cls)()
+
+    return make
+
+
+def panel_specs() -> list[PanelSpec]:
+    """Every dock panel, in default-layout order."""
+    return [
+        PanelSpec("settings", "Settings", _lazy(".settings_panel", "SettingsPanel"), L, "Ctrl+1"),
+        PanelSpec("curves", "Learning curves", _lazy(".metrics_view", "MetricsPanel"), B, "Ctrl+2"),
+    ]
