@@ -85,7 +85,7 @@ def read_idx(path, *, magic=None) -> np.ndarray:
     if dtype_code != _UINT8:
         raise DataError(f"{path}: data type code is {dtype_code:#04x}; only 0x08 (uint8) is supported")
     if magic is not None and header_magic != magic:
-        raise DataError(f"{path}: magic number is {header_magic} ({ndim} dimensions), expected {magic}")
+        raise DataError(f"{path}: magic number is {header_magic}, expected {magic}")
     if ndim == 0:
         raise DataError(f"{path}: header declares 0 dimensions")
     header_len = 4 + 4 * ndim

@@ -12,9 +12,11 @@ Imports: the standard library (``urllib.request``) and :mod:`digitviz.core.data`
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import http.client
 import os
+import socket
 import tempfile
 import urllib.error
 import urllib.request
@@ -108,11 +110,21 @@ def _download(url, final, md5, size, progress, timeout, cancel):
             raise
 
 
+_UNREACHABLE = {errno.ENETUNREACH, errno.EHOSTUNREACH, errno.ENETDOWN, errno.EHOSTDOWN}
+
+
 def _is_network_error(e: Exception) -> bool:
-    """True for "could not talk to the server at all" (DNS, refused, timeout, reset)."""
+    """True for "could not talk to the server at all" (DNS, refused, unreachable, timeout, reset).
+
+    Not for HTTP errors, TLS errors or wrong bytes: those mean the network works.
+    """
     if isinstance(e, urllib.error.HTTPError):
         return False
-    return isinstance(e, (urllib.error.URLError, ConnectionError, TimeoutError))
+    if isinstance(e, urllib.error.URLError):
+        e = e.reason
+    if isinstance(e, (ConnectionError, TimeoutError, socket.gaierror)):
+        return True
+    return isinstance(e, OSError) and e.errno in _UNREACHABLE
 
 
 def _describe(e: Exception, url: str) -> str:
@@ -181,6 +193,8 @@ def fetch_mnist(
             except _Cancelled:
                 raise FetchError("cancelled") from None
             except (_BadDownload, OSError, http.client.HTTPException) as e:
+                if isinstance(e, urllib.error.HTTPError):
+                    e.close()  # an HTTPError holds the open response and its socket
                 failures.append(e)
                 reason = str(e) + f" ({url})" if isinstance(e, _BadDownload) else _describe(e, url)
                 continue
