@@ -132,6 +132,9 @@ PRESET_BLURBS = {
 }
 
 
+BLOWUP = 10  # a batch cost this many times the run's first batch cost counts as diverged
+
+
 class Diverged(ArithmeticError):
     """Training produced a non-finite cost or gradient; the parameters were left as they were."""
 
@@ -183,18 +186,23 @@ class SGD:
         self.velocity[...] = 0.0
         self.last_grad = None
 
-    def step(self, X, Y) -> StepResult:
+    def step(self, X, Y, max_cost=math.inf) -> StepResult:
         """One step on the batch ``X`` (N, n_in) with desired outputs ``Y`` (N, n_out).
 
-        Raises :class:`Diverged` (and leaves theta unchanged) when the cost or gradient is not finite.
+        Raises :class:`Diverged` (and leaves theta unchanged) when the cost or gradient is not
+        finite, or the batch cost exceeds ``max_cost``.
         """
         net = self.net
         cost, g = net.backprop(X, Y)
         gnorm = math.sqrt(float(np.vdot(g, g)))
         if not (math.isfinite(cost) and math.isfinite(gnorm)):
             raise Diverged(
-                f"the cost became {'infinite' if math.isinf(cost) else 'not a number'} "
-                f"(learning rate {self.lr:g} is too large for this network and cost)")
+                f"the cost became {'infinite' if math.isinf(cost) else 'not a number'}: "
+                f"learning rate {self.lr:g} is too large for this network and cost")
+        if cost > max_cost:
+            raise Diverged(
+                f"the cost blew up to {cost:.3g}, more than {BLOWUP}x where this run started: "
+                f"learning rate {self.lr:g} is too large for this network and cost")
         if self.keep_grad:
             self.last_grad = g.copy()
         if self.l2:
@@ -274,6 +282,7 @@ class _Series:
             self.values[:half] = self.values[:2 * half].reshape(half, 2).mean(axis=1)
             self.n = half
             self.stride *= 2
+            return  # the pending bucket is half full at the new stride: keep accumulating
         self.values[self.n] = self._acc / self._acc_n
         self.n += 1
         self._acc = 0.0
@@ -394,6 +403,7 @@ class Trainer:
         self.opt.reset_state()
         self.train_seconds = 0.0
         self.last_batch: tuple | None = None
+        self._first_cost = math.inf
 
     @property
     def has_data(self) -> bool:
@@ -480,7 +490,11 @@ class Trainer:
         """One step of gradient descent on the next mini-batch."""
         X, Y, labels, idx = self.next_batch()
         t = time.perf_counter()
-        res = self.opt.step(X, Y)
+        # softmax and the clipped sigmoid keep the cost finite even when a too-large step throws the
+        # weights far away, so "blew up" also means: far above where the run started
+        res = self.opt.step(X, Y, max_cost=BLOWUP * self._first_cost)
+        if self.step_count == 0 or self._first_cost == math.inf:
+            self._first_cost = max(res.cost, 0.1)
         self.train_seconds += time.perf_counter() - t
         self.step_count += 1
         self.examples_seen += len(labels)

@@ -1,0 +1,227 @@
+"""The ``digitviz`` command: the app (bare ``digitviz``), ``train``, ``eval`` and ``fetch``.
+
+``digitviz train`` runs the same core the app uses, headless, one line per epoch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from . import __version__
+
+
+def _err(msg: str) -> int:
+    print(f"digitviz: {msg}", file=sys.stderr)
+    return 2
+
+
+def _load_data(arg):
+    """Dataset from --data / DIGITVIZ_DATA / the cache folder, or an error message."""
+    from .core.data import DataError, describe_missing_data, find_data_dir, load_mnist
+
+    try:
+        folder = find_data_dir(arg)
+    except DataError as e:
+        return None, str(e)
+    if folder is None:
+        return None, describe_missing_data()
+    try:
+        return load_mnist(folder), None
+    except DataError as e:
+        return None, str(e)
+
+
+def _config_from_args(a):
+    from .core.training import PRESETS
+
+    cfg = PRESETS[a.preset]
+    changes = {}
+    if a.hidden is not None:
+        changes["sizes"] = (784, *a.hidden, 10)
+    for name, key in [("activation", "activation"), ("cost", "cost"), ("epochs", "epochs"),
+                      ("batch", "batch_size"), ("lr", "lr"), ("lr_decay", "lr_decay"), ("momentum", "momentum"),
+                      ("l2", "l2"), ("seed", "seed"), ("doubt", "doubt"), ("dtype", "dtype")]:
+        v = getattr(a, name)
+        if v is not None:
+            changes[key] = v
+    if a.random_labels:
+        changes["random_labels"] = True
+    return replace(cfg, **changes)
+
+
+def cmd_train(a) -> int:
+    from threadpoolctl import threadpool_limits
+
+    from .core.persist import save_network
+    from .core.training import Diverged, Trainer
+
+    try:
+        cfg = _config_from_args(a)
+    except ValueError as e:
+        return _err(str(e))
+    data, why = _load_data(a.data)
+    if data is None:
+        return _err(why)
+    # one BLAS thread: this small network never gains from two, and loses when the other core is busy
+    with threadpool_limits(1):
+        tr = Trainer(data, cfg)
+        if not a.json:
+            print(f"# {'-'.join(map(str, cfg.sizes))} {cfg.activation} {cfg.cost}, lr {cfg.lr:g}"
+                  f"{f' x{cfg.lr_decay:g}/epoch' if cfg.lr_decay != 1 else ''}, batch {cfg.batch_size}, "
+                  f"momentum {cfg.momentum:g}, seed {cfg.seed}{', RANDOM LABELS' if cfg.random_labels else ''}"
+                  f" ({tr.net.n_params:,} parameters, data from {data.source})")
+        t0 = time.perf_counter()
+        best = (0.0, 0)
+        for _ in range(cfg.epochs):
+            try:
+                rec = tr.run_epoch()
+            except Diverged as e:
+                print(f"digitviz: training stopped at step {tr.step_count}: {e}", file=sys.stderr)
+                return 1
+            if rec["test_acc"] > best[0]:
+                best = (rec["test_acc"], rec["epoch"])
+            if a.json:
+                print(json.dumps(rec), flush=True)
+            else:
+                print(f"epoch {rec['epoch']:3d}  train cost {rec['train_cost']:.4f}  "
+                      f"test accuracy {rec['test_acc']:.2%}  {rec['examples_per_s']:,.0f} examples/s", flush=True)
+        wall = time.perf_counter() - t0
+        final = tr.history.epochs[-1] if tr.history.epochs else None
+    summary = dict(preset=a.preset, config=cfg.to_dict(), epochs=cfg.epochs,
+                   final_test_acc=final["test_acc"] if final else None, best_test_acc=best[0],
+                   best_epoch=best[1], train_seconds=tr.train_seconds, wall_seconds=wall)
+    if a.save:
+        path = save_network(a.save, tr.net, cfg, dict(step=tr.step_count, epoch=tr.epoch,
+                                                      test_acc=summary["final_test_acc"]))
+        summary["saved"] = str(path)
+    if a.json:
+        print(json.dumps({"summary": summary}))
+    elif final:
+        print(f"done: test accuracy {final['test_acc']:.2%} after {cfg.epochs} epochs "
+              f"(best {best[0]:.2%} at epoch {best[1]}), {tr.train_seconds:.1f} s of training, "
+              f"{wall:.1f} s wall" + (f"; saved to {summary['saved']}" if a.save else ""))
+    return 0
+
+
+def cmd_eval(a) -> int:
+    from .core.persist import PersistError, load_network
+    from .core.training import evaluate
+
+    try:
+        net, cfg, meta = load_network(a.model)
+    except PersistError as e:
+        return _err(str(e))
+    data, why = _load_data(a.data)
+    if data is None:
+        return _err(why)
+    ev = evaluate(net, data.images_as("test", net.dtype), data.test_labels)
+    if a.json:
+        print(json.dumps(dict(accuracy=ev.accuracy, cost=ev.cost, per_class=[float(x) for x in ev.per_class],
+                              config=cfg.to_dict(), meta=meta)))
+        return 0
+    print(f"{Path(a.model).name}: {'-'.join(map(str, net.sizes))} {net.activation} {net.cost_name}")
+    print(f"test accuracy {ev.accuracy:.2%} ({int(np.trace(ev.confusion))} of {len(data.test_labels)}), "
+          f"cost {ev.cost:.4f}")
+    print("per digit: " + "  ".join(f"{d}: {p:.1%}" for d, p in enumerate(ev.per_class)))
+    return 0
+
+
+class _Bar:
+    """A one-line progress bar on stderr."""
+
+    def __init__(self):
+        self.last = 0.0
+
+    def __call__(self, name, done, total):
+        now = time.monotonic()
+        if done < total and now - self.last < 0.1:
+            return
+        self.last = now
+        frac = done / total if total else 1.0
+        bar = "#" * int(30 * frac)
+        sys.stderr.write(f"\r{name:28s} [{bar:30s}] {frac:6.1%} {done / 1e6:6.1f} MB")
+        if done >= total:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+
+def cmd_fetch(a) -> int:
+    from .core.data import default_cache_dir
+    from .core.fetch import FetchError, fetch_mnist
+
+    dest = Path(a.dest) if a.dest else default_cache_dir()
+    try:
+        path = fetch_mnist(dest, progress=_Bar())
+    except FetchError as e:
+        return _err(str(e))
+    except KeyboardInterrupt:
+        return _err("cancelled; nothing partial was left behind")
+    print(f"MNIST is in {path}")
+    return 0
+
+
+def cmd_app(a) -> int:
+    from .gui.app import main as app_main
+
+    return app_main(data_dir=a.data)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from .core.network import ACTIVATIONS, COSTS
+    from .core.training import PRESET_BLURBS, PRESETS
+
+    p = argparse.ArgumentParser(prog="digitviz", description="Watch a neural network learn to read handwritten "
+                                "digits. With no command, opens the app.")
+    p.add_argument("--version", action="version", version=f"digitviz {__version__}")
+    p.add_argument("--data", metavar="DIR", help="folder with the four MNIST files (else $DIGITVIZ_DATA, "
+                   "else the cache folder that `digitviz fetch` fills)")
+    sub = p.add_subparsers(dest="command")
+
+    t = sub.add_parser("train", help="train headless, one line per epoch",
+                       description="Train headless. Presets: " + " ".join(f"{k}: {v}" for k, v in PRESET_BLURBS.items()))
+    t.add_argument("--data", metavar="DIR", default=argparse.SUPPRESS)
+    t.add_argument("--preset", choices=list(PRESETS), default="lesson")
+    t.add_argument("--hidden", type=int, nargs="*", metavar="N", help="hidden layer sizes, e.g. --hidden 16 16")
+    t.add_argument("--activation", choices=ACTIVATIONS)
+    t.add_argument("--cost", choices=COSTS)
+    t.add_argument("--epochs", type=int)
+    t.add_argument("--batch", type=int, help="mini-batch size")
+    t.add_argument("--lr", type=float, help="learning rate (quadratic cost has no 1/2: 1.5 = the book's 3.0)")
+    t.add_argument("--lr-decay", type=float, help="learning-rate multiplier per epoch")
+    t.add_argument("--momentum", type=float)
+    t.add_argument("--l2", type=float, help="L2 penalty on the weights")
+    t.add_argument("--seed", type=int)
+    t.add_argument("--random-labels", action="store_true", help="train on shuffled labels (Zhang et al. 2017)")
+    t.add_argument("--doubt", type=float, help="fraction of noise images with a 'no digit' target")
+    t.add_argument("--dtype", choices=["float32", "float64"])
+    t.add_argument("--save", metavar="FILE.npz", help="save the trained network")
+    t.add_argument("--json", action="store_true", help="JSON lines instead of text")
+    t.set_defaults(func=cmd_train)
+
+    e = sub.add_parser("eval", help="evaluate a saved network on the test set")
+    e.add_argument("model", metavar="MODEL.npz")
+    e.add_argument("--data", metavar="DIR", default=argparse.SUPPRESS)
+    e.add_argument("--json", action="store_true")
+    e.set_defaults(func=cmd_eval)
+
+    f = sub.add_parser("fetch", help="download MNIST into the cache folder")
+    f.add_argument("--dest", metavar="DIR", help="download here instead of the cache folder")
+    f.set_defaults(func=cmd_fetch)
+    return p
+
+
+def main(argv=None) -> int:
+    a = build_parser().parse_args(argv)
+    func = getattr(a, "func", cmd_app)
+    return func(a)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
