@@ -1,0 +1,377 @@
+"""The training worker: owns the live Trainer on its own thread and publishes Snapshots.
+
+The worker alone touches the live parameter vector. The GUI talks to it only through a thread-safe
+inbox (:class:`queue.SimpleQueue`) that the run loop reads between mini-batches; queued Qt slots would
+not be delivered while the loop runs. When there is nothing to do the loop blocks on the inbox (no
+spinning); at a limited speed it waits on the inbox with a timeout, so commands still act at once.
+
+While running it publishes a :class:`~digitviz.core.snapshot.Snapshot` at most every
+``publish_interval`` seconds (by time, not per batch, so drawing never slows training), and
+immediately after every command that changes state.
+
+Imports: QtCore only (no widgets, no pyqtgraph), threadpoolctl and :mod:`digitviz.core`.
+"""
+
+from __future__ import annotations
+
+import math
+import queue
+import threading
+import time
+
+import numpy as np
+from PySide6.QtCore import QObject, Signal, Slot
+from threadpoolctl import threadpool_limits
+
+from digitviz.core.snapshot import Snapshot, StepReport, frozen_copy
+from digitviz.core.training import Diverged, TrainConfig, Trainer
+
+PUBLISH_INTERVAL = 0.03  # seconds between snapshots while running
+_EMPTY_I = np.zeros(0, np.int64)
+_EMPTY_F = np.zeros(0)
+for _a in (_EMPTY_I, _EMPTY_F):
+    _a.flags.writeable = False
+
+
+def divergence_message(exc: Exception, lr: float) -> str:
+    """Plain words for a :class:`Diverged` step: what happened, why, and what to do."""
+    what = "infinity" if "infinite" in str(exc) else "not-a-number (NaN)"
+    return (f"The cost blew up to {what}: learning rate {lr:g} is too large for this network and cost. "
+            f"Training paused; lower the learning rate or reset.")
+
+
+class TrainWorker(QObject):
+    """Runs a :class:`~digitviz.core.training.Trainer` on whichever thread calls :meth:`run`.
+
+    Create it without a parent, ``moveToThread(thread)``, connect ``thread.started`` to :meth:`run`
+    and its signals, then start the thread. Every public command method below is thread-safe: it
+    only puts a message in the inbox.
+
+    Parameters
+    ----------
+    data : Dataset or None
+        Training data; ``None`` until the app has loaded it (the network can still be shown).
+    config : TrainConfig
+    publish_interval : float
+        Seconds between snapshots while training.
+
+    Signals
+    -------
+    snapshot(Snapshot)
+        A new immutable state (emitted from the worker thread; queued to the receiver).
+    finished()
+        :meth:`run` returned (after :meth:`stop`).
+    """
+
+    snapshot = Signal(object)
+    finished = Signal()
+
+    def __init__(self, data=None, config: TrainConfig | None = None, publish_interval=PUBLISH_INTERVAL):
+        super().__init__()
+        self._inbox: queue.SimpleQueue = queue.SimpleQueue()
+        self._stop_event = threading.Event()
+        self._initial = (data, config or TrainConfig())
+        self.publish_interval = float(publish_interval)
+        self.trainer: Trainer | None = None  # built on the worker thread in run()
+        self.generation = 0
+        # run state (worker thread only)
+        self._running = False
+        self._remaining = 0        # steps still to do for step(n > 1)
+        self._to_epoch_end = False  # step_epoch in progress
+        self._interval = 0.0       # seconds per batch; 0 = as fast as it goes
+        self._next_due = 0.0
+        self._published = 0        # snapshots emitted so far
+        self._last_pub = 0.0
+
+    # commands (any thread)
+
+    def play(self):
+        self._inbox.put(("play",))
+
+    def pause(self):
+        self._inbox.put(("pause",))
+
+    def step(self, n: int = 1):
+        """One mini-batch (with a :class:`StepReport`), or ``n`` of them."""
+        self._inbox.put(("step", int(n)))
+
+    def step_epoch(self):
+        """Train to the end of the current epoch, then evaluate."""
+        self._inbox.put(("epoch",))
+
+    def set_speed(self, batches_per_s: float | None):
+        """Limit the rate: ``None`` or 0 means as fast as it goes."""
+        self._inbox.put(("speed", batches_per_s))
+
+    def update_config(self, **changes):
+        """Change live settings (lr, batch_size, momentum, l2, lr_decay, doubt)."""
+        self._inbox.put(("config", changes))
+
+    def reset(self, config: TrainConfig | None = None):
+        """New random weights from the (new) config's seed; counters and history restart."""
+        self._inbox.put(("reset", config))
+
+    def set_data(self, data):
+        self._inbox.put(("data", data))
+
+    def load(self, net, config: TrainConfig):
+        """Continue from a loaded network (its own copy is taken over by the worker)."""
+        self._inbox.put(("load", net, config))
+
+    def request_snapshot(self):
+        self._inbox.put(("publish",))
+
+    def stop(self):
+        """End :meth:`run` at the next batch boundary (or at once when idle)."""
+        self._stop_event.set()
+        self._inbox.put(("stop",))
+
+    # the loop (worker thread)
+
+    @Slot()
+    def run(self):
+        try:
+            # One BLAS thread: the batches are tiny, and a second core is better left to the GUI.
+            with threadpool_limits(1):
+                self._loop()
+        finally:
+            self.finished.emit()
+
+    def _loop(self):
+        data, config = self._initial
+        self._initial = None
+        self.trainer = Trainer(data, config)
+        self._reset_records()
+        self._publish()
+        inbox = self._inbox
+        perf = time.perf_counter
+        while not self._stop_event.is_set():
+            if not self._busy:
+                self._handle(inbox.get())  # idle: block until told something
+                continue
+            if not inbox.empty():
+                self._handle(inbox.get_nowait())
+                continue
+            if self._interval:
+                wait = self._next_due - perf()
+                if wait > 0:
+                    try:
+                        self._handle(inbox.get(timeout=wait))
+                    except queue.Empty:
+                        pass
+                    continue
+                self._next_due = max(self._next_due + self._interval, perf())
+            published = self._published
+            self._train_one()
+            if self._published == published and (
+                    not self._busy or perf() - self._last_pub >= self.publish_interval):
+                self._publish()
+
+    @property
+    def _busy(self) -> bool:
+        return self._running or self._remaining > 0 or self._to_epoch_end
+
+    def _handle(self, msg):
+        kind = msg[0]
+        tr = self.trainer
+        message = ""
+        if kind == "stop":
+            self._stop_event.set()
+            return
+        if kind == "publish":
+            pass
+        elif kind == "play":
+            if tr.has_data:
+                self._running = True
+                self._next_due = time.perf_counter()
+                self._mark_rate()
+            else:
+                message = "No training data yet: download MNIST or open a folder that holds it."
+        elif kind == "pause":
+            self._stop_training()
+        elif kind == "step":
+            self._stop_training()
+            if not tr.has_data:
+                message = "No training data yet: download MNIST or open a folder that holds it."
+            elif msg[1] <= 1:
+                report = self._single_step()
+                self._publish(step_report=report)
+                return
+            else:
+                self._remaining = msg[1]
+                self._mark_rate()
+        elif kind == "epoch":
+            if not tr.has_data:
+                message = "No training data yet: download MNIST or open a folder that holds it."
+            else:
+                self._running = False
+                self._remaining = 0
+                self._to_epoch_end = True
+                self._mark_rate()
+        elif kind == "speed":
+            bps = msg[1]
+            self._interval = 1.0 / bps if bps else 0.0
+            self._next_due = time.perf_counter()
+            return  # nothing visible changed
+        elif kind == "config":
+            try:
+                tr.update_config(**msg[1])
+            except (ValueError, TypeError) as e:
+                message = f"Setting not applied: {e}"
+        elif kind == "reset":
+            self._stop_training()
+            try:
+                tr.reset(msg[1])
+            except (ValueError, TypeError) as e:
+                message = f"Reset failed: {e}"
+            self._new_generation()
+        elif kind == "data":
+            self._stop_training()
+            tr.set_data(msg[1])
+            self._new_generation()
+        elif kind == "load":
+            self._stop_training()
+            _, net, config = msg
+            self.trainer = Trainer(tr.data, config, net=net)
+            self._new_generation()
+        self._publish(message=message)
+
+    def _stop_training(self):
+        self._running = False
+        self._remaining = 0
+        self._to_epoch_end = False
+
+    def _new_generation(self):
+        self.generation += 1
+        self._reset_records()
+
+    def _reset_records(self):
+        tr = self.trainer
+        self._steps: list[int] = []
+        self._costs: list[float] = []
+        self._gnorms: list[float] = []
+        self._path_sent = -1  # last History path step already published
+        self._epoch_t0 = tr.train_seconds
+        self._epoch_n0 = tr.examples_seen
+        self._epoch_cost_sum = 0.0
+        self._epoch_cost_n = 0
+        self._last_cost = float("nan")
+        self._last_gnorm = float("nan")
+        self._rate = float("nan")
+        self._mark_rate()
+
+    def _mark_rate(self):
+        self._rate_t = time.perf_counter()
+        self._rate_n = self.trainer.examples_seen if self.trainer else 0
+
+    def _train_one(self):
+        """One mini-batch while playing / stepping n / finishing an epoch."""
+        tr = self.trainer
+        try:
+            res = tr.step()
+        except Diverged as e:
+            self._diverged(e)
+            return
+        self._record(res)
+        if self._remaining > 0:
+            self._remaining -= 1
+        if tr.epoch_done:
+            self._to_epoch_end = False
+            self._finish_epoch()
+
+    def _record(self, res):
+        self._steps.append(self.trainer.step_count)
+        self._costs.append(res.cost)
+        self._gnorms.append(res.grad_norm)
+        self._last_cost, self._last_gnorm = res.cost, res.grad_norm
+        self._epoch_cost_sum += res.cost
+        self._epoch_cost_n += 1
+
+    def _finish_epoch(self):
+        tr = self.trainer
+        seconds = tr.train_seconds - self._epoch_t0
+        n = tr.examples_seen - self._epoch_n0
+        tr.end_epoch(seconds=seconds, examples=n,
+                     train_cost=self._epoch_cost_sum / max(1, self._epoch_cost_n))
+        self._epoch_t0, self._epoch_n0 = tr.train_seconds, tr.examples_seen
+        self._epoch_cost_sum, self._epoch_cost_n = 0.0, 0
+        self._publish()
+
+    def _diverged(self, exc):
+        self._stop_training()
+        self._publish(message=divergence_message(exc, self.trainer.opt.lr))
+
+    def _single_step(self) -> StepReport | None:
+        """One step that also reports what it did to its own batch."""
+        tr = self.trainer
+        net = tr.net
+        theta_before = net.theta.copy()
+        tr.opt.keep_grad = True
+        try:
+            res = tr.step()
+        except Diverged as e:
+            self._diverged(e)
+            return None
+        finally:
+            tr.opt.keep_grad = False
+        self._record(res)
+        X, Y, _, _ = tr.last_batch
+        cost_after = net.cost(X, Y)
+        A = net.feedforward(X, theta_before)
+        # minus dC/da, averaged over the batch. Quadratic: C = sum (a - y)^2, so -dC/da = 2 (y - a).
+        # Softmax + cross-entropy couples the outputs; its per-output nudge is -dC/dz = y - a.
+        scale = 2.0 if net.cost_name == "quadratic" else 1.0
+        nudges = scale * (Y - A).mean(axis=0)
+        report = StepReport(cost_before=float(res.cost), cost_after=float(cost_after), grad_norm=res.grad_norm,
+                            step_norm=res.step_norm, lr=res.lr, grad=frozen_copy(tr.opt.last_grad),
+                            output_nudges=frozen_copy(nudges.astype(np.float64)))
+        tr.opt.last_grad = None
+        if tr.epoch_done:
+            self._finish_epoch()
+        return report
+
+    def _publish(self, message: str = "", step_report: StepReport | None = None):
+        tr = self.trainer
+        now = time.perf_counter()
+        dn = tr.examples_seen - self._rate_n
+        dt = now - self._rate_t
+        if self._busy and dt > 0.2:
+            rate = dn / dt
+            self._rate = rate if math.isnan(self._rate) else 0.5 * self._rate + 0.5 * rate
+            self._rate_t, self._rate_n = now, tr.examples_seen
+        elif not self._busy and not self._running:
+            self._rate_t, self._rate_n = now, tr.examples_seen
+        example, label = None, -1
+        if tr.last_batch is not None:
+            X, _, labels, _ = tr.last_batch
+            i = 0 if (step_report is not None or not self._busy) else len(labels) - 1
+            example, label = frozen_copy(X[i]), int(labels[i])
+        if self._steps:
+            new_steps = np.array(self._steps, np.int64)
+            new_costs = np.array(self._costs)
+            new_gnorms = np.array(self._gnorms)
+            for a in (new_steps, new_costs, new_gnorms):
+                a.flags.writeable = False
+            self._steps, self._costs, self._gnorms = [], [], []
+        else:
+            new_steps, new_costs, new_gnorms = _EMPTY_I, _EMPTY_F, _EMPTY_F
+        h = tr.history
+        new_path = []
+        for s, th in zip(reversed(h.path_steps), reversed(h.path_thetas)):
+            if s <= self._path_sent:
+                break
+            new_path.append((int(s), frozen_copy(th)))
+        new_path.reverse()
+        if new_path:
+            self._path_sent = new_path[-1][0]
+        snap = Snapshot(
+            step=tr.step_count, epoch=tr.epoch + (1 if tr.epoch_done else 0), examples_seen=tr.examples_seen,
+            theta=frozen_copy(tr.net.theta), config=tr.config, cost=self._last_cost, grad_norm=self._last_gnorm,
+            example=example, example_label=label, running=self._busy,
+            examples_per_s=self._rate if self._busy else float("nan"),
+            new_steps=new_steps, new_costs=new_costs, new_grad_norms=new_gnorms, new_path=tuple(new_path),
+            epochs=tuple(dict(e) for e in h.epochs), step_report=step_report, message=message,
+            generation=self.generation)
+        self._published += 1
+        self._last_pub = now
+        self.snapshot.emit(snap)
