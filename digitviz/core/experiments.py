@@ -9,7 +9,7 @@ a run early, keeping what it has. Nothing here prints, starts threads or knows a
   :func:`plain_name`.
 - Structure against random labels (Zhang et al. 2017; Arpit et al. 2017): :func:`compare_labels`,
   :class:`LabelsRun`.
-- Many minima, roughly equal: :func:`train_seeds`, :func:`line_costs`, :func:`line_barrier`.
+- Many minima, roughly equal: :func:`train_seeds`, :func:`line_barrier` (with landscape's ``line_costs``).
 - Where it goes wrong: :func:`evaluate_outputs`, :func:`confusion_examples`, :func:`mistakes`.
 - What training did to the first layer: :func:`init_correlation`, :func:`row_correlations`.
 
@@ -25,6 +25,7 @@ from typing import Callable, NamedTuple
 import numpy as np
 
 from .data import Dataset
+from .landscape import line_costs
 from .network import Layout, Network, one_hot
 from .training import Evaluation, TrainConfig, Trainer, evaluate
 
@@ -427,21 +428,6 @@ class LineCost:
     barrier: float
 
 
-def line_costs(net: Network, theta_a, theta_b, X, Y, n: int = 51) -> tuple[np.ndarray, np.ndarray]:
-    """Average cost on ``(X, Y)`` at ``n`` evenly spaced points from ``theta_a`` to ``theta_b``.
-
-    Returns
-    -------
-    t : ndarray, shape (n,)
-    costs : ndarray, shape (n,)
-    """
-    a = np.asarray(theta_a, np.float64)
-    d = np.asarray(theta_b, np.float64) - a
-    t = np.linspace(0.0, 1.0, int(n))
-    costs = np.array([net.cost(X, Y, (a + ti * d).astype(net.dtype)) for ti in t])
-    return t, costs
-
-
 def line_barrier(net: Network, theta_a, theta_b, X, labels, n: int = 51) -> LineCost:
     """The cost along the line between two trained networks, and the height of the hill on it.
 
@@ -524,30 +510,3 @@ def init_correlation(W0, W) -> float:
     Near 1: training left the weights mostly where the random start put them.
     """
     return float(np.nanmean(row_correlations(W0, W)))
-
-
-def weight_mosaic(W, side: int = 28, cols: int | None = None, gap: int = 2) -> np.ndarray:
-    """First-layer weight rows as a grid of ``side x side`` images, separated by NaN gaps.
-
-    Parameters
-    ----------
-    W : ndarray, shape (n, side*side)
-    cols : int, optional
-        Images per row of the grid (default: ``ceil(sqrt(n))``).
-
-    Returns
-    -------
-    ndarray, shape (rows*(side+gap)-gap, cols*(side+gap)-gap), float32 (NaN between tiles)
-    """
-    W = np.asarray(W, np.float32)
-    n = W.shape[0]
-    if W.shape[1] != side * side:
-        raise ValueError(f"rows of {W.shape[1]} weights are not {side}x{side} images")
-    cols = int(np.ceil(np.sqrt(n))) if cols is None else int(cols)
-    rows = -(-n // cols)
-    out = np.full((rows * (side + gap) - gap, cols * (side + gap) - gap), np.nan, np.float32)
-    for k in range(n):
-        r, c = divmod(k, cols)
-        out[r * (side + gap):r * (side + gap) + side, c * (side + gap):c * (side + gap) + side] = \
-            W[k].reshape(side, side)
-    return out

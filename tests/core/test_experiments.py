@@ -179,14 +179,6 @@ def test_init_correlation(rng):
         ex.row_correlations(W0, W0[:3])
 
 
-def test_weight_mosaic_layout():
-    W = np.arange(16 * 784, dtype=np.float32).reshape(16, 784)
-    m = ex.weight_mosaic(W)
-    assert m.shape == (4 * 30 - 2, 4 * 30 - 2)
-    np.testing.assert_array_equal(m[:28, 30:58], W[1].reshape(28, 28))
-    assert np.isnan(m[28, 0]) and np.isnan(m[0, 28])
-
-
 def test_subset_is_views(mnist):
     s = ex.subset(mnist, 100, 50)
     assert s.train_images.shape == (100, 784) and s.test_labels.shape == (50,)
