@@ -543,6 +543,32 @@ def cost_grid(net: Network, plane: Plane, X, Y, alphas, betas, *, progress=None,
     return Z.reshape(len(betas), len(alphas))
 
 
+def plane_costs(net: Network, plane: Plane, coords, X, Y, *, progress=None, cancel=None,
+                chunk_points=None) -> np.ndarray:
+    """The cost at arbitrary points of the plane: ``C(centre + a_k*d1 + b_k*d2)`` for each row.
+
+    The same fast path as :func:`cost_grid` (no ``(K, P)`` array of parameter vectors is formed), for
+    scattered points such as a path's projections onto the plane.
+
+    Parameters
+    ----------
+    coords : ndarray, shape (K, 2)
+        ``(a, b)`` per point.
+    progress, cancel, chunk_points
+        As for :func:`cost_grid`.
+
+    Returns
+    -------
+    costs : ndarray, shape (K,), float64
+    """
+    coords = np.asarray(coords, np.float64).reshape(-1, 2)
+    if coords.shape[0] == 0:
+        return np.zeros(0)
+    coefs = np.column_stack([np.ones(coords.shape[0]), coords])
+    vecs = np.stack([plane.centre, plane.d1, plane.d2])
+    return _affine_costs(net, vecs, coefs, X, Y, progress=progress, cancel=cancel, chunk_points=chunk_points)
+
+
 def cost_grid_loop(net: Network, plane: Plane, X, Y, alphas, betas) -> np.ndarray:
     """Reference for :func:`cost_grid`: one ``net.cost`` per grid point (slow, obviously right)."""
     Z = np.empty((len(betas), len(alphas)))

@@ -258,3 +258,14 @@ def test_plane_is_frozen_and_read_only(rng):
         plane.kind = "pca"
     with pytest.raises(ValueError):
         ls.Plane(np.zeros(3), np.zeros(3), np.zeros(4), "pca", "a", "b", None)
+
+
+def test_plane_costs_at_scattered_points(rng):
+    net, X, Y = make("relu", "cross_entropy")
+    plane = ls.random_directions(net, net.theta, rng)
+    coords = rng.uniform(-1, 1, (7, 2))
+    direct = [net.cost(X, Y, theta=plane.point(a, b)) for a, b in coords]
+    assert rel(ls.plane_costs(net, plane, coords, X, Y, chunk_points=3), direct) < 1e-10
+    assert ls.plane_costs(net, plane, np.zeros((0, 2)), X, Y).shape == (0,)
+    with pytest.raises(ls.Cancelled):
+        ls.plane_costs(net, plane, coords, X, Y, cancel=lambda: True)
