@@ -157,8 +157,9 @@ def cmd_fetch(a) -> int:
     from .core.fetch import FetchError, fetch_mnist
 
     dest = Path(a.dest) if a.dest else default_cache_dir()
+    kw = {"mirrors": a.mirror} if a.mirror else {}
     try:
-        path = fetch_mnist(dest, progress=_Bar())
+        path = fetch_mnist(dest, progress=_Bar(), **kw)
     except FetchError as e:
         return _err(str(e))
     except KeyboardInterrupt:
@@ -213,6 +214,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     f = sub.add_parser("fetch", help="download MNIST into the cache folder")
     f.add_argument("--dest", metavar="DIR", help="download here instead of the cache folder")
+    f.add_argument("--mirror", metavar="URL", action="append",
+                   help="base URL to try instead of the known mirrors (repeatable; files are still checked "
+                        "against the official MD5 sums)")
     f.set_defaults(func=cmd_fetch)
     return p
 

@@ -48,3 +48,44 @@ def test_bad_settings_and_bad_model(tmp_path, mnist_dir, capsys):
 def test_diverging_run_stops_with_a_message(mnist_dir, capsys):
     assert main(["train", "--data", str(mnist_dir), "--preset", "tweaked", "--lr", "1000", "--epochs", "1"]) == 1
     assert "too large" in capsys.readouterr().err
+
+
+def _closed_port():
+    import socket
+
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def test_fetch_offline_says_so_in_one_line(tmp_path, capsys):
+    dest = tmp_path / "mnist"
+    assert main(["fetch", "--dest", str(dest), "--mirror", f"http://127.0.0.1:{_closed_port()}/"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len([line for line in err if line.startswith("digitviz:")]) == 1 and "offline" in err[-1]
+    assert not dest.exists() or not any(dest.iterdir())
+
+
+def test_fetch_rejects_files_that_fail_the_official_checksums(mnist_dir, tmp_path, capsys):
+    import functools
+    import http.server
+    import threading
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *a):
+            pass
+
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(mnist_dir)))
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        dest = tmp_path / "mnist"
+        # the shared copy's gzip wrappers differ from the official files, so their MD5s do not match
+        rc = main(["fetch", "--dest", str(dest), "--mirror", f"http://127.0.0.1:{srv.server_address[1]}/"])
+    finally:
+        srv.shutdown()
+        srv.server_close()
+    assert rc == 2
+    assert "train-images-idx3-ubyte.gz" in capsys.readouterr().err
+    assert not list(dest.glob("*.gz")) and not list(dest.glob("*.part"))
