@@ -117,9 +117,10 @@ class TrainConfig:
 PRESETS = {
     # The lesson's network and cost, plain SGD at mini-batch 10 (book: eta 3.0 with cost/2).
     "lesson": TrainConfig(),
-    # Same 784-16-16-10 shape, with ReLU + softmax cross-entropy, momentum and a decaying rate.
-    "tweaked": TrainConfig(activation="relu", cost="cross_entropy", lr=0.05, momentum=0.9, lr_decay=0.8,
-                           batch_size=32, epochs=15),
+    # Same 784-16-16-10 shape, with ReLU + softmax cross-entropy and a decaying rate (momentum did
+    # not help this small network in our sweeps).
+    "tweaked": TrainConfig(activation="relu", cost="cross_entropy", lr=0.05, lr_decay=0.85, batch_size=10,
+                           epochs=15),
     # A wider network that reaches 98% in seconds.
     "wide": TrainConfig(sizes=(784, 256, 10), activation="relu", cost="cross_entropy", lr=0.1,
                         momentum=0.9, lr_decay=0.8, batch_size=100, epochs=15),
@@ -127,7 +128,7 @@ PRESETS = {
 PRESET_TARGETS = {"lesson": 0.94, "tweaked": 0.96, "wide": 0.98}
 PRESET_BLURBS = {
     "lesson": "The lesson's network: 784-16-16-10, sigmoid, quadratic cost, plain SGD. Levels off at 94-95%.",
-    "tweaked": "Same 784-16-16-10 shape with ReLU, softmax cross-entropy, momentum and a decaying rate: ~96%.",
+    "tweaked": "Same 784-16-16-10 shape with ReLU, softmax cross-entropy and a decaying learning rate: ~96%.",
     "wide": "A wider 784-256-10 ReLU network with cross-entropy and momentum: ~98% in seconds.",
 }
 
