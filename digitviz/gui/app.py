@@ -1,0 +1,65 @@
+"""Start the desktop app: ``main(argv=None, data_dir=None)`` is what ``digitviz`` (no command) calls.
+
+Imports: PySide6, pyqtgraph (through :mod:`digitviz.gui`) and the main window.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from PySide6.QtCore import QObject, QEvent, QTimer
+from PySide6.QtWidgets import QApplication
+
+from .main_window import MainWindow
+from .style import icon, stylesheet
+
+
+def make_app(argv=None) -> QApplication:
+    """The QApplication (created once), themed and named so QSettings finds its place."""
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication(list(sys.argv if argv is None else ["digitviz", *argv]))
+    app.setOrganizationName("digitviz")
+    app.setApplicationName("digitviz")
+    app.setApplicationDisplayName("digitviz")
+    app.setWindowIcon(icon("app"))
+    app.setStyle("Fusion")
+    app.setStyleSheet(stylesheet())
+    return app
+
+
+class _FirstExpose(QObject):
+    """Calls ``callback(window)`` once, when the window is first exposed (painted) on screen."""
+
+    def __init__(self, window, callback):
+        super().__init__(window)
+        self.window, self.callback = window, callback
+        window.installEventFilter(self)
+
+    def eventFilter(self, obj, event):
+        if obj is self.window and event.type() in (QEvent.Expose, QEvent.Paint, QEvent.Show) \
+                and self.callback is not None and obj.isVisible():
+            cb, self.callback = self.callback, None
+            QTimer.singleShot(0, lambda: cb(self.window))
+        return False
+
+
+def main(argv=None, data_dir=None, on_shown=None) -> int:
+    """Open the main window and run the event loop; returns the exit code.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        Extra Qt arguments (default: ``sys.argv``).
+    data_dir : str or Path, optional
+        MNIST folder (``--data``); otherwise ``DIGITVIZ_DATA``, the cache folder, or the last one used.
+    on_shown : callable(window), optional
+        Called once when the window is first on screen (the startup benchmark uses it).
+    """
+    app = make_app(argv)
+    window = MainWindow(data_dir=data_dir)
+    if on_shown is not None:
+        _FirstExpose(window, on_shown)
+    app.aboutToQuit.connect(lambda: window.controller.shutdown(2000))
+    window.show()
+    return app.exec()

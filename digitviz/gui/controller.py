@@ -1,0 +1,240 @@
+"""The GUI-thread side of training: owns the worker's thread and turns snapshots into frames.
+
+:class:`TrainingController` starts a :class:`~digitviz.gui.worker.TrainWorker` on a QThread,
+forwards commands to it, keeps the latest :class:`~digitviz.core.snapshot.Snapshot` (the slot is
+O(1): latest wins) and, on a frame timer (at most 60 Hz), emits ``frame(snapshot)`` only when
+something changed. Per-step records and path points of snapshots that arrive between two frames
+are merged into the newer one, so dropping intermediate snapshots never loses a curve point.
+
+Imports: QtCore only, and :mod:`digitviz.core`.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import replace
+
+import numpy as np
+from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
+
+from digitviz.core.snapshot import Snapshot
+from digitviz.core.training import TrainConfig
+
+from .worker import TrainWorker
+
+FRAME_MS = 16
+MAX_BUSY = 0.25  # while training, frames may keep the GUI thread busy this share of the time
+MAX_FRAME_GAP = 0.25  # ... but never fewer than 4 frames a second
+PATH_CAPACITY = 512  # descent-path points kept on the GUI side
+
+
+class TrainingController(QObject):
+    """Owns the training thread and worker; the main window's only way to talk to training.
+
+    Parameters
+    ----------
+    data : Dataset or None
+    config : TrainConfig, optional
+    frame_ms : int
+        Frame timer period (16 ms: at most ~60 frames/s).
+
+    Signals
+    -------
+    frame(Snapshot)
+        The latest snapshot, once per timer tick when it changed.
+    message(str)
+        A plain-words event from the worker (e.g. training diverged), emitted once.
+    step_reported(Snapshot)
+        A snapshot carrying a single step's :class:`~digitviz.core.snapshot.StepReport`.
+
+    Attributes
+    ----------
+    latest : Snapshot or None
+    snapshots_received, frames_emitted : int
+    path_steps : list of int; path_thetas : list of read-only ndarray
+        The descent path accumulated from snapshots' ``new_path`` (bounded; cleared on reset).
+    """
+
+    frame = Signal(object)
+    message = Signal(str)
+    step_reported = Signal(object)
+
+    def __init__(self, data=None, config: TrainConfig | None = None, frame_ms=FRAME_MS, parent=None):
+        super().__init__(parent)
+        self.worker_config = config or TrainConfig()  # until the first snapshot arrives
+        self.latest: Snapshot | None = None
+        self._framed: Snapshot | None = None
+        self.snapshots_received = 0
+        self.frames_emitted = 0
+        self.last_rate = float("nan")
+        self.path_steps: list[int] = []
+        self.path_thetas: list[np.ndarray] = []
+        self._path_stride = 1
+        self._generation = None
+        self._stopped = False
+        self.max_busy = MAX_BUSY
+        self._busy = 0.0       # GUI seconds spent on frames (handlers + painting) since the last frame
+        self._last_emit = 0.0
+
+        self.thread = QThread()
+        self.thread.setObjectName("digitviz-training")
+        self.worker = TrainWorker(data, config)  # no parent: it moves to the thread
+        self.worker.moveToThread(self.thread)
+        self.worker.snapshot.connect(self._on_snapshot)
+        self.thread.started.connect(self.worker.run)
+        self.worker.finished.connect(self.thread.quit)
+
+        self.timer = QTimer(self)
+        self.timer.setInterval(int(frame_ms))
+        self.timer.timeout.connect(self._tick)
+
+    def start(self):
+        """Start the worker thread and the frame timer (connections are all made by now)."""
+        self.thread.start()
+        self.timer.start()
+
+    # state
+
+    @property
+    def running(self) -> bool:
+        return bool(self.latest and self.latest.running)
+
+    @property
+    def step(self) -> int:
+        return self.latest.step if self.latest else 0
+
+    @property
+    def generation(self) -> int:
+        return self.latest.generation if self.latest else 0
+
+    @property
+    def config(self) -> TrainConfig:
+        return self.latest.config if self.latest else self.worker_config
+
+    # commands, forwarded to the worker's inbox
+
+    def play(self):
+        self.worker.play()
+
+    def pause(self):
+        self.worker.pause()
+
+    def toggle(self):
+        (self.pause if self.running else self.play)()
+
+    def step_once(self):
+        self.worker.step(1)
+
+    def step_epoch(self):
+        self.worker.step_epoch()
+
+    def set_speed(self, batches_per_s):
+        self.worker.set_speed(batches_per_s)
+
+    def update_config(self, **changes):
+        self.worker.update_config(**changes)
+
+    def reset(self, config: TrainConfig | None = None):
+        self.worker.reset(config)
+
+    def set_data(self, data):
+        self.worker.set_data(data)
+
+    def load(self, net, config):
+        self.worker.load(net, config)
+
+    def shutdown(self, timeout_ms=2000) -> bool:
+        """Stop the worker and wait for its thread (idempotent). True when the thread ended."""
+        self.timer.stop()
+        if not self._stopped:
+            self._stopped = True
+            self.worker.stop()
+        self.thread.quit()
+        return self.thread.wait(timeout_ms) if self.thread.isRunning() else True
+
+    # snapshots
+
+    @Slot(object)
+    def _on_snapshot(self, snap: Snapshot):
+        self.snapshots_received += 1
+        raw, prev = snap, self.latest
+        if prev is not None and prev is not self._framed and prev.generation == snap.generation:
+            snap = _merge(prev, snap)  # the previous one was never drawn: keep its records
+        self.latest = snap
+        if snap.generation != self._generation:
+            self._generation = snap.generation
+            self.path_steps, self.path_thetas, self._path_stride = [], [], 1
+        for s, theta in raw.new_path:
+            self._add_path_point(s, theta)
+        if not math.isnan(snap.examples_per_s):
+            self.last_rate = snap.examples_per_s
+        if raw.step_report is not None:
+            self.step_reported.emit(raw)
+        if raw.message:
+            self.message.emit(raw.message)
+
+    def _add_path_point(self, step, theta):
+        if self.path_steps and step <= self.path_steps[-1]:
+            return
+        if len(self.path_steps) >= PATH_CAPACITY:  # keep every other point: the path still spans the run
+            self.path_steps = self.path_steps[::2]
+            self.path_thetas = self.path_thetas[::2]
+            self._path_stride *= 2
+        self.path_steps.append(step)
+        self.path_thetas.append(theta)
+
+    def path(self):
+        """``(steps (K,), thetas (K, P))`` of the descent path seen so far."""
+        if not self.path_thetas:
+            return np.zeros(0, np.int64), None
+        return np.array(self.path_steps), np.stack(self.path_thetas)
+
+    def add_busy(self, seconds: float):
+        """Report GUI-thread time spent drawing frames (the window measures its handlers and paints).
+
+        While training, the next frame waits until that time is at most ``max_busy`` of the time
+        since the previous frame. Python's GIL is shared with the worker: a GUI thread that draws
+        all the time slows training down, so expensive frames simply come less often.
+        """
+        self._busy += seconds
+
+    @Slot()
+    def _tick(self):
+        snap = self.latest
+        if snap is None or snap is self._framed:
+            return
+        now = time.perf_counter()
+        if snap.running and now < self._last_emit + min(self._busy / self.max_busy, MAX_FRAME_GAP):
+            return
+        self._busy = 0.0
+        self._last_emit = now
+        self._framed = snap
+        self.frames_emitted += 1
+        self.frame.emit(snap)
+
+    def refresh(self):
+        """Emit the latest snapshot again at the next frame (e.g. a panel became visible)."""
+        self._framed = None
+
+
+def _merge(old: Snapshot, new: Snapshot) -> Snapshot:
+    """``new`` carrying ``old``'s undrawn per-step records, path points, step report and message."""
+    cat = np.concatenate
+    changes = {}
+    if len(old.new_steps):
+        changes.update(new_steps=_ro(cat([old.new_steps, new.new_steps])),
+                       new_costs=_ro(cat([old.new_costs, new.new_costs])),
+                       new_grad_norms=_ro(cat([old.new_grad_norms, new.new_grad_norms])))
+    if old.new_path:
+        changes["new_path"] = old.new_path + new.new_path
+    if new.step_report is None and old.step_report is not None and old.step == new.step:
+        changes["step_report"] = old.step_report
+    if not new.message and old.message:
+        changes["message"] = old.message
+    return replace(new, **changes) if changes else new
+
+
+def _ro(a):
+    a.flags.writeable = False
+    return a

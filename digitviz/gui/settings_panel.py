@@ -1,0 +1,264 @@
+"""Settings panel: presets, the architecture, and the live knobs of gradient descent.
+
+The panel only edits a :class:`~digitviz.core.training.TrainConfig`; it knows nothing about threads.
+Edits that keep the weights (learning rate, its decay, mini-batch size, momentum, L2, doubt) are
+emitted as ``live_changed(dict)`` and applied at once. Edits that need new weights (layer sizes,
+activation, cost, seed, random labels, a preset) are emitted as ``reset_requested(TrainConfig)``;
+the main window asks the user and either resets or calls :meth:`set_config` to undo the edit.
+
+Imports: PySide6 widgets and :mod:`digitviz.core`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from PySide6.QtCore import QRegularExpression, Qt, Signal
+from PySide6.QtGui import QRegularExpressionValidator
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QFrame, QLabel, QLineEdit,
+                               QScrollArea, QSpinBox, QVBoxLayout, QWidget)
+
+from digitviz.core.network import ACTIVATIONS, COSTS
+from digitviz.core.training import PRESET_BLURBS, PRESETS, TrainConfig
+
+MAX_HIDDEN = 4096
+ACTIVATION_NAMES = {"sigmoid": "Sigmoid", "relu": "ReLU", "tanh": "tanh"}
+COST_NAMES = {"quadratic": "Quadratic (the lesson's)", "cross_entropy": "Cross-entropy (softmax)"}
+LIVE_KEYS = ("lr", "lr_decay", "batch_size", "momentum", "l2", "doubt")
+
+
+def parse_hidden(text: str) -> tuple | None:
+    """``"16 16"`` -> ``(16, 16)``; ``""`` -> ``()`` (no hidden layer); None when invalid."""
+    parts = re.split(r"[\s,x-]+", text.strip())
+    parts = [p for p in parts if p]
+    try:
+        sizes = tuple(int(p) for p in parts)
+    except ValueError:
+        return None
+    if len(sizes) > 6 or any(not (1 <= s <= MAX_HIDDEN) for s in sizes):
+        return None
+    return sizes
+
+
+def preset_of(config: TrainConfig) -> str:
+    """The preset name whose settings ``config`` matches, or "" (custom)."""
+    for name, p in PRESETS.items():
+        if replace(config, epochs=p.epochs) == p:
+            return name
+    return ""
+
+
+class SettingsPanel(QWidget):
+    """Edits the training settings.
+
+    Signals
+    -------
+    live_changed(dict)
+        Settings that apply without new weights, e.g. ``{"lr": 0.5}``.
+    reset_requested(TrainConfig)
+        A complete new config that needs new random weights.
+    """
+
+    live_changed = Signal(object)
+    reset_requested = Signal(object)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setObjectName("SettingsPanel")
+        self._config = PRESETS["lesson"]
+        self._updating = False
+        self._generation = None
+
+        self.preset = QComboBox()
+        for name in PRESETS:
+            self.preset.addItem(name.capitalize(), name)
+        self.preset.addItem("Custom", "")
+        self.preset.setToolTip("Start from a known-good set of settings (needs new random weights)")
+        self.blurb = QLabel()
+        self.blurb.setObjectName("blurb")
+        self.blurb.setWordWrap(True)
+
+        self.hidden = QLineEdit()
+        self.hidden.setValidator(QRegularExpressionValidator(QRegularExpression(r"^[\d\s,]*$"), self))
+        self.hidden.setPlaceholderText("e.g. 16 16")
+        self.hidden.setToolTip("Neurons in each hidden layer, separated by spaces (the lesson: 16 16).\n"
+                               "Empty: no hidden layer. Press Enter to apply; needs new random weights.")
+        self.activation = QComboBox()
+        for a in ACTIVATIONS:
+            self.activation.addItem(ACTIVATION_NAMES.get(a, a), a)
+        self.activation.setToolTip("How a hidden neuron squashes its weighted sum W a + b")
+        self.cost = QComboBox()
+        for c in COSTS:
+            self.cost.addItem(COST_NAMES.get(c, c), c)
+        self.cost.setToolTip("Quadratic: sum of squared differences from the desired output (the lesson's).\n"
+                             "Cross-entropy: softmax outputs, -log of the right answer's probability.")
+        self.seed = QSpinBox()
+        self.seed.setRange(0, 2**31 - 1)
+        self.seed.setToolTip("Seeds the random weights, the order of the examples and the noise")
+        self.random_labels = QCheckBox("Random labels")
+        self.random_labels.setToolTip("Shuffle the training labels: the network can still memorise them,\n"
+                                      "but the test accuracy stays at chance (~10%)")
+
+        self.lr = _dspin(0.0001, 1000.0, 4, 0.1, "Learning rate η: how far each step moves downhill (applies at once)")
+        self.lr.setStepType(QDoubleSpinBox.AdaptiveDecimalStepType)
+        self.lr_decay = _dspin(0.01, 1.0, 3, 0.05, "The learning rate is multiplied by this after every epoch")
+        self.batch = QSpinBox()
+        self.batch.setRange(1, 10000)
+        self.batch.setKeyboardTracking(False)
+        self.batch.setToolTip("Examples averaged in each step's gradient (the lesson's mini-batch)")
+        self.momentum = _dspin(0.0, 0.99, 2, 0.05, "Momentum μ: each step keeps this share of the previous step")
+        self.l2 = _dspin(0.0, 1.0, 5, 0.0001, "L2 penalty λ: pulls every weight a little towards zero each step")
+        self.doubt = QSpinBox()
+        self.doubt.setRange(0, 50)
+        self.doubt.setSuffix(" %")
+        self.doubt.setKeyboardTracking(False)
+        self.doubt.setToolTip("Teach it to doubt: this share of each mini-batch is random noise\n"
+                              "whose desired answer is \"no digit\" (all outputs dark)")
+
+        form = QFormLayout()
+        form.setLabelAlignment(Qt.AlignRight)
+        form.addRow("Preset", self.preset)
+        form.addRow(self.blurb)
+        form.addRow(_heading("Network  (changing these resets)"))
+        form.addRow("Hidden layers", self.hidden)
+        form.addRow("Activation", self.activation)
+        form.addRow("Cost", self.cost)
+        form.addRow("Seed", self.seed)
+        form.addRow("", self.random_labels)
+        form.addRow(_heading("Gradient descent  (applies live)"))
+        form.addRow("Learning rate", self.lr)
+        form.addRow("Rate decay / epoch", self.lr_decay)
+        form.addRow("Mini-batch", self.batch)
+        form.addRow("Momentum", self.momentum)
+        form.addRow("L2", self.l2)
+        form.addRow("Teach it to doubt", self.doubt)
+
+        inner = QWidget()
+        inner.setLayout(form)
+        scroll = QScrollArea()
+        scroll.setWidget(inner)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(scroll)
+
+        self.set_config(self._config)
+        self.preset.activated.connect(self._on_preset)
+        self.hidden.editingFinished.connect(self._on_arch)
+        self.activation.activated.connect(self._on_arch)
+        self.cost.activated.connect(self._on_arch)
+        self.seed.editingFinished.connect(self._on_arch)
+        self.random_labels.toggled.connect(self._on_arch)
+        for w in (self.lr, self.lr_decay, self.batch, self.momentum, self.l2, self.doubt):
+            w.valueChanged.connect(self._on_live)
+
+    # the contract
+
+    def on_snapshot(self, snap):
+        """Follow the worker's config after a reset or a loaded network (a new generation).
+
+        Between resets the panel is the source of truth: a snapshot published before the worker
+        saw the user's latest edit must not undo it.
+        """
+        if snap.generation != self._generation:
+            self._generation = snap.generation
+            if snap.config != self._config:
+                self.set_config(snap.config)
+
+    def set_dataset(self, ds):
+        pass
+
+    # state
+
+    @property
+    def config(self) -> TrainConfig:
+        return self._config
+
+    def set_config(self, config: TrainConfig):
+        """Show ``config`` without emitting anything."""
+        self._config = config
+        self._updating = True
+        try:
+            name = preset_of(config)
+            self.preset.setCurrentIndex(self.preset.findData(name))
+            self.blurb.setText(PRESET_BLURBS.get(name, "Your own settings."))
+            self.hidden.setText(" ".join(str(s) for s in config.sizes[1:-1]))
+            self.activation.setCurrentIndex(self.activation.findData(config.activation))
+            self.cost.setCurrentIndex(self.cost.findData(config.cost))
+            self.seed.setValue(config.seed)
+            self.random_labels.setChecked(config.random_labels)
+            self.lr.setValue(config.lr)
+            self.lr_decay.setValue(config.lr_decay)
+            self.batch.setValue(config.batch_size)
+            self.momentum.setValue(config.momentum)
+            self.l2.setValue(config.l2)
+            self.doubt.setValue(round(config.doubt * 100))
+        finally:
+            self._updating = False
+
+    def _edited(self) -> TrainConfig | None:
+        hidden = parse_hidden(self.hidden.text())
+        if hidden is None:
+            return None
+        c = self._config
+        return replace(c, sizes=(c.sizes[0], *hidden, c.sizes[-1]), activation=self.activation.currentData(),
+                       cost=self.cost.currentData(), seed=self.seed.value(),
+                       random_labels=self.random_labels.isChecked())
+
+    def _on_arch(self, *_):
+        if self._updating:
+            return
+        new = self._edited()
+        if new is None:
+            self.hidden.setStyleSheet("border-color: #e06c75;")
+            self.hidden.setToolTip("Give 1 to 6 layer sizes between 1 and 4096, e.g. 16 16")
+            return
+        self.hidden.setStyleSheet("")
+        if new != self._config:
+            self.reset_requested.emit(new)
+
+    def _on_preset(self, index):
+        name = self.preset.itemData(index)
+        if self._updating or not name:
+            return
+        new = PRESETS[name]
+        if new != self._config:
+            self.reset_requested.emit(new)
+
+    def _on_live(self, *_):
+        if self._updating:
+            return
+        values = dict(lr=self.lr.value(), lr_decay=self.lr_decay.value(), batch_size=self.batch.value(),
+                      momentum=self.momentum.value(), l2=self.l2.value(), doubt=self.doubt.value() / 100)
+        changes = {k: v for k, v in values.items() if getattr(self._config, k) != v}
+        if not changes:
+            return
+        try:
+            self._config = replace(self._config, **changes)
+        except ValueError:
+            return
+        name = preset_of(self._config)
+        self._updating = True
+        self.preset.setCurrentIndex(self.preset.findData(name))
+        self.blurb.setText(PRESET_BLURBS.get(name, "Your own settings."))
+        self._updating = False
+        self.live_changed.emit(changes)
+
+
+def _dspin(lo, hi, decimals, step, tip):
+    w = QDoubleSpinBox()
+    w.setRange(lo, hi)
+    w.setDecimals(decimals)
+    w.setSingleStep(step)
+    w.setKeyboardTracking(False)
+    w.setToolTip(tip)
+    return w
+
+
+def _heading(text):
+    label = QLabel(text)
+    label.setObjectName("heading")
+    return label
