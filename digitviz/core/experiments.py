@@ -5,11 +5,12 @@ same functions headlessly. Long runs are generators: they yield progress records
 take an optional ``stop`` callable checked at every step, so a GUI worker can stream progress and end
 a run early, keeping what it has. Nothing here prints, starts threads or knows about Qt.
 
-- Gradient of one step: :func:`top_components`, :func:`gradient_edge_values`, :func:`output_nudges`,
-  :func:`plain_name`.
+- Gradient of one step: :func:`top_components`, :func:`cumulative_shares`, :func:`gradient_edge_values`,
+  :func:`output_nudges`, :func:`plain_name`.
 - Structure against random labels (Zhang et al. 2017; Arpit et al. 2017): :func:`compare_labels`,
   :class:`LabelsRun`.
-- Many minima, roughly equal: :func:`train_seeds`, :func:`line_barrier` (with landscape's ``line_costs``).
+- Many minima, roughly equal: :func:`train_seeds`, :func:`line_barrier` (with landscape's ``line_costs``),
+  :func:`pair_lines`.
 - Where it goes wrong: :func:`evaluate_outputs`, :func:`confusion_examples`, :func:`mistakes`.
 - What training did to the first layer: :func:`init_correlation`, :func:`row_correlations`.
 
@@ -114,6 +115,30 @@ def top_components(grad, layout: Layout, k: int = 20) -> tuple[list[Component], 
     comps = [Component(int(i), layout.describe(int(i)), float(-g[i]), float(sq[i] / total) if total > 0 else 0.0)
              for i in order]
     return comps, float(sum(c.share for c in comps))
+
+
+def cumulative_shares(grad, n_points: int = 200) -> tuple[np.ndarray, np.ndarray]:
+    """How concentrated a gradient is: the share of ``|grad|**2`` carried by its ``r`` largest components.
+
+    Parameters
+    ----------
+    grad : ndarray, shape (P,)
+    n_points : int
+        About this many ranks, spaced evenly on a log scale from 1 to P.
+
+    Returns
+    -------
+    ranks : ndarray of int, shape (m,)
+    shares : ndarray, shape (m,)
+        Non-decreasing, ending at 1 (all 0 for a zero gradient).
+    """
+    g = np.asarray(grad, np.float64)
+    sq = np.sort(g * g)[::-1]
+    cum = np.cumsum(sq)
+    total = cum[-1] if cum.size else 0.0
+    ranks = np.unique(np.geomspace(1, g.size, int(n_points)).astype(np.int64))
+    shares = cum[ranks - 1] / total if total > 0 else np.zeros(ranks.size)
+    return ranks, shares
 
 
 def gradient_edge_values(layout: Layout, grad) -> list[np.ndarray]:
@@ -318,9 +343,14 @@ class LabelsRun:
                 self.curves[c][m].append(getattr(p, m))
         self.finished = self.finished or rec.final
 
-    def series(self, copy: str, metric: str) -> tuple[np.ndarray, np.ndarray]:
-        """``(steps, values)`` as arrays."""
-        return np.asarray(self.steps, np.float64), np.asarray(self.curves[copy][metric], np.float64)
+    def series(self, copy: str, metric: str, x: str = "steps") -> tuple[np.ndarray, np.ndarray]:
+        """``(x, values)`` as arrays; ``x`` is ``"steps"`` or ``"epochs"`` (passes over its training digits)."""
+        xs = np.asarray(self.steps, np.float64)
+        if x == "epochs":
+            xs = xs * (self.config.batch_size / self.n_train)
+        elif x != "steps":
+            raise ValueError(f"x must be 'steps' or 'epochs', got {x!r}")
+        return xs, np.asarray(self.curves[copy][metric], np.float64)
 
     def last(self, copy: str, metric: str) -> float:
         v = self.curves[copy][metric]
@@ -445,6 +475,33 @@ def line_barrier(net: Network, theta_a, theta_b, X, labels, n: int = 51) -> Line
     Y = one_hot(labels, net.sizes[-1], net.dtype)
     t, costs = line_costs(net, theta_a, theta_b, X, Y, n)
     return LineCost(t, costs, float(costs.max() - 0.5 * (costs[0] + costs[-1])))
+
+
+@dataclass(frozen=True)
+class PairLine:
+    """The line between the networks of two seeds (indices into the results list)."""
+
+    a: int
+    b: int
+    seed_a: int
+    seed_b: int
+    line: LineCost
+
+
+def pair_lines(config: TrainConfig, results, X, labels, n: int = 51, stop: Callable[[], bool] | None = None):
+    """:func:`line_barrier` between every pair of :class:`SeedResult` s, first pair first.
+
+    Yields
+    ------
+    PairLine
+    """
+    net = config.network()
+    for i in range(len(results)):
+        for j in range(i + 1, len(results)):
+            if _stopped(stop):
+                return
+            ra, rb = results[i], results[j]
+            yield PairLine(i, j, ra.seed, rb.seed, line_barrier(net, ra.theta, rb.theta, X, labels, n))
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -7,7 +7,8 @@ from digitviz.core import experiments as ex
 from digitviz.core.network import Layout, Network, one_hot
 from digitviz.core.training import PRESETS, TrainConfig, Trainer, evaluate
 
-FAST = PRESETS["tweaked"]  # 784-16-16-10 ReLU + softmax, momentum: learns in a few hundred steps
+# 784-16-16-10 ReLU + softmax with momentum: learns in a few hundred steps (fixed here, not a preset that may change)
+FAST = TrainConfig(activation="relu", cost="cross_entropy", lr=0.05, momentum=0.9, batch_size=32, seed=0)
 
 
 @pytest.fixture(scope="module")
@@ -37,6 +38,10 @@ def test_top_components_are_the_largest_and_shares_add_up(rng):
     all_comps, all_total = ex.top_components(grad, layout, k=layout.size)
     assert all_total == pytest.approx(1.0)
     assert ex.top_components(np.zeros(layout.size), layout, 5)[1] == 0.0
+    ranks, shares = ex.cumulative_shares(grad)
+    assert ranks[0] == 1 and ranks[-1] == layout.size and shares[-1] == pytest.approx(1.0)
+    assert np.all(np.diff(shares) >= 0)
+    assert shares[list(ranks).index(20)] == pytest.approx(total)
 
 
 def test_gradient_of_a_step_equals_the_cores_gradient_for_that_batch(small):
@@ -93,6 +98,8 @@ def test_true_labels_beat_shuffled_ones_and_shuffled_test_accuracy_is_chance(sma
         run.add(r)
     steps, acc = run.series("shuffled", "train_acc")
     assert steps.tolist() == [0, 100, 200, 300] and acc[-1] == last.shuffled.train_acc
+    epochs, _ = run.series("true", "cost", x="epochs")
+    np.testing.assert_allclose(epochs, [r.epoch for r in recs])
     assert run.finished
 
 
@@ -131,6 +138,9 @@ def test_train_seeds_gives_different_weights_of_similar_quality_and_a_line_betwe
     assert line.costs[-1] == pytest.approx(net.cost(X, Y, b.theta), rel=1e-4)
     assert line.barrier == pytest.approx(line.costs.max() - (line.costs[0] + line.costs[-1]) / 2)
     assert line.barrier > 0  # two independently trained networks: a hill between them
+    pairs = list(ex.pair_lines(FAST, results, X, labels, n=11))
+    assert [(p.a, p.b, p.seed_a, p.seed_b) for p in pairs] == [(0, 1, 1, 2)]
+    np.testing.assert_allclose(pairs[0].line.costs, line.costs)
 
 
 def test_train_seeds_stops(small):
