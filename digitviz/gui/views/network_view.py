@@ -1,0 +1,728 @@
+"""The network diagram, drawn as in the lesson: the image the network sees, glowing neurons, coloured connections.
+
+``NetworkView`` draws a :class:`digitviz.core.diagram.DiagramState`:
+
+- the input layer as the 28x28 image the network sees (grey, levels fixed to 0..1, upright);
+- hidden and output neurons as circles whose brightness is the activation (absolute: 0 dark,
+  1 white; a quiet layer looks quiet). ReLU activations are unbounded, so a ReLU layer is drawn on
+  the scale ``0 .. max(1, layer max)``, which the legend states;
+- the outputs labelled 0-9 with their values, the answer (brightest output) ringed, the true
+  label marked;
+- connections in blue (positive) or orange (negative), more opaque and wider when stronger
+  (relative to the strongest drawn in that layer). For the 784 x n first layer only the ``top_k``
+  strongest per neuron are drawn, from the pixel they read to the neuron.
+
+Few items, created once: one ``PlotCurveItem(connect="pairs")`` per (sign, strength) bucket, one
+scatter for all neurons (brushes from the shared table in :mod:`digitviz.gui.colors`), one for
+their glow and one for the rings. Frames only call ``setData``/``setImage``/``setBrush``.
+
+Interaction: hover a neuron for its activation, bias and weighted sum; click a neuron to select
+it (a first-hidden-layer neuron also shows its 784 incoming weights as an inset image);
+right-click (or Ctrl+click) a connection or a neuron to pick its weight or bias for the cost
+landscape, twice, which emits ``parameters_picked``.
+
+Imports: NumPy, PySide6, pyqtgraph, digitviz.core and digitviz.gui.colors.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QPen, QRadialGradient
+from PySide6.QtWidgets import QGraphicsRectItem, QMenu, QVBoxLayout, QWidget
+
+from ...core.diagram import DEFAULT_TOP_K, DiagramState, input_shape, symmetric_scale
+from ...core.network import Layout
+from .. import colors
+
+N_BINS = 5                # connection strength buckets per sign
+MAX_ROWS = 32             # a layer with more neurons is drawn as a block of several columns
+HEIGHT = 72.0             # diagram height in scene units (one input pixel = one unit)
+TOP, BOTTOM = 8.5, 62.0   # where the neurons sit
+X0 = 3.0                  # left edge of the input image
+LABEL_ROOM = 15.0         # right of the output column, for "7  0.93  ◀ label"
+GAP_MIN, GAP_MAX = 11.0, 30.0
+GLOW_LEVELS = 64
+THICKEN = {N_BINS - 2: (1,), N_BINS - 1: (1, -1)}  # strength bin -> extra copies, offsets in pixels
+# explicit "no pen/brush" objects, made once (rather than None, converted on every paint)
+_NO_PEN = QPen(Qt.PenStyle.NoPen)
+_NO_BRUSH = QBrush(Qt.BrushStyle.NoBrush)
+
+
+def _glow_brushes(n=GLOW_LEVELS):
+    """Radial-gradient brushes (object-bounding, so they fit any spot): a soft halo per activation level."""
+    table = np.empty(n, dtype=object)
+    for i in range(n):
+        t = i / (n - 1)
+        g = QRadialGradient(0.5, 0.5, 0.5)
+        g.setCoordinateMode(QRadialGradient.CoordinateMode.ObjectBoundingMode)
+        g.setColorAt(0.0, QColor(175, 210, 255, int(150 * t)))
+        g.setColorAt(0.45, QColor(120, 170, 255, int(70 * t)))
+        g.setColorAt(1.0, QColor(80, 140, 255, 0))
+        table[i] = QBrush(g)
+    return table
+
+
+def _html(text, color=colors.FOREGROUND, size=9, bold=False):
+    weight = "font-weight:600;" if bold else ""
+    return f'<span style="color:{color};font-size:{size}pt;{weight}">{text}</span>'
+
+
+class NetworkView(QWidget):
+    """The network diagram.
+
+    Signals
+    -------
+    neuron_clicked(layer, index)
+        A neuron was clicked; layer 1 is the first hidden layer.
+    neuron_hovered(layer, index)
+        The mouse entered a neuron; ``(-1, -1)`` when it left every neuron.
+    parameters_picked(i, j)
+        Flat ``theta`` indices of two parameters the user picked (weights or biases).
+    """
+
+    neuron_clicked = Signal(int, int)
+    neuron_hovered = Signal(int, int)
+    parameters_picked = Signal(int, int)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._state: DiagramState | None = None
+        self._top_k = DEFAULT_TOP_K
+        self._edge_mode: str | None = None
+        self._sizes: tuple | None = None
+        self._aspect = 1.6
+        self._hover = (-1, -1)
+        self._selected = (-1, -1)
+        self._pending_param = -1
+        self._glow_table = _glow_brushes()
+
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        self._gv = pg.GraphicsView()
+        self._gv.setMouseTracking(True)
+        lay.addWidget(self._gv)
+        self._vb = pg.ViewBox(enableMenu=False, lockAspect=True, invertY=True, defaultPadding=0)
+        self._vb.setMouseEnabled(False, False)
+        self._gv.setCentralItem(self._vb)
+
+        self._image = pg.ImageItem(axisOrder="row-major")
+        self._image.setZValue(25)  # above the connections: they emerge from behind the digit
+        self._vb.addItem(self._image)
+        self._image_frame = self._frame_item(colors.MUTED)
+
+        pens = colors.edge_pens(N_BINS)
+        # one curve per (sign, strength) bucket; the strongest buckets get companions drawn one
+        # pixel above/below, which looks like a 2-3 px line at the cost of a 1 px one
+        self._curves = []
+        self._thick = []  # (bucket, offset in pixels, curve)
+        for sign in (0, 1):
+            for b in range(N_BINS):
+                bucket = sign * N_BINS + b
+                self._curves.append(self._curve(pens[sign][b], 10 + b))
+                for off in THICKEN.get(b, ()):
+                    self._thick.append((bucket, off, self._curve(pens[sign][b], 10 + b)))
+        self._focus_curve = self._curve(pg.mkPen(colors.HIGHLIGHT, width=1, cosmetic=True), 18)
+        self._focus_thick = self._curve(pg.mkPen(colors.HIGHLIGHT, width=1, cosmetic=True), 18)
+        # scatters in pixel mode: each (size, pen, brush) is rendered once into pyqtgraph's symbol
+        # atlas and then blitted, ~10x faster than painting antialiased circles and gradients per frame;
+        # sizes follow the zoom in _on_transform_changed
+        self._focus_px = pg.ScatterPlotItem(pxMode=True, brush=_NO_BRUSH, symbol="s")
+        self._focus_px.setZValue(26)
+        self._vb.addItem(self._focus_px)
+
+        self._glow = pg.ScatterPlotItem(pxMode=True, pen=_NO_PEN)
+        self._glow.setZValue(19)
+        self._neurons = pg.ScatterPlotItem(pxMode=True)
+        self._neurons.setZValue(20)
+        self._rings = pg.ScatterPlotItem(pxMode=True, brush=_NO_BRUSH)
+        self._rings.setZValue(21)
+        # pens made once: the symbol atlas keys on the pen object
+        self._neuron_pen = pg.mkPen("#6b7280", width=1.2)
+        self._answer_pen = pg.mkPen(colors.HIGHLIGHT, width=2.2)
+        self._truth_pen = pg.mkPen(colors.TRUTH, width=1.6, style=Qt.PenStyle.DashLine)
+        self._selected_pen = pg.mkPen(colors.HIGHLIGHT, width=1.4, style=Qt.PenStyle.DotLine)
+        self._ppu = 1.0  # screen pixels per scene unit
+        for it in (self._glow, self._neurons, self._rings):
+            self._vb.addItem(it)
+
+        self._inset = pg.ImageItem(axisOrder="row-major")
+        self._inset.setLookupTable(colors.diverging_lut())
+        self._inset.setZValue(30)
+        self._vb.addItem(self._inset)
+        self._inset_frame = self._frame_item(colors.HIGHLIGHT)
+        self._inset_caption = pg.TextItem(anchor=(0, 0))
+        self._vb.addItem(self._inset_caption)
+        self._set_inset_visible(False)
+
+        self._titles: list = []
+        self._labels: list = []
+        self._label_html: list = []
+        self._legend = pg.TextItem(anchor=(0, 0))
+        self._info = pg.TextItem(anchor=(0, 0))
+        for t in (self._legend, self._info):
+            self._vb.addItem(t)
+
+        scene = self._gv.scene()
+        scene.sigMouseMoved.connect(self._on_mouse_moved)
+        scene.sigMouseClicked.connect(self._on_mouse_clicked)
+        self._vb.sigResized.connect(self._on_resized)
+        self._vb.sigTransformChanged.connect(self._on_transform_changed)
+        self._set_info_default()
+
+    # public API
+
+    def set_state(self, state: DiagramState):
+        """Draw ``state`` (a forward pass of one input; see :func:`digitviz.core.diagram.diagram_state`)."""
+        if state.top_k != self._top_k:
+            state = state.with_top_k(self._top_k)
+        self._state = state
+        if state.sizes != self._sizes:
+            self._build(state.sizes)
+        self._render()
+
+    def set_top_k(self, k: int):
+        """Draw the ``k`` strongest incoming connections of each first-hidden-layer neuron."""
+        k = max(1, int(k))
+        if k == self._top_k:
+            return
+        self._top_k = k
+        if self._state is not None:
+            self.set_state(self._state)
+
+    @property
+    def top_k(self) -> int:
+        return self._top_k
+
+    def set_edge_mode(self, mode: str):
+        """What the connections' colours mean in the legend: ``"weights"`` or ``"gradient"``."""
+        if mode not in ("weights", "gradient"):
+            raise ValueError(f"edge mode must be 'weights' or 'gradient', got {mode!r}")
+        self._edge_mode = mode
+        if self._state is not None:
+            self._update_legend()
+
+    def select_neuron(self, layer: int, index: int):
+        """Select a neuron without emitting (e.g. to follow the weights panel); ``(-1, -1)`` clears."""
+        self._selected = (int(layer), int(index))
+        if self._state is not None:
+            self._render()
+
+    def neuron_center(self, layer: int, index: int) -> QPointF:
+        """Centre of a neuron in widget coordinates (layer 0: the input pixel ``index``)."""
+        x, y = self._layer_pos[layer][index]
+        return self._to_widget(QPointF(float(x), float(y)))
+
+    def output_center(self, digit: int) -> QPointF:
+        """Centre of output neuron ``digit`` in widget coordinates."""
+        return self.neuron_center(len(self._layer_pos) - 1, digit)
+
+    # building (once per architecture, and on resize)
+
+    def _curve(self, pen, z):
+        c = pg.PlotCurveItem(pen=pen, connect="pairs", antialias=False, skipFiniteCheck=True)
+        c.setSegmentedLineMode("on")  # disjoint pairs: QPainter.drawLines beats stroking one path
+        c.setZValue(z)
+        self._vb.addItem(c)
+        return c
+
+    def _on_transform_changed(self):
+        """Keep the thickening copies one screen pixel apart whatever the zoom."""
+        px = self._vb.viewPixelSize()[1]
+        for _, off, c in self._thick:
+            c.setPos(0, off * px)
+        self._focus_thick.setPos(0, px)
+        ppu = round(2.0 / px) / 2.0  # pixel-mode sizes in half pixels: few distinct atlas entries
+        if ppu != self._ppu and self._sizes is not None:
+            self._ppu = ppu
+            self._neurons.setSize(self._diam * ppu)
+            self._glow.setSize(self._diam * 2.1 * ppu)
+            if self._state is not None:
+                self._render_rings(self._state)
+                self._render_focus(self._state)
+
+    def _frame_item(self, color):
+        r = QGraphicsRectItem()
+        pen = QPen(QColor(color))
+        pen.setCosmetic(True)
+        pen.setWidthF(1.0)
+        r.setPen(pen)
+        r.setBrush(Qt.BrushStyle.NoBrush)
+        r.setZValue(32)
+        self._vb.addItem(r)
+        return r
+
+    def _build(self, sizes):
+        """Create the per-architecture text items and lay the diagram out."""
+        self._sizes = tuple(sizes)
+        self._layout = Layout(sizes)
+        for t in self._titles + self._labels:
+            self._vb.removeItem(t)
+        L = len(sizes) - 1
+        self._titles = []
+        names = ["input"] + [f"hidden {l}" for l in range(1, L)] + ["output"]
+        for l, name in enumerate(names):
+            title, sub = pg.TextItem(anchor=(0.5, 0)), pg.TextItem(anchor=(0.5, 0))
+            title.setHtml(_html(name, size=11, bold=True))
+            self._titles.append((title, sub))
+        self._titles = [t for pair in self._titles for t in pair]
+        for t in self._titles:
+            self._vb.addItem(t)
+        n_out = sizes[-1]
+        self._labels = [pg.TextItem(anchor=(0, 0.5)) for _ in range(n_out if n_out <= MAX_ROWS else 0)]
+        self._label_html = [""] * len(self._labels)
+        for t in self._labels:
+            self._vb.addItem(t)
+        self._selected = (-1, -1)
+        self._hover = (-1, -1)
+        self._pending_param = -1
+        self._place()
+
+    def _place(self):
+        """Positions of everything, from the architecture and the widget's aspect ratio."""
+        sizes = self._sizes
+        L = len(sizes) - 1
+        ih, iw = input_shape(sizes[0])
+        if ih == 1:  # not an image: draw the inputs as a column of cells
+            ih, iw = iw, 1
+        self._input_grid = (ih, iw)
+        cell = min(28.0 / max(ih, iw), (BOTTOM - TOP) / ih, 3.4)
+        img_w, img_h = iw * cell, ih * cell
+
+        blocks = []  # per layer: rows, cols, spacing
+        for n in sizes[1:]:
+            cols = math.ceil(n / MAX_ROWS)
+            rows = math.ceil(n / cols)
+            sp = min(3.5, (BOTTOM - TOP) / rows)
+            blocks.append((rows, cols, sp))
+        widths = [(c - 1) * sp for _, c, sp in blocks]
+        fixed = X0 + img_w + sum(widths) + LABEL_ROOM + 2.0
+        units = (L - 1) + 1.25  # gaps: input -> first layer is 1.25 gaps wide
+        width = HEIGHT * self._aspect
+        gap = min(GAP_MAX, max(GAP_MIN, (width - fixed) / units))
+        content = fixed + units * gap
+        width = max(width, content)
+        off = (width - content) / 2
+        self._width = width
+
+        mid = (TOP + BOTTOM) / 2
+        ix0 = off + X0
+        iy0 = mid - img_h / 2 - (7.0 if ih == 28 else 0.0)  # lift the image to leave room for the inset
+        self._img_rect = QRectF(ix0, iy0, img_w, img_h)
+        self._cell = cell
+        rr, cc = np.divmod(np.arange(sizes[0]), iw)
+        layer_pos = [np.column_stack([ix0 + (cc + 0.5) * cell, iy0 + (rr + 0.5) * cell])]
+        diam = []
+        x = ix0 + img_w + 1.25 * gap
+        self._col_x = []
+        for (rows, cols, sp), w, n in zip(blocks, widths, sizes[1:]):
+            i = np.arange(n)
+            c, r = np.divmod(i, rows)
+            n_rows_here = np.minimum(rows, n - c * rows)  # the last column may be shorter: centre it
+            ys = mid + (r - (n_rows_here - 1) / 2) * sp
+            xs = x + c * sp
+            layer_pos.append(np.column_stack([xs, ys]))
+            diam.append(np.full(n, sp * (0.78 if cols == 1 else 0.86)))
+            self._col_x.append(x + w / 2)
+            x += w + gap
+        self._layer_pos = layer_pos
+        self._pos = np.concatenate(layer_pos[1:])
+        self._diam = np.concatenate(diam)
+        self._layer_of = np.concatenate([np.full(n, l + 1) for l, n in enumerate(sizes[1:])])
+        self._index_of = np.concatenate([np.arange(n) for n in sizes[1:]])
+        self._offsets = np.concatenate([[0], np.cumsum(sizes[1:])])
+
+        # an ImageItem can only be placed once it holds an image of the right shape
+        self._image.setImage(np.zeros((ih, iw), np.float32), levels=(0.0, 1.0), autoLevels=False)
+        self._inset.setImage(np.zeros((ih, iw), np.float32), levels=(-1.0, 1.0), autoLevels=False)
+        self._image.setRect(self._img_rect)
+        self._image_frame.setRect(self._img_rect.adjusted(-0.15, -0.15, 0.15, 0.15))
+        inset = 15.0
+        self._inset_rect = QRectF(ix0, self._img_rect.bottom() + 3.0, inset, inset)
+        self._inset.setRect(self._inset_rect)
+        self._inset_frame.setRect(self._inset_rect.adjusted(-0.15, -0.15, 0.15, 0.15))
+        self._inset_caption.setPos(self._inset_rect.right() + 1.0, self._inset_rect.top())
+
+        xs = [self._img_rect.center().x()] + self._col_x
+        for l, x in enumerate(xs):
+            title, sub = self._titles[2 * l], self._titles[2 * l + 1]
+            title.setPos(x, 0.6)
+            sub.setPos(x, 3.6)
+            n = sizes[l]
+            if l == 0:
+                text = f"{ih}×{iw}" if iw > 1 else f"{n} values"
+            else:
+                act = self._activation_name() if l < L else (
+                    "softmax" if self._state is not None and self._state.cost == "cross_entropy" else "sigmoid")
+                text = f"{n} · {act}"
+            sub.setHtml(_html(text, colors.MUTED, 9))
+        out = layer_pos[-1]
+        for d, t in enumerate(self._labels):
+            t.setPos(out[d, 0] + self._diam[-1] / 2 + 1.2, out[d, 1])
+        self._legend.setPos(off + X0, BOTTOM + 2.6)
+        self._info.setPos(off + X0, BOTTOM + 5.6)
+
+        self._neurons.setData(pos=self._pos, size=self._diam * self._ppu, symbol="o",
+                              pen=self._neuron_pen, brush=colors.ACTIVATION_BRUSHES[0])
+        self._glow.setData(pos=self._pos, size=self._diam * 2.1 * self._ppu, symbol="o", pen=_NO_PEN,
+                           brush=self._glow_table[0])
+        self._vb.setRange(xRange=(0, width), yRange=(0, HEIGHT), padding=0)
+        self._on_transform_changed()
+
+    def _activation_name(self):
+        return self._state.activation if self._state is not None else ""
+
+    def _on_resized(self):
+        w, h = self._vb.width(), self._vb.height()
+        if w < 10 or h < 10:
+            return
+        aspect = w / h
+        if abs(aspect - self._aspect) > 0.02:
+            self._aspect = aspect
+            if self._sizes is not None:
+                self._place()
+                self._render()
+
+    # drawing (every frame)
+
+    def _render(self):
+        s = self._state
+        if s is None:
+            return
+        L = len(s.sizes) - 1
+        ih, iw = self._input_grid
+        self._image.setImage(s.activations[0].reshape(ih, iw), levels=(0.0, 1.0), autoLevels=False)
+
+        # neurons: brightness = activation on a fixed scale per layer
+        self._scales = []
+        values = []
+        for l in range(1, L + 1):
+            a = s.activations[l]
+            hi = 1.0
+            if l < L and s.activation == "relu":
+                hi = max(1.0, float(a.max()))
+            elif l < L and s.activation == "tanh":
+                a = np.abs(a)
+            self._scales.append(hi)
+            values.append(a / hi)
+        v = np.concatenate(values)
+        self._neurons.setBrush(colors.activation_brushes(v))
+        glow_i = np.clip((v ** 1.5) * (GLOW_LEVELS - 1), 0, GLOW_LEVELS - 1).astype(np.intp)
+        self._glow.setBrush(self._glow_table[glow_i])
+
+        self._render_edges(s)
+        self._render_rings(s)
+        self._render_labels(s)
+        self._render_inset(s)
+        self._update_legend()
+        if self._hover != (-1, -1):
+            self._show_neuron_info(*self._hover)
+
+    def _edge_points(self, l, src, dst):
+        p0 = self._layer_pos[l][src]
+        p1 = self._layer_pos[l + 1][dst]
+        return p0, p1
+
+    def _render_edges(self, s):
+        p0s, p1s, keys = [], [], []
+        for l, e in enumerate(s.edges):
+            if len(e) == 0:
+                continue
+            p0, p1 = self._edge_points(l, e.src, e.dst)
+            mag = np.abs(e.value)
+            top = float(mag.max())
+            b = np.zeros(len(mag), np.intp) if top <= 0 else np.minimum((mag / top * N_BINS).astype(np.intp),
+                                                                         N_BINS - 1)
+            keys.append(np.where(e.value >= 0, 0, N_BINS) + b)
+            p0s.append(p0)
+            p1s.append(p1)
+        if not keys:
+            for c in self._curves + [c for _, _, c in self._thick]:
+                c.setData([], [])
+            self._edges_xy = np.zeros((0, 4))
+            return
+        key = np.concatenate(keys)
+        p0 = np.concatenate(p0s)
+        p1 = np.concatenate(p1s)
+        self._edges_xy = np.column_stack([p0, p1])
+        order = np.argsort(key, kind="stable")
+        counts = np.bincount(key, minlength=2 * N_BINS)
+        xy = np.empty((len(key), 2, 2))
+        xy[:, 0] = p0[order]
+        xy[:, 1] = p1[order]
+        starts = np.concatenate([[0], np.cumsum(counts)])
+        segs = [xy[starts[i]:starts[i + 1]].reshape(-1, 2) for i in range(len(counts))]
+        for c, seg in zip(self._curves, segs):
+            c.setData(seg[:, 0], seg[:, 1])
+        for bucket, _, c in self._thick:
+            c.setData(segs[bucket][:, 0], segs[bucket][:, 1])
+        self._render_focus(s)
+
+    def _render_focus(self, s):
+        """Draw the selected neuron's drawn incoming connections highlighted."""
+        layer, i = self._selected
+        if layer < 1 or layer > len(s.edges):
+            for c in (self._focus_curve, self._focus_thick):
+                c.setData([], [])
+            self._focus_px.setData([])
+            return
+        e = s.edges[layer - 1]
+        m = e.dst == i
+        p0, p1 = self._edge_points(layer - 1, e.src[m], e.dst[m])
+        seg = np.stack([p0, p1], axis=1).reshape(-1, 2)
+        for c in (self._focus_curve, self._focus_thick):
+            c.setData(seg[:, 0], seg[:, 1])
+        if layer == 1:  # outline the pixels this neuron's drawn connections read, in their colours
+            pens = colors.edge_pens(N_BINS)
+            self._focus_px.setData(pos=p0, size=self._cell * self._ppu, symbol="s", brush=_NO_BRUSH,
+                                   pen=[pens[0 if v >= 0 else 1][-1] for v in e.value[m]])
+        else:
+            self._focus_px.setData([])
+
+    def _render_rings(self, s):
+        L = len(s.sizes) - 1
+        pos, size, pens = [], [], []
+        out_d = float(self._diam[-1])
+        pos.append(self._layer_pos[L][s.answer])
+        size.append(out_d * 1.38)
+        pens.append(self._answer_pen)
+        if 0 <= s.label < s.sizes[-1] and self._labels:
+            pos.append(self._layer_pos[L][s.label])
+            size.append(out_d * 1.72)
+            pens.append(self._truth_pen)
+        layer, i = self._selected
+        if 1 <= layer <= L:
+            k = self._offsets[layer - 1] + i
+            pos.append(self._pos[k])
+            size.append(float(self._diam[k]) * 1.38)
+            pens.append(self._selected_pen)
+        self._rings.setData(pos=np.array(pos), size=np.array(size) * self._ppu, pen=pens, brush=_NO_BRUSH,
+                            symbol="o")
+
+    def _render_labels(self, s):
+        out = s.activations[-1]
+        names = [str(d) for d in range(len(out))]
+        for d, t in enumerate(self._labels):
+            is_answer = d == s.answer
+            color = colors.HIGHLIGHT if is_answer else colors.FOREGROUND
+            html = _html(names[d], color, 12, bold=True) + "&nbsp;&nbsp;" + _html(
+                f"{out[d]:.2f}", colors.HIGHLIGHT if is_answer else colors.MUTED, 9)
+            if d == s.label:
+                html += "&nbsp;&nbsp;" + _html("◀ label", colors.TRUTH, 9)
+            if html != self._label_html[d]:
+                t.setHtml(html)
+                self._label_html[d] = html
+
+    def _render_inset(self, s):
+        layer, i = self._selected
+        show = layer == 1 and len(s.sizes) > 1 and 0 <= i < s.sizes[1]
+        self._set_inset_visible(show)
+        if not show:
+            return
+        ih, iw = self._input_grid
+        W = s.weights[0]
+        scale = symmetric_scale(W)
+        self._inset.setImage(W[i].reshape(ih, iw), levels=(-scale, scale), autoLevels=False)
+        self._inset_caption.setHtml(
+            _html(f"weights into hidden 1 · #{i}", colors.HIGHLIGHT, 9, bold=True) + "<br>"
+            + _html("blue +, orange −, dark 0", colors.MUTED, 8) + "<br>"
+            + _html(f"scale ±{scale:.2g}", colors.MUTED, 8))
+
+    def _set_inset_visible(self, show):
+        for it in (self._inset, self._inset_frame, self._inset_caption):
+            it.setVisible(show)
+
+    def _update_legend(self):
+        s = self._state
+        mode = self._edge_mode or s.edge_mode
+        if mode == "gradient":
+            sw = (_html("━━", colors.POSITIVE, 9, True) + _html(" −gradient &gt; 0 (weight should grow) ", colors.MUTED)
+                  + _html("━━", colors.NEGATIVE, 9, True) + _html(" should shrink", colors.MUTED))
+        else:
+            sw = (_html("━━", colors.POSITIVE, 9, True) + _html(" positive weight  ", colors.MUTED)
+                  + _html("━━", colors.NEGATIVE, 9, True) + _html(" negative weight", colors.MUTED))
+        parts = [sw, _html(f"· first layer: {s.top_k} strongest per neuron", colors.MUTED)]
+        if s.activation == "relu" and len(s.sizes) > 2:
+            sc = ", ".join(f"{h:.2g}" for h in self._scales[:-1])
+            parts.append(_html(f"· ReLU brightness = a / max(1, layer max) = a / [{sc}]", colors.MUTED))
+        elif s.activation == "tanh" and len(s.sizes) > 2:
+            parts.append(_html("· tanh brightness = |a|", colors.MUTED))
+        if 0 <= s.label < s.sizes[-1] and self._labels:
+            parts.append(_html("· ", colors.MUTED) + _html("◌", colors.TRUTH, 9, True) + _html(" true label ", colors.MUTED)
+                         + _html("○", colors.HIGHLIGHT, 9, True) + _html(" answer", colors.MUTED))
+        html = " ".join(parts)
+        if html != getattr(self, "_legend_html", None):
+            self._legend.setHtml(html)
+            self._legend_html = html
+
+    # hover, click, pick
+
+    def _to_widget(self, p: QPointF) -> QPointF:
+        sp = self._vb.mapViewToScene(p)
+        vp = self._gv.viewportTransform().map(sp)
+        off = self._gv.viewport().mapTo(self, QPoint(0, 0))
+        return QPointF(vp.x() + off.x(), vp.y() + off.y())
+
+    def _neuron_at(self, p: QPointF):
+        """``(layer, index)`` of the neuron under view point ``p``, or None."""
+        if self._sizes is None or self._state is None:
+            return None
+        d = np.hypot(self._pos[:, 0] - p.x(), self._pos[:, 1] - p.y())
+        k = int(np.argmin(d))
+        if d[k] <= self._diam[k] * 0.6:
+            return int(self._layer_of[k]), int(self._index_of[k])
+        return None
+
+    def _pixel_at(self, p: QPointF):
+        r = self._img_rect
+        if not r.contains(p):
+            return None
+        ih, iw = self._input_grid
+        col = min(iw - 1, int((p.x() - r.left()) / self._cell))
+        row = min(ih - 1, int((p.y() - r.top()) / self._cell))
+        return row * iw + col
+
+    def _edge_at(self, p: QPointF, tol_px=5.0):
+        """``(weight layer, dst, src)`` of the drawn connection nearest to ``p`` within ``tol_px``."""
+        s = self._state
+        if s is None or not len(getattr(self, "_edges_xy", ())):
+            return None
+        e = self._edges_xy
+        a, b = e[:, :2], e[:, 2:]
+        ab = b - a
+        q = np.array([p.x(), p.y()])
+        t = np.clip(np.einsum("ij,ij->i", q - a, ab) / np.maximum(np.einsum("ij,ij->i", ab, ab), 1e-12), 0, 1)
+        d = np.hypot(*(a + t[:, None] * ab - q).T)
+        k = int(np.argmin(d))
+        px = self._vb.viewPixelSize()[0]
+        if d[k] > tol_px * px:
+            return None
+        for l, es in enumerate(s.edges):
+            if k < len(es):
+                return l, int(es.dst[k]), int(es.src[k])
+            k -= len(es)
+        return None
+
+    def _on_mouse_moved(self, scene_pos):
+        if self._state is None:
+            return
+        p = self._vb.mapSceneToView(scene_pos)
+        hit = self._neuron_at(p)
+        if hit is not None:
+            if hit != self._hover:
+                self._hover = hit
+                self._show_neuron_info(*hit)
+                self.neuron_hovered.emit(*hit)
+            return
+        if self._hover != (-1, -1):
+            self._hover = (-1, -1)
+            self.neuron_hovered.emit(-1, -1)
+        j = self._pixel_at(p)
+        if j is not None:
+            ih, iw = self._input_grid
+            self._set_info(f"input pixel (row {j // iw}, col {j % iw}) = {self._state.activations[0][j]:.2f}")
+        else:
+            self._set_info_default()
+
+    def leaveEvent(self, ev):
+        if self._hover != (-1, -1):
+            self._hover = (-1, -1)
+            self.neuron_hovered.emit(-1, -1)
+        self._set_info_default()
+        super().leaveEvent(ev)
+
+    def _show_neuron_info(self, layer, i):
+        s = self._state
+        L = len(s.sizes) - 1
+        name = "output" if layer == L else f"hidden {layer}"
+        what = f"digit {i}" if layer == L and s.sizes[-1] == 10 else f"neuron {i}"
+        self._set_info(
+            f"{name}, {what}:  activation a = {s.activations[layer][i]:.3f}   "
+            f"bias b = {s.biases[layer - 1][i]:+.3f}   weighted sum z = w·a + b = {s.zs[layer - 1][i]:+.3f}",
+            colors.FOREGROUND)
+
+    def _set_info(self, text, color=colors.FOREGROUND):
+        html = _html(text, color, 9)
+        if html != getattr(self, "_info_html", None):
+            self._info.setHtml(html)
+            self._info_html = html
+
+    def _set_info_default(self):
+        if self._pending_param >= 0:
+            name = self._layout.describe(self._pending_param)
+            self._set_info(f"landscape: picked {name}; now pick a second weight or bias "
+                           f"(right-click or Ctrl+click)", colors.HIGHLIGHT)
+        else:
+            self._set_info("hover a neuron for its numbers · click one to select it (hidden 1: see its weights) · "
+                           "right-click a connection or neuron: use it for the landscape", colors.MUTED)
+
+    def _on_mouse_clicked(self, ev):
+        if self._state is None:
+            return
+        p = self._vb.mapSceneToView(ev.scenePos())
+        hit = self._neuron_at(p)
+        ctrl = bool(ev.modifiers() & Qt.KeyboardModifier.ControlModifier)
+        if ev.button() == Qt.MouseButton.RightButton:
+            ev.accept()
+            self._context_menu(hit, p, ev.screenPos())
+            return
+        if ev.button() != Qt.MouseButton.LeftButton:
+            return
+        if ctrl:
+            k = self._param_at(hit, p)
+            if k >= 0:
+                self._pick_parameter(k)
+            ev.accept()
+            return
+        if hit is None:
+            if self._selected != (-1, -1):
+                self.select_neuron(-1, -1)
+            return
+        ev.accept()
+        self.select_neuron(*hit)
+        self.neuron_clicked.emit(*hit)
+
+    def _param_at(self, hit, p):
+        """Flat index of the bias under ``p`` (a neuron) or of the weight of the connection under it."""
+        if hit is not None:
+            layer, i = hit
+            return self._layout.index(layer - 1, "b", i)
+        e = self._edge_at(p)
+        if e is not None:
+            l, dst, src = e
+            return self._layout.index(l, "w", dst, src)
+        return -1
+
+    def _context_menu(self, hit, p, screen_pos):
+        menu = QMenu(self)
+        k = self._param_at(hit, p)
+        if k >= 0:
+            which = "first of two" if self._pending_param < 0 else \
+                f"second, with {self._layout.describe(self._pending_param)}"
+            menu.addAction(f"Use {self._layout.describe(k)} for the landscape ({which})",
+                           lambda: self._pick_parameter(k))
+        if hit is not None and hit[0] == 1:
+            menu.addAction(f"Show the weights into hidden 1 #{hit[1]}",
+                           lambda: (self.select_neuron(*hit), self.neuron_clicked.emit(*hit)))
+        if self._pending_param >= 0:
+            menu.addAction("Cancel the landscape pick", self._cancel_pick)
+        if menu.isEmpty():
+            return
+        menu.popup(QPoint(int(screen_pos.x()), int(screen_pos.y())))
+        self._menu = menu
+
+    def _pick_parameter(self, k: int):
+        """First call stores ``k``; the second emits ``parameters_picked(first, k)``."""
+        if self._pending_param < 0:
+            self._pending_param = int(k)
+        elif k != self._pending_param:
+            first, self._pending_param = self._pending_param, -1
+            self.parameters_picked.emit(first, int(k))
+        self._set_info_default()
+
+    def _cancel_pick(self):
+        self._pending_param = -1
+        self._set_info_default()
