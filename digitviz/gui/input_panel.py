@@ -22,7 +22,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QImage, QImageReader, QKeySequence, QPainter, QPen, QShortcut
 from PySide6.QtWidgets import (
-    QFileDialog, QGridLayout, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget,
+    QApplication, QFileDialog, QGridLayout, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget,
 )
 
 from digitviz.core.inputs import draw_segment, noise, prepare_drawing, prepare_image
@@ -40,28 +40,44 @@ IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.webp);;All files (*)"
 
 ERROR = "#ff7b72"
 
-# A dark look matching pyqtgraph's background, scoped to the panels that set it (the probe panel too).
+# The app themes every widget with resources/style.qss. A panel used on its own (tests, scripts,
+# another host) gets this fallback with the same colours, so it looks the same everywhere.
+PANEL_BACKGROUND = "#1b1e24"
 PANEL_STYLE = f"""
-QWidget#digitvizPanel {{ background: {colors.BACKGROUND}; }}
+QWidget#digitvizPanel {{ background: {PANEL_BACKGROUND}; }}
 QWidget#digitvizPanel QLabel {{ color: {colors.FOREGROUND}; background: transparent; }}
 QWidget#digitvizPanel QPushButton {{
-    background: #23262d; color: {colors.FOREGROUND}; border: 1px solid #343843;
-    border-radius: 4px; padding: 3px 9px; }}
-QWidget#digitvizPanel QPushButton:hover {{ background: #2c3039; border-color: #4a5060; }}
-QWidget#digitvizPanel QPushButton:pressed {{ background: #3a3f4a; }}
-QWidget#digitvizPanel QPushButton:disabled {{ color: #585d68; border-color: #2a2d34; }}
-QWidget#digitvizPanel QComboBox, QWidget#digitvizPanel QSpinBox {{
-    background: #23262d; color: {colors.FOREGROUND}; border: 1px solid #343843; border-radius: 4px;
-    padding: 2px 6px; }}
-QWidget#digitvizPanel QCheckBox {{ color: {colors.FOREGROUND}; }}
+    background: #262a33; color: {colors.FOREGROUND}; border: 1px solid #353b47; border-radius: 5px;
+    padding: 4px 10px; }}
+QWidget#digitvizPanel QPushButton:hover {{ background: #2e3440; border-color: #46506a; }}
+QWidget#digitvizPanel QPushButton:pressed, QWidget#digitvizPanel QPushButton:checked {{ background: #23364a; }}
+QWidget#digitvizPanel QPushButton:disabled {{ color: #5c6370; border-color: #2a2e36; }}
+QWidget#digitvizPanel QPushButton#primary {{ background: #2f5f8a; border-color: #3f77a8; color: #ffffff; }}
+QWidget#digitvizPanel QPushButton#primary:disabled {{ background: #26303c; color: #7f8796; }}
+QWidget#digitvizPanel QComboBox {{
+    background: #14161a; color: {colors.FOREGROUND}; border: 1px solid #2e333d; border-radius: 4px;
+    padding: 3px 6px; }}
+QToolTip {{ background-color: #262a33; color: #e6e9ef; border: 1px solid #3a404c; padding: 4px 6px; }}
 """
 
 
+def text_style(color: str, pt: float | None = None, bold: bool = False) -> str:
+    """A label's stylesheet: colour and, if given, size (a stylesheet, since the app's theme sets fonts)."""
+    css = f"color: {color};"
+    if pt is not None:
+        css += f" font-size: {pt}pt;"
+    if bold:
+        css += " font-weight: bold;"
+    return css
+
+
 def style_panel(w: QWidget):
-    """Give a panel the shared dark look (background painted even for a plain QWidget)."""
+    """Name the panel for styling; without an application stylesheet, apply the fallback theme."""
     w.setObjectName("digitvizPanel")
     w.setAttribute(Qt.WA_StyledBackground, True)
-    w.setStyleSheet(PANEL_STYLE)
+    app = QApplication.instance()
+    if app is None or not app.styleSheet():
+        w.setStyleSheet(PANEL_STYLE)
 
 
 # Sources of the current input (what the source line says and what the canvas shows)
@@ -254,7 +270,6 @@ class DrawingCanvas(QWidget):
 
     def paintEvent(self, ev):
         p = QPainter(self)
-        p.fillRect(self.rect(), QColor(colors.BACKGROUND))
         r = self.target_rect()
         if self._preview is not None:
             p.drawImage(r, self._preview)  # nearest: the 28x28 pixels stay visible
@@ -309,7 +324,6 @@ class PixelView(QWidget):
 
     def paintEvent(self, ev):
         p = QPainter(self)
-        p.fillRect(self.rect(), QColor(colors.BACKGROUND))
         side = max(1, min(self.width(), self.height()) - 2)
         r = QRectF((self.width() - side) / 2, (self.height() - side) / 2, side, side)
         p.drawImage(r, self._img)
@@ -482,18 +496,12 @@ class InputPanel(QWidget):
         sees.setAlignment(Qt.AlignCenter)
 
         self.answer_label = QLabel("–")
-        f = QFont()
-        f.setPointSizeF(f.pointSizeF() * 4.2)
-        f.setBold(True)
-        self.answer_label.setFont(f)
         self.answer_label.setAlignment(Qt.AlignCenter)
-        self.answer_label.setStyleSheet(f"color: {colors.HIGHLIGHT};")
+        self.answer_label.setStyleSheet(text_style(colors.HIGHLIGHT, 46, bold=True))
+        self.answer_label.setToolTip("The network's answer: the digit whose output neuron is brightest")
         self.confidence_label = QLabel("")
-        f2 = QFont()
-        f2.setPointSizeF(f2.pointSizeF() * 1.5)
-        self.confidence_label.setFont(f2)
         self.confidence_label.setAlignment(Qt.AlignCenter)
-        self.confidence_label.setStyleSheet(f"color: {colors.FOREGROUND};")
+        self.confidence_label.setStyleSheet(text_style(colors.FOREGROUND, 15))
         self.truth_label = QLabel("")
         self.truth_label.setAlignment(Qt.AlignCenter)
         self.truth_label.setWordWrap(True)
