@@ -1,0 +1,967 @@
+"""The cost-landscape panel: an honest 2-D slice of the ~13,000-dimensional cost, with the descent path on it.
+
+The lesson pictures gradient descent as rolling downhill on the cost as a function of all the weights
+and biases. This panel draws the cost on a plane ``centre + a*d1 + b*d2`` through parameter space
+(Li et al. 2018) as a heat map with contour lines, and the path training actually took, projected onto
+that plane. Because a plane is a tiny slice of ~13,000 dimensions, the panel also shows how far the
+picture can be trusted:
+
+* path points are coloured by their TRUE cost on the map's colour scale: where a point's colour differs
+  from the map beneath it, the path is not where the map suggests;
+* beside the map, step by step, the true cost along the path, the cost at the path's projection on
+  the plane (computed exactly, not read off the grid), and each point's distance from the plane;
+* the arrow is the negative gradient projected onto the plane, with the share of the gradient that lies
+  in the plane;
+* a 1-D view: the cost along the straight line from the initial weights to the current ones
+  (Goodfellow et al. 2015), for t in [-0.2, 1.2].
+
+Planes: PCA of the recorded path (fixed while training runs, refitted when training pauses, on a click,
+or on the chosen interval, so the surface does not jump under the user's eyes), two random
+filter-normalised directions (seeded), or two single parameters picked in the network diagram
+(:meth:`LandscapePanel.use_parameters`).
+
+All heavy work runs on :class:`~digitviz.gui.landscape_job.LandscapeWorker`, started from snapshot
+copies; :meth:`LandscapePanel.on_snapshot` only appends path points, projects the new ones (two dot
+products each) and updates existing pyqtgraph items.
+
+Imports: PySide6, pyqtgraph, :mod:`digitviz.core`, and this package's colours and landscape worker.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QCoreApplication, QRectF, Qt, QTimer, Signal
+from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QProgressBar, QPushButton, QSizePolicy, QSpinBox,
+                               QVBoxLayout, QWidget)
+
+from digitviz.core.network import Layout
+
+from . import colors
+from .landscape_job import LINE_EXTEND, LandscapeWorker, PathJob, SurfaceJob
+
+MODES = (("pca", "PCA of the path"), ("random", "Random directions"), ("params", "Two parameters"))
+CENTRES = (("current", "Current weights"), ("pinned", "Pinned"))
+SCALES = (("log", "Log colours"), ("linear", "Linear colours"))
+SCHEDULES = (("paused", "Refit when paused"), ("5s", "Refit every 5 s"), ("manual", "Refit manually"))
+SOURCES = (("train", "training examples"), ("test", "test examples"))
+
+CMAP = pg.colormap.get("viridis")
+N_CONTOURS = 9
+REFIT_INTERVAL_S = 5.0
+EXTEND_INTERVAL_S = 2.0   # at most this often, widen the grid (same plane) when the path leaves it
+PATH_JOB_INTERVAL_S = 0.25  # at most this often, path costs / gradient while training
+ARROW_FRACTION = 0.14     # the gradient arrow's length, as a share of the grid's width
+PATH_BYTES = 64 << 20     # the panel's own path copy stays under this (as training.History)
+MIN_COST = 1e-12          # floor before log10
+COLOR_TRUE = "#e8eaef"
+COLOR_PLANE = colors.POSITIVE
+COLOR_DIST = colors.NEGATIVE
+COLOR_NOW = colors.HIGHLIGHT
+COLOR_ARROW = "#ff6b6b"
+COLOR_START = "#ffffff"
+
+
+def _brush_table(cmap, n=colors.N_LEVELS):
+    lut = cmap.getLookupTable(0.0, 1.0, n, alpha=True)
+    return np.array([pg.mkBrush(int(r), int(g), int(b), 255) for r, g, b, _ in lut] + [pg.mkBrush(110, 114, 124)],
+                    dtype=object)
+
+
+class LandscapePanel(QWidget):
+    """The cost landscape on a plane through parameter space, with the descent path.
+
+    Panel contract (docs/architecture.md): :meth:`on_snapshot`, :meth:`set_dataset`, plus
+    :meth:`use_parameters` (connected to the diagram's ``parameters_picked``).
+
+    Signals
+    -------
+    surface_applied(SurfaceResult)
+        A finished surface (its final, fine pass) is on screen.
+    surface_cancelled(int)
+        The worker reports that the surface job with this id stopped early; nothing of it stays on screen.
+    path_costs_applied()
+        True costs (and in-plane costs) of path points arrived.
+    failed(str)
+        A job failed; the message is also shown in the panel.
+
+    Attributes
+    ----------
+    plane : Plane or None
+        The plane of the surface on screen.
+    surface : SurfaceResult or None
+        The last finished surface.
+    """
+
+    surface_applied = Signal(object)
+    surface_cancelled = Signal(int)
+    path_costs_applied = Signal()
+    failed = Signal(str)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setObjectName("LandscapePanel")
+        self._data = None
+        self._snap = None
+        self._generation = None
+        self._arch = None
+        self._layout_obj: Layout | None = None
+        self._params: tuple[int, int] | None = None
+        self._pinned: np.ndarray | None = None
+        self.plane = None
+        self._proj = None            # (pinv (2, P), basis (P, 2)) of self.plane
+        self._offset = np.zeros(2)   # plot coordinates = (a, b) + offset (params mode: the parameters' values)
+        self.surface = None          # last final SurfaceResult
+        self._shown = None           # SurfaceResult on screen (coarse or final)
+        self._levels = (0.0, 1.0)    # in display units (log10 cost or cost)
+        self._surface_job = None     # SurfaceJob in flight
+        self._path_job = None        # PathJob in flight
+        self._next_id = 0
+        self._t_refit = -math.inf
+        self._t_extend = -math.inf
+        self._t_path_job = -math.inf
+        self._was_running = False
+        self._grad = None
+        self._grad_step = -1
+        self._grad_from_report = False
+        self._drawn_step = None
+        self._now_ab = None
+        self._grad_share = float("nan")
+        self._grad_key = None
+        self._grad_c = np.zeros(2)
+        self._path_dirty = False
+        self.timings: list[dict] = []  # seconds per stage of finished surface jobs (newest last)
+        self._reset_path(1 << 10)
+
+        # follow-up path jobs (costs of points added meanwhile, a fresher gradient): paused training sends
+        # no more snapshots, so the panel asks again by itself, at most every PATH_JOB_INTERVAL_S
+        self._path_timer = QTimer(self)
+        self._path_timer.setSingleShot(True)
+        self._path_timer.timeout.connect(self._follow_up)
+
+        self._worker = LandscapeWorker(self)
+        self._worker.progress.connect(self._on_progress)
+        self._worker.surface_ready.connect(self._on_surface)
+        self._worker.path_ready.connect(self._on_path_result)
+        self._worker.cancelled.connect(self._on_cancelled)
+        self._worker.failed.connect(self._on_failed)
+        app = QCoreApplication.instance()
+        if app is not None:
+            app.aboutToQuit.connect(self.shutdown)
+
+        self._build_controls()
+        self._build_plots()
+        self._update_control_visibility()
+        self._show_message("Waiting for training data and a network to measure the cost of.")
+
+    # construction
+
+    def _build_controls(self):
+        def combo(items, tip):
+            c = QComboBox()
+            for key, text in items:
+                c.addItem(text, key)
+            c.setToolTip(tip)
+            return c
+
+        self.mode = combo(MODES, "Which plane through parameter space to draw:\n"
+                                 "PCA: the two directions along which the recorded path spreads most (Li et al. 2018);\n"
+                                 "Random: two random directions, each neuron's part scaled to its own weights' size;\n"
+                                 "Two parameters: click connections or neurons in the network diagram.")
+        self.seed = QSpinBox()
+        self.seed.setRange(0, 9999)
+        self.seed.setPrefix("seed ")
+        self.seed.setToolTip("Seed of the random directions")
+        self.params_label = QLabel("pick two in the diagram")
+        self.params_label.setObjectName("paramsLabel")
+        self.centre = combo(CENTRES, "The plane passes through the current weights, or stays pinned where it is\n"
+                                     "(e.g. at the final weights of a finished run) while the path moves on.")
+        self.scale = combo(SCALES, "Colour scale of the cost: log shows the shape of the valley floor")
+        self.schedule = combo(SCHEDULES, "While training runs, the plane stays fixed so the picture does not jump;\n"
+                                         "it is refitted to the path when training pauses, every 5 s, or only when\n"
+                                         "you press Recompute.")
+        self.resolution = QSpinBox()
+        self.resolution.setRange(11, 101)
+        self.resolution.setValue(41)
+        self.resolution.setSingleStep(10)
+        self.resolution.setPrefix("grid ")
+        self.resolution.setToolTip("Grid points per axis of the fine pass (a coarse 11 x 11 pass comes first)")
+        self.samples = QSpinBox()
+        self.samples.setRange(100, 10000)
+        self.samples.setSingleStep(500)
+        self.samples.setValue(1000)
+        self.samples.setToolTip("How many examples the cost is averaged over: the first N of a seeded shuffle,\n"
+                                "the same for every computation of the run")
+        self.source = combo(SOURCES, "Measure the cost on training examples (the cost being descended) or test ones")
+        self.recompute_btn = QPushButton("Recompute")
+        self.recompute_btn.setToolTip("Refit the plane to the path so far and recompute the surface")
+        self.cancel_btn = QPushButton("Cancel")
+        self.cancel_btn.setEnabled(False)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 100)
+        self.progress.setTextVisible(False)
+        self.progress.setFixedWidth(90)
+        self.progress.setMaximumHeight(12)
+        self.progress.setVisible(False)
+        self.info = QLabel()
+        self.info.setObjectName("landscapeInfo")
+        self.info.setWordWrap(True)
+        self.info.setTextFormat(Qt.PlainText)
+        self.info.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
+        self.info.setStyleSheet(f"color: {colors.MUTED};")
+
+        row1 = QHBoxLayout()
+        for w in (self.mode, self.seed, self.params_label, self.centre, self.scale):
+            row1.addWidget(w)
+        row1.addStretch(1)
+        row2 = QHBoxLayout()
+        row2.addWidget(self.resolution)
+        row2.addWidget(QLabel("on"))
+        row2.addWidget(self.samples)
+        row2.addWidget(self.source)
+        row2.addWidget(self.schedule)
+        row2.addWidget(self.recompute_btn)
+        row2.addWidget(self.cancel_btn)
+        row2.addWidget(self.progress)
+        row2.addStretch(1)
+        self._layout_box = QVBoxLayout(self)
+        self._layout_box.setContentsMargins(4, 4, 4, 4)
+        self._layout_box.setSpacing(3)
+        self._layout_box.addLayout(row1)
+        self._layout_box.addLayout(row2)
+
+        self.mode.currentIndexChanged.connect(self._on_mode_changed)
+        self.seed.valueChanged.connect(self._on_seed_changed)
+        self.centre.currentIndexChanged.connect(self._on_centre_changed)
+        self.scale.currentIndexChanged.connect(self._on_scale_changed)
+        self.resolution.editingFinished.connect(self._on_grid_settings_changed)
+        self.samples.editingFinished.connect(self._on_sample_changed)
+        self.source.currentIndexChanged.connect(self._on_sample_changed)
+        self.recompute_btn.clicked.connect(lambda: self.request_surface(refit=True))
+        self.cancel_btn.clicked.connect(self.cancel)
+
+    def _build_plots(self):
+        self.view = pg.GraphicsLayoutWidget()
+        self.view.ci.setContentsMargins(2, 2, 2, 2)
+        self.view.ci.setSpacing(4)
+        self._layout_box.addWidget(self.view, 1)
+        self._layout_box.addWidget(self.info)
+
+        mp = self.map_plot = self.view.addPlot(row=0, col=0, rowspan=3)
+        mp.setAspectLocked(True)
+        mp.showGrid(x=False, y=False)
+        mp.setMenuEnabled(False)
+        mp.hideButtons()
+        self.image = pg.ImageItem()
+        self.image.setZValue(-10)
+        mp.addItem(self.image)
+        contour_pen = pg.mkPen(255, 255, 255, 80, width=1)
+        self.contours = []
+        for _ in range(N_CONTOURS):
+            c = pg.IsocurveItem(level=0.0, pen=contour_pen)
+            c.setParentItem(self.image)  # drawn in the image's pixel coordinates (pyqtgraph isocurve.py)
+            c.setZValue(5)
+            self.contours.append(c)
+        self.colorbar = pg.ColorBarItem(values=(0.0, 1.0), colorMap=CMAP, interactive=False, width=14,
+                                        label="cost", colorMapMenu=False)
+        self.colorbar.setImageItem(self.image, insert_in=mp)
+        self._brushes = _brush_table(CMAP)
+        self.path_line = pg.PlotCurveItem(pen=pg.mkPen(235, 238, 245, 150, width=1.2))
+        self.path_tail = pg.PlotCurveItem(pen=pg.mkPen(235, 238, 245, 110, width=1, style=Qt.DotLine))
+        self.path_points = pg.ScatterPlotItem(size=6, pen=pg.mkPen(255, 255, 255, 70, width=0.6))
+        self.start_marker = pg.ScatterPlotItem(size=13, symbol="s", pen=pg.mkPen(COLOR_START, width=2),
+                                               brush=pg.mkBrush(None))
+        self.now_marker = pg.ScatterPlotItem(size=17, symbol="star", pen=pg.mkPen("#14161a", width=1),
+                                             brush=pg.mkBrush(COLOR_NOW))
+        self.arrow_line = pg.PlotCurveItem(pen=pg.mkPen(COLOR_ARROW, width=2.5))
+        self.arrow_head = pg.ArrowItem(angle=0, headLen=13, tipAngle=36, baseAngle=20, pen=pg.mkPen(COLOR_ARROW),
+                                       brush=pg.mkBrush(COLOR_ARROW))
+        self.start_text = pg.TextItem("start", color=COLOR_START, anchor=(0.5, 1.35))
+        self.now_text = pg.TextItem("now", color=COLOR_NOW, anchor=(-0.25, 1.1))
+        for z, item in enumerate((self.path_line, self.path_tail, self.path_points, self.start_marker,
+                                  self.arrow_line, self.arrow_head, self.now_marker, self.start_text,
+                                  self.now_text)):
+            item.setZValue(10 + z)
+            mp.addItem(item)
+        for item in (self.arrow_line, self.arrow_head, self.start_text, self.now_text):
+            item.setVisible(False)
+
+        pp = self.path_plot = self.view.addPlot(row=0, col=1, title=None)
+        pp.setLabel("left", "cost")
+        pp.addLegend(offset=(-4, 4), labelTextSize="8pt", verSpacing=-6)
+        self.true_curve = pg.PlotCurveItem(pen=pg.mkPen(COLOR_TRUE, width=1.6), name="true cost")
+        self.plane_curve = pg.PlotCurveItem(pen=pg.mkPen(COLOR_PLANE, width=1.6, style=Qt.DashLine),
+                                            name="on the plane (exact)")
+        pp.addItem(self.true_curve)
+        pp.addItem(self.plane_curve)
+        dp = self.dist_plot = self.view.addPlot(row=1, col=1)
+        dp.setLabel("left", "off plane")
+        dp.setLabel("bottom", "training step")
+        dp.setXLink(pp)
+        self.dist_curve = pg.PlotCurveItem(pen=pg.mkPen(COLOR_DIST, width=1.6), fillLevel=0.0,
+                                           brush=pg.mkBrush(255, 154, 60, 40))
+        dp.addItem(self.dist_curve)
+        lp = self.line_plot = self.view.addPlot(row=2, col=1)
+        lp.setLabel("left", "cost")
+        lp.setLabel("bottom", "t on the line start → now")
+        lp.setXRange(-LINE_EXTEND, 1 + LINE_EXTEND, padding=0.02)
+        self.line_curve = pg.PlotCurveItem(pen=pg.mkPen(COLOR_TRUE, width=1.6))
+        lp.addItem(self.line_curve)
+        self.line_marks = pg.ScatterPlotItem(size=10)
+        lp.addItem(self.line_marks)
+        for t, color in ((0.0, COLOR_START), (1.0, COLOR_NOW)):
+            lp.addItem(pg.InfiniteLine(t, angle=90, pen=pg.mkPen(color, width=1, style=Qt.DotLine)))
+        for p in (pp, dp, lp):
+            p.setMenuEnabled(False)
+            p.hideButtons()
+            p.showGrid(x=True, y=True, alpha=0.15)
+            p.getAxis("left").setWidth(46)
+        lay = self.view.ci.layout
+        lay.setColumnStretchFactor(0, 3)
+        lay.setColumnStretchFactor(1, 2)
+        self.view.setMinimumHeight(260)
+
+    # the panel contract
+
+    def on_snapshot(self, snap):
+        """Take the latest snapshot: grow the path, move the marker, start jobs when due (cheap)."""
+        arch = (snap.config.sizes, snap.config.activation, snap.config.cost, snap.config.dtype)
+        if snap.generation != self._generation or arch != self._arch:
+            self._new_run(snap, arch)
+        self._snap = snap
+        last = self._steps[self._n - 1] if self._n else -1
+        fresh = [(int(s), th) for s, th in snap.new_path if s > last]
+        if fresh:
+            self._append_path(fresh)
+        report = snap.step_report
+        if report is not None and report.grad is not None:
+            # the step's own batch gradient (taken just before this step): what the step followed
+            self._grad, self._grad_step, self._grad_from_report = report.grad, snap.step, True
+        if self.plane is not None and (snap.step != self._drawn_step or fresh):
+            self._update_now()
+        if self._path_dirty:
+            self._redraw_path()
+        self._schedule(snap)
+        self._was_running = snap.running
+
+    def set_dataset(self, ds):
+        """Data became available (or went away); the sample and every cost are recomputed."""
+        if ds is self._data:
+            return
+        self._data = ds
+        self._invalidate_costs()
+        if ds is None:
+            self._worker.cancel()
+            self._surface_job = None
+            self._clear_surface()
+            self._show_message("No data: the landscape needs examples to measure the cost on.")
+        elif self._snap is not None:
+            self.request_surface(refit=self.plane is None)
+
+    def use_parameters(self, i: int, j: int):
+        """Show the plane of two single parameters (flat indices), e.g. picked in the network diagram."""
+        i, j = int(i), int(j)
+        if i == j:
+            self._show_message("Pick two different parameters for the plane.")
+            return
+        if self._layout_obj is not None and not (0 <= i < self._layout_obj.size and 0 <= j < self._layout_obj.size):
+            self._show_message(f"Parameters {i}, {j} are not in this network.")
+            return
+        self._params = (i, j)
+        self._update_params_label()
+        if self._mode() != "params":
+            self.mode.blockSignals(True)
+            self.mode.setCurrentIndex(self.mode.findData("params"))
+            self.mode.blockSignals(False)
+            self._update_control_visibility()
+        self.request_surface(refit=True)
+
+    # public helpers
+
+    def request_surface(self, refit: bool = True) -> int | None:
+        """Start a surface job from the latest snapshot; returns its id (None when not possible).
+
+        ``refit`` fits the plane again (PCA to the path so far; random/params re-centred);
+        otherwise the plane on screen is kept and only the grid is recomputed to cover the path.
+        """
+        snap = self._snap
+        if snap is None or self._data is None:
+            return None
+        mode = self._mode()
+        keep = self.plane if (not refit and self.plane is not None and self.plane.kind == mode) else None
+        if keep is not None:
+            centre = keep.centre
+        elif self._centre_mode() == "pinned":
+            if self._pinned is None:
+                self._pinned = self.plane.centre if self.plane is not None else snap.theta
+            centre = self._pinned
+        else:
+            centre = snap.theta
+        params = None
+        if mode == "params":
+            params = self._params or self._default_params()
+            if params is None:
+                self._show_message("Two parameters: click two connections or neurons in the network diagram.")
+                return None
+            self._params = params
+            self._update_params_label()
+        n = self._n
+        job = SurfaceJob(id=self._new_id(), generation=self._generation, config=snap.config, data=self._data,
+                         sample_size=self.samples.value(), source=self.source.currentData(), mode=mode,
+                         centre=centre, current=snap.theta, path=tuple(self._thetas[:n]),
+                         steps=tuple(int(s) for s in self._steps[:n]), seed=self.seed.value(), params=params,
+                         plane=keep, resolution=self.resolution.value())
+        self._surface_job = job
+        self._t_refit = time.perf_counter() if keep is None else self._t_refit
+        self._t_extend = time.perf_counter()
+        self.progress.setValue(0)
+        self.progress.setVisible(True)
+        self.cancel_btn.setEnabled(True)
+        self._worker.submit(job)
+        return job.id
+
+    def cancel(self):
+        """Stop the surface being computed; the previous finished surface stays (or comes back)."""
+        job = self._surface_job
+        if job is None:
+            return
+        self._surface_job = None  # from now on its results are stale
+        self._worker.cancel()
+        self._end_progress()
+        if self._shown is not self.surface:
+            self._restore(self.surface)
+        self._show_message("Cancelled. " + (self._describe(self.surface) if self.surface is not None else ""))
+
+    def set_mode(self, mode: str):
+        """Switch the plane's kind ("pca", "random", "params"); recomputes."""
+        self.mode.setCurrentIndex(self.mode.findData(mode))
+
+    def shutdown(self, timeout_ms=5000) -> bool:
+        """Stop the worker for good (app exit). True when its thread has ended."""
+        return self._worker.stop(timeout_ms, final=True)
+
+    def closeEvent(self, event):
+        self._surface_job = None
+        self._path_job = None
+        self._worker.stop(5000, final=False)
+        self._end_progress()
+        super().closeEvent(event)
+
+    @property
+    def busy(self) -> bool:
+        """A surface or path job is in flight."""
+        return self._surface_job is not None or self._path_job is not None
+
+    @property
+    def path_steps(self) -> np.ndarray:
+        return self._steps[: self._n].copy()
+
+    @property
+    def path_costs(self) -> np.ndarray:
+        """True cost of each path point on the sample (NaN until computed)."""
+        return self._true[: self._n].copy()
+
+    # run and path bookkeeping
+
+    def _new_run(self, snap, arch):
+        self._worker.cancel()
+        self._surface_job = None
+        self._path_job = None
+        self._end_progress()
+        self._generation = snap.generation
+        if arch != self._arch:
+            self._arch = arch
+            self._layout_obj = Layout(snap.config.sizes)
+            self._params = None
+            self._update_params_label()
+        self._pinned = None
+        self._grad = None
+        self._grad_step = -1
+        self._grad_from_report = False
+        self._was_running = False
+        self._drawn_step = None
+        itemsize = np.dtype(snap.config.dtype).itemsize
+        cap = int(min(1024, max(16, PATH_BYTES // (self._layout_obj.size * itemsize))))
+        self._reset_path(cap)
+        self._clear_surface()
+
+    def _reset_path(self, cap):
+        self._cap = cap
+        self._n = 0
+        self._thetas: list = []
+        self._steps = np.zeros(cap, np.int64)
+        self._coords = np.full((cap, 2), np.nan)
+        self._dist = np.full(cap, np.nan)
+        self._true = np.full(cap, np.nan)
+        self._on_plane = np.full(cap, np.nan)
+        self._path_dirty = True
+
+    def _append_path(self, fresh):
+        for step, theta in fresh:
+            if self._n == self._cap:
+                self._decimate()
+            k = self._n
+            self._thetas.append(theta)  # read-only copies made by the worker: kept by reference
+            self._steps[k] = step
+            self._coords[k] = np.nan
+            self._dist[k] = np.nan
+            self._true[k] = np.nan
+            self._on_plane[k] = np.nan
+            self._n += 1
+            if self._proj is not None:
+                self._coords[k], self._dist[k] = self._project(theta)
+        self._path_dirty = True
+
+    def _decimate(self):
+        """Full: keep every other point (the first, the initial weights, always stays)."""
+        keep = np.arange(0, self._n, 2)
+        m = len(keep)
+        self._thetas = [self._thetas[i] for i in keep]
+        for arr in (self._steps, self._coords, self._dist, self._true, self._on_plane):
+            arr[:m] = arr[keep]
+            arr[m:] = 0 if arr.dtype.kind == "i" else np.nan
+        self._n = m
+
+    def _project(self, theta):
+        """``(a, b)`` and the distance from the plane of one parameter vector (about 0.2 ms).
+
+        Only element-wise operations and a 2-row matrix-vector product: a BLAS dot product of 13,000
+        numbers, run multi-threaded on the GUI thread, measured 10 to 15 ms here (thread wake-ups).
+        """
+        pinv = self._proj[0]
+        plane = self.plane
+        r = np.subtract(theta, plane.centre, dtype=np.float64)
+        ab = pinv @ r
+        r -= ab[0] * plane.d1
+        r -= ab[1] * plane.d2
+        return ab, float(np.sqrt(np.einsum("i,i", r, r)))
+
+    def _set_plane(self, plane):
+        if plane is self.plane:
+            return
+        self.plane = plane
+        basis = plane.basis
+        self._proj = (np.linalg.pinv(basis), basis)
+        if plane.kind == "params":
+            i, j = self._params_of(plane)
+            self._offset = np.array([plane.centre[i], plane.centre[j]])
+        else:
+            self._offset = np.zeros(2)
+        self._on_plane[:] = np.nan
+        if self._n:
+            P = np.stack(self._thetas).astype(np.float64)
+            P -= plane.centre
+            ab = P @ self._proj[0].T
+            P -= ab @ basis.T
+            self._coords[: self._n] = ab
+            self._dist[: self._n] = np.sqrt(np.einsum("ij,ij->i", P, P))
+        self._drawn_step = None
+        self._path_dirty = True
+
+    @staticmethod
+    def _params_of(plane):
+        return int(np.argmax(plane.d1)), int(np.argmax(plane.d2))
+
+    def _invalidate_costs(self):
+        """The sample changed: every cost (and a gradient measured on the sample) must be recomputed."""
+        self._true[:] = np.nan
+        self._on_plane[:] = np.nan
+        if not self._grad_from_report:
+            self._grad, self._grad_step = None, -1
+        self._path_dirty = True
+
+    # scheduling
+
+    def _schedule(self, snap):
+        if self._data is None:
+            return
+        now = time.perf_counter()
+        sched = self.schedule.currentData()
+        paused_now = self._was_running and not snap.running
+        if paused_now and sched != "manual":
+            self.request_surface(refit=True)  # supersedes a job in flight: the pause must not be missed
+        elif self._surface_job is None:
+            if self.plane is None:
+                self.request_surface(refit=True)
+            elif snap.running and sched == "5s" and now - self._t_refit >= REFIT_INTERVAL_S:
+                self.request_surface(refit=True)
+            elif (self.plane.kind == "pca" and self.plane.explained is not None and self.plane.explained[1] == 0.0
+                  and self._n >= 3 and self._mode() == "pca" and sched != "manual"
+                  and now - self._t_refit >= 1.0):
+                # the plane had fewer than two real path directions: nothing yet to keep still
+                self.request_surface(refit=True)
+            elif now - self._t_extend >= EXTEND_INTERVAL_S and self._path_outside_grid():
+                self.request_surface(refit=False)  # same plane, wider grid: nothing on screen moves
+        if self._path_job is None and (not snap.running or now - self._t_path_job >= PATH_JOB_INTERVAL_S):
+            self._request_path_job(snap)
+
+    def _path_outside_grid(self) -> bool:
+        s = self._shown
+        if s is None or self._now_ab is None:
+            return False
+        a, b = self._now_ab
+        return not (s.alphas[0] <= a <= s.alphas[-1] and s.betas[0] <= b <= s.betas[-1])
+
+    def _request_path_job(self, snap):
+        n = self._n
+        missing = np.isnan(self._true[:n])
+        if self.plane is not None:
+            missing |= np.isnan(self._on_plane[:n])
+        idx = np.flatnonzero(missing)
+        want_grad = self._grad_step != snap.step and not (self._grad_from_report and self._grad_step == snap.step)
+        if not len(idx) and not want_grad:
+            return
+        job = PathJob(id=self._new_id(), generation=self._generation, config=snap.config, data=self._data,
+                      sample_size=self.samples.value(), source=self.source.currentData(),
+                      steps=tuple(int(self._steps[i]) for i in idx), thetas=tuple(self._thetas[i] for i in idx),
+                      plane=self.plane, grad_theta=snap.theta if want_grad else None, grad_step=snap.step)
+        self._path_job = job
+        self._t_path_job = time.perf_counter()
+        self._worker.submit(job)
+
+    def _new_id(self) -> int:
+        self._next_id += 1
+        return self._next_id
+
+    # worker results (GUI thread)
+
+    def _on_progress(self, job_id, done, total):
+        if self._surface_job is not None and job_id == self._surface_job.id:
+            self.progress.setValue(int(100 * done / max(1, total)))
+
+    def _on_surface(self, res):
+        job = self._surface_job
+        if job is None or res.id != job.id or res.generation != self._generation:
+            return  # stale: superseded, cancelled, or from an earlier run
+        self._show_surface(res)
+        if res.final:
+            self._surface_job = None
+            self.surface = res
+            self.timings.append(dict(res.seconds, resolution=len(res.alphas), samples=res.sample_size))
+            del self.timings[:-20]
+            self._end_progress()
+            self._show_message(self._describe(res))
+            self._start_follow_up()
+            self.surface_applied.emit(res)
+
+    def _show_surface(self, res):
+        self._set_plane(res.plane)
+        if res.plane_costs is not None and res.source == self.source.currentData() \
+                and res.sample_size == self.samples.value():
+            k = np.searchsorted(self._steps[: self._n], res.steps)
+            ok = (k < self._n)
+            ok[ok] = self._steps[k[ok]] == res.steps[ok]
+            self._on_plane[k[ok]] = res.plane_costs[ok]
+        self._shown = res
+        self._draw_surface(res)
+        if res.line_costs is not None:
+            self.line_curve.setData(res.line_t, res.line_costs)
+            ends = [int(np.argmin(np.abs(res.line_t - t))) for t in (0.0, 1.0)]
+            self.line_marks.setData(res.line_t[ends], res.line_costs[ends],
+                                    brush=[pg.mkBrush(COLOR_START), pg.mkBrush(COLOR_NOW)],
+                                    symbol=["s", "star"], pen=pg.mkPen("#14161a"))
+        self._update_now()
+        self._redraw_path()
+
+    def _restore(self, res):
+        if res is None:
+            self._clear_surface()
+            return
+        self._show_surface(res)
+
+    def _on_path_result(self, res):
+        if self._path_job is not None and res.id == self._path_job.id:
+            self._path_job = None
+        if res.generation != self._generation or res.sample_size != self.samples.value() \
+                or res.source != self.source.currentData():
+            return
+        n = self._n
+        if len(res.steps):
+            k = np.searchsorted(self._steps[:n], res.steps)
+            ok = k < n
+            ok[ok] = self._steps[k[ok]] == res.steps[ok]
+            self._true[k[ok]] = res.true_costs[ok]
+            if res.plane is not None and res.plane is self.plane:
+                self._on_plane[k[ok]] = res.plane_costs[ok]
+        if res.grad is not None and not (self._grad_from_report and self._grad_step >= res.grad_step):
+            self._grad, self._grad_step, self._grad_from_report = res.grad, res.grad_step, False
+            self._update_now()
+        self._redraw_path()
+        self._start_follow_up()
+        self.path_costs_applied.emit()
+
+    def _start_follow_up(self):
+        running = self._snap is not None and self._snap.running
+        self._path_timer.start(int(1000 * PATH_JOB_INTERVAL_S) if running else 0)
+
+    def _follow_up(self):
+        if self._snap is not None and self._path_job is None and self._data is not None:
+            self._request_path_job(self._snap)
+
+    def _on_cancelled(self, job_id):
+        if self._surface_job is not None and job_id == self._surface_job.id:
+            # cancelled by the worker itself (e.g. stopped): treat like the Cancel button
+            self.cancel()
+        self.surface_cancelled.emit(job_id)
+
+    def _on_failed(self, job_id, message):
+        if self._surface_job is not None and job_id == self._surface_job.id:
+            self._surface_job = None
+            self._end_progress()
+        if self._path_job is not None and job_id == self._path_job.id:
+            self._path_job = None
+        self._show_message(f"The landscape could not be computed: {message}")
+        self.failed.emit(message)
+
+    # drawing
+
+    def _display(self, costs):
+        costs = np.asarray(costs, np.float64)
+        if self.scale.currentData() == "log":
+            with np.errstate(invalid="ignore"):
+                return np.log10(np.maximum(costs, MIN_COST))
+        return costs
+
+    def _draw_surface(self, res):
+        Zd = self._display(res.Z)
+        finite = Zd[np.isfinite(Zd)]
+        if finite.size == 0:
+            return
+        lo, hi = float(finite.min()), float(finite.max())
+        true = self._true[: self._n]
+        true = true[np.isfinite(true)]
+        if true.size:
+            lo = min(lo, float(self._display(true.min())))
+        if not hi > lo:
+            hi = lo + max(1e-6, abs(lo) * 1e-3)
+        self._levels = (lo, hi)
+        Zd = np.nan_to_num(Zd, nan=hi, posinf=hi, neginf=lo)
+        self.image.setImage(Zd, levels=self._levels)
+        a, b = res.alphas, res.betas
+        da = (a[-1] - a[0]) / max(1, len(a) - 1) if len(a) > 1 else 1.0
+        db = (b[-1] - b[0]) / max(1, len(b) - 1) if len(b) > 1 else 1.0
+        ox, oy = self._offset
+        self.image.setRect(QRectF(a[0] - da / 2 + ox, b[0] - db / 2 + oy, da * len(a), db * len(b)))
+        self.colorbar.setLevels((lo, hi))
+        log = self.scale.currentData() == "log"
+        self.colorbar.axis.setLogMode(log)
+        self.colorbar.getAxis("left").setLabel("cost" + (" (log scale)" if log else ""))
+        for level, c in zip(np.linspace(lo, hi, N_CONTOURS + 2)[1:-1], self.contours):
+            c.setData(Zd, level)
+        plane = res.plane
+        self.map_plot.setLabel("bottom", self._axis_label(plane, 0))
+        self.map_plot.setLabel("left", self._axis_label(plane, 1))
+        self.map_plot.setRange(xRange=(a[0] + ox, a[-1] + ox), yRange=(b[0] + oy, b[-1] + oy), padding=0.0)
+
+    def _axis_label(self, plane, k):
+        name = (plane.label1, plane.label2)[k]
+        if plane.kind == "pca" and plane.explained is not None and plane.explained[k] > 0:
+            return f"{name} ({100 * plane.explained[k]:.0f}% of the path's spread)"
+        if plane.kind == "random":
+            return f"{name} (filter-normalised, seed {self.seed.value()})"
+        if plane.kind == "params":
+            return f"{name} (its value)"
+        return name
+
+    def _clear_surface(self):
+        self.plane = None
+        self._proj = None
+        self._shown = None
+        self.surface = None
+        self._offset = np.zeros(2)
+        self.image.clear()
+        for c in self.contours:
+            c.setData(None)
+        self.line_curve.setData([], [])
+        self.line_marks.setData([], [])
+        self.now_marker.setData([], [])
+        self._now_ab = None
+        for item in (self.arrow_line, self.arrow_head, self.now_text):
+            item.setVisible(False)
+        self._path_dirty = True
+        self._redraw_path()
+
+    def _redraw_path(self):
+        self._path_dirty = False
+        n = self._n
+        steps = self._steps[:n]
+        self.true_curve.setData(steps, self._true[:n], connect="finite")
+        self.plane_curve.setData(steps, self._on_plane[:n], connect="finite")
+        self.dist_curve.setData(steps, self._dist[:n], connect="finite")
+        if self.plane is None or n == 0:
+            self.path_line.setData([], [])
+            self.path_points.setData([], [])
+            self.start_marker.setData([], [])
+            self.start_text.setVisible(False)
+            return
+        xy = self._coords[:n] + self._offset
+        self.path_line.setData(xy[:, 0], xy[:, 1])
+        self.path_points.setData(pos=xy, brush=self._path_brushes(self._true[:n]))
+        self.start_marker.setData(pos=xy[:1])
+        self.start_text.setPos(*xy[0])
+        self.start_text.setVisible(True)
+        self._update_tail()
+
+    def _path_brushes(self, costs):
+        lo, hi = self._levels
+        d = self._display(costs)
+        idx = np.full(len(d), len(self._brushes) - 1)
+        ok = np.isfinite(d)
+        idx[ok] = colors.levels_index(d[ok], lo, hi)
+        return self._brushes[idx]
+
+    def _update_now(self):
+        snap = self._snap
+        if snap is None or self._proj is None:
+            return
+        self._drawn_step = snap.step
+        ab, _ = self._project(snap.theta)
+        self._now_ab = ab
+        x, y = ab + self._offset
+        self.now_marker.setData([x], [y])
+        self.now_text.setPos(x, y)
+        self.now_text.setVisible(True)
+        self._update_tail()
+        self._update_arrow(x, y)
+
+    def _update_tail(self):
+        if self._now_ab is None or self._n == 0:
+            self.path_tail.setData([], [])
+            return
+        last = self._coords[self._n - 1] + self._offset
+        now = self._now_ab + self._offset
+        self.path_tail.setData([last[0], now[0]], [last[1], now[1]])
+
+    def _update_arrow(self, x, y):
+        g = self._grad
+        s = self._shown
+        if g is None or s is None or self.plane is None or g.shape != self.plane.centre.shape:
+            for item in (self.arrow_line, self.arrow_head):
+                item.setVisible(False)
+            return
+        key = (id(g), id(self.plane))
+        if self._grad_key != key:  # the gradient's components change with the gradient or the plane only
+            self._grad_key = key
+            pinv = self._proj[0]
+            c = pinv @ np.asarray(g, np.float64)  # least-squares components of grad in the plane
+            v = c[0] * self.plane.d1 + c[1] * self.plane.d2
+            gnorm = math.sqrt(float(np.einsum("i,i", g, g, dtype=np.float64)))
+            self._grad_c = c
+            self._grad_share = math.sqrt(float(np.einsum("i,i", v, v))) / gnorm if gnorm > 0 else float("nan")
+        d = -self._grad_c
+        norm = float(np.hypot(*d))
+        if not norm > 0:
+            for item in (self.arrow_line, self.arrow_head):
+                item.setVisible(False)
+            return
+        length = ARROW_FRACTION * (s.alphas[-1] - s.alphas[0])
+        tip = np.array([x, y]) + d / norm * length
+        self.arrow_line.setData([x, tip[0]], [y, tip[1]])
+        self.arrow_head.setPos(*tip)
+        # ArrowItem points left at angle 0 and turns clockwise on screen (y down): 180 - theta
+        self.arrow_head.setStyle(angle=180.0 - math.degrees(math.atan2(d[1], d[0])))
+        for item in (self.arrow_line, self.arrow_head):
+            item.setVisible(True)
+
+    # controls
+
+    def _mode(self) -> str:
+        return self.mode.currentData()
+
+    def _centre_mode(self) -> str:
+        return self.centre.currentData()
+
+    def _update_control_visibility(self):
+        mode = self._mode()
+        self.seed.setVisible(mode == "random")
+        self.params_label.setVisible(mode == "params")
+
+    def _update_params_label(self):
+        if self._params is None or self._layout_obj is None:
+            self.params_label.setText("pick two in the diagram")
+            return
+        i, j = self._params
+        self.params_label.setText(f"{self._layout_obj.describe(i)} and {self._layout_obj.describe(j)}")
+
+    def _default_params(self):
+        """The two parameters that moved most along the path (a sensible plane before any pick)."""
+        if self._n < 2 or self._snap is None:
+            return None
+        moved = np.abs(np.asarray(self._snap.theta, np.float64) - self._thetas[0])
+        top = np.argsort(moved)[-2:][::-1]
+        return int(top[0]), int(top[1])
+
+    def _on_mode_changed(self, _index):
+        self._update_control_visibility()
+        self.request_surface(refit=True)
+
+    def _on_seed_changed(self, _value):
+        if self._mode() == "random":
+            self.request_surface(refit=True)
+
+    def _on_centre_changed(self, _index):
+        if self._centre_mode() == "pinned":
+            self._pinned = self.plane.centre if self.plane is not None else None
+        else:
+            self._pinned = None
+            self.request_surface(refit=True)
+
+    def _on_scale_changed(self, _index):
+        if self._shown is not None:
+            self._draw_surface(self._shown)
+        self._path_dirty = True
+        self._redraw_path()
+
+    def _on_grid_settings_changed(self):
+        if self._shown is not None and len(self._shown.alphas) == self.resolution.value():
+            return
+        self.request_surface(refit=False)
+
+    def _on_sample_changed(self, *_):
+        s = self.surface
+        if s is not None and s.sample_size == self.samples.value() and s.source == self.source.currentData():
+            return
+        self._invalidate_costs()
+        self._redraw_path()
+        self.request_surface(refit=False)
+
+    def _end_progress(self):
+        self.progress.setVisible(False)
+        self.cancel_btn.setEnabled(False)
+
+    # words
+
+    def _show_message(self, text: str):
+        self.info.setText(text)
+
+    def _describe(self, res) -> str:
+        if res is None:
+            return ""
+        plane = res.plane
+        n = self._n
+        where = "the pinned weights" if self._centre_mode() == "pinned" else "the weights at the last refit"
+        if plane.kind == "pca":
+            e1, e2 = plane.explained or (0.0, 0.0)
+            what = (f"Plane of the path's two main directions through {where}; they hold "
+                    f"{100 * e1:.0f}% + {100 * e2:.0f}% of its spread.")
+            if e2 == 0.0:
+                what = f"Too few path points for two directions yet: {plane.label1} / {plane.label2}."
+        elif plane.kind == "random":
+            what = f"Two random directions (seed {self.seed.value()}) through {where}."
+        else:
+            what = f"Only {plane.label1} and {plane.label2} change; all other weights stay at {where}."
+        dist = self._dist[:n]
+        dist = dist[np.isfinite(dist)]
+        off = ""
+        if dist.size and n > 1:
+            span = float(np.max(np.ptp(self._coords[:n], axis=0)))
+            off = f" The path strays up to {dist.max():.3g} from the plane (it spans {span:.3g} within it)."
+        share = self._grad_share
+        grad = f" {100 * share:.0f}% of the gradient lies in the plane." if math.isfinite(share) else ""
+        src = "training" if res.source == "train" else "test"
+        t = res.seconds
+        timing = f" Cost on {res.sample_size:,} {src} examples; {len(res.alphas)}×{len(res.betas)} grid in {t.get('fine', 0):.2f} s."
+        return what + off + grad + timing
