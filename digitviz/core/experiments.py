@@ -265,7 +265,8 @@ def compare_labels(data: Dataset, config: TrainConfig, steps: int, every: int = 
     steps : int
         Mini-batch steps per copy.
     every : int
-        Yield a record every ``every`` steps (and at step 0 and at the end).
+        Yield a record every ``every`` steps, at step 0 and at the end, and also at steps 1, 2, 4, 8, ...
+        below ``every``, so that a logarithmic step axis shows the first, fiddling phase.
     n_probe, n_test_probe : int or None
         Size of the fixed random subsample of the training set (each copy against ITS labels) and of
         the test set on which the records measure cost and accuracy; ``None``: all of it.
@@ -303,7 +304,7 @@ def compare_labels(data: Dataset, config: TrainConfig, steps: int, every: int = 
         true_tr.step()
         rand_tr.step()
         step += 1
-        if step % every == 0 and step < steps:
+        if (step % every == 0 or (step < every and step & (step - 1) == 0)) and step < steps:
             yield record(step)
     if steps > 0:
         yield record(step, final=True)

@@ -83,7 +83,7 @@ def test_plain_names_say_what_a_parameter_connects():
 
 def test_true_labels_beat_shuffled_ones_and_shuffled_test_accuracy_is_chance(small):
     recs = list(ex.compare_labels(small, FAST, steps=300, every=100))
-    assert [r.step for r in recs] == [0, 100, 200, 300]
+    assert [r.step for r in recs] == [0, 1, 2, 4, 8, 16, 32, 64, 100, 200, 300]
     assert recs[-1].final and not any(r.final for r in recs[:-1])
     first, last = recs[0], recs[-1]
     # same initial weights: identical test results at step 0
@@ -97,7 +97,7 @@ def test_true_labels_beat_shuffled_ones_and_shuffled_test_accuracy_is_chance(sma
     for r in recs:
         run.add(r)
     steps, acc = run.series("shuffled", "train_acc")
-    assert steps.tolist() == [0, 100, 200, 300] and acc[-1] == last.shuffled.train_acc
+    assert steps.tolist() == [r.step for r in recs] and acc[-1] == last.shuffled.train_acc
     epochs, _ = run.series("true", "cost", x="epochs")
     np.testing.assert_allclose(epochs, [r.epoch for r in recs])
     assert run.finished
@@ -112,7 +112,7 @@ def test_compare_labels_stops_between_steps_with_a_final_record(small):
 
     recs = list(ex.compare_labels(small, FAST, steps=10_000, every=10, stop=stop, n_probe=200, n_test_probe=200))
     assert recs[-1].final and recs[-1].step == 25
-    assert [r.step for r in recs] == [0, 10, 20, 25]
+    assert [r.step for r in recs] == [0, 1, 2, 4, 8, 10, 20, 25]
 
 
 # many minima

@@ -338,7 +338,9 @@ class LabelsTab(QWidget):
     def _redraw_all(self, *_):
         log = self.log_x.isChecked()
         for metric, p in self.plots.items():
+            p.setXRange(0, 1, padding=0)  # otherwise the old range, read as exponents, overflows
             p.setLogMode(x=log, y=False)
+            p.enableAutoRange(axis="x")
             p.setLabel("bottom", X_LABELS[self.x_mode.currentText()])
         for view in self.views:
             if view.shown:
