@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 DEFAULT_TOP_K = 8
-DEFAULT_MAX_EDGES = 1200
+DEFAULT_MAX_EDGES = 800
 EDGE_MODES = ("weights", "gradient")
 
 

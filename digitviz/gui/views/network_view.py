@@ -46,6 +46,7 @@ X0 = 3.0                  # left edge of the input image
 LABEL_ROOM = 15.0         # right of the output column, for "7  0.93  ◀ label"
 GAP_MIN, GAP_MAX = 11.0, 30.0
 GLOW_LEVELS = 64
+DENSE_EDGES = 1000        # more connections than this are drawn fainter and 1 px
 THICKEN = {N_BINS - 2: (1,), N_BINS - 1: (1, -1)}  # strength bin -> extra copies, offsets in pixels
 # explicit "no pen/brush" objects, made once (rather than None, converted on every paint)
 _NO_PEN = QPen(Qt.PenStyle.NoPen)
@@ -426,7 +427,21 @@ class NetworkView(QWidget):
         p1 = self._layer_pos[l + 1][dst]
         return p0, p1
 
+    def _set_density(self, n_edges):
+        """Fainter connections when there are many (wide layers), so the picture stays readable."""
+        dense = n_edges > DENSE_EDGES
+        if dense == getattr(self, "_dense", None):
+            return
+        self._dense = dense
+        pens = colors.edge_pens(N_BINS, 20, 150) if dense else colors.edge_pens(N_BINS)
+        for bucket, c in enumerate(self._curves):
+            c.setPen(pens[bucket // N_BINS][bucket % N_BINS])
+        for bucket, _, c in self._thick:
+            c.setPen(pens[bucket // N_BINS][bucket % N_BINS])
+            c.setVisible(not dense)
+
     def _render_edges(self, s):
+        self._set_density(sum(len(e) for e in s.edges))
         p0s, p1s, keys = [], [], []
         for l, e in enumerate(s.edges):
             if len(e) == 0:
@@ -544,10 +559,11 @@ class NetworkView(QWidget):
         else:
             sw = (_html("━━", colors.POSITIVE, 9, True) + _html(" positive weight  ", colors.MUTED)
                   + _html("━━", colors.NEGATIVE, 9, True) + _html(" negative weight", colors.MUTED))
-        parts = [sw, _html(f"· first layer: {s.top_k} strongest per neuron", colors.MUTED)]
+        k = len(s.edges[0]) // max(1, s.sizes[1]) if s.edges else 0
+        parts = [sw, _html(f"· first layer: the {k} strongest of {s.sizes[0]} per neuron", colors.MUTED)]
         if s.activation == "relu" and len(s.sizes) > 2:
             sc = ", ".join(f"{h:.2g}" for h in self._scales[:-1])
-            parts.append(_html(f"· ReLU brightness = a / max(1, layer max) = a / [{sc}]", colors.MUTED))
+            parts.append(_html(f"· ReLU brightness = a / {sc} (layer max, at least 1)", colors.MUTED))
         elif s.activation == "tanh" and len(s.sizes) > 2:
             parts.append(_html("· tanh brightness = |a|", colors.MUTED))
         if 0 <= s.label < s.sizes[-1] and self._labels:
