@@ -1,0 +1,271 @@
+"""What the hidden neurons look for: every first-hidden-layer neuron's 784 incoming weights as a 28x28 tile.
+
+The lesson hoped the first hidden layer would pick up edges and loops; showing the weights shows
+what it actually learns (mostly noisy blobs). One ``ImageItem`` holds the whole mosaic (built by
+:func:`digitviz.core.diagram.weight_mosaic`), drawn with the diverging colour map centred on zero
+and one shared symmetric scale, shown by the colour bar. A frame costs one ``setImage``.
+
+Modes: ``"initial"`` (the weights at the first snapshot of the current training run, i.e. of
+``snap.generation``), ``"now"``, and ``"change"`` (now - initial: what learning wrote).
+
+Follows the panel contract of docs/architecture.md (``on_snapshot``, ``set_dataset``). Clicking a
+tile emits ``neuron_selected(i)``; ``select_neuron(i)`` follows the diagram's clicks.
+
+Imports: NumPy, PySide6, pyqtgraph, digitviz.core and digitviz.gui.colors.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QPen
+from PySide6.QtWidgets import (QButtonGroup, QGraphicsRectItem, QHBoxLayout, QLabel, QSizePolicy, QToolButton,
+                               QVBoxLayout, QWidget)
+
+from digitviz.core.diagram import input_shape, mosaic_grid, tile_at, tile_origin, weight_mosaic
+from digitviz.core.network import Layout
+
+from . import colors
+
+MODES = ("initial", "now", "change")
+MODE_LABELS = {"initial": "Initial", "now": "Now", "change": "Change (now − initial)"}
+MODE_TIPS = {
+    "initial": "The random weights the network started from (first snapshot of this run)",
+    "now": "The weights as they are now",
+    "change": "What training has written so far: the weights now minus the initial ones",
+}
+MAX_NUMBERED = 64
+GRID_COLOR = "#2a2e36"  # tiles get their neuron number when there are at most this many
+
+
+class WeightsPanel(QWidget):
+    """A grid of the first hidden layer's weight images, live.
+
+    Signals
+    -------
+    neuron_selected(int)
+        The user clicked tile ``i`` (first-hidden-layer neuron ``i``).
+    """
+
+    neuron_selected = Signal(int)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._mode = "now"
+        self._generation = None
+        self._initial = None       # theta at the first snapshot of this generation
+        self._initial_step = 0
+        self._theta = None         # latest theta
+        self._sizes = None
+        self._drawn = None         # (theta id, mode) last drawn
+        self._selected = -1
+        self._grid = (1, 1)
+        self._tile_shape = (28, 28)
+        self._n = 0
+        self._scale = 1.0
+        self._dataset = None
+
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(4, 4, 4, 4)
+        lay.setSpacing(4)
+        bar = QHBoxLayout()
+        self.title = QLabel("What the hidden neurons look for")
+        self.title.setStyleSheet("font-weight: 600;")
+        bar.addWidget(self.title)
+        bar.addStretch(1)
+        self.mode_buttons = {}
+        self._group = QButtonGroup(self)
+        self._group.setExclusive(True)
+        for m in MODES:
+            b = QToolButton(text=MODE_LABELS[m], checkable=True, toolTip=MODE_TIPS[m])
+            b.setAutoRaise(True)
+            self._group.addButton(b)
+            self.mode_buttons[m] = b
+            b.clicked.connect(lambda _=False, m=m: self.set_mode(m))
+            bar.addWidget(b)
+        self.mode_buttons[self._mode].setChecked(True)
+        lay.addLayout(bar)
+
+        self._glw = pg.GraphicsLayoutWidget()
+        self._glw.ci.setContentsMargins(0, 0, 0, 0)
+        self._vb = self._glw.addViewBox(row=0, col=0, lockAspect=True, invertY=True, enableMenu=False,
+                                        defaultPadding=0.01)
+        self._vb.setMouseEnabled(False, False)
+        self._vb.setBackgroundColor(GRID_COLOR)  # shows through the NaN padding: a grid between tiles
+        self._image = pg.ImageItem(axisOrder="row-major")
+        self._image.setLookupTable(colors.diverging_lut())
+        self._vb.addItem(self._image)
+        self._bar = pg.ColorBarItem(values=(-1.0, 1.0), colorMap=colors.DIVERGING_CMAP, interactive=False,
+                                    width=12, rounding=1e-6, colorMapMenu=False)
+        self._glw.addItem(self._bar, row=0, col=1)
+        self._highlight = QGraphicsRectItem()
+        pen = QPen(QColor(colors.HIGHLIGHT))
+        pen.setCosmetic(True)
+        pen.setWidthF(2.0)
+        self._highlight.setPen(pen)
+        self._highlight.setZValue(10)
+        self._highlight.setVisible(False)
+        self._vb.addItem(self._highlight)
+        self._numbers: list = []
+        self._glw.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        lay.addWidget(self._glw, 1)
+
+        self.caption = QLabel()
+        self.caption.setWordWrap(True)
+        self.caption.setStyleSheet(f"color: {colors.MUTED};")
+        lay.addWidget(self.caption)
+        self.info = QLabel("Waiting for the network…")
+        self.info.setStyleSheet(f"color: {colors.FOREGROUND};")
+        lay.addWidget(self.info)
+
+        scene = self._glw.scene()
+        scene.sigMouseClicked.connect(self._on_clicked)
+        scene.sigMouseMoved.connect(self._on_moved)
+
+    # panel contract
+
+    def on_snapshot(self, snap):
+        """Take the latest weights; a new ``snap.generation`` (a reset) sets new initial weights."""
+        sizes = tuple(snap.config.sizes)
+        if snap.generation != self._generation or sizes != self._sizes or self._initial is None:
+            self._generation = snap.generation
+            self._initial = snap.theta
+            self._initial_step = snap.step
+            if sizes != self._sizes:
+                self._set_architecture(sizes)
+        self._theta = snap.theta
+        self._update()
+
+    def set_dataset(self, ds):
+        """Not needed to draw weights; kept for the panel contract."""
+        self._dataset = ds
+
+    # public
+
+    @property
+    def mode(self) -> str:
+        return self._mode
+
+    def set_mode(self, mode: str):
+        """Show ``"initial"``, ``"now"`` or ``"change"`` (now - initial)."""
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+        self._mode = mode
+        if not self.mode_buttons[mode].isChecked():
+            self.mode_buttons[mode].setChecked(True)
+        self._update()
+
+    def select_neuron(self, i: int):
+        """Highlight tile ``i`` (no signal); -1 clears."""
+        self._selected = int(i) if 0 <= int(i) < self._n else -1
+        self._place_highlight()
+
+    def weights(self, which=None) -> np.ndarray | None:
+        """The first layer's ``W`` (n, n_in) shown in mode ``which`` (default: the current one)."""
+        which = which or self._mode
+        if self._theta is None:
+            return None
+        now = self._layout.views(self._theta)[0][0]
+        if which == "now":
+            return now
+        init = self._layout.views(self._initial)[0][0]
+        return init if which == "initial" else now.astype(np.float64) - init
+
+    # drawing
+
+    def _set_architecture(self, sizes):
+        self._sizes = sizes
+        self._layout = Layout(sizes)
+        self._n = sizes[1] if len(sizes) > 1 else 0
+        self._tile_shape = input_shape(sizes[0])
+        self._grid = mosaic_grid(self._n)
+        for t in self._numbers:
+            self._vb.removeItem(t)
+        self._numbers = []
+        if self._n <= MAX_NUMBERED:
+            for i in range(self._n):
+                t = pg.TextItem(anchor=(0, 0))
+                t.setHtml(f'<span style="color:{colors.MUTED};font-size:7pt">{i}</span>')
+                x0, y0 = tile_origin(i, self._grid[1], self._tile_shape)
+                t.setPos(x0, y0)
+                t.setZValue(5)
+                self._vb.addItem(t)
+                self._numbers.append(t)
+        if self._selected >= self._n:
+            self._selected = -1
+        self._drawn = None
+        h, w = self._tile_shape
+        rows, cols = self._grid
+        self._vb.setRange(xRange=(0, cols * (w + 1) - 1), yRange=(0, rows * (h + 1) - 1), padding=0.01)
+        self._place_highlight()
+
+    def _update(self):
+        if self._theta is None or self._n == 0:
+            return
+        key = (id(self._theta), id(self._initial), self._mode)
+        if key == self._drawn:
+            return
+        self._drawn = key
+        image, scale = weight_mosaic(self.weights(), cols=self._grid[1], tile_shape=self._tile_shape)
+        self._scale = scale
+        self._image.setImage(image, levels=(-scale, scale), autoLevels=False)
+        self._bar.setLevels((-scale, scale), update_items=False)
+        self._update_text()
+
+    def _update_text(self):
+        h, w = self._tile_shape
+        what = {"initial": "the initial (random) weights", "now": "the weights now",
+                "change": "the change since the start of this run (now − initial)"}[self._mode]
+        self.caption.setText(
+            f"Each tile is one first-hidden-layer neuron's {h * w} incoming weights drawn as a {h}×{w} "
+            f"image: {what}. Blue: light at that pixel pushes the neuron on; orange: pushes it off; "
+            f"dark: ignored. One shared scale for every tile, ±{self._scale:.3g}.")
+        if self._mode != "now" and self._initial_step > 0:
+            self.info.setText(f"initial = the first weights this panel saw, at step {self._initial_step}")
+        elif self._selected >= 0:
+            self._show_tile_info(self._selected)
+        else:
+            self.info.setText("Click a tile to find its neuron in the diagram.")
+
+    def _place_highlight(self):
+        i = self._selected
+        if i < 0 or self._n == 0:
+            self._highlight.setVisible(False)
+            return
+        h, w = self._tile_shape
+        x0, y0 = tile_origin(i, self._grid[1], self._tile_shape)
+        self._highlight.setRect(QRectF(x0 - 0.5, y0 - 0.5, w + 1.0, h + 1.0))
+        self._highlight.setVisible(True)
+
+    def _show_tile_info(self, i):
+        W = self.weights()
+        if W is None:
+            return
+        row = W[i]
+        self.info.setText(f"hidden 1 · neuron {i}: weights from {row.min():+.3f} to {row.max():+.3f}, "
+                          f"sum {row.sum():+.2f}")
+
+    # mouse
+
+    def _tile_under(self, scene_pos) -> int:
+        if self._n == 0:
+            return -1
+        p = self._vb.mapSceneToView(scene_pos)
+        return tile_at(p.x(), p.y(), self._n, self._grid[1], self._tile_shape)
+
+    def _on_clicked(self, ev):
+        if ev.button() != Qt.MouseButton.LeftButton:
+            return
+        i = self._tile_under(ev.scenePos())
+        if i < 0:
+            return
+        ev.accept()
+        self.select_neuron(i)
+        self._show_tile_info(i)
+        self.neuron_selected.emit(i)
+
+    def _on_moved(self, scene_pos):
+        i = self._tile_under(scene_pos)
+        if i >= 0:
+            self._show_tile_info(i)
