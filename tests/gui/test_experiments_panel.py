@@ -178,6 +178,7 @@ def test_confusion_matrix_counts_and_a_cell_click_shows_its_digits(qtbot, evalua
     assert tab.cm_text[3][3].textItem.toPlainText() == str(cm[3, 3])
     # at first the gallery shows every mistake
     assert len(tab.gallery_indices) == min(len(labels) - np.trace(cm), 300)
+    qtbot.waitUntil(lambda: tab.gallery_complete, timeout=2000)
 
     off = cm.copy()
     np.fill_diagonal(off, 0)
@@ -188,14 +189,19 @@ def test_confusion_matrix_counts_and_a_cell_click_shows_its_digits(qtbot, evalua
     qtbot.waitUntil(lambda: tab.selected_cell == (t, a), timeout=2000)
     expected = np.flatnonzero((labels == t) & (ev.predictions == a))
     np.testing.assert_array_equal(tab.gallery_indices, expected)
-    assert tab.gallery.count() == cm[t, a] and f"True {t}, answered {a}" in tab.gallery_title.text()
+    qtbot.waitUntil(lambda: tab.gallery.count() == cm[t, a], timeout=2000)
+    assert f"True {t}, answered {a}" in tab.gallery_title.text()
+    shown = [int(tab.gallery.item(k).data(Qt.UserRole)) for k in range(tab.gallery.count())]
+    assert shown == expected.tolist()
 
     tab.all_button.click()
-    assert tab.selected_cell is None and tab.gallery.count() == min(len(labels) - np.trace(cm), 300)
+    assert tab.selected_cell is None
+    qtbot.waitUntil(lambda: tab.gallery.count() == min(len(labels) - np.trace(cm), 300), timeout=2000)
 
 
 def test_a_gallery_click_sends_the_digit_and_its_true_label_to_the_input(qtbot, panel, evaluated):
     tab, ev, X, labels = evaluated
+    qtbot.waitUntil(lambda: tab.gallery.count() > 2, timeout=2000)
     item = tab.gallery.item(2)
     i = int(tab.gallery_indices[2])
     assert labels[i] != ev.predictions[i]
@@ -207,3 +213,26 @@ def test_a_gallery_click_sends_the_digit_and_its_true_label_to_the_input(qtbot, 
     assert x.shape == (784,) and x.dtype == np.float32
     np.testing.assert_array_equal(x, X[i])
     assert not np.shares_memory(x, X)
+
+
+def test_a_job_streams_progress_and_shutdown_can_wait_for_it(qtbot):
+    from digitviz.gui.experiments.jobs import Job
+
+    def count(stop):
+        k = 0
+        while not stop():
+            k += 1
+            yield k
+        return k
+
+    job = Job(count, interval=0.005)
+    got = []
+    job.progress.connect(got.extend)
+    with qtbot.waitSignal(job.progress, timeout=5000):
+        job.start()
+    job.stop()
+    # the GUI thread blocks in wait() (as at shutdown): the thread must end on its own
+    assert job.wait(2000)
+    with qtbot.waitSignal(job.finished, timeout=2000):
+        pass
+    assert got == list(range(1, len(got) + 1))

@@ -57,14 +57,22 @@ def chance_line(plot: pg.PlotItem, y=0.1, text: str | None = "chance (10%)"):
     return line
 
 
-def digit_pixmap(x, size=56, invert=False) -> QPixmap:
-    """A grey-level thumbnail of a 784-pixel image in [0, 1] (ink bright on dark)."""
+def digit_pixmap(x, size=56) -> QPixmap:
+    """A grey-level thumbnail of a 784-pixel image in [0, 1] (ink bright on dark).
+
+    Sizes that are multiples of 28 repeat pixels in NumPy (crisp, and much faster than a smooth
+    rescale of many thumbnails).
+    """
     a = np.clip(np.asarray(x, np.float32).reshape(28, 28), 0, 1)
-    if invert:
-        a = 1 - a
-    g = np.ascontiguousarray((a * 255).astype(np.uint8))
-    img = QImage(g.data, 28, 28, 28, QImage.Format_Grayscale8).copy()  # copy: own the pixels
-    return QPixmap.fromImage(img).scaled(size, size, Qt.KeepAspectRatio, Qt.SmoothTransformation)
+    g = (a * 255).astype(np.uint8)
+    k = size // 28
+    if k > 1:
+        g = g.repeat(k, axis=0).repeat(k, axis=1)
+    g = np.ascontiguousarray(g)
+    n = g.shape[0]
+    img = QImage(g.data, n, n, n, QImage.Format_Grayscale8).copy()  # copy: own the pixels
+    pm = QPixmap.fromImage(img)
+    return pm if n == size else pm.scaled(size, size, Qt.KeepAspectRatio, Qt.SmoothTransformation)
 
 
 def digit_icon(x, size=56) -> QIcon:

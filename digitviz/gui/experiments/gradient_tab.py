@@ -195,6 +195,9 @@ class GradientTab(QWidget):
         self.cum_label.setPos(np.log10(k), self.total_share)
         self.cum_plot.getPlotItem().setXRange(0, np.log10(layout.size), padding=0.02)
 
+        # one model update for the whole table, not one per cell (each would re-measure the columns)
+        model = self.table.model()
+        model.blockSignals(True)
         running = 0.0
         for r in range(TOP_K):
             row = self._items[r]
@@ -212,6 +215,8 @@ class GradientTab(QWidget):
             row[3].setForeground(QBrush(QColor(POSITIVE if up else NEGATIVE)))
             row[4].setText(f"{comp.share:.2%}")
             row[5].setText(f"{running:.1%}")
+        model.blockSignals(False)
+        model.dataChanged.emit(model.index(0, 0), model.index(TOP_K - 1, len(HEADERS) - 1))
         P = layout.size
         self.footer.setText(
             f"These {len(self.components)} of {P:,} weights and biases carry <b>{self.total_share:.1%}</b> of "

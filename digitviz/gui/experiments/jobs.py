@@ -12,6 +12,7 @@ Imports: QtCore only (no widgets, no pyqtgraph), threadpoolctl.
 
 from __future__ import annotations
 
+import atexit
 import inspect
 import threading
 import time
@@ -71,6 +72,9 @@ class GeneratorWorker(QObject):
             self.failed.emit(f"{type(e).__name__}: {e}\n{traceback.format_exc(limit=4)}")
         finally:
             self.finished.emit()
+            # End the thread's event loop from here: a connection finished -> thread.quit would be queued
+            # to the GUI thread, so a GUI thread blocked in wait() (shutdown) would wait for ever.
+            QThread.currentThread().quit()
 
     def _drain(self, gen):
         pending, last = [], time.perf_counter()
@@ -116,7 +120,6 @@ class Job(QObject):
         self.worker.done.connect(self.done)
         self.worker.failed.connect(self.failed)
         self.thread.started.connect(self.worker.run)
-        self.worker.finished.connect(self.thread.quit)
         self.thread.finished.connect(self._on_thread_finished)
         self._started = False
 
@@ -158,3 +161,6 @@ def _hook_quit():
     if not _HOOKED and app is not None:
         app.aboutToQuit.connect(stop_all)
         _HOOKED = True
+
+
+atexit.register(stop_all)  # a script that never ran app.exec(): no "QThread destroyed while running"

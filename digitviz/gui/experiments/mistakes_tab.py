@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtWidgets import (QCheckBox, QGraphicsRectItem, QHBoxLayout, QLabel, QListView, QListWidget,
                                QListWidgetItem, QPushButton, QSplitter, QVBoxLayout, QWidget)
 
@@ -30,6 +30,7 @@ from .common import FOREGROUND, NEGATIVE, POSITIVE, digit_icon, note, style_plot
 from .jobs import Job
 
 GALLERY_MAX = 300       # thumbnails shown at once
+GALLERY_CHUNK = 50      # thumbnails added per event-loop turn
 FOLLOW_INTERVAL = 1.0   # seconds between automatic evaluations while training runs
 ICON = 56
 
@@ -111,6 +112,7 @@ class MistakesTab(QWidget):
         self.gallery_indices = np.zeros(0, np.intp)
         self._last_request = -1e9
         self._pending = False
+        self._fill_token = 0
 
         self.follow = QCheckBox("Follow training")
         self.follow.setChecked(True)
@@ -362,14 +364,26 @@ class MistakesTab(QWidget):
                                 f"({len(idx):,})")
 
     def _fill_gallery(self, idx, title):
+        """Show test digits ``idx``; thumbnails are added in chunks, one per event-loop turn, so the
+        GUI never stalls for long (see :attr:`gallery_complete`)."""
         self.gallery_indices = np.asarray(idx[:GALLERY_MAX])
         shown = f"; showing the first {GALLERY_MAX}" if len(idx) > GALLERY_MAX else ""
         self.gallery_title.setText(title + shown)
+        self.gallery.clear()
+        self._fill_token += 1
+        self._fill_chunk(self._fill_token, 0)
+
+    @property
+    def gallery_complete(self) -> bool:
+        return self.gallery.count() == len(self.gallery_indices)
+
+    def _fill_chunk(self, token, start):
+        if token != self._fill_token or self.result is None:
+            return  # a newer fill has started
         pred = self.result.evaluation.predictions
         out = self.result.outputs
-        self.gallery.setUpdatesEnabled(False)
-        self.gallery.clear()
-        for i in self.gallery_indices:
+        stop = min(start + GALLERY_CHUNK, len(self.gallery_indices))
+        for i in self.gallery_indices[start:stop]:
             t, a = int(self._labels[i]), int(pred[i])
             item = QListWidgetItem(digit_icon(self._X[i], ICON), f"is {t} \u00b7 said {a}")
             item.setData(Qt.UserRole, int(i))
@@ -377,7 +391,8 @@ class MistakesTab(QWidget):
             item.setToolTip(f"Test digit #{i}: true label {t}, the network answered {a} "
                             f"(output {out[i, a]:.2f}). Click: show it in the input panel.")
             self.gallery.addItem(item)
-        self.gallery.setUpdatesEnabled(True)
+        if stop < len(self.gallery_indices):
+            QTimer.singleShot(0, lambda: self._fill_chunk(token, stop))
 
     def _on_gallery_click(self, item):
         i = int(item.data(Qt.UserRole))
