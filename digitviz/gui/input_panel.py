@@ -215,6 +215,8 @@ class DrawingCanvas(QWidget):
 
     def set_preview(self, image28: np.ndarray | None, caption: str = ""):
         """Show ``image28`` (a 2-D array in [0, 1]) instead of the drawing; ``None`` shows the drawing."""
+        if image28 is None and self._preview is None:
+            return  # already showing the drawing: no repaint
         self._preview = None if image28 is None else array_to_qimage(image28)
         self._preview_caption = caption
         self.update()
@@ -628,15 +630,16 @@ class InputPanel(QWidget):
             self._theta_ref = None
             self._update_bars_title()
             self._update_enabled()
-        if snap.theta is not self._theta_ref:
+        new_theta = snap.theta is not self._theta_ref
+        if new_theta:
             self.net.set_theta(snap.theta)
             self._theta_ref = snap.theta
             self._theta_version += 1
         if self.source == TRAINING and snap.example is not None and snap.example is not self._example_ref:
             self._example_ref = snap.example
             self._set_input(np.asarray(snap.example, np.float32), int(snap.example_label), TRAINING, emit=False)
-        else:
-            self._update_answer()
+        elif new_theta:
+            self._update_answer()  # the same input, a changed network
 
     def set_dataset(self, ds):
         """Test digits become available (or not, with ``None``)."""
