@@ -61,13 +61,15 @@ def test_set_state_fills_the_items(view, net, x):
     s = diagram_state(net, x, label=1)
     view.set_state(s)
     assert len(view._neurons.data) == 16 + 16 + 10
-    n_drawn = sum(len(c.xData) // 2 for c in view._curves if c.xData is not None)
-    assert n_drawn == sum(len(e) for e in s.edges) == 16 * 8 + 16 * 16 + 16 * 10
+    assert len(view._edges_xy) == sum(len(e) for e in s.edges) == 16 * 8 + 16 * 16 + 16 * 10
+    # every edge is in its bucket's curve (the strongest buckets also hold 1-pixel-offset copies)
+    assert len(view._edges_xy) <= view._edges.n_lines() <= 3 * len(view._edges_xy)
     np.testing.assert_array_equal(view._image.image, x.reshape(28, 28))
     assert view._image.levels is not None and list(view._image.levels) == [0.0, 1.0]
     assert [t.textItem.toPlainText() for t in view._titles[::2]] == ["input", "hidden 1", "hidden 2", "output"]
-    assert "◀ label" in view._labels[1].textItem.toPlainText()
-    assert view._labels[s.answer].textItem.toPlainText().startswith(str(s.answer))
+    assert [t.textItem.toPlainText() for t in view._labels] == [str(d) for d in range(10)]
+    assert [t.textItem.toPlainText() for t in view._values] == [f"{a:.2f}" for a in s.activations[-1]]
+    assert view._truth.isVisible() and view._truth.pos().y() == pytest.approx(view._layer_pos[-1][1, 1])
 
 
 def test_items_are_reused(view, net, x, rng):
@@ -127,8 +129,7 @@ def test_set_top_k_redraws_first_layer(view, net, x):
     view.set_top_k(3)
     assert view.top_k == 3
     assert len(view._state.edges[0]) == 16 * 3
-    n_drawn = sum(len(c.xData) // 2 for c in view._curves)
-    assert n_drawn == 16 * 3 + 16 * 16 + 16 * 10
+    assert len(view._edges_xy) == 16 * 3 + 16 * 16 + 16 * 10
     # a state computed with another k is redrawn with the view's k
     view.set_state(diagram_state(net, x, top_k=8))
     assert len(view._state.edges[0]) == 16 * 3

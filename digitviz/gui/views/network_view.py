@@ -12,9 +12,10 @@
   (relative to the strongest drawn in that layer). For the 784 x n first layer only the ``top_k``
   strongest per neuron are drawn, from the pixel they read to the neuron.
 
-Few items, created once: one ``PlotCurveItem(connect="pairs")`` per (sign, strength) bucket, one
-scatter for all neurons (brushes from the shared table in :mod:`digitviz.gui.colors`), one for
-their glow and one for the rings. Frames only call ``setData``/``setImage``/``setBrush``.
+Few items, created once: one line item holding a line set per (sign, strength) bucket, one
+pixel-mode scatter for all neurons (brushes from the shared table in :mod:`digitviz.gui.colors`),
+one for their glow and one for the rings. Frames only call ``setData``/``setImage``/``setBrush``
+and replace line arrays; unchanged text is cached as pixmaps.
 
 Interaction: hover a neuron for its activation, bias and weighted sum; click a neuron to select
 it (a first-hidden-layer neuron also shows its 784 incoming weights as an inset image);
@@ -30,9 +31,10 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QPen, QRadialGradient
-from PySide6.QtWidgets import QGraphicsRectItem, QMenu, QVBoxLayout, QWidget
+from pyqtgraph.Qt.internals import PrimitiveArray
+from PySide6.QtCore import QLineF, QPoint, QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QFont, QPen, QRadialGradient
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsRectItem, QMenu, QVBoxLayout, QWidget
 
 from ...core.diagram import DEFAULT_TOP_K, DiagramState, input_shape, symmetric_scale
 from ...core.network import Layout
@@ -46,6 +48,7 @@ X0 = 3.0                  # left edge of the input image
 LABEL_ROOM = 15.0         # right of the output column, for "7  0.93  ◀ label"
 GAP_MIN, GAP_MAX = 11.0, 30.0
 GLOW_LEVELS = 64
+GLOW_SIZE = 2.3            # halo diameter / neuron diameter
 DENSE_EDGES = 1000        # more connections than this are drawn fainter and 1 px
 THICKEN = {N_BINS - 2: (1,), N_BINS - 1: (1, -1)}  # strength bin -> extra copies, offsets in pixels
 # explicit "no pen/brush" objects, made once (rather than None, converted on every paint)
@@ -60,16 +63,68 @@ def _glow_brushes(n=GLOW_LEVELS):
         t = i / (n - 1)
         g = QRadialGradient(0.5, 0.5, 0.5)
         g.setCoordinateMode(QRadialGradient.CoordinateMode.ObjectBoundingMode)
-        g.setColorAt(0.0, QColor(175, 210, 255, int(150 * t)))
-        g.setColorAt(0.45, QColor(120, 170, 255, int(70 * t)))
+        g.setColorAt(0.0, QColor(190, 220, 255, int(200 * t)))
+        g.setColorAt(0.4, QColor(130, 180, 255, int(110 * t)))
+        g.setColorAt(0.7, QColor(90, 150, 255, int(35 * t)))
         g.setColorAt(1.0, QColor(80, 140, 255, 0))
         table[i] = QBrush(g)
     return table
 
 
+def _cached(item):
+    """Cache a text item as a pixmap: repaints of unchanged text become a blit."""
+    item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+    return item
+
+
 def _html(text, color=colors.FOREGROUND, size=9, bold=False):
     weight = "font-weight:600;" if bold else ""
     return f'<span style="color:{color};font-size:{size}pt;{weight}">{text}</span>'
+
+
+class _LineSets(pg.GraphicsObject):
+    """Sets of straight lines, one pen per set, drawn by one item with ``QPainter.drawLines``.
+
+    It replaces one ``PlotCurveItem(connect="pairs")`` per pen: same drawing calls, but a single
+    Python ``paint`` per frame instead of one per bucket (each with its own bounds and pixel
+    bookkeeping), which halves the connections' share of a frame.
+    """
+
+    def __init__(self, pens):
+        super().__init__()
+        self._pens = list(pens)
+        self._arrays = [PrimitiveArray(QLineF, 4) for _ in self._pens]
+        self._counts = [0] * len(self._pens)
+        self._bounds = QRectF()
+
+    def set_pens(self, pens):
+        self._pens = list(pens)
+        self.update()
+
+    def set_lines(self, i, seg):
+        """Lines of set ``i``: ``seg`` of shape ``(m, 4)``, rows ``x0, y0, x1, y1`` in scene units."""
+        arr = self._arrays[i]
+        arr.resize(len(seg))
+        if len(seg):
+            arr.ndarray()[:] = seg
+        self._counts[i] = len(seg)
+        self.update()
+
+    def n_lines(self, i=None) -> int:
+        return sum(self._counts) if i is None else self._counts[i]
+
+    def set_bounds(self, rect: QRectF):
+        self.prepareGeometryChange()
+        self._bounds = QRectF(rect)
+
+    def boundingRect(self):
+        return self._bounds
+
+    def paint(self, p, *args):
+        for pen, arr, n in zip(self._pens, self._arrays, self._counts):
+            if n:
+                p.setPen(pen)
+                p.drawLines(*arr.drawargs())
 
 
 class NetworkView(QWidget):
@@ -99,6 +154,7 @@ class NetworkView(QWidget):
         self._hover = (-1, -1)
         self._selected = (-1, -1)
         self._pending_param = -1
+        self._dense = False
         self._glow_table = _glow_brushes()
 
         lay = QVBoxLayout(self)
@@ -116,18 +172,15 @@ class NetworkView(QWidget):
         self._image_frame = self._frame_item(colors.MUTED)
 
         pens = colors.edge_pens(N_BINS)
-        # one curve per (sign, strength) bucket; the strongest buckets get companions drawn one
-        # pixel above/below, which looks like a 2-3 px line at the cost of a 1 px one
-        self._curves = []
-        self._thick = []  # (bucket, offset in pixels, curve)
-        for sign in (0, 1):
-            for b in range(N_BINS):
-                bucket = sign * N_BINS + b
-                self._curves.append(self._curve(pens[sign][b], 10 + b))
-                for off in THICKEN.get(b, ()):
-                    self._thick.append((bucket, off, self._curve(pens[sign][b], 10 + b)))
-        self._focus_curve = self._curve(pg.mkPen(colors.HIGHLIGHT, width=1, cosmetic=True), 18)
-        self._focus_thick = self._curve(pg.mkPen(colors.HIGHLIGHT, width=1, cosmetic=True), 18)
+        # one curve per (sign, strength) bucket. The strongest buckets also hold copies of their
+        # lines one pixel above/below, which looks like a 2-3 px line at the cost of 1 px ones.
+        self._edges = _LineSets([pens[sign][b] for sign in (0, 1) for b in range(N_BINS)])
+        self._edges.setZValue(10)
+        self._focus_lines = _LineSets([pg.mkPen(colors.HIGHLIGHT, width=1, cosmetic=True)])
+        self._focus_lines.setZValue(18)
+        for it in (self._edges, self._focus_lines):
+            self._vb.addItem(it)
+        self._px = 0.1  # scene units per screen pixel (vertical)
         # scatters in pixel mode: each (size, pen, brush) is rendered once into pyqtgraph's symbol
         # atlas and then blitted, ~10x faster than painting antialiased circles and gradients per frame;
         # sizes follow the zoom in _on_transform_changed
@@ -155,16 +208,20 @@ class NetworkView(QWidget):
         self._inset.setZValue(30)
         self._vb.addItem(self._inset)
         self._inset_frame = self._frame_item(colors.HIGHLIGHT)
-        self._inset_caption = pg.TextItem(anchor=(0, 0))
+        self._inset_caption = _cached(pg.TextItem(anchor=(0, 0)))
         self._vb.addItem(self._inset_caption)
         self._set_inset_visible(False)
 
         self._titles: list = []
-        self._labels: list = []
-        self._label_html: list = []
-        self._legend = pg.TextItem(anchor=(0, 0))
-        self._info = pg.TextItem(anchor=(0, 0))
-        for t in (self._legend, self._info):
+        self._labels: list = []   # output digits "0".."9"
+        self._values: list = []   # their activations, plain text (cheaper to update than HTML)
+        self._label_answer: list = []
+        self._value_key: list = []
+        self._legend = _cached(pg.TextItem(anchor=(0, 0)))
+        self._info = _cached(pg.TextItem(anchor=(0, 0)))
+        self._truth = _cached(pg.TextItem(anchor=(0, 0.5)))
+        self._truth.setHtml(_html("◀ label", colors.TRUTH, 9))
+        for t in (self._legend, self._info, self._truth):
             self._vb.addItem(t)
 
         scene = self._gv.scene()
@@ -223,27 +280,20 @@ class NetworkView(QWidget):
 
     # building (once per architecture, and on resize)
 
-    def _curve(self, pen, z):
-        c = pg.PlotCurveItem(pen=pen, connect="pairs", antialias=False, skipFiniteCheck=True)
-        c.setSegmentedLineMode("on")  # disjoint pairs: QPainter.drawLines beats stroking one path
-        c.setZValue(z)
-        self._vb.addItem(c)
-        return c
-
     def _on_transform_changed(self):
-        """Keep the thickening copies one screen pixel apart whatever the zoom."""
+        """Follow the zoom: pixel-mode sizes, and the thickening copies one screen pixel apart."""
         px = self._vb.viewPixelSize()[1]
-        for _, off, c in self._thick:
-            c.setPos(0, off * px)
-        self._focus_thick.setPos(0, px)
         ppu = round(2.0 / px) / 2.0  # pixel-mode sizes in half pixels: few distinct atlas entries
+        self._px = px
+        if self._sizes is not None:
+            self._place_labels()
         if ppu != self._ppu and self._sizes is not None:
             self._ppu = ppu
             self._neurons.setSize(self._diam * ppu)
-            self._glow.setSize(self._diam * 2.1 * ppu)
+            self._glow.setSize(self._diam * GLOW_SIZE * ppu)
             if self._state is not None:
+                self._render_edges(self._state)
                 self._render_rings(self._state)
-                self._render_focus(self._state)
 
     def _frame_item(self, color):
         r = QGraphicsRectItem()
@@ -260,23 +310,32 @@ class NetworkView(QWidget):
         """Create the per-architecture text items and lay the diagram out."""
         self._sizes = tuple(sizes)
         self._layout = Layout(sizes)
-        for t in self._titles + self._labels:
+        for t in self._titles + self._labels + self._values:
             self._vb.removeItem(t)
         L = len(sizes) - 1
         self._titles = []
         names = ["input"] + [f"hidden {l}" for l in range(1, L)] + ["output"]
         for l, name in enumerate(names):
-            title, sub = pg.TextItem(anchor=(0.5, 0)), pg.TextItem(anchor=(0.5, 0))
+            title, sub = _cached(pg.TextItem(anchor=(0.5, 0))), _cached(pg.TextItem(anchor=(0.5, 0)))
             title.setHtml(_html(name, size=11, bold=True))
             self._titles.append((title, sub))
         self._titles = [t for pair in self._titles for t in pair]
         for t in self._titles:
             self._vb.addItem(t)
         n_out = sizes[-1]
-        self._labels = [pg.TextItem(anchor=(0, 0.5)) for _ in range(n_out if n_out <= MAX_ROWS else 0)]
-        self._label_html = [""] * len(self._labels)
-        for t in self._labels:
+        n_lab = n_out if n_out <= MAX_ROWS else 0
+        self._labels = [_cached(pg.TextItem(anchor=(0, 0.5))) for _ in range(n_lab)]
+        self._values = [pg.TextItem(anchor=(0, 0.5)) for _ in range(n_lab)]
+        self._label_answer = [None] * n_lab
+        self._value_key = [None] * n_lab
+        font = QFont()
+        font.setPointSize(9)
+        for d, (t, v) in enumerate(zip(self._labels, self._values)):
+            t.setHtml(_html(str(d), colors.FOREGROUND, 12, bold=True))
+            v.setFont(font)
+            v.setText("0.00", color=colors.MUTED)
             self._vb.addItem(t)
+            self._vb.addItem(v)
         self._selected = (-1, -1)
         self._hover = (-1, -1)
         self._pending_param = -1
@@ -360,18 +419,31 @@ class NetworkView(QWidget):
                     "softmax" if self._state is not None and self._state.cost == "cross_entropy" else "sigmoid")
                 text = f"{n} · {act}"
             sub.setHtml(_html(text, colors.MUTED, 9))
-        out = layer_pos[-1]
-        for d, t in enumerate(self._labels):
-            t.setPos(out[d, 0] + self._diam[-1] / 2 + 1.2, out[d, 1])
+        self._place_labels()
         self._legend.setPos(off + X0, BOTTOM + 2.6)
         self._info.setPos(off + X0, BOTTOM + 5.6)
 
         self._neurons.setData(pos=self._pos, size=self._diam * self._ppu, symbol="o",
                               pen=self._neuron_pen, brush=colors.ACTIVATION_BRUSHES[0])
-        self._glow.setData(pos=self._pos, size=self._diam * 2.1 * self._ppu, symbol="o", pen=_NO_PEN,
+        self._glow.setData(pos=self._pos, size=self._diam * GLOW_SIZE * self._ppu, symbol="o", pen=_NO_PEN,
                            brush=self._glow_table[0])
         self._vb.setRange(xRange=(0, width), yRange=(0, HEIGHT), padding=0)
+        for it in (self._edges, self._focus_lines):
+            it.set_bounds(QRectF(0, 0, width, HEIGHT))
         self._on_transform_changed()
+
+    def _place_labels(self):
+        """Output digit, value and the true-label marker side by side (text widths are in pixels)."""
+        if not self._labels:
+            return
+        out = self._layer_pos[-1]
+        x = out[0, 0] + self._diam[-1] / 2 + 1.2
+        digit_w = max(t.textItem.boundingRect().width() for t in self._labels)
+        value_w = self._values[0].textItem.boundingRect().width()
+        for d, (t, v) in enumerate(zip(self._labels, self._values)):
+            t.setPos(x, out[d, 1])
+            v.setPos(x + (digit_w - 2) * self._px, out[d, 1])
+        self._truth_x = x + (digit_w + value_w) * self._px
 
     def _activation_name(self):
         return self._state.activation if self._state is not None else ""
@@ -430,15 +502,11 @@ class NetworkView(QWidget):
     def _set_density(self, n_edges):
         """Fainter connections when there are many (wide layers), so the picture stays readable."""
         dense = n_edges > DENSE_EDGES
-        if dense == getattr(self, "_dense", None):
+        if dense == self._dense:
             return
         self._dense = dense
         pens = colors.edge_pens(N_BINS, 20, 150) if dense else colors.edge_pens(N_BINS)
-        for bucket, c in enumerate(self._curves):
-            c.setPen(pens[bucket // N_BINS][bucket % N_BINS])
-        for bucket, _, c in self._thick:
-            c.setPen(pens[bucket // N_BINS][bucket % N_BINS])
-            c.setVisible(not dense)
+        self._edges.set_pens([pens[sign][b] for sign in (0, 1) for b in range(N_BINS)])
 
     def _render_edges(self, s):
         self._set_density(sum(len(e) for e in s.edges))
@@ -455,9 +523,10 @@ class NetworkView(QWidget):
             p0s.append(p0)
             p1s.append(p1)
         if not keys:
-            for c in self._curves + [c for _, _, c in self._thick]:
-                c.setData([], [])
+            for bucket in range(2 * N_BINS):
+                self._edges.set_lines(bucket, np.zeros((0, 4)))
             self._edges_xy = np.zeros((0, 4))
+            self._render_focus(s)
             return
         key = np.concatenate(keys)
         p0 = np.concatenate(p0s)
@@ -465,37 +534,37 @@ class NetworkView(QWidget):
         self._edges_xy = np.column_stack([p0, p1])
         order = np.argsort(key, kind="stable")
         counts = np.bincount(key, minlength=2 * N_BINS)
-        xy = np.empty((len(key), 2, 2))
-        xy[:, 0] = p0[order]
-        xy[:, 1] = p1[order]
+        xy = self._edges_xy[order]
         starts = np.concatenate([[0], np.cumsum(counts)])
-        segs = [xy[starts[i]:starts[i + 1]].reshape(-1, 2) for i in range(len(counts))]
-        for c, seg in zip(self._curves, segs):
-            c.setData(seg[:, 0], seg[:, 1])
-        for bucket, _, c in self._thick:
-            c.setData(segs[bucket][:, 0], segs[bucket][:, 1])
+        for bucket in range(2 * N_BINS):
+            seg = xy[starts[bucket]:starts[bucket + 1]]
+            offsets = () if self._dense else THICKEN.get(bucket % N_BINS, ())
+            if offsets and len(seg):
+                seg = np.concatenate([seg] + [seg + (0.0, off * self._px, 0.0, off * self._px) for off in offsets])
+            self._edges.set_lines(bucket, seg)
         self._render_focus(s)
 
     def _render_focus(self, s):
         """Draw the selected neuron's drawn incoming connections highlighted."""
         layer, i = self._selected
         if layer < 1 or layer > len(s.edges):
-            for c in (self._focus_curve, self._focus_thick):
-                c.setData([], [])
+            self._focus_lines.set_lines(0, np.zeros((0, 4)))
             self._focus_px.setData([])
+            self._focus_px.setVisible(False)
             return
         e = s.edges[layer - 1]
         m = e.dst == i
         p0, p1 = self._edge_points(layer - 1, e.src[m], e.dst[m])
-        seg = np.stack([p0, p1], axis=1).reshape(-1, 2)
-        for c in (self._focus_curve, self._focus_thick):
-            c.setData(seg[:, 0], seg[:, 1])
+        seg = np.column_stack([p0, p1])
+        self._focus_lines.set_lines(0, np.concatenate([seg, seg + (0.0, self._px, 0.0, self._px)]))  # 2 px
         if layer == 1:  # outline the pixels this neuron's drawn connections read, in their colours
             pens = colors.edge_pens(N_BINS)
             self._focus_px.setData(pos=p0, size=self._cell * self._ppu, symbol="s", brush=_NO_BRUSH,
                                    pen=[pens[0 if v >= 0 else 1][-1] for v in e.value[m]])
+            self._focus_px.setVisible(True)
         else:
             self._focus_px.setData([])
+            self._focus_px.setVisible(False)
 
     def _render_rings(self, s):
         L = len(s.sizes) - 1
@@ -519,17 +588,19 @@ class NetworkView(QWidget):
 
     def _render_labels(self, s):
         out = s.activations[-1]
-        names = [str(d) for d in range(len(out))]
-        for d, t in enumerate(self._labels):
+        for d, (t, v) in enumerate(zip(self._labels, self._values)):
             is_answer = d == s.answer
-            color = colors.HIGHLIGHT if is_answer else colors.FOREGROUND
-            html = _html(names[d], color, 12, bold=True) + "&nbsp;&nbsp;" + _html(
-                f"{out[d]:.2f}", colors.HIGHLIGHT if is_answer else colors.MUTED, 9)
-            if d == s.label:
-                html += "&nbsp;&nbsp;" + _html("◀ label", colors.TRUTH, 9)
-            if html != self._label_html[d]:
-                t.setHtml(html)
-                self._label_html[d] = html
+            if self._label_answer[d] != is_answer:
+                t.setHtml(_html(str(d), colors.HIGHLIGHT if is_answer else colors.FOREGROUND, 12, bold=True))
+                self._label_answer[d] = is_answer
+            key = (f"{out[d]:.2f}", is_answer)
+            if key != self._value_key[d]:
+                v.setText(key[0], color=colors.HIGHLIGHT if is_answer else colors.MUTED)
+                self._value_key[d] = key
+        show = 0 <= s.label < len(self._labels)
+        self._truth.setVisible(show)
+        if show:
+            self._truth.setPos(self._truth_x, self._layer_pos[-1][s.label, 1])
 
     def _render_inset(self, s):
         layer, i = self._selected
