@@ -129,8 +129,9 @@ class LabelsTab(QWidget):
                 chance_line(p, text=None)
             self.plots[metric] = p
             pr.addWidget(w)
+        # opaque, so it stays readable over curves; drag it aside if it covers one
         self.legend = self.plots["cost"].addLegend(offset=(-10, 10), labelTextColor=MUTED,
-                                                   brush=pg.mkBrush(20, 22, 26, 200))
+                                                   brush=pg.mkBrush(20, 22, 26, 235), pen=pg.mkPen("#2e333d"))
 
         self.run_list = QListWidget()
         self.run_list.setSelectionMode(QAbstractItemView.SingleSelection)
