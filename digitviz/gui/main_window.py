@@ -104,10 +104,14 @@ class Downloader(QObject):
         sizes = {name: size for name, (_, size) in fetch_mod.OFFICIAL.items()}
         total = sum(sizes.values())
         done_files: dict[str, int] = {}
+        last = [0.0]
 
         def progress(name, done, size):
             done_files[name] = done
-            self.progress.emit(sum(done_files.values()), total)
+            now = time.perf_counter()
+            if now - last[0] >= 0.05 or done == size:  # at most 20 updates a second reach the GUI
+                last[0] = now
+                self.progress.emit(sum(done_files.values()), total)
 
         def run():
             try:

@@ -1,40 +1,18 @@
-"""Where the app's resources live, the theme (stylesheet, icons), and one process-wide Qt fix.
+"""Where the app's resources live, and the theme: the stylesheet and the toolbar icons.
 
 ``resources/`` sits next to the package at the repository root (the project is installed editable).
-
-The fix: with PySide6 6.12 on CPython 3.11, every Qt method that returns nothing (``update()``,
-``repaint()``, ``QPainter.setPen()``...) drops one reference to ``None`` without having taken it (the
-binding assumes CPython >= 3.12, where ``None`` is immortal). ``None`` starts with a few thousand
-references, so a window painting at 60 Hz dies with "Fatal Python error: none_dealloc" within
-seconds. :func:`pin_singletons` gives ``None``, ``True`` and ``False`` so many references that they
-never reach zero, which is what CPython 3.12 does for them anyway. Importing this module applies it.
 
 Imports: PySide6.
 """
 
 from __future__ import annotations
 
-import ctypes
-import sys
 from functools import lru_cache
 from pathlib import Path
 
 from PySide6.QtGui import QIcon
 
 import digitviz
-
-
-def pin_singletons():
-    """Make ``None``, ``True`` and ``False`` effectively immortal on CPython < 3.12 (see above)."""
-    if sys.version_info >= (3, 12) or sys.implementation.name != "cpython" or getattr(pin_singletons, "done", False):
-        return
-    for obj in (None, True, False):
-        # ob_refcnt is the first field of every object in a release build of CPython
-        ctypes.c_ssize_t.from_address(id(obj)).value += 1 << 56
-    pin_singletons.done = True
-
-
-pin_singletons()
 
 RESOURCES = Path(digitviz.__file__).resolve().parent.parent / "resources"
 
