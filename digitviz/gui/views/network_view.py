@@ -10,7 +10,10 @@
   label marked;
 - connections in blue (positive) or orange (negative), more opaque and wider when stronger
   (relative to the strongest drawn in that layer). For the 784 x n first layer only the ``top_k``
-  strongest per neuron are drawn, from the pixel they read to the neuron.
+  strongest per neuron are drawn, from the pixel they read to the neuron (they emerge from behind
+  the image, and a selected neuron's source pixels are outlined on it). In "gradient" mode the
+  colours are the values the state was built with (e.g. minus the gradient) and the legend says so;
+- tanh layers are drawn by ``|a|``.
 
 Few items, created once: one line item holding a line set per (sign, strength) bucket, one
 pixel-mode scatter for all neurons (brushes from the shared table in :mod:`digitviz.gui.colors`),
@@ -172,7 +175,7 @@ class NetworkView(QWidget):
         self._image_frame = self._frame_item(colors.MUTED)
 
         pens = colors.edge_pens(N_BINS)
-        # one curve per (sign, strength) bucket. The strongest buckets also hold copies of their
+        # one line set per (sign, strength) bucket. The strongest buckets also hold copies of their
         # lines one pixel above/below, which looks like a 2-3 px line at the cost of 1 px ones.
         self._edges = _LineSets([pens[sign][b] for sign in (0, 1) for b in range(N_BINS)])
         self._edges.setZValue(10)
@@ -271,6 +274,8 @@ class NetworkView(QWidget):
 
     def neuron_center(self, layer: int, index: int) -> QPointF:
         """Centre of a neuron in widget coordinates (layer 0: the input pixel ``index``)."""
+        if self._sizes is None:
+            raise RuntimeError("no state drawn yet: call set_state first")
         x, y = self._layer_pos[layer][index]
         return self._to_widget(QPointF(float(x), float(y)))
 
@@ -325,7 +330,7 @@ class NetworkView(QWidget):
         n_out = sizes[-1]
         n_lab = n_out if n_out <= MAX_ROWS else 0
         self._labels = [_cached(pg.TextItem(anchor=(0, 0.5))) for _ in range(n_lab)]
-        self._values = [pg.TextItem(anchor=(0, 0.5)) for _ in range(n_lab)]
+        self._values = [_cached(pg.TextItem(anchor=(0, 0.5))) for _ in range(n_lab)]
         self._label_answer = [None] * n_lab
         self._value_key = [None] * n_lab
         font = QFont()
@@ -466,6 +471,9 @@ class NetworkView(QWidget):
         if s is None:
             return
         L = len(s.sizes) - 1
+        layer, i = self._selected
+        if not (1 <= layer <= L and 0 <= i < s.sizes[layer]):
+            self._selected = (-1, -1)
         ih, iw = self._input_grid
         self._image.setImage(s.activations[0].reshape(ih, iw), levels=(0.0, 1.0), autoLevels=False)
 
@@ -726,9 +734,10 @@ class NetworkView(QWidget):
         L = len(s.sizes) - 1
         name = "output" if layer == L else f"hidden {layer}"
         what = f"digit {i}" if layer == L and s.sizes[-1] == 10 else f"neuron {i}"
+        sep = "&nbsp;&nbsp;·&nbsp;&nbsp;"
         self._set_info(
-            f"{name}, {what}:  activation a = {s.activations[layer][i]:.3f}   "
-            f"bias b = {s.biases[layer - 1][i]:+.3f}   weighted sum z = w·a + b = {s.zs[layer - 1][i]:+.3f}",
+            f"<b>{name}, {what}</b>{sep}activation a = {s.activations[layer][i]:.3f}{sep}"
+            f"bias b = {s.biases[layer - 1][i]:+.3f}{sep}weighted sum z = w·a + b = {s.zs[layer - 1][i]:+.3f}",
             colors.FOREGROUND)
 
     def _set_info(self, text, color=colors.FOREGROUND):
@@ -785,6 +794,7 @@ class NetworkView(QWidget):
 
     def _context_menu(self, hit, p, screen_pos):
         menu = QMenu(self)
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         k = self._param_at(hit, p)
         if k >= 0:
             which = "first of two" if self._pending_param < 0 else \
