@@ -259,7 +259,12 @@ class NetworkView(QWidget):
         return self._top_k
 
     def set_edge_mode(self, mode: str):
-        """What the connections' colours mean in the legend: ``"weights"`` or ``"gradient"``."""
+        """Which colouring the user asked for, ``"weights"`` or ``"gradient"``, for the legend.
+
+        The connections themselves are coloured by the state (``diagram_state(..., edge_values=)``);
+        the legend always describes what is drawn, and says so when the gradient was asked for
+        but the state has none yet.
+        """
         if mode not in ("weights", "gradient"):
             raise ValueError(f"edge mode must be 'weights' or 'gradient', got {mode!r}")
         self._edge_mode = mode
@@ -631,13 +636,15 @@ class NetworkView(QWidget):
 
     def _update_legend(self):
         s = self._state
-        mode = self._edge_mode or s.edge_mode
+        mode = s.edge_mode  # what is drawn; set_edge_mode only states what was asked for
         if mode == "gradient":
             sw = (_html("━━", colors.POSITIVE, 9, True) + _html(" −gradient &gt; 0 (weight should grow) ", colors.MUTED)
                   + _html("━━", colors.NEGATIVE, 9, True) + _html(" should shrink", colors.MUTED))
         else:
             sw = (_html("━━", colors.POSITIVE, 9, True) + _html(" positive weight  ", colors.MUTED)
                   + _html("━━", colors.NEGATIVE, 9, True) + _html(" negative weight", colors.MUTED))
+        if self._edge_mode == "gradient" and mode == "weights":
+            sw += _html(" (−gradient: shown after a single step)", colors.HIGHLIGHT)
         k = len(s.edges[0]) // max(1, s.sizes[1]) if s.edges else 0
         parts = [sw, _html(f"· first layer: the {k} strongest of {s.sizes[0]} per neuron", colors.MUTED)]
         if s.activation == "relu" and len(s.sizes) > 2:
