@@ -45,7 +45,7 @@ from .landscape_job import LINE_EXTEND, LandscapeWorker, PathJob, SurfaceJob
 
 MODES = (("pca", "PCA of the path"), ("random", "Random directions"), ("params", "Two parameters"))
 CENTRES = (("current", "Current weights"), ("pinned", "Pinned"))
-SCALES = (("log", "Log colours"), ("linear", "Linear colours"))
+SCALES = (("log", "Log scale"), ("linear", "Linear scale"))
 SCHEDULES = (("paused", "Refit when paused"), ("5s", "Refit every 5 s"), ("manual", "Refit manually"))
 SOURCES = (("train", "training examples"), ("test", "test examples"))
 
@@ -63,6 +63,28 @@ COLOR_DIST = colors.NEGATIVE
 COLOR_NOW = colors.HIGHLIGHT
 COLOR_ARROW = "#ff6b6b"
 COLOR_START = "#ffffff"
+
+
+def cost_ticks(lo: float, hi: float):
+    """Tick levels for an axis that shows log10(cost) over ``[lo, hi]``, labelled in cost.
+
+    Over a decade or more: powers of ten first, then 2x and 5x (pyqtgraph drops a level that
+    does not fit). Over a narrower range: evenly spaced round costs, placed at their logarithms.
+    """
+    if not (math.isfinite(lo) and math.isfinite(hi)) or hi <= lo:
+        return [[]]
+    if hi - lo >= 1.0:
+        e0, e1 = math.floor(lo), math.ceil(hi)
+        major = [(float(e), f"{10.0 ** e:g}") for e in range(e0, e1 + 1)]
+        minor = [(math.log10(m * 10.0 ** e), f"{m * 10.0 ** e:g}") for e in range(e0, e1 + 1) for m in (2, 5)]
+        return [major, minor]
+    c_lo, c_hi = 10.0 ** lo, 10.0 ** hi
+    raw = (c_hi - c_lo) / 4
+    mag = 10.0 ** math.floor(math.log10(raw))
+    step = next(m * mag for m in (1, 2, 5, 10) if m * mag >= raw)
+    values = np.arange(math.ceil(c_lo / step) * step, c_hi + 1e-9 * step, step)
+    digits = max(0, -math.floor(math.log10(step)))
+    return [[(math.log10(v), f"{v:.{digits}f}") for v in values if v > 0]]
 
 
 def _brush_table(cmap, n=colors.N_LEVELS):
@@ -130,6 +152,7 @@ class LandscapePanel(QWidget):
         self._drawn_step = None
         self._now_ab = None
         self._grad_share = float("nan")
+        self._line = None
         self._grad_key = None
         self._grad_c = np.zeros(2)
         self._path_dirty = False
@@ -268,10 +291,13 @@ class LandscapePanel(QWidget):
         self.colorbar = pg.ColorBarItem(values=(0.0, 1.0), colorMap=CMAP, interactive=False, width=14,
                                         label="cost", colorMapMenu=False)
         self.colorbar.setImageItem(self.image, insert_in=mp)
+        self.colorbar.axis.setWidth(62)  # room for labels such as "0.09815" (wider ones are dropped)
         self._brushes = _brush_table(CMAP)
-        self.path_line = pg.PlotCurveItem(pen=pg.mkPen(235, 238, 245, 150, width=1.2))
+        # the path: a band of points filled with their true cost's colour, a crisp line through them
+        self.path_line = pg.PlotCurveItem(pen=pg.mkPen(245, 247, 250, 210, width=1))
         self.path_tail = pg.PlotCurveItem(pen=pg.mkPen(235, 238, 245, 110, width=1, style=Qt.DotLine))
-        self.path_points = pg.ScatterPlotItem(size=6, pen=pg.mkPen(255, 255, 255, 70, width=0.6))
+        # no outline: a point's colour is exactly its true cost's, so it vanishes where the map agrees
+        self.path_points = pg.ScatterPlotItem(size=9, pen=pg.mkPen(None))
         self.start_marker = pg.ScatterPlotItem(size=13, symbol="s", pen=pg.mkPen(COLOR_START, width=2),
                                                brush=pg.mkBrush(None))
         self.now_marker = pg.ScatterPlotItem(size=17, symbol="star", pen=pg.mkPen("#14161a", width=1),
@@ -281,7 +307,7 @@ class LandscapePanel(QWidget):
                                        brush=pg.mkBrush(COLOR_ARROW))
         self.start_text = pg.TextItem("start", color=COLOR_START, anchor=(0.5, 1.35))
         self.now_text = pg.TextItem("now", color=COLOR_NOW, anchor=(-0.25, 1.1))
-        for z, item in enumerate((self.path_line, self.path_tail, self.path_points, self.start_marker,
+        for z, item in enumerate((self.path_points, self.path_tail, self.path_line, self.start_marker,
                                   self.arrow_line, self.arrow_head, self.now_marker, self.start_text,
                                   self.now_text)):
             item.setZValue(10 + z)
@@ -314,6 +340,9 @@ class LandscapePanel(QWidget):
         lp.addItem(self.line_marks)
         for t, color in ((0.0, COLOR_START), (1.0, COLOR_NOW)):
             lp.addItem(pg.InfiniteLine(t, angle=90, pen=pg.mkPen(color, width=1, style=Qt.DotLine)))
+        for plot in (mp, pp, dp, lp):
+            for name in ("left", "bottom"):
+                plot.getAxis(name).enableAutoSIPrefix(False)  # no "(x0.001)": the numbers are the units
         for p in (pp, dp, lp):
             p.setMenuEnabled(False)
             p.hideButtons()
@@ -658,11 +687,8 @@ class LandscapePanel(QWidget):
         self._shown = res
         self._draw_surface(res)
         if res.line_costs is not None:
-            self.line_curve.setData(res.line_t, res.line_costs)
-            ends = [int(np.argmin(np.abs(res.line_t - t))) for t in (0.0, 1.0)]
-            self.line_marks.setData(res.line_t[ends], res.line_costs[ends],
-                                    brush=[pg.mkBrush(COLOR_START), pg.mkBrush(COLOR_NOW)],
-                                    symbol=["s", "star"], pen=pg.mkPen("#14161a"))
+            self._line = (res.line_t, res.line_costs)
+            self._draw_line()
         self._update_now()
         self._redraw_path()
 
@@ -730,11 +756,8 @@ class LandscapePanel(QWidget):
         finite = Zd[np.isfinite(Zd)]
         if finite.size == 0:
             return
+        # the map's own range: path points beyond it take the end colours (and the side plot tells)
         lo, hi = float(finite.min()), float(finite.max())
-        true = self._true[: self._n]
-        true = true[np.isfinite(true)]
-        if true.size:
-            lo = min(lo, float(self._display(true.min())))
         if not hi > lo:
             hi = lo + max(1e-6, abs(lo) * 1e-3)
         self._levels = (lo, hi)
@@ -747,7 +770,7 @@ class LandscapePanel(QWidget):
         self.image.setRect(QRectF(a[0] - da / 2 + ox, b[0] - db / 2 + oy, da * len(a), db * len(b)))
         self.colorbar.setLevels((lo, hi))
         log = self.scale.currentData() == "log"
-        self.colorbar.axis.setLogMode(log)
+        self.colorbar.axis.setTicks(cost_ticks(lo, hi) if log else None)
         self.colorbar.getAxis("left").setLabel("cost" + (" (log scale)" if log else ""))
         for level, c in zip(np.linspace(lo, hi, N_CONTOURS + 2)[1:-1], self.contours):
             c.setData(Zd, level)
@@ -775,8 +798,8 @@ class LandscapePanel(QWidget):
         self.image.clear()
         for c in self.contours:
             c.setData(None)
-        self.line_curve.setData([], [])
-        self.line_marks.setData([], [])
+        self._line = None
+        self._draw_line()
         self.now_marker.setData([], [])
         self._now_ab = None
         for item in (self.arrow_line, self.arrow_head, self.now_text):
@@ -788,8 +811,10 @@ class LandscapePanel(QWidget):
         self._path_dirty = False
         n = self._n
         steps = self._steps[:n]
-        self.true_curve.setData(steps, self._true[:n], connect="finite")
-        self.plane_curve.setData(steps, self._on_plane[:n], connect="finite")
+        true, on_plane = self._display(self._true[:n]), self._display(self._on_plane[:n])
+        self.true_curve.setData(steps, true, connect="finite")
+        self.plane_curve.setData(steps, on_plane, connect="finite")
+        self._set_cost_ticks(self.path_plot, true, on_plane)
         self.dist_curve.setData(steps, self._dist[:n], connect="finite")
         if self.plane is None or n == 0:
             self.path_line.setData([], [])
@@ -804,6 +829,29 @@ class LandscapePanel(QWidget):
         self.start_text.setPos(*xy[0])
         self.start_text.setVisible(True)
         self._update_tail()
+
+    def _set_cost_ticks(self, plot, *arrays):
+        if self.scale.currentData() != "log":
+            plot.getAxis("left").setTicks(None)
+            return
+        vals = np.concatenate([np.asarray(a, np.float64).ravel() for a in arrays])
+        vals = vals[np.isfinite(vals)]
+        if vals.size:
+            pad = 0.05 * max(float(np.ptp(vals)), 1e-3)
+            plot.getAxis("left").setTicks(cost_ticks(float(vals.min()) - pad, float(vals.max()) + pad))
+
+    def _draw_line(self):
+        if self._line is None:
+            self.line_curve.setData([], [])
+            self.line_marks.setData([], [])
+            return
+        t, costs = self._line
+        y = self._display(costs)
+        self.line_curve.setData(t, y)
+        self._set_cost_ticks(self.line_plot, y)
+        ends = [int(np.argmin(np.abs(t - v))) for v in (0.0, 1.0)]
+        self.line_marks.setData(t[ends], y[ends], brush=[pg.mkBrush(COLOR_START), pg.mkBrush(COLOR_NOW)],
+                                symbol=["s", "star"], size=[9, 15], pen=pg.mkPen("#14161a"))
 
     def _path_brushes(self, costs):
         lo, hi = self._levels
@@ -912,6 +960,7 @@ class LandscapePanel(QWidget):
     def _on_scale_changed(self, _index):
         if self._shown is not None:
             self._draw_surface(self._shown)
+        self._draw_line()
         self._path_dirty = True
         self._redraw_path()
 
@@ -946,11 +995,12 @@ class LandscapePanel(QWidget):
         if plane.kind == "pca":
             e1, e2 = plane.explained or (0.0, 0.0)
             what = (f"Plane of the path's two main directions through {where}; they hold "
-                    f"{100 * e1:.0f}% + {100 * e2:.0f}% of its spread.")
+                    f"{100 * e1:.0f}% + {100 * e2:.0f}% of its spread. Axes: distance in parameter space.")
             if e2 == 0.0:
                 what = f"Too few path points for two directions yet: {plane.label1} / {plane.label2}."
         elif plane.kind == "random":
-            what = f"Two random directions (seed {self.seed.value()}) through {where}."
+            what = (f"Two random directions (seed {self.seed.value()}) through {where}; a step of 1 moves "
+                    f"each neuron's weights by their own size.")
         else:
             what = f"Only {plane.label1} and {plane.label2} change; all other weights stay at {where}."
         dist = self._dist[:n]
@@ -960,7 +1010,7 @@ class LandscapePanel(QWidget):
             span = float(np.max(np.ptp(self._coords[:n], axis=0)))
             off = f" The path strays up to {dist.max():.3g} from the plane (it spans {span:.3g} within it)."
         share = self._grad_share
-        grad = f" {100 * share:.0f}% of the gradient lies in the plane." if math.isfinite(share) else ""
+        grad = f" {100 * share:.2g}% of the gradient lies in the plane." if math.isfinite(share) else ""
         src = "training" if res.source == "train" else "test"
         t = res.seconds
         timing = f" Cost on {res.sample_size:,} {src} examples; {len(res.alphas)}×{len(res.betas)} grid in {t.get('fine', 0):.2f} s."

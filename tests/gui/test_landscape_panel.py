@@ -295,3 +295,18 @@ def test_surface_and_path_jobs_agree_with_direct_costs(toy_data):
     np.testing.assert_allclose(pr.grad, g, rtol=1e-4, atol=1e-7)
     with pytest.raises(ls.Cancelled):
         compute_surface(job, net, X, Y, cancel=lambda: True)
+
+
+def test_scale_switch_redraws_without_a_job_and_ticks_read_as_costs(qtbot, toy_data):
+    panel, _ = trained_panel(qtbot, toy_data)
+    Z = panel.surface.Z
+    assert panel.image.getLevels() == pytest.approx(np.log10([Z.min(), Z.max()]))
+    panel.scale.setCurrentIndex(panel.scale.findData("linear"))
+    assert not panel.busy
+    assert panel.image.getLevels() == pytest.approx([Z.min(), Z.max()])
+    # log axes are labelled in cost: 1-2-5 over decades, round steps inside a narrow range
+    wide = lp_mod.cost_ticks(np.log10(0.09), np.log10(3.2))
+    assert [label for _, label in wide[0]] == ["0.01", "0.1", "1", "10"]
+    narrow = lp_mod.cost_ticks(np.log10(0.0978), np.log10(0.1003))
+    assert [label for _, label in narrow[0]] == ["0.098", "0.099", "0.100"]
+    assert narrow[0][-1][0] == pytest.approx(-1.0)
