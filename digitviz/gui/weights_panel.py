@@ -16,9 +16,11 @@ Imports: NumPy, PySide6, pyqtgraph, digitviz.core and digitviz.gui.colors.
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtCore import QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QPen
 from PySide6.QtWidgets import (QButtonGroup, QGraphicsRectItem, QHBoxLayout, QLabel, QSizePolicy, QToolButton,
                                QVBoxLayout, QWidget)
@@ -36,6 +38,8 @@ MODE_TIPS = {
     "change": "What training has written so far: the weights now minus the initial ones",
 }
 MAX_NUMBERED = 64
+BIG_LAYER = 64        # more neurons than this: redraw at most every THROTTLE_S (a 256-tile mosaic costs ~5 ms)
+THROTTLE_S = 0.1
 GRID_COLOR = "#2a2e36"  # tiles get their neuron number when there are at most this many
 
 
@@ -65,6 +69,9 @@ class WeightsPanel(QWidget):
         self._n = 0
         self._scale = 1.0
         self._dataset = None
+        self._last_draw = -1e9
+        self._later = QTimer(self, singleShot=True)  # the trailing redraw of a throttled update
+        self._later.timeout.connect(lambda: self._update(force=True))
 
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
@@ -134,6 +141,9 @@ class WeightsPanel(QWidget):
             self._initial_step = snap.step
             if sizes != self._sizes:
                 self._set_architecture(sizes)
+            self._theta = snap.theta
+            self._update(force=True)
+            return
         self._theta = snap.theta
         self._update()
 
@@ -154,7 +164,7 @@ class WeightsPanel(QWidget):
         self._mode = mode
         if not self.mode_buttons[mode].isChecked():
             self.mode_buttons[mode].setChecked(True)
-        self._update()
+        self._update(force=True)
 
     def select_neuron(self, i: int):
         """Highlight tile ``i`` (no signal); -1 clears."""
@@ -200,12 +210,20 @@ class WeightsPanel(QWidget):
         self._vb.setRange(xRange=(0, cols * (w + 1) - 1), yRange=(0, rows * (h + 1) - 1), padding=0.01)
         self._place_highlight()
 
-    def _update(self):
+    def _update(self, force=False):
         if self._theta is None or self._n == 0:
             return
         key = (id(self._theta), id(self._initial), self._mode)
         if key == self._drawn:
             return
+        if not force and self._n > BIG_LAYER:
+            wait = self._last_draw + THROTTLE_S - time.perf_counter()
+            if wait > 0:
+                if not self._later.isActive():
+                    self._later.start(int(wait * 1000) + 1)
+                return
+        self._later.stop()
+        self._last_draw = time.perf_counter()
         self._drawn = key
         image, scale = weight_mosaic(self.weights(), cols=self._grid[1], tile_shape=self._tile_shape)
         self._scale = scale

@@ -147,6 +147,11 @@ def test_tile_at_inverts_tile_origin():
     assert tile_at(3, 3 * 29 + 2, 13, 4) == 12 and tile_at(29 + 3, 3 * 29 + 2, 13, 4) == -1
 
 
+def test_symmetric_scale_subsamples_large_arrays(rng):
+    W = rng.standard_normal((256, 784))
+    assert symmetric_scale(W) == pytest.approx(np.percentile(np.abs(W), 99.5), rel=0.03)
+
+
 def test_symmetric_scale_floor():
     assert symmetric_scale(np.zeros(10)) == 1e-3
     assert symmetric_scale([-3.0, 1.0], q=100) == 3.0

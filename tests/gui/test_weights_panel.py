@@ -139,6 +139,17 @@ def test_wide_layer_grid(panel):
     assert panel._numbers == []  # no tile numbers on a 16x16 grid
 
 
+def test_wide_layer_updates_are_throttled_but_the_last_one_lands(qtbot, panel, rng):
+    cfg = TrainConfig(sizes=(784, 256, 10), activation="relu", cost="cross_entropy")
+    t0 = cfg.network().theta
+    panel.on_snapshot(snap(t0, cfg))
+    last = None
+    for step in range(1, 6):
+        last = t0 + step * 0.01 * rng.standard_normal(t0.shape).astype(t0.dtype)
+        panel.on_snapshot(snap(last, cfg, step=step))
+    qtbot.waitUntil(lambda: np.array_equal(tile(panel, 7), W1(last, cfg.sizes)[7].reshape(28, 28)), timeout=2000)
+
+
 def test_positive_weights_drawn_blue(qtbot, panel):
     cfg = TrainConfig()
     t = cfg.network().theta.copy()
