@@ -24,7 +24,7 @@ from digitviz.core.training import TrainConfig
 from .worker import TrainWorker
 
 FRAME_MS = 16
-MAX_BUSY = 0.25  # while training, frames may keep the GUI thread busy this share of the time
+MAX_BUSY = 0.15  # while training, frames may keep the GUI thread busy this share of the time
 MAX_FRAME_GAP = 0.25  # ... but never fewer than 4 frames a second
 PATH_CAPACITY = 512  # descent-path points kept on the GUI side
 

@@ -16,20 +16,31 @@ import time
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGraphicsItem, QVBoxLayout, QWidget
 
 from digitviz.core.training import PRESET_TARGETS
 
 from .settings_panel import preset_of
 
 MAX_POINTS = 1 << 18
-DRAW_HZ = 15
+DRAW_HZ = 3  # while training; curves need no more, and every redraw holds the GIL the worker needs
 EMA_ALPHA = 0.01  # smoothing of the cost curve: about the last 100 steps
 COST_PEN = pg.mkPen("#5aa9e6", width=1)
 RAW_PEN = pg.mkPen((90, 169, 230, 55), width=1)
 TEST_COLOR, TRAIN_COLOR = "#f0b429", "#8fbf73"
 GRAD_PEN = pg.mkPen("#c678dd", width=1)
 GRAD_RAW_PEN = pg.mkPen((198, 120, 221, 35), width=1)
+
+
+def _nice_ceil(v: float) -> float:
+    """The smallest of 1, 2, 2.5, 5 x 10^k that is >= v (axis ranges that change rarely)."""
+    if not v > 0 or not math.isfinite(v):
+        return 1.0
+    e = 10.0 ** math.floor(math.log10(v))
+    for m in (1, 2, 2.5, 5, 10):
+        if m * e >= v:
+            return m * e
+    return 10 * e
 
 
 def _ema(values, start):
@@ -135,6 +146,15 @@ class MetricsPanel(QWidget):
             p.setClipToView(True)
             p.setLabel("bottom", "step")
             p.showGrid(x=True, y=True, alpha=0.15)
+            p.disableAutoRange()  # ranges move in coarse steps (see redraw): axes are redrawn rarely
+            p.setMouseEnabled(x=False, y=False)
+        # Axis text is the costliest thing to paint; cache each axis and title as a pixmap, redrawn only
+        # when its range changes.
+        for p in (self.cost_plot, self.acc_plot, self.grad_plot):
+            for side in ("left", "bottom"):
+                p.getAxis(side).setCacheMode(QGraphicsItem.DeviceCoordinateCache)
+            p.titleLabel.setCacheMode(QGraphicsItem.DeviceCoordinateCache)
+        self._ranges = {}
         self.acc_plot.setLabel("bottom", "epoch")
         self.acc_plot.showGrid(x=True, y=True, alpha=0.15)
         self.acc_plot.setYRange(0, 100, padding=0.02)
@@ -205,6 +225,14 @@ class MetricsPanel(QWidget):
         self._dirty = False
         s = self.steps
         x = s.column(0)
+        if s.n:
+            xmax = _nice_ceil(x[-1])
+            self._set_range(self.cost_plot, "x", (0, xmax))
+            self._set_range(self.grad_plot, "x", (0, xmax))
+            self._set_range(self.cost_plot, "y", (0, _nice_ceil(float(np.nanmax(s.column(1))))))
+            g = s.column(3)
+            self._set_range(self.grad_plot, "y", (math.floor(math.log10(float(g.min()))),
+                                                  math.ceil(math.log10(float(g.max())) + 1e-9)))
         self.raw_curve.setData(x, s.column(1), skipFiniteCheck=True)
         self.ema_curve.setData(x, s.column(2), skipFiniteCheck=True)
         self.grad_curve.setData(x, s.column(3), skipFiniteCheck=True)
@@ -216,6 +244,15 @@ class MetricsPanel(QWidget):
         else:
             self.train_curve.setData([], [])
             self.test_curve.setData([], [])
+
+    def _set_range(self, plot, axis, rng):
+        key = (id(plot), axis)
+        if self._ranges.get(key) != rng:
+            self._ranges[key] = rng
+            if axis == "x":
+                plot.setXRange(*rng, padding=0.02)
+            else:
+                plot.setYRange(*rng, padding=0.02)
 
     def showEvent(self, event):
         super().showEvent(event)
