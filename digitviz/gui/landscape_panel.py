@@ -502,9 +502,12 @@ class LandscapePanel(QWidget):
         self._end_progress()
         self._generation = snap.generation
         if arch != self._arch:
+            if self._arch is not None:
+                self._params = None  # another architecture: the picked indices mean something else
             self._arch = arch
             self._layout_obj = Layout(snap.config.sizes)
-            self._params = None
+            if self._params is not None and max(self._params) >= self._layout_obj.size:
+                self._params = None
             self._update_params_label()
         self._pinned = None
         self._grad = None
@@ -568,7 +571,9 @@ class LandscapePanel(QWidget):
         r -= ab[1] * plane.d2
         return ab, float(np.sqrt(np.einsum("i,i", r, r)))
 
-    def _set_plane(self, plane):
+    def _set_plane(self, plane, res=None):
+        """Make ``plane`` current; the path's coordinates come from the job ``res`` that projected it,
+        and only points added since are projected here."""
         if plane is self.plane:
             return
         self.plane = plane
@@ -580,15 +585,25 @@ class LandscapePanel(QWidget):
         else:
             self._offset = np.zeros(2)
         self._on_plane[:] = np.nan
-        if self._n:
-            P = np.stack(self._thetas).astype(np.float64)
-            P -= plane.centre
-            ab = P @ self._proj[0].T
-            P -= ab @ basis.T
-            self._coords[: self._n] = ab
-            self._dist[: self._n] = np.sqrt(np.einsum("ij,ij->i", P, P))
+        n = self._n
+        todo = np.ones(n, bool)
+        if res is not None and len(res.steps):
+            k, ok = self._match(res.steps)
+            self._coords[k[ok]] = res.coords[ok]
+            self._dist[k[ok]] = res.distance[ok]
+            todo[k[ok]] = False
+        for k in np.flatnonzero(todo):
+            self._coords[k], self._dist[k] = self._project(self._thetas[k])
         self._drawn_step = None
         self._path_dirty = True
+
+    def _match(self, steps):
+        """Indices into the path of ``steps`` (sorted), and which of them the path still holds."""
+        n = self._n
+        k = np.searchsorted(self._steps[:n], steps)
+        ok = k < n
+        ok[ok] = self._steps[k[ok]] == np.asarray(steps)[ok]
+        return k, ok
 
     @staticmethod
     def _params_of(plane):
@@ -677,12 +692,10 @@ class LandscapePanel(QWidget):
             self.surface_applied.emit(res)
 
     def _show_surface(self, res):
-        self._set_plane(res.plane)
+        self._set_plane(res.plane, res)
         if res.plane_costs is not None and res.source == self.source.currentData() \
                 and res.sample_size == self.samples.value():
-            k = np.searchsorted(self._steps[: self._n], res.steps)
-            ok = (k < self._n)
-            ok[ok] = self._steps[k[ok]] == res.steps[ok]
+            k, ok = self._match(res.steps)
             self._on_plane[k[ok]] = res.plane_costs[ok]
         self._shown = res
         self._draw_surface(res)
@@ -704,11 +717,8 @@ class LandscapePanel(QWidget):
         if res.generation != self._generation or res.sample_size != self.samples.value() \
                 or res.source != self.source.currentData():
             return
-        n = self._n
         if len(res.steps):
-            k = np.searchsorted(self._steps[:n], res.steps)
-            ok = k < n
-            ok[ok] = self._steps[k[ok]] == res.steps[ok]
+            k, ok = self._match(res.steps)
             self._true[k[ok]] = res.true_costs[ok]
             if res.plane is not None and res.plane is self.plane:
                 self._on_plane[k[ok]] = res.plane_costs[ok]

@@ -310,3 +310,16 @@ def test_scale_switch_redraws_without_a_job_and_ticks_read_as_costs(qtbot, toy_d
     narrow = lp_mod.cost_ticks(np.log10(0.0978), np.log10(0.1003))
     assert [label for _, label in narrow[0]] == ["0.098", "0.099", "0.100"]
     assert narrow[0][-1][0] == pytest.approx(-1.0)
+
+
+def test_parameters_picked_before_the_first_snapshot_are_kept(qtbot, toy_data):
+    panel = LandscapePanel()
+    qtbot.addWidget(panel)
+    panel.use_parameters(5, 12000)
+    assert panel.mode.currentData() == "params"
+    panel.set_dataset(toy_data)
+    feed = Feeder(toy_data)
+    with qtbot.waitSignal(panel.surface_applied, timeout=TIMEOUT):
+        panel.on_snapshot(feed.snap(20, running=False))
+    assert panel.plane.kind == "params" and panel.plane.label1 == "w1[0,5]"
+    assert panel.params_label.text().startswith("w1[0,5] and ")
