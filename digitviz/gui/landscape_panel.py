@@ -191,7 +191,8 @@ class LandscapePanel(QWidget):
             return c
 
         self.mode = combo(MODES, "Which plane through parameter space to draw:\n"
-                                 "PCA: the two directions along which the recorded path spreads most (Li et al. 2018);\n"
+                                 "PCA: the two directions along which the recorded path spreads most\n"
+                                 "(Li et al. 2018);\n"
                                  "Random: two random directions, each neuron's part scaled to its own weights' size;\n"
                                  "Two parameters: click connections or neurons in the network diagram.")
         self.seed = QSpinBox()
@@ -1023,5 +1024,6 @@ class LandscapePanel(QWidget):
         grad = f" {100 * share:.2g}% of the gradient lies in the plane." if math.isfinite(share) else ""
         src = "training" if res.source == "train" else "test"
         t = res.seconds
-        timing = f" Cost on {res.sample_size:,} {src} examples; {len(res.alphas)}×{len(res.betas)} grid in {t.get('fine', 0):.2f} s."
+        timing = (f" Cost on {res.sample_size:,} {src} examples; {len(res.alphas)}×{len(res.betas)} grid "
+                  f"in {t.get('fine', 0):.2f} s.")
         return what + off + grad + timing
