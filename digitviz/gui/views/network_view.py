@@ -75,8 +75,11 @@ def _glow_brushes(n=GLOW_LEVELS):
 
 
 def _cached(item):
-    """Cache a text item as a pixmap: repaints of unchanged text become a blit."""
-    item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+    """Cache a ``pg.TextItem``'s text as a pixmap: repaints of unchanged text become a blit.
+
+    The text is drawn by the child ``QGraphicsTextItem``, so that is the item to cache.
+    """
+    item.textItem.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
     return item
 
 
