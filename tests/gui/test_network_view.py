@@ -138,14 +138,14 @@ def test_set_top_k_redraws_first_layer(view, net, x):
 def test_edge_mode_changes_legend(view, net, x):
     view.set_state(diagram_state(net, x))
     legend = lambda: view._legend.textItem.toPlainText()  # noqa: E731
-    assert "positive weight" in legend() and "gradient" not in legend()
+    assert "negative weight" in legend() and "gradient" not in legend()
     view.set_edge_mode("gradient")  # asked for, but this state holds weights: the legend says both
-    assert "positive weight" in legend() and "shown after a single step" in legend()
+    assert "negative weight" in legend() and "shown after a single step" in legend()
     with pytest.raises(ValueError):
         view.set_edge_mode("colour")
     grads = [np.ones_like(w) for w in net.weights]
     view.set_state(diagram_state(net, x, edge_values=grads))
-    assert "−gradient > 0" in legend() and "positive weight" not in legend()
+    assert "−gradient > 0" in legend() and "negative weight" not in legend()
 
 
 def test_hover_shows_numbers(qtbot, view, net, x):

@@ -641,22 +641,22 @@ class NetworkView(QWidget):
         s = self._state
         mode = s.edge_mode  # what is drawn; set_edge_mode only states what was asked for
         if mode == "gradient":
-            sw = (_html("━━", colors.POSITIVE, 9, True) + _html(" −gradient &gt; 0 (weight should grow) ", colors.MUTED)
-                  + _html("━━", colors.NEGATIVE, 9, True) + _html(" should shrink", colors.MUTED))
+            sw = (_html("━━", colors.POSITIVE, 9, True) + _html(" −gradient &gt; 0: grow ", colors.MUTED)
+                  + _html("━━", colors.NEGATIVE, 9, True) + _html(" shrink", colors.MUTED))
         else:
-            sw = (_html("━━", colors.POSITIVE, 9, True) + _html(" positive weight  ", colors.MUTED)
+            sw = (_html("━━", colors.POSITIVE, 9, True) + _html(" positive ", colors.MUTED)
                   + _html("━━", colors.NEGATIVE, 9, True) + _html(" negative weight", colors.MUTED))
         if self._edge_mode == "gradient" and mode == "weights":
             sw += _html(" (−gradient: shown after a single step)", colors.HIGHLIGHT)
         k = len(s.edges[0]) // max(1, s.sizes[1]) if s.edges else 0
-        parts = [sw, _html(f"· first layer: the {k} strongest of {s.sizes[0]} per neuron", colors.MUTED)]
+        parts = [sw, _html(f"· first layer: {k} strongest of {s.sizes[0]} per neuron", colors.MUTED)]
         if s.activation == "relu" and len(s.sizes) > 2:
             sc = ", ".join(f"{h:.2g}" for h in self._scales[:-1])
             parts.append(_html(f"· ReLU brightness = a / {sc} (layer max, at least 1)", colors.MUTED))
         elif s.activation == "tanh" and len(s.sizes) > 2:
             parts.append(_html("· tanh brightness = |a|", colors.MUTED))
         if 0 <= s.label < s.sizes[-1] and self._labels:
-            parts.append(_html("· ", colors.MUTED) + _html("◌", colors.TRUTH, 9, True) + _html(" true label ", colors.MUTED)
+            parts.append(_html("· ", colors.MUTED) + _html("◌", colors.TRUTH, 9, True) + _html(" label ", colors.MUTED)
                          + _html("○", colors.HIGHLIGHT, 9, True) + _html(" answer", colors.MUTED))
         html = " ".join(parts)
         if html != getattr(self, "_legend_html", None):
@@ -762,8 +762,8 @@ class NetworkView(QWidget):
             self._set_info(f"landscape: picked {name}; now pick a second weight or bias "
                            f"(right-click or Ctrl+click)", colors.HIGHLIGHT)
         else:
-            self._set_info("hover a neuron for its numbers · click one to select it (hidden 1: see its weights) · "
-                           "right-click a connection or neuron: use it for the landscape", colors.MUTED)
+            self._set_info("hover a neuron: its numbers · click: select it (hidden 1: its weights) · "
+                           "right-click: use for the landscape", colors.MUTED)
 
     def _on_mouse_clicked(self, ev):
         if self._state is None:
