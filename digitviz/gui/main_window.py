@@ -27,7 +27,7 @@ from PySide6.QtCore import QEvent, QObject, QSettings, Qt, Signal, Slot
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QDockWidget, QFileDialog, QFrame, QHBoxLayout,
                                QHeaderView, QLabel, QMainWindow, QMessageBox, QProgressDialog, QPushButton,
-                               QSizePolicy, QSlider, QTableWidget, QTableWidgetItem, QToolButton, QVBoxLayout,
+                               QScrollArea, QSizePolicy, QSlider, QTableWidget, QTableWidgetItem, QToolButton, QVBoxLayout,
                                QWidget)
 
 from digitviz import __version__
@@ -206,6 +206,7 @@ class MainWindow(QMainWindow):
         self.data_folder = None
         self._user_input = None      # (x, label) from a panel, or None: follow training
         self._gradient_edges = False
+        self._shown_gradient = None  # (generation, step, per-layer values) from a panel's gradient_shown
         self._drawn_key = None
         self._net: Network | None = None
         self._saved_mark = None      # (generation, step) last saved or loaded
@@ -379,7 +380,14 @@ class MainWindow(QMainWindow):
                 continue
             dock = QDockWidget(spec.title, self)
             dock.setObjectName(spec.name)
-            dock.setWidget(panel)
+            # A scroll area lets a dock be smaller than its panel's minimum size: the window never
+            # grows past the screen because of one panel, and the user can squeeze any dock.
+            holder = QScrollArea()
+            holder.setObjectName(f"{spec.name}_scroll")
+            holder.setWidgetResizable(True)
+            holder.setFrameShape(QFrame.NoFrame)
+            holder.setWidget(panel)
+            dock.setWidget(holder)
             dock.setFeatures(QDockWidget.DockWidgetClosable | QDockWidget.DockWidgetMovable
                              | QDockWidget.DockWidgetFloatable)
             self.addDockWidget(spec.area, dock)
@@ -403,21 +411,30 @@ class MainWindow(QMainWindow):
         self._size_docks()
 
     def _size_docks(self):
-        """Default dock sizes: side panels about 330 px wide, bottom ones about 240 px high."""
-        for area, orient, size in ((Qt.LeftDockWidgetArea, Qt.Horizontal, 330),
-                                   (Qt.RightDockWidgetArea, Qt.Horizontal, 360),
-                                   (Qt.BottomDockWidgetArea, Qt.Vertical, 240)):
-            docks = [d for n, d in self.docks.items() if self.specs[n].area == area and not self.specs[n].tab_with]
-            if docks:
-                self.resizeDocks(docks, [size] * len(docks), orient)
+        """Default dock sizes, as shares of the window: the diagram in the middle keeps the most room."""
+        w, h = max(self.width(), 800), max(self.height(), 600)
+        for area, orient, cap in ((Qt.LeftDockWidgetArea, Qt.Horizontal, 0.28 * w),
+                                  (Qt.RightDockWidgetArea, Qt.Horizontal, 0.34 * w),
+                                  (Qt.BottomDockWidgetArea, Qt.Vertical, 0.3 * h)):
+            names = [n for n in self.docks if self.specs[n].area == area]
+            if not names:
+                continue
+            hints = [self.panels[n].sizeHint() for n in names]
+            want = max((hint.width() if orient == Qt.Horizontal else hint.height()) for hint in hints) + 16
+            size = int(min(max(want, 240), cap))
+            docks = [self.docks[n] for n in names if not self.specs[n].tab_with]
+            self.resizeDocks(docks, [size] * len(docks), orient)
 
     def _connect_panel(self, panel):
         for name, slot in (("input_changed", self._on_input_changed), ("send_to_input", self._on_send_to_input),
                            ("parameters_picked", self._on_parameters_picked), ("live_changed", self._on_live_changed),
-                           ("reset_requested", self._on_reset_requested)):
+                           ("reset_requested", self._on_reset_requested), ("neuron_selected", self._on_tile_selected),
+                           ("gradient_shown", self._on_gradient_shown)):
             sig = getattr(panel, name, None)
             if sig is not None and hasattr(sig, "connect"):
                 sig.connect(slot)
+        if hasattr(panel, "set_path_source"):
+            panel.set_path_source(self.controller.path)  # the whole descent path, kept even while hidden
         sig = getattr(self.diagram, "parameters_picked", None)
         if sig is not None and not getattr(self, "_diagram_picks_connected", False):
             sig.connect(self._on_parameters_picked)
@@ -723,7 +740,24 @@ class MainWindow(QMainWindow):
 
     @Slot(int, int)
     def _on_neuron_clicked(self, layer, index):
-        pass  # the diagram shows the neuron's details itself
+        # the diagram shows the neuron's details itself; a first-hidden-layer neuron is also its weight tile
+        if layer == 1:
+            for panel in self.panels.values():
+                if hasattr(panel, "select_neuron") and hasattr(panel, "neuron_selected"):
+                    panel.select_neuron(index)
+
+    @Slot(int)
+    def _on_tile_selected(self, index):
+        if hasattr(self.diagram, "select_neuron"):
+            self.diagram.select_neuron(1, index)
+
+    @Slot(object)
+    def _on_gradient_shown(self, values):
+        """A panel shows one step's negative gradient: in gradient mode the diagram colours connections by it."""
+        snap = self.controller.latest
+        self._shown_gradient = (snap.generation if snap else 0, snap.step if snap else 0, values)
+        if self._gradient_edges:  # only when the user asked for gradient colours (View menu, G)
+            self._refresh_diagram(force=True)
 
     # frames
 
@@ -807,8 +841,11 @@ class MainWindow(QMainWindow):
         else:
             x, label = _BLANK, -1
         report = snap.step_report if snap is not None else None
-        gradient = self._gradient_edges and report is not None
-        key = (id(snap.theta) if snap is not None else None, id(x), gradient)
+        shown = self._shown_gradient
+        if shown is not None and snap is not None and shown[:2] != (snap.generation, snap.step):
+            shown = self._shown_gradient = None  # a panel's gradient is of a step no longer shown
+        gradient = self._gradient_edges and (report is not None or shown is not None)
+        key = (id(snap.theta) if snap is not None else None, id(x), gradient, id(shown))
         if key == self._drawn_key and not force:
             return
         self._drawn_key = key
@@ -816,7 +853,9 @@ class MainWindow(QMainWindow):
         if snap is not None:
             net.set_theta(snap.theta)
         edge_values = None
-        if gradient:
+        if gradient and shown is not None:
+            edge_values = [np.asarray(v) for v in shown[2]]
+        elif gradient:
             edge_values = [w for w, _ in net.layout.views(-np.asarray(report.grad))]
         from digitviz.core.diagram import diagram_state
 

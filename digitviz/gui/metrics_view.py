@@ -33,11 +33,11 @@ GRAD_RAW_PEN = pg.mkPen((198, 120, 221, 35), width=1)
 
 
 def _nice_ceil(v: float) -> float:
-    """The smallest of 1, 2, 2.5, 5 x 10^k that is >= v (axis ranges that change rarely)."""
+    """The smallest "round" number >= v, from 1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8 x 10^k (ranges change rarely)."""
     if not v > 0 or not math.isfinite(v):
         return 1.0
     e = 10.0 ** math.floor(math.log10(v))
-    for m in (1, 2, 2.5, 5, 10):
+    for m in (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10):
         if m * e >= v:
             return m * e
     return 10 * e
