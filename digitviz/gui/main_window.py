@@ -958,9 +958,16 @@ class MainWindow(QMainWindow):
         seen = set()
         for a in self.actions() + [d.toggleViewAction() for d in self.docks.values()]:
             keys = ", ".join(k.toString(QKeySequence.NativeText) for k in a.shortcuts())
-            if keys and a.text() not in seen:
-                seen.add(a.text())
-                rows.append((a.text().replace("&", ""), keys))
+            text = "Play / Pause" if a is self.act_play else a.text().replace("&", "")
+            if a is self.act_step:
+                text = "Step one mini-batch"
+            elif a is self.act_epoch:
+                text = "Train to the end of the epoch"
+            elif a.isCheckable() and a in [d.toggleViewAction() for d in self.docks.values()]:
+                text = f"Show / hide {text}"
+            if keys and text not in seen:
+                seen.add(text)
+                rows.append((text, keys))
         dlg = QDialog(self)
         dlg.setWindowTitle("Keyboard shortcuts")
         table = QTableWidget(len(rows), 2)
@@ -978,7 +985,7 @@ class MainWindow(QMainWindow):
         lay = QVBoxLayout(dlg)
         lay.addWidget(table)
         lay.addWidget(buttons)
-        dlg.resize(440, 460)
+        dlg.resize(460, 40 + 30 * (len(rows) + 2))
         dlg.setAttribute(Qt.WA_DeleteOnClose)
         dlg.show()
         self.shortcuts_dialog = dlg

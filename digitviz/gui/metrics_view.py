@@ -155,6 +155,7 @@ class MetricsPanel(QWidget):
                 p.getAxis(side).setCacheMode(QGraphicsItem.DeviceCoordinateCache)
             p.titleLabel.setCacheMode(QGraphicsItem.DeviceCoordinateCache)
         self._ranges = {}
+        self._initial_ranges()
         self.acc_plot.setLabel("bottom", "epoch")
         self.acc_plot.showGrid(x=True, y=True, alpha=0.15)
         self.acc_plot.setYRange(0, 100, padding=0.02)
@@ -199,6 +200,7 @@ class MetricsPanel(QWidget):
             self.steps.clear()
             self._ema = self._gema = math.nan
             self.epochs = np.zeros((0, 3))
+            self._initial_ranges()
             target = PRESET_TARGETS.get(preset_of(snap.config))
             self.target_line.setVisible(target is not None)
             if target is not None:
@@ -244,6 +246,12 @@ class MetricsPanel(QWidget):
         else:
             self.train_curve.setData([], [])
             self.test_curve.setData([], [])
+
+    def _initial_ranges(self):
+        for p in (self.cost_plot, self.grad_plot):
+            self._set_range(p, "x", (0, 1000))
+        self._set_range(self.cost_plot, "y", (0, 1))
+        self._set_range(self.grad_plot, "y", (-3, 1))  # log10 units
 
     def _set_range(self, plot, axis, rng):
         key = (id(plot), axis)
