@@ -41,7 +41,7 @@ if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
 import numpy as np  # noqa: E402
 from PySide6.QtCore import QPoint, QSettings, Qt  # noqa: E402
 from PySide6.QtTest import QTest  # noqa: E402
-from PySide6.QtWidgets import QApplication, QDockWidget  # noqa: E402
+from PySide6.QtWidgets import QApplication, QDockWidget, QGraphicsView  # noqa: E402
 
 MOUSE_INTERVAL_S = 0.008
 
@@ -55,22 +55,41 @@ def stroke_path(n, side):
 
 
 class Recorder:
-    """Matches each mouse movement with the first repaint that follows an update including it."""
+    """Matches each mouse movement with the first time both the bars and the diagram were repainted
+    after an update that included it.
 
-    def __init__(self):
+    Repaints are seen by wrapping the ``paintEvent`` of the bars' and the diagram's graphics views,
+    so "painted" means Qt has rasterised them, not merely that an update was scheduled.
+    """
+
+    def __init__(self, watched):
         self.t_move = []
         self.latency = []
-        self.covered = 0          # movements already matched with an update
-        self.pending_upto = None  # movements included in an update that has not been painted yet
+        self.covered = 0          # movements already matched with a repaint
+        self.pending_upto = None  # movements included in the newest update not yet on screen
+        self.need = set()
         self.updates = 0
+        self.watched = watched    # name -> QGraphicsView
+        for name, view in watched.items():
+            orig = view.paintEvent
+
+            def painted(ev, orig=orig, name=name):
+                orig(ev)
+                self.on_paint(name)
+
+            view.paintEvent = painted  # PySide dispatches the virtual to the instance attribute
 
     def on_update(self, *_):
-        # runs after the diagram's slot (connected later), so the bars and the diagram are set
+        # runs after the window's slot (connected earlier), so the bars and the diagram are set
         self.updates += 1
         self.pending_upto = len(self.t_move)
+        self.need = set(self.watched)
 
-    def after_paint(self):
+    def on_paint(self, name):
         if self.pending_upto is None:
+            return
+        self.need.discard(name)
+        if self.need:
             return
         now = time.perf_counter()
         for k in range(self.covered, self.pending_upto):
@@ -78,10 +97,24 @@ class Recorder:
         self.covered = self.pending_upto
         self.pending_upto = None
 
+    def release(self):
+        for view in self.watched.values():
+            del view.paintEvent
 
-def measure(app, panel, n_moves):
+
+def graphics_view_of(widget):
+    """The QGraphicsView that paints ``widget`` (itself or its first such child)."""
+    if isinstance(widget, QGraphicsView):
+        return widget
+    return widget.findChild(QGraphicsView)
+
+
+def measure(app, panel, diagram, n_moves):
     """Press, ``n_moves`` movements at 125 Hz, release; returns latencies (ms) and updates per second."""
-    rec = Recorder()
+    watched = {"bars": panel.bars}
+    if diagram is not None:
+        watched["diagram"] = graphics_view_of(diagram)
+    rec = Recorder(watched)
     r = panel.canvas.target_rect()
     off = QPoint(int(r.x()), int(r.y()))
     pts = stroke_path(n_moves + 1, r.width())
@@ -96,20 +129,18 @@ def measure(app, panel, n_moves):
         target = t_start + k * MOUSE_INTERVAL_S
         while time.perf_counter() < target:  # keep the event loop running between movements
             app.processEvents()
-            rec.after_paint()
         rec.t_move.append(time.perf_counter())
         QTest.mouseMove(panel.canvas, p + off)
-        app.processEvents()  # timers, then the repaint of everything that changed
-        rec.after_paint()
-    deadline = time.perf_counter() + 0.5  # let the throttle deliver the last movements
+        app.processEvents()
+    deadline = time.perf_counter() + 1.0  # let the throttle and the last repaints deliver
     while rec.covered < len(rec.t_move) and time.perf_counter() < deadline:
         app.processEvents()
-        rec.after_paint()
     elapsed = time.perf_counter() - t_start
     QTest.mouseRelease(panel.canvas, Qt.LeftButton, Qt.NoModifier, pts[-1] + off)
     app.processEvents()
     panel.input_changed.disconnect(rec.on_update)
-    return np.array(rec.latency) * 1000.0, rec.updates / elapsed
+    rec.release()
+    return np.array(rec.latency) * 1000.0, rec.updates / elapsed, len(rec.t_move)
 
 
 def wait_for(app, cond, timeout=10.0):
@@ -199,7 +230,7 @@ def panel_only_path(app, ds):
     panel.resize(520, 700)
     panel.show()
     QTest.qWaitForWindowExposed(panel)
-    return panel, panel, "InputPanel alone (bars, no network diagram)"
+    return panel, panel, "InputPanel alone (bars only, no network diagram)"
 
 
 def main(argv=None):
@@ -234,24 +265,27 @@ def main(argv=None):
     window = None
     if found is not None:
         window, panel, how = found
+        diagram = window.diagram
     elif args.path == "panel":
         _, panel, how = panel_only_path(app, ds)
+        diagram = None
     else:
-        _, panel, how = bare_view_path(app, ds)
+        (_, diagram), panel, how = bare_view_path(app, ds)
     print(f"# path: {how}; QPA platform {app.platformName()}; mouse events every "
-          f"{MOUSE_INTERVAL_S * 1000:.0f} ms; latency = mouse event -> first repaint after bars + diagram update")
+          f"{MOUSE_INTERVAL_S * 1000:.0f} ms; latency = mouse event -> end of the first repaint of both the bars "
+          f"and the diagram after an update that includes it")
 
-    measure(app, panel, 40)  # warm-up: caches, first paints
-    lat, rate = measure(app, panel, max(100, args.moves))
+    measure(app, panel, diagram, 40)  # warm-up: caches, first paints
+    lat, rate, n = measure(app, panel, diagram, max(100, args.moves))
     print(f"pen_to_answer_ms: {np.median(lat):.1f} ms")
     print(f"pen_to_answer_p90_ms: {np.percentile(lat, 90):.1f} ms")
     print(f"answer_updates_per_s: {rate:.0f} 1/s")
-    print(f"pen_movements_measured: {len(lat)} count")
+    print(f"pen_movements_measured: {len(lat)} of {n} count")
 
     if window is not None and ds is not None:
         window.toggle_play()
         wait_for(app, lambda: window.controller.latest.running, timeout=5)
-        lat_t, _ = measure(app, panel, max(100, args.moves))
+        lat_t, _, _ = measure(app, panel, diagram, max(100, args.moves))
         window.toggle_play()
         print(f"pen_to_answer_training_ms: {np.median(lat_t):.1f} ms")
         print(f"pen_to_answer_training_p90_ms: {np.percentile(lat_t, 90):.1f} ms")
