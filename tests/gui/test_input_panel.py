@@ -183,9 +183,9 @@ def test_next_mistake_when_there_is_none(qtbot, panel, toy):
     assert panel.message_label.isVisible() and "every test digit right" in panel.message_label.text()
 
 
-def _write_digit_png(path, dark_on_light=True, size=(90, 120)):
-    img = QImage(size[0], size[1], QImage.Format_RGB32)
-    img.fill(QColor(245, 245, 240) if dark_on_light else QColor(0, 0, 0))
+def _write_digit_png(path, dark_on_light=True, size=(90, 120), transparent=False):
+    img = QImage(size[0], size[1], QImage.Format_ARGB32 if transparent else QImage.Format_RGB32)
+    img.fill(QColor(0, 0, 0, 0) if transparent else QColor(245, 245, 240) if dark_on_light else QColor(0, 0, 0))
     p = QPainter(img)
     p.setRenderHint(QPainter.Antialiasing)
     p.setPen(QPen(QColor(20, 20, 20) if dark_on_light else QColor(255, 255, 255), 9, Qt.SolidLine, Qt.RoundCap))
@@ -195,10 +195,13 @@ def _write_digit_png(path, dark_on_light=True, size=(90, 120)):
     assert img.save(str(path))
 
 
-@pytest.mark.parametrize("dark_on_light", [True, False])
-def test_open_image_prepares_it_like_a_drawing(qtbot, panel, tmp_path, dark_on_light):
-    path = tmp_path / "seven.png"
-    _write_digit_png(path, dark_on_light)
+@pytest.mark.parametrize("name,dark_on_light,transparent", [
+    ("seven.png", True, False), ("seven.png", False, False), ("seven.jpg", True, False),
+    ("seven.png", True, True),  # black ink on a transparent background
+])
+def test_open_image_prepares_it_like_a_drawing(qtbot, panel, tmp_path, name, dark_on_light, transparent):
+    path = tmp_path / name
+    _write_digit_png(path, dark_on_light, transparent=transparent)
     with qtbot.waitSignal(panel.input_changed):
         assert panel.open_image(path)
     img = panel.x.reshape(28, 28)
@@ -206,7 +209,7 @@ def test_open_image_prepares_it_like_a_drawing(qtbot, panel, tmp_path, dark_on_l
     r, c = centre_of_mass(img)
     assert abs(r - 14) < 0.3 and abs(c - 14) < 0.3
     assert img[0].max() < 0.05 and img.max() > 0.9  # light ink on a black ground, whatever the file's polarity
-    assert "seven.png" in panel.source_label.text()
+    assert name in panel.source_label.text()
 
 
 @pytest.mark.parametrize("content", [b"", b"not an image at all\n" * 10, b"\x89PNG\r\n\x1a\n" + bytes(range(200))])
