@@ -280,7 +280,8 @@ def main(argv=None):
     print(f"pen_to_answer_ms: {np.median(lat):.1f} ms")
     print(f"pen_to_answer_p90_ms: {np.percentile(lat, 90):.1f} ms")
     print(f"answer_updates_per_s: {rate:.0f} 1/s")
-    print(f"pen_movements_measured: {len(lat)} of {n} count")
+    print(f"pen_movements: {n} count")
+    print(f"pen_movements_answered: {len(lat)} count")
 
     if window is not None and ds is not None:
         window.toggle_play()
