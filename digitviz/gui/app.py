@@ -60,6 +60,6 @@ def main(argv=None, data_dir=None, on_shown=None) -> int:
     window = MainWindow(data_dir=data_dir)
     if on_shown is not None:
         _FirstExpose(window, on_shown)
-    app.aboutToQuit.connect(lambda: window.controller.shutdown(2000))
+    app.aboutToQuit.connect(window.shutdown)  # quitting without closing the window stops threads too
     window.show()
     return app.exec()

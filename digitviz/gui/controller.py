@@ -24,8 +24,8 @@ from digitviz.core.training import TrainConfig
 from .worker import TrainWorker
 
 FRAME_MS = 16
-MAX_BUSY = 0.15  # while training, frames may keep the GUI thread busy this share of the time
-MAX_FRAME_GAP = 0.25  # ... but never fewer than 4 frames a second
+MAX_BUSY = 0.15  # while training, the GUI thread may use this share of a core (its CPU time) ...
+MAX_FRAME_GAP = 0.5  # ... but frames come at least twice a second
 PATH_CAPACITY = 512  # descent-path points kept on the GUI side
 
 
@@ -74,8 +74,8 @@ class TrainingController(QObject):
         self._generation = None
         self._stopped = False
         self.max_busy = MAX_BUSY
-        self._busy = 0.0       # GUI seconds spent on frames (handlers + painting) since the last frame
         self._last_emit = 0.0
+        self._cpu_at_emit = 0.0
 
         self.thread = QThread()
         self.thread.setObjectName("digitviz-training")
@@ -160,7 +160,7 @@ class TrainingController(QObject):
         self.snapshots_received += 1
         raw, prev = snap, self.latest
         if prev is not None and prev is not self._framed and prev.generation == snap.generation:
-            snap = _merge(prev, snap)  # the previous one was never drawn: keep its records
+            snap = merge_snapshots(prev, snap)  # the previous one was never drawn: keep its records
         self.latest = snap
         if snap.generation != self._generation:
             self._generation = snap.generation
@@ -190,25 +190,25 @@ class TrainingController(QObject):
             return np.zeros(0, np.int64), None
         return np.array(self.path_steps), np.stack(self.path_thetas)
 
-    def add_busy(self, seconds: float):
-        """Report GUI-thread time spent drawing frames (the window measures its handlers and paints).
-
-        While training, the next frame waits until that time is at most ``max_busy`` of the time
-        since the previous frame. Python's GIL is shared with the worker: a GUI thread that draws
-        all the time slows training down, so expensive frames simply come less often.
-        """
-        self._busy += seconds
-
     @Slot()
     def _tick(self):
+        """Emit the latest snapshot if it is new, pacing frames while training.
+
+        Python's GIL is shared with the worker, and every Qt call that paints hands it over and takes
+        it back: a GUI thread that draws all the time slows training down far more than its own CPU
+        time. So while training, a frame waits until the GUI thread's CPU time since the previous
+        frame (drawing, panels, everything) is at most ``max_busy`` of the time elapsed. Expensive
+        frames come less often (at least every ``MAX_FRAME_GAP`` s); paused, every change shows at once.
+        """
         snap = self.latest
         if snap is None or snap is self._framed:
             return
         now = time.perf_counter()
-        if snap.running and now < self._last_emit + min(self._busy / self.max_busy, MAX_FRAME_GAP):
+        cpu = time.thread_time()
+        if snap.running and now < self._last_emit + min((cpu - self._cpu_at_emit) / self.max_busy, MAX_FRAME_GAP):
             return
-        self._busy = 0.0
         self._last_emit = now
+        self._cpu_at_emit = cpu
         self._framed = snap
         self.frames_emitted += 1
         self.frame.emit(snap)
@@ -218,8 +218,12 @@ class TrainingController(QObject):
         self._framed = None
 
 
-def _merge(old: Snapshot, new: Snapshot) -> Snapshot:
-    """``new`` carrying ``old``'s undrawn per-step records, path points, step report and message."""
+def merge_snapshots(old: Snapshot, new: Snapshot) -> Snapshot:
+    """``new`` carrying ``old``'s undelivered per-step records, path points, step report and message.
+
+    Both must be of the same generation. Whoever skips delivering a snapshot merges it into the
+    next one, so a curve or a path never loses a point.
+    """
     cat = np.concatenate
     changes = {}
     if len(old.new_steps):

@@ -23,7 +23,7 @@ import traceback
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QEvent, QObject, QSettings, Qt, Signal, Slot
+from PySide6.QtCore import QObject, QSettings, Qt, Signal, Slot
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QDockWidget, QFileDialog, QFrame, QHBoxLayout,
                                QHeaderView, QLabel, QMainWindow, QMessageBox, QProgressDialog, QPushButton,
@@ -35,7 +35,7 @@ from digitviz.core.data import DataError, default_cache_dir, find_data_dir, load
 from digitviz.core.network import Network
 from digitviz.core.training import PRESETS, TrainConfig
 
-from .controller import TrainingController
+from .controller import TrainingController, merge_snapshots
 from .panels import panel_specs
 from .style import icon
 from .worker import DIVERGED_PREFIX
@@ -45,6 +45,8 @@ log = logging.getLogger(__name__)
 # Speed control: batches per second at each slider position; None = as fast as it goes.
 SPEEDS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, None)
 SETTINGS_VERSION = 1
+PANEL_HZ = 2              # while training, a costly panel is updated this often ...
+CHEAP_UPDATE_S = 0.002    # ... and a panel whose update takes less CPU than this, at every frame
 NO_DATA_TEXT = ("<b>No MNIST data yet.</b> Download it (about 11 MB) or open a folder that holds the four "
                 "MNIST files. Meanwhile the untrained network already answers any input you give it.")
 
@@ -213,6 +215,8 @@ class MainWindow(QMainWindow):
         self._panel_errors: set = set()
         self._closing = False
         self._status_cache: dict = {}
+        self._pending: dict = {}      # panel name -> snapshot not yet delivered (merged)
+        self._panel_due: dict = {}    # panel name -> perf_counter time of its next update while training
 
         config = config or self._remembered_config() or PRESETS["lesson"]
         self.controller = TrainingController(data, config, parent=self)
@@ -761,30 +765,32 @@ class MainWindow(QMainWindow):
 
     # frames
 
-    def event(self, ev):
-        # Painting happens in one UpdateRequest per window: time it, so that frames can be paced.
-        if ev.type() == QEvent.UpdateRequest:
-            t0 = time.perf_counter()
-            result = super().event(ev)
-            self.controller.add_busy(time.perf_counter() - t0)
-            return result
-        return super().event(ev)
-
     @Slot(object)
     def _on_frame(self, snap):
-        t0 = time.perf_counter()
-        self._on_frame_inner(snap)
-        self.controller.add_busy(time.perf_counter() - t0)
-
-    def _on_frame_inner(self, snap):
         self._update_status(snap)
         if snap.running and self.step_readout.text():
             self.step_readout.setText("")  # the single-step readout is about a step no longer shown
         self._update_play(snap.running)
-        for name, panel in self.panels.items():
-            if self.docks[name].isVisible() or getattr(panel, "always_feed", False):
-                self._call(panel, "on_snapshot", snap)
         self._refresh_diagram()
+        now = time.perf_counter()
+        for name, panel in self.panels.items():
+            if not (self.docks[name].isVisible() or getattr(panel, "always_feed", False)):
+                self._pending.pop(name, None)  # fed the latest snapshot when shown again (the contract)
+                continue
+            pending = self._pending.pop(name, None)
+            if pending is not None and pending.generation == snap.generation:
+                snap_for_panel = merge_snapshots(pending, snap)
+            else:
+                snap_for_panel = snap
+            if snap.running and now < self._panel_due.get(name, 0.0):
+                self._pending[name] = snap_for_panel  # delivered, merged, at the panel's next turn
+                continue
+            cpu = time.thread_time()
+            self._call(panel, "on_snapshot", snap_for_panel)
+            cost = time.thread_time() - cpu
+            # While training, a panel whose update costs more than CHEAP_UPDATE_S waits 1 / PANEL_HZ s
+            # before its next one: the diagram keeps its frame rate, and training keeps the GIL.
+            self._panel_due[name] = now + (1.0 / PANEL_HZ if cost > CHEAP_UPDATE_S else 0.0)
 
     def _feed(self, panel):
         snap = self.controller.latest
@@ -1002,14 +1008,22 @@ class MainWindow(QMainWindow):
     # closing
 
     def closeEvent(self, event):
+        self.shutdown()
+        super().closeEvent(event)
+
+    def shutdown(self):
+        """Remember the layout and settings, stop every background thread (idempotent)."""
+        if self._closing:
+            return
         self._closing = True
         self._save_settings()
         if self.downloader is not None:
             self.downloader.cancel()
             self.downloader.join(2.0)
+        for panel in self.panels.values():
+            self._call(panel, "shutdown")  # optional: panels with background jobs stop their threads
         self.controller.shutdown(2000)
         self.loader.join(2.0)
-        super().closeEvent(event)
 
 
 _BLANK = np.zeros(784, np.float32)

@@ -3,8 +3,8 @@
 Per-step records arrive in batches with every snapshot (``new_steps``/``new_costs``/``new_grad_norms``)
 and are appended to preallocated arrays that double when full. Past ``MAX_POINTS`` points, pairs are
 averaged and the stride doubles, so memory and drawing time stay bounded however long a run is.
-Drawing reuses the same items (``setData`` only) with pyqtgraph's peak downsampling and clip-to-view,
-at most ``DRAW_HZ`` times a second: curves need not be redrawn at the diagram's frame rate.
+Drawing reuses the same items (``setData`` only), decimated to about one min/max pair per pixel
+column, at most ``DRAW_HZ`` times a second while training: curves need not move at the diagram's rate.
 
 Imports: PySide6, pyqtgraph and NumPy.
 """
@@ -41,6 +41,29 @@ def _nice_ceil(v: float) -> float:
         if m * e >= v:
             return m * e
     return 10 * e
+
+
+def peak_decimate(x, y, n):
+    """At most ~``2 n`` points that keep every bucket's minimum and maximum (the noise band stays visible).
+
+    Drawing 260,000 points costs far more than computing this; one bucket per pixel column looks the same.
+    """
+    k = len(x) // n
+    if k < 2:
+        return x, y
+    m = k * (len(x) // k)
+    yb = y[:m].reshape(-1, k)
+    xs = np.repeat(x[:m:k], 2)
+    ys = np.column_stack([yb.min(axis=1), yb.max(axis=1)]).ravel()
+    return np.concatenate([xs, x[m:]]), np.concatenate([ys, y[m:]])
+
+
+def subsample(x, y, n):
+    """Every k-th point of a smooth curve (at most ~``n``), and the last one."""
+    k = len(x) // n
+    if k < 2:
+        return x, y
+    return np.append(x[::k], x[-1]), np.append(y[::k], y[-1])
 
 
 def _ema(values, start):
@@ -142,8 +165,6 @@ class MetricsPanel(QWidget):
         self.acc_plot = self.glw.addPlot(title="Accuracy after each epoch")
         self.grad_plot = self.glw.addPlot(title="Gradient size |∇C|")
         for p in (self.cost_plot, self.grad_plot):
-            p.setDownsampling(auto=True, mode="peak")
-            p.setClipToView(True)
             p.setLabel("bottom", "step")
             p.showGrid(x=True, y=True, alpha=0.15)
             p.disableAutoRange()  # ranges move in coarse steps (see redraw): axes are redrawn rarely
@@ -235,10 +256,12 @@ class MetricsPanel(QWidget):
             g = s.column(3)
             self._set_range(self.grad_plot, "y", (math.floor(math.log10(float(g.min()))),
                                                   math.ceil(math.log10(float(g.max())) + 1e-9)))
-        self.raw_curve.setData(x, s.column(1), skipFiniteCheck=True)
-        self.ema_curve.setData(x, s.column(2), skipFiniteCheck=True)
-        self.grad_curve.setData(x, s.column(3), skipFiniteCheck=True)
-        self.grad_ema_curve.setData(x, s.column(4), skipFiniteCheck=True)
+        width = max(200, self.cost_plot.vb.width())
+        n = int(width)  # about one bucket per pixel column
+        self.raw_curve.setData(*peak_decimate(x, s.column(1), n), skipFiniteCheck=True)
+        self.ema_curve.setData(*subsample(x, s.column(2), n), skipFiniteCheck=True)
+        self.grad_curve.setData(*peak_decimate(x, s.column(3), n), skipFiniteCheck=True)
+        self.grad_ema_curve.setData(*subsample(x, s.column(4), n), skipFiniteCheck=True)
         if len(self.epochs):
             self.acc_plot.setXRange(0, max(5, self.epochs[-1, 0]) + 0.5, padding=0)
             self.train_curve.setData(self.epochs[:, 0], self.epochs[:, 1])
