@@ -417,8 +417,8 @@ class MainWindow(QMainWindow):
     def _size_docks(self):
         """Default dock sizes, as shares of the window: the diagram in the middle keeps the most room."""
         w, h = max(self.width(), 800), max(self.height(), 600)
-        for area, orient, cap in ((Qt.LeftDockWidgetArea, Qt.Horizontal, 0.28 * w),
-                                  (Qt.RightDockWidgetArea, Qt.Horizontal, 0.34 * w),
+        for area, orient, cap in ((Qt.LeftDockWidgetArea, Qt.Horizontal, 0.22 * w),
+                                  (Qt.RightDockWidgetArea, Qt.Horizontal, 0.3 * w),
                                   (Qt.BottomDockWidgetArea, Qt.Vertical, 0.3 * h)):
             names = [n for n in self.docks if self.specs[n].area == area]
             if not names:
@@ -499,7 +499,10 @@ class MainWindow(QMainWindow):
         if geometry is not None:
             self.restoreGeometry(geometry)
         else:
-            self.resize(1440, 900)
+            screen = self.screen().availableGeometry() if self.screen() is not None else None
+            w, h = (1440, 900) if screen is None else (min(1600, int(0.92 * screen.width())),
+                                                     min(1000, int(0.92 * screen.height())))
+            self.resize(w, h)
             self._size_docks()
         state = self.settings.value("windowState")
         if state is not None:

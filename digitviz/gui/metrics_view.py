@@ -26,10 +26,10 @@ MAX_POINTS = 1 << 18
 DRAW_HZ = 3  # while training; curves need no more, and every redraw holds the GIL the worker needs
 EMA_ALPHA = 0.01  # smoothing of the cost curve: about the last 100 steps
 COST_PEN = pg.mkPen("#5aa9e6", width=1)
-RAW_PEN = pg.mkPen((90, 169, 230, 55), width=1)
+RAW_PEN = pg.mkPen((90, 169, 230, 40), width=1)
 TEST_COLOR, TRAIN_COLOR = "#f0b429", "#8fbf73"
 GRAD_PEN = pg.mkPen("#c678dd", width=1)
-GRAD_RAW_PEN = pg.mkPen((198, 120, 221, 35), width=1)
+GRAD_RAW_PEN = pg.mkPen((198, 120, 221, 30), width=1)
 
 
 def _nice_ceil(v: float) -> float:
@@ -179,8 +179,6 @@ class MetricsPanel(QWidget):
         self._initial_ranges()
         self.acc_plot.setLabel("bottom", "epoch")
         self.acc_plot.showGrid(x=True, y=True, alpha=0.15)
-        self.acc_plot.setYRange(0, 100, padding=0.02)
-        self.acc_plot.setXRange(0, 5.5, padding=0)
         self.acc_plot.setMouseEnabled(x=False, y=False)
         self.acc_plot.getAxis("left").setLabel("%")
         self.grad_plot.setLogMode(y=True)
@@ -248,22 +246,29 @@ class MetricsPanel(QWidget):
         self._dirty = False
         s = self.steps
         x = s.column(0)
+        n = int(max(200, self.cost_plot.vb.width()))  # about one bucket per pixel column
+        raw_x, raw_y = peak_decimate(x, s.column(1), n)
         if s.n:
             xmax = _nice_ceil(x[-1])
             self._set_range(self.cost_plot, "x", (0, xmax))
             self._set_range(self.grad_plot, "x", (0, xmax))
-            self._set_range(self.cost_plot, "y", (0, _nice_ceil(float(np.nanmax(s.column(1))))))
+            # the first few steps' cost can be 20x the rest: scale to the 98th percentile, not the maximum
+            top = float(np.nanmax(raw_y)) if len(raw_y) < 400 else float(np.nanpercentile(raw_y, 98))
+            self._set_range(self.cost_plot, "y", (0, _nice_ceil(top)))
             g = s.column(3)
             self._set_range(self.grad_plot, "y", (math.floor(math.log10(float(g.min()))),
                                                   math.ceil(math.log10(float(g.max())) + 1e-9)))
-        width = max(200, self.cost_plot.vb.width())
-        n = int(width)  # about one bucket per pixel column
-        self.raw_curve.setData(*peak_decimate(x, s.column(1), n), skipFiniteCheck=True)
+        self.raw_curve.setData(raw_x, raw_y, skipFiniteCheck=True)
         self.ema_curve.setData(*subsample(x, s.column(2), n), skipFiniteCheck=True)
         self.grad_curve.setData(*peak_decimate(x, s.column(3), n), skipFiniteCheck=True)
         self.grad_ema_curve.setData(*subsample(x, s.column(4), n), skipFiniteCheck=True)
         if len(self.epochs):
-            self.acc_plot.setXRange(0, max(5, self.epochs[-1, 0]) + 0.5, padding=0)
+            last = max(5, self.epochs[-1, 0])
+            self._set_range(self.acc_plot, "x", (0.5, last + 0.5))
+            spacing = next(m * 10 ** e for e in range(7) for m in (1, 2, 5) if m * 10 ** e >= last / 8)
+            self.acc_plot.getAxis("bottom").setTickSpacing(spacing, spacing)
+            low = float(np.min(self.epochs[:, 1:]))
+            self._set_range(self.acc_plot, "y", (max(0, 10 * math.floor((low - 3) / 10)), 100))
             self.train_curve.setData(self.epochs[:, 0], self.epochs[:, 1])
             self.test_curve.setData(self.epochs[:, 0], self.epochs[:, 2])
         else:
@@ -271,6 +276,9 @@ class MetricsPanel(QWidget):
             self.test_curve.setData([], [])
 
     def _initial_ranges(self):
+        self._set_range(self.acc_plot, "x", (0.5, 5.5))
+        self._set_range(self.acc_plot, "y", (0, 100))
+        self.acc_plot.getAxis("bottom").setTickSpacing(1, 1)
         for p in (self.cost_plot, self.grad_plot):
             self._set_range(p, "x", (0, 1000))
         self._set_range(self.cost_plot, "y", (0, 1))
