@@ -243,3 +243,38 @@ def test_diagram_shows_the_answer_brightest(make_window, qtbot, tmp_path, mnist)
         return arr[y - 1:y + 2, x - 1:x + 2, :3].astype(float).mean()
 
     assert brightness(hi) > brightness(lo) + 60
+
+
+def test_keyboard_drives_training(make_window, qtbot):
+    from PySide6.QtCore import Qt
+
+    w = make_window()
+    w.activateWindow()
+    qtbot.waitUntil(w.isActiveWindow, timeout=2000)
+    w.diagram.setFocus()
+    qtbot.keyClick(w.diagram, Qt.Key_Right)
+    wait_idle_at(qtbot, w, 1)
+    qtbot.keyClick(w.diagram, Qt.Key_Space)
+    qtbot.waitUntil(lambda: w.controller.running, timeout=2000)
+    qtbot.keyClick(w.diagram, Qt.Key_Space)
+    qtbot.waitUntil(lambda: not w.controller.running, timeout=2000)
+    gen = w.controller.generation
+    qtbot.keyClick(w.diagram, Qt.Key_R, Qt.ControlModifier)
+    qtbot.waitUntil(lambda: w.controller.generation == gen + 1, timeout=2000)
+
+
+def test_input_from_a_panel_redraws_the_diagram_at_once(make_window, qtbot):
+    w = make_window()
+    source = next((p for p in w.panels.values() if hasattr(p, "input_changed")), None)
+    if source is None:
+        pytest.skip("no panel emits input_changed")
+    x = np.zeros(784, np.float32)
+    x[100:200] = 1
+    source.input_changed.emit(x, 7)  # paused: no frame needed
+    np.testing.assert_allclose(w.diagram._state.activations[0], x)
+    assert w.diagram._state.label == 7
+    source.input_changed.emit(None, -1)  # follow training again
+    w.act_step.trigger()
+    qtbot.waitUntil(lambda: w.controller.latest.step == 1, timeout=5000)
+    qtbot.waitUntil(lambda: np.array_equal(w.diagram._state.activations[0],
+                                           np.asarray(w.controller.latest.example, np.float64)), timeout=2000)
