@@ -33,10 +33,13 @@ for _a in (_EMPTY_I, _EMPTY_F):
     _a.flags.writeable = False
 
 
+DIVERGED_PREFIX = "The cost blew up"
+
+
 def divergence_message(exc: Exception, lr: float) -> str:
     """Plain words for a :class:`Diverged` step: what happened, why, and what to do."""
     what = "infinity" if "infinite" in str(exc) else "not-a-number (NaN)"
-    return (f"The cost blew up to {what}: learning rate {lr:g} is too large for this network and cost. "
+    return (f"{DIVERGED_PREFIX} to {what}: learning rate {lr:g} is too large for this network and cost. "
             f"Training paused; lower the learning rate or reset.")
 
 
