@@ -311,7 +311,7 @@ class History:
 
     n_params: int
     itemsize: int = 4
-    path_stride: int = 50
+    path_stride: int = 100
     costs: _Series = field(default_factory=_Series)
     grad_norms: _Series = field(default_factory=_Series)
     epochs: list = field(default_factory=list)

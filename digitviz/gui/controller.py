@@ -184,6 +184,10 @@ class TrainingController(QObject):
         self.path_steps.append(step)
         self.path_thetas.append(theta)
 
+    def path_points(self):
+        """The descent path as two lists ``(steps, thetas)``, not copied (GUI thread only)."""
+        return self.path_steps, self.path_thetas
+
     def path(self):
         """``(steps (K,), thetas (K, P))`` of the descent path seen so far."""
         if not self.path_thetas:

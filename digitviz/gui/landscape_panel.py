@@ -29,6 +29,8 @@ Imports: PySide6, pyqtgraph, :mod:`digitviz.core`, and this package's colours an
 
 from __future__ import annotations
 
+import bisect
+
 import math
 import time
 
@@ -52,8 +54,8 @@ SOURCES = (("train", "training examples"), ("test", "test examples"))
 CMAP = pg.colormap.get("viridis")
 N_CONTOURS = 9
 REFIT_INTERVAL_S = 5.0
-EXTEND_INTERVAL_S = 2.0   # at most this often, widen the grid (same plane) when the path leaves it
-PATH_JOB_INTERVAL_S = 0.25  # at most this often, path costs / gradient while training
+EXTEND_INTERVAL_S = 5.0   # at most this often, widen the grid (same plane) when the path leaves it
+PATH_JOB_INTERVAL_S = 1.0  # at most this often, path costs / gradient while training (the jobs share 2 cores with it)
 ARROW_FRACTION = 0.14     # the gradient arrow's length, as a share of the grid's width
 PATH_BYTES = 64 << 20     # the panel's own path copy stays under this (as training.History)
 MIN_COST = 1e-12          # floor before log10
@@ -156,6 +158,7 @@ class LandscapePanel(QWidget):
         self._grad_key = None
         self._grad_c = np.zeros(2)
         self._path_dirty = False
+        self._path_source = None
         self.timings: list[dict] = []  # seconds per stage of finished surface jobs (newest last)
         self._reset_path(1 << 10)
 
@@ -363,7 +366,13 @@ class LandscapePanel(QWidget):
             self._new_run(snap, arch)
         self._snap = snap
         last = self._steps[self._n - 1] if self._n else -1
-        fresh = [(int(s), th) for s, th in snap.new_path if s > last]
+        if self._path_source is not None:
+            # the controller's whole path: points that came while this panel was hidden are not lost
+            steps, thetas = self._path_source()
+            i = bisect.bisect_right(steps, last)
+            fresh = [(int(s), th) for s, th in zip(steps[i:], thetas[i:])]
+        else:
+            fresh = [(int(s), th) for s, th in snap.new_path if s > last]
         if fresh:
             self._append_path(fresh)
         report = snap.step_report
@@ -376,6 +385,11 @@ class LandscapePanel(QWidget):
             self._redraw_path()
         self._schedule(snap)
         self._was_running = snap.running
+
+    def set_path_source(self, source):
+        """Take path points from ``source() -> (steps, thetas)`` (ascending steps) instead of from
+        each snapshot's ``new_path`` alone."""
+        self._path_source = source
 
     def set_dataset(self, ds):
         """Data became available (or went away); the sample and every cost are recomputed."""

@@ -438,7 +438,7 @@ class MainWindow(QMainWindow):
             if sig is not None and hasattr(sig, "connect"):
                 sig.connect(slot)
         if hasattr(panel, "set_path_source"):
-            panel.set_path_source(self.controller.path)  # the whole descent path, kept even while hidden
+            panel.set_path_source(self.controller.path_points)  # the whole descent path, kept even while hidden
         sig = getattr(self.diagram, "parameters_picked", None)
         if sig is not None and not getattr(self, "_diagram_picks_connected", False):
             sig.connect(self._on_parameters_picked)
@@ -777,7 +777,7 @@ class MainWindow(QMainWindow):
         self._refresh_diagram()
         now = time.perf_counter()
         for name, panel in self.panels.items():
-            if not (self.docks[name].isVisible() or getattr(panel, "always_feed", False)):
+            if not (self._dock_shown(name) or getattr(panel, "always_feed", False)):
                 self._pending.pop(name, None)  # fed the latest snapshot when shown again (the contract)
                 continue
             pending = self._pending.pop(name, None)
@@ -794,6 +794,11 @@ class MainWindow(QMainWindow):
             # While training, a panel whose update costs more than CHEAP_UPDATE_S waits 1 / PANEL_HZ s
             # before its next one: the diagram keeps its frame rate, and training keeps the GIL.
             self._panel_due[name] = now + (1.0 / PANEL_HZ if cost > CHEAP_UPDATE_S else 0.0)
+
+    def _dock_shown(self, name) -> bool:
+        """Whether a dock's panel is on screen: a dock behind another tab still says isVisible()."""
+        dock = self.docks[name]
+        return dock.isVisible() and not dock.visibleRegion().isEmpty()
 
     def _feed(self, panel):
         snap = self.controller.latest

@@ -3,14 +3,12 @@
 Every wait is on a signal or a condition, never a sleep.
 """
 
+import threading
+
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
-try:  # the app's process-wide fix for PySide6 6.12 on CPython 3.11 (None/True/False refcounts)
-    import digitviz.gui.style  # noqa: F401
-except ImportError:
-    pass
 
 from digitviz.core import experiments as ex
 from digitviz.core.network import Network
@@ -220,8 +218,10 @@ def test_a_job_streams_progress_and_shutdown_can_wait_for_it(qtbot):
 
     def count(stop):
         k = 0
+        work = threading.Event()
         while not stop():
             k += 1
+            work.wait(0.0005)  # stands for a step of real work (a tight loop floods the GUI with signals)
             yield k
         return k
 

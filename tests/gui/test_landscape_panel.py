@@ -1,34 +1,19 @@
 """The cost-landscape panel and its worker: snapshots from a real Trainer on toy data, offscreen."""
 
-import sys
 import time
 
 import numpy as np
+import pyqtgraph as pg
 import pytest
+from PySide6.QtGui import QImage
 
 from digitviz.core import landscape as ls
 from digitviz.core.network import Layout
 from digitviz.core.snapshot import Snapshot, StepReport, frozen_copy
 from digitviz.core.training import TrainConfig, Trainer
-
-if sys.version_info < (3, 12):
-    # PySide6 6.12 on CPython 3.11 drops a reference to None on every void Qt call; the app pins
-    # None in digitviz.gui.style (see there). Painting tests need the same.
-    try:
-        from digitviz.gui import style  # noqa: F401
-    except ImportError:
-        import ctypes
-
-        for _obj in (None, True, False):
-            ctypes.c_ssize_t.from_address(id(_obj)).value += 1 << 40
-
-import pyqtgraph as pg  # noqa: E402
-from PySide6.QtGui import QImage  # noqa: E402
-
-from digitviz.gui import landscape_panel as lp_mod  # noqa: E402
-from digitviz.gui.landscape_job import (PathJob, SurfaceJob, compute_path, compute_surface,  # noqa: E402
-                                        make_sample)
-from digitviz.gui.landscape_panel import LandscapePanel  # noqa: E402
+from digitviz.gui import landscape_panel as lp_mod
+from digitviz.gui.landscape_job import PathJob, SurfaceJob, compute_path, compute_surface, make_sample
+from digitviz.gui.landscape_panel import LandscapePanel
 
 TIMEOUT = 10000
 
