@@ -376,6 +376,9 @@ class MainWindow(QMainWindow):
         self.docks: dict[str, QDockWidget] = {}
         self.specs = {}
         self.setDockNestingEnabled(True)
+        # the right column (input: canvas, 28x28, bars) keeps the full height; the curves below
+        # span the settings and the diagram
+        self.setCorner(Qt.BottomRightCorner, Qt.RightDockWidgetArea)
         for spec in panel_specs():
             try:
                 panel = spec.factory()
@@ -419,7 +422,7 @@ class MainWindow(QMainWindow):
         w, h = max(self.width(), 800), max(self.height(), 600)
         for area, orient, cap in ((Qt.LeftDockWidgetArea, Qt.Horizontal, 0.22 * w),
                                   (Qt.RightDockWidgetArea, Qt.Horizontal, 0.3 * w),
-                                  (Qt.BottomDockWidgetArea, Qt.Vertical, 0.3 * h)):
+                                  (Qt.BottomDockWidgetArea, Qt.Vertical, 0.36 * h)):
             names = [n for n in self.docks if self.specs[n].area == area]
             if not names:
                 continue
