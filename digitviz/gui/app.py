@@ -9,6 +9,7 @@ import sys
 
 from PySide6.QtCore import QObject, QEvent, QTimer
 from PySide6.QtWidgets import QApplication
+from threadpoolctl import threadpool_limits
 
 from .main_window import MainWindow
 from .style import icon, stylesheet
@@ -25,6 +26,11 @@ def make_app(argv=None) -> QApplication:
     app.setWindowIcon(icon("app"))
     app.setStyle("Fusion")
     app.setStyleSheet(stylesheet())
+    # One BLAS thread for the whole process, once: the limit is process-wide, so per-thread
+    # `with threadpool_limits(1)` blocks in the training, landscape and probe threads could
+    # otherwise restore two threads under each other's feet. On 2 cores a second BLAS thread
+    # never helps these small matrices and fights the GUI thread for the other core.
+    threadpool_limits(1)
     return app
 
 
