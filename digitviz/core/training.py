@@ -488,6 +488,14 @@ class Trainer:
                 idx[:k] = -1
         return X, Y, labels, idx
 
+    def upcoming_example(self):
+        """``(x (n_in,), label)`` of the first example the next step will train on, before any step
+        of this run (so a fresh network is shown a digit, not a blank); ``(None, -1)`` without data."""
+        if self.X_train is None or self._pos >= len(self._order):
+            return None, -1
+        i = self._order[self._pos]
+        return np.array(self.X_train[i]), int(self.train_labels[i])
+
     def _batch_buffers(self, n):
         """Two alternating (X, Y, uint8 X) buffer sets per batch size, so ``last_batch`` stays valid for one
         more step (the worker reads it after the step)."""

@@ -349,6 +349,9 @@ class TrainWorker(QObject):
             X, _, labels, _ = tr.last_batch
             i = 0 if (step_report is not None or not self._busy) else len(labels) - 1
             example, label = frozen_copy(X[i]), int(labels[i])
+        elif tr.has_data:
+            x, label = tr.upcoming_example()
+            example = frozen_copy(x)
         if self._steps:
             new_steps = np.array(self._steps, np.int64)
             new_costs = np.array(self._costs)

@@ -164,3 +164,13 @@ def test_real_mnist_short_run_reaches_90_percent(mnist):
         rec = tr.run_epoch()
     assert rec["test_acc"] >= 0.90, rec
     assert evaluate(tr.net, tr.X_test, tr.test_labels).accuracy == rec["test_acc"]
+
+
+def test_upcoming_example_is_the_first_one_trained_on(toy_data):
+    tr = Trainer(toy_data, SMALL)
+    x, label = tr.upcoming_example()
+    tr.step()
+    X, _, labels, _ = tr.last_batch
+    np.testing.assert_array_equal(x, X[0])
+    assert label == labels[0]
+    assert Trainer(None, SMALL).upcoming_example() == (None, -1)
