@@ -180,7 +180,6 @@ def output_nudges(net: Network, X, Y, theta=None) -> np.ndarray:
 
 def plain_name(layout: Layout, k: int) -> str:
     """What parameter ``k`` connects, in words, e.g. ``"pixel (row 14, col 15) -> hidden 1 #3"``."""
-    name = layout.describe(k)
     L = layout.n_layers
 
     def unit(layer, i):  # layer counts from 0 (the input)
@@ -193,13 +192,10 @@ def plain_name(layout: Layout, k: int) -> str:
             return f"output {i}"
         return f"hidden {layer} #{i}" if L > 2 else f"hidden #{i}"
 
-    for layer, (ws, bs) in enumerate(layout.slices):
-        if ws.start <= k < ws.stop:
-            i, j = divmod(k - ws.start, layout.sizes[layer])
-            return f"{unit(layer, j)} \u2192 {unit(layer + 1, i)}"
-        if bs.start <= k < bs.stop:
-            return f"bias of {unit(layer + 1, k - bs.start)}"
-    raise IndexError(name)
+    layer, kind, i, j = layout.locate(k)
+    if kind == "w":
+        return f"{unit(layer, j)} \u2192 {unit(layer + 1, i)}"
+    return f"bias of {unit(layer + 1, i)}"
 
 
 # ---------------------------------------------------------------------------------------------------

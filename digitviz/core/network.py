@@ -73,15 +73,21 @@ class Layout:
             return ws.start + i * self.sizes[layer] + j
         return bs.start + i
 
-    def describe(self, k: int) -> str:
-        """Human name of flat parameter ``k``, e.g. ``"w2[3,7]"`` or ``"b3[5]"`` (layers from 1)."""
+    def locate(self, k: int):
+        """Where flat parameter ``k`` sits: ``(layer, "w", i, j)`` for ``W[layer][i, j]`` or
+        ``(layer, "b", i, None)`` for ``b[layer][i]`` (layers from 0). The inverse of :meth:`index`."""
         for layer, (ws, bs) in enumerate(self.slices):
             if ws.start <= k < ws.stop:
                 i, j = divmod(k - ws.start, self.sizes[layer])
-                return f"w{layer + 1}[{i},{j}]"
+                return layer, "w", i, j
             if bs.start <= k < bs.stop:
-                return f"b{layer + 1}[{k - bs.start}]"
+                return layer, "b", k - bs.start, None
         raise IndexError(k)
+
+    def describe(self, k: int) -> str:
+        """Human name of flat parameter ``k``, e.g. ``"w2[3,7]"`` or ``"b3[5]"`` (layers from 1)."""
+        layer, kind, i, j = self.locate(k)
+        return f"w{layer + 1}[{i},{j}]" if kind == "w" else f"b{layer + 1}[{i}]"
 
 
 # Activations: f(z) written into ``out``, and f'(z) expressed through a = f(z) (cheaper: no second exp).
