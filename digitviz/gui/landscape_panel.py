@@ -36,9 +36,9 @@ import time
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QCoreApplication, QRectF, Qt, QTimer, Signal
-from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QProgressBar, QPushButton, QSizePolicy, QSpinBox,
-                               QVBoxLayout, QWidget)
+from PySide6.QtCore import QCoreApplication, QEvent, QRectF, Qt, QTimer, Signal
+from PySide6.QtWidgets import (QComboBox, QFrame, QHBoxLayout, QLabel, QProgressBar, QPushButton, QScrollArea,
+                               QSizePolicy, QSpinBox, QVBoxLayout, QWidget)
 
 from digitviz.core.network import Layout
 
@@ -66,6 +66,12 @@ COLOR_NOW = colors.HIGHLIGHT
 COLOR_ARROW = "#ff6b6b"
 COLOR_START = "#ffffff"
 
+# layout, for a wide and short bottom dock (about 880 x 300 at a 1280 x 800 window): controls in a narrow
+# left column, the square map with its colour bar over the full height, the small plots stacked on the right
+CONTROL_WIDTH = 188       # the controls' column
+SIDE_MIN_WIDTH = 230      # the small plots keep at least this much when the map grows (a tall panel)
+MAP_MIN_WIDTH = 250
+
 
 def cost_ticks(lo: float, hi: float):
     """Tick levels for an axis that shows log10(cost) over ``[lo, hi]``, labelled in cost.
@@ -87,6 +93,23 @@ def cost_ticks(lo: float, hi: float):
     values = np.arange(math.ceil(c_lo / step) * step, c_hi + 1e-9 * step, step)
     digits = max(0, -math.floor(math.log10(step)))
     return [[(math.log10(v), f"{v:.{digits}f}") for v in values if v > 0]]
+
+
+class _StepAxis(pg.AxisItem):
+    """Training steps written short (20k, 1.5M), so a narrow plot's tick labels do not run together."""
+
+    def tickStrings(self, values, scale, spacing):
+        out = []
+        for v in values:
+            v = v * scale
+            a = abs(v)
+            if a >= 1e6:
+                out.append(f"{v / 1e6:g}M")
+            elif a >= 1e3:
+                out.append(f"{v / 1e3:g}k")
+            else:
+                out.append(f"{v:g}")
+        return out
 
 
 def _brush_table(cmap, n=colors.N_LEVELS):
@@ -240,25 +263,66 @@ class LandscapePanel(QWidget):
         self.info.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
         self.info.setStyleSheet(f"color: {colors.MUTED};")
 
-        row1 = QHBoxLayout()
+        for c in (self.mode, self.centre, self.scale, self.source, self.schedule):
+            # shrink with the column instead of growing it to the longest item (the popup shows all of it)
+            c.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+            c.setMinimumContentsLength(6)
+            c.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Fixed)
+        self.params_label.setWordWrap(True)
+        self.recompute_btn.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Fixed)
+        self.progress.setMinimumWidth(0)
+        self.progress.setMaximumWidth(16777215)
+        self.progress.setFixedHeight(6)
+        keep = self.progress.sizePolicy()
+        keep.setRetainSizeWhenHidden(True)  # the text below does not jump when a job starts or ends
+        self.progress.setSizePolicy(keep)
+        font = self.info.font()
+        font.setPointSizeF(max(6.5, font.pointSizeF() - 1.0))
+        self.info.setFont(font)
+        self.info.setAlignment(Qt.AlignLeft | Qt.AlignTop)
+        self.info.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Minimum)
+
+        # the left column: every control stacked, then the explanation (scrolls by itself if it is long)
+        self.controls = QWidget()
+        self.controls.setObjectName("landscapeControls")
+        self.controls.setFixedWidth(CONTROL_WIDTH)
+        col = QVBoxLayout(self.controls)
+        col.setContentsMargins(0, 0, 0, 0)
+        col.setSpacing(2)
         for w in (self.mode, self.seed, self.params_label, self.centre, self.scale):
-            row1.addWidget(w)
-        row1.addStretch(1)
-        row2 = QHBoxLayout()
-        row2.addWidget(self.resolution)
-        row2.addWidget(QLabel("on"))
-        row2.addWidget(self.samples)
-        row2.addWidget(self.source)
-        row2.addWidget(self.schedule)
-        row2.addWidget(self.recompute_btn)
-        row2.addWidget(self.cancel_btn)
-        row2.addWidget(self.progress)
-        row2.addStretch(1)
-        self._layout_box = QVBoxLayout(self)
+            col.addWidget(w)
+        grid_row = QHBoxLayout()
+        grid_row.setSpacing(3)
+        grid_row.addWidget(self.resolution, 1)
+        on = QLabel("on")
+        on.setStyleSheet(f"color: {colors.MUTED};")
+        grid_row.addWidget(on)
+        grid_row.addWidget(self.samples, 1)
+        col.addLayout(grid_row)
+        col.addWidget(self.source)
+        col.addWidget(self.schedule)
+        buttons = QHBoxLayout()
+        buttons.setSpacing(3)
+        buttons.addWidget(self.recompute_btn, 1)
+        buttons.addWidget(self.cancel_btn)
+        col.addLayout(buttons)
+        col.addWidget(self.progress)
+        self.info_scroll = QScrollArea()
+        self.info_scroll.setObjectName("landscapeInfoScroll")
+        self.info_scroll.setWidgetResizable(True)
+        self.info_scroll.setFrameShape(QFrame.NoFrame)
+        self.info_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        self.info_scroll.setWidget(self.info)
+        self.info_scroll.setMinimumHeight(28)  # two lines at least; the panel's minimum height stays small
+        self.info_scroll.viewport().setAutoFillBackground(False)
+        self.info.setAutoFillBackground(False)
+        self.info_scroll.setStyleSheet("QScrollArea#landscapeInfoScroll { background: transparent; }")
+        col.addWidget(self.info_scroll, 1)
+
+        self._layout_box = QHBoxLayout(self)
         self._layout_box.setContentsMargins(4, 4, 4, 4)
-        self._layout_box.setSpacing(3)
-        self._layout_box.addLayout(row1)
-        self._layout_box.addLayout(row2)
+        self._layout_box.setSpacing(6)
+        self._layout_box.addWidget(self.controls)
 
         self.mode.currentIndexChanged.connect(self._on_mode_changed)
         self.seed.valueChanged.connect(self._on_seed_changed)
@@ -275,7 +339,6 @@ class LandscapePanel(QWidget):
         self.view.ci.setContentsMargins(2, 2, 2, 2)
         self.view.ci.setSpacing(4)
         self._layout_box.addWidget(self.view, 1)
-        self._layout_box.addWidget(self.info)
 
         mp = self.map_plot = self.view.addPlot(row=0, col=0, rowspan=3)
         mp.setAspectLocked(True)
@@ -321,13 +384,14 @@ class LandscapePanel(QWidget):
 
         pp = self.path_plot = self.view.addPlot(row=0, col=1, title=None)
         pp.setLabel("left", "cost")
-        pp.addLegend(offset=(-4, 4), labelTextSize="8pt", verSpacing=-6)
+        pp.addLegend(offset=(-4, 4), labelTextSize="8pt", verSpacing=-6,
+                     brush=pg.mkBrush(20, 22, 27, 190))  # readable over the curves in a short plot
         self.true_curve = pg.PlotCurveItem(pen=pg.mkPen(COLOR_TRUE, width=1.6), name="true cost")
         self.plane_curve = pg.PlotCurveItem(pen=pg.mkPen(COLOR_PLANE, width=1.6, style=Qt.DashLine),
                                             name="on the plane (exact)")
         pp.addItem(self.true_curve)
         pp.addItem(self.plane_curve)
-        dp = self.dist_plot = self.view.addPlot(row=1, col=1)
+        dp = self.dist_plot = self.view.addPlot(row=1, col=1, axisItems={"bottom": _StepAxis("bottom")})
         dp.setLabel("left", "off plane")
         dp.setLabel("bottom", "training step")
         dp.setXLink(pp)
@@ -351,11 +415,47 @@ class LandscapePanel(QWidget):
             p.setMenuEnabled(False)
             p.hideButtons()
             p.showGrid(x=True, y=True, alpha=0.15)
-            p.getAxis("left").setWidth(46)
+            p.getAxis("left").setWidth(42)
+        # the small plots share the height; the step plots share the x axis, so only the lower one
+        # labels it (the upper keeps its tick marks for the grid)
+        pp.getAxis("bottom").setStyle(showValues=False)
+        pp.getAxis("bottom").setHeight(6)
+        for p in (pp, dp, lp):
+            p.setMinimumHeight(0)
         lay = self.view.ci.layout
-        lay.setColumnStretchFactor(0, 3)
-        lay.setColumnStretchFactor(1, 2)
-        self.view.setMinimumHeight(260)
+        lay.setColumnStretchFactor(0, 0)
+        lay.setColumnStretchFactor(1, 1)
+        lay.setRowStretchFactor(0, 6)   # the legend needs room; the two below carry an axis label each
+        lay.setRowStretchFactor(1, 7)
+        lay.setRowStretchFactor(2, 7)
+        self.view.setMinimumSize(MAP_MIN_WIDTH + SIDE_MIN_WIDTH, 200)
+        self.view.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Expanding)
+        self.view.installEventFilter(self)
+        self._fit_map()
+
+    def eventFilter(self, obj, event):
+        if obj is self.view and event.type() == QEvent.Resize:
+            self._fit_map(event.size().width(), event.size().height())
+        return super().eventFilter(obj, event)
+
+    def _fit_map(self, width=None, height=None):
+        """Give the map's column the width that makes its (square, aspect-locked) view fill the height;
+        the small plots take the rest, never less than SIDE_MIN_WIDTH."""
+        width = self.view.width() if width is None else width
+        height = self.view.height() if height is None else height
+        mp = self.map_plot
+        vb = mp.getViewBox()
+        # the map plot's frame around its view box (axes, colour bar), measured once laid out
+        chrome_w = mp.width() - vb.width() if vb.width() > 10 else 0.0
+        chrome_h = mp.height() - vb.height() if vb.height() > 10 else 0.0
+        if not 40 <= chrome_w <= 400:
+            chrome_w = 150.0
+        if not 10 <= chrome_h <= 200:
+            chrome_h = 42.0
+        side = height - 8 - chrome_h  # the view box's height at full height
+        w = side + chrome_w
+        w = max(MAP_MIN_WIDTH, min(w, width - 8 - SIDE_MIN_WIDTH))
+        self.view.ci.layout.setColumnFixedWidth(0, w)
 
     # the panel contract
 
@@ -1010,6 +1110,7 @@ class LandscapePanel(QWidget):
 
     def _show_message(self, text: str):
         self.info.setText(text)
+        self.info_scroll.setToolTip(text)  # the whole text at a glance when the column is too short for it
 
     def _describe(self, res) -> str:
         if res is None:
