@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QColor, QIcon, QImage, QPixmap
-from PySide6.QtWidgets import QComboBox, QLabel
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLayout, QVBoxLayout, QWidget
 
 from digitviz.core.training import PRESETS, TrainConfig
 
@@ -19,6 +19,27 @@ from ..colors import FOREGROUND, MUTED, NEGATIVE, POSITIVE  # noqa: F401 (re-exp
 RUN_COLORS = ("#4aa3ff", "#ff9a3c", "#7ee2a8", "#d68cff", "#ffe08a", "#ff6b8b", "#6fe0e0", "#b0b8c8")
 CURRENT = "current settings"
 SIZES = (60_000, 10_000, 2_000, 500)
+# Below this height (a bottom dock tab is ~250 px) a tab lays its parts out side by side and folds its
+# explanation into a tooltip; above it (a floated or enlarged dock) it stacks them and shows the text.
+SHORT = 420
+SHORT_MIN_HEIGHT = 200  # what a tab asks for at least: the short layout fits in it
+
+
+class DockTab(QWidget):
+    """Base of the tabs: a minimum height that the short layout fits in, and no height-for-width.
+
+    The panel sits in a scroll area in its dock. Wrapped labels give a layout height-for-width, and the
+    scroll area then asks for the preferred height of everything (a 20-row table, tall plots) and scrolls;
+    a tab that is in its tall layout would also ask for that layout's minimum, though the tab switches to
+    the short one as soon as it gets less than ``SHORT``.
+    """
+
+    def hasHeightForWidth(self):
+        return False
+
+    def minimumSizeHint(self):
+        s = super().minimumSizeHint()
+        return QSize(s.width(), min(s.height(), SHORT_MIN_HEIGHT))
 
 
 def run_color(i: int) -> str:
@@ -36,6 +57,26 @@ def style_plot(plot: pg.PlotItem, title: str = "", left: str = "", bottom: str =
     plot.showGrid(x=True, y=True, alpha=0.12)
     plot.setMenuEnabled(False)
     plot.hideButtons()
+    shrinkable_title(plot)
+
+
+def shrinkable_title(plot: pg.PlotItem):
+    """Let a plot be narrower than its title: the title is then cut at the plot's edges, but the plot
+    stays whole (pyqtgraph makes a title's width the plot's minimum, and a narrow plot then spills out
+    of its view)."""
+    lab = plot.titleLabel
+
+    def update_min():
+        r = lab.itemRect()
+        lab.setMinimumWidth(0)
+        lab.setMinimumHeight(r.height())
+        lab._sizeHint = {Qt.SizeHint.MinimumSize: (0, r.height()),
+                         Qt.SizeHint.PreferredSize: (r.width(), r.height()),
+                         Qt.SizeHint.MaximumSize: (-1, -1), Qt.SizeHint.MinimumDescent: (0, 0)}
+        lab.updateGeometry()
+
+    lab.updateMin = update_min
+    update_min()
 
 
 def dashed(color, width=2.0):
@@ -133,3 +174,50 @@ def qcolor(c, alpha=255) -> QColor:
     q = QColor(c)
     q.setAlpha(alpha)
     return q
+
+
+def column(*items, width=None, stretch=True) -> QWidget:
+    """A compact vertical column of widgets and layouts (e.g. a tab's controls at its left)."""
+    w = QWidget()
+    lay = QVBoxLayout(w)
+    lay.setContentsMargins(0, 0, 0, 0)
+    lay.setSpacing(4)
+    for it in items:
+        if isinstance(it, QLayout):
+            lay.addLayout(it)
+        else:
+            lay.addWidget(it)
+    if stretch:
+        lay.addStretch(1)
+    if width:
+        w.setFixedWidth(width)
+    return w
+
+
+def row(*items, stretch_last=False) -> QHBoxLayout:
+    """Widgets side by side with no margins."""
+    lay = QHBoxLayout()
+    lay.setContentsMargins(0, 0, 0, 0)
+    lay.setSpacing(4)
+    for i, it in enumerate(items):
+        lay.addWidget(it, 1 if stretch_last and i == len(items) - 1 else 0)
+    return lay
+
+
+class FoldingNote:
+    """A tab's explanation: a wrapped muted line at the bottom when the tab is tall, else the tooltip of a
+    short "What to look for" label, so a wide-and-short tab keeps its room for the plots."""
+
+    def __init__(self, text: str):
+        self.text = text
+        self.label = note(text)
+        self.info = QLabel("<u>What to look for?</u>")
+        self.info.setStyleSheet(f"color: {MUTED};")
+        self.info.setToolTip(f"<qt>{text}</qt>")  # rich text: Qt wraps it
+        self.info.setCursor(Qt.WhatsThisCursor)
+        self.fit(0)
+
+    def fit(self, height: int):
+        tall = height >= SHORT
+        self.label.setVisible(tall)
+        self.info.setVisible(not tall)

@@ -15,22 +15,24 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor
-from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QTableWidget,
-                               QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QAbstractItemView, QBoxLayout, QHBoxLayout, QHeaderView, QLabel, QTableWidget,
+                               QTableWidgetItem, QVBoxLayout)
 
 from digitviz.core import experiments as ex
 from digitviz.core.network import Layout
 
-from .common import FOREGROUND, MUTED, NEGATIVE, POSITIVE, digit_pixmap, note, style_plot
+from .common import (FOREGROUND, MUTED, NEGATIVE, POSITIVE, SHORT, DockTab, FoldingNote, digit_pixmap,
+                     style_plot)
 
 TOP_K = 20
 UP, DOWN = "\u2191", "\u2193"
-HEADERS = ("#", "parameter", "connects", "nudge  \u2212\u2202C/\u2202\u03b8", "share of |\u2207C|\u00b2", "running total")
+HEADERS = ("#", "parameter", "connects", "nudge\n\u2212\u2202C/\u2202\u03b8", "share of\n|\u2207C|\u00b2",
+           "running\ntotal")
 NO_STEP = ("<b>No single step yet.</b> Press <i>Step one mini-batch</i>: this tab then shows what that "
            "step's negative gradient asked of the network.")
 
 
-class GradientTab(QWidget):
+class GradientTab(DockTab):
     """Reads one step's gradient.
 
     Signals
@@ -61,18 +63,26 @@ class GradientTab(QWidget):
         self.edge_values: list | None = None
 
         self.thumb = QLabel()
-        self.thumb.setFixedSize(48, 48)
+        self.thumb.setFixedSize(40, 40)
         self.header = QLabel(NO_STEP)
         self.header.setWordWrap(True)
         self.header.setTextFormat(Qt.RichText)
         self.moved_on = QLabel("")
         self.moved_on.setStyleSheet(f"color: {MUTED};")
+        self.moved_on.setWordWrap(True)
+        self._note = FoldingNote(
+            "The lesson's reading of the gradient: each component of \u2212\u2207C says which way to nudge one "
+            "weight or bias (\u2191 up, \u2193 down), and its size says how much that nudge matters. "
+            "Its share is its square over |\u2207C|\u00b2; the shares of all 13,002 add up to 100%.")
         top = QHBoxLayout()
-        top.addWidget(self.thumb)
+        top.setSpacing(8)
+        top.addWidget(self.thumb, 0, Qt.AlignTop)
         htext = QVBoxLayout()
+        htext.setSpacing(0)
         htext.addWidget(self.header)
         htext.addWidget(self.moved_on)
         top.addLayout(htext, 1)
+        top.addWidget(self._note.info, 0, Qt.AlignTop)
 
         # output nudges: one bar per output neuron, blue up, orange down
         self.nudge_plot = pg.PlotWidget()
@@ -111,7 +121,7 @@ class GradientTab(QWidget):
         for i in range(len(HEADERS)):
             hh.setSectionResizeMode(i, QHeaderView.ResizeToContents)
         hh.setSectionResizeMode(2, QHeaderView.Stretch)
-        self.table.verticalHeader().setDefaultSectionSize(22)
+        self.table.verticalHeader().setDefaultSectionSize(21)
         self.table.setAlternatingRowColors(True)
         self.table.setStyleSheet("QTableWidget { alternate-background-color: #181b21; }")
         self._items = [[QTableWidgetItem("") for _ in HEADERS] for _ in range(TOP_K)]
@@ -123,24 +133,51 @@ class GradientTab(QWidget):
         self.footer = QLabel("")
         self.footer.setWordWrap(True)
 
-        left = QVBoxLayout()
-        left.addWidget(self.nudge_plot, 3)
-        left.addWidget(self.cum_plot, 2)
+        for w in (self.nudge_plot, self.cum_plot):
+            w.setMinimumSize(150, 120)
+        self.table.setMinimumHeight(90)
+        # the two plots: side by side in a short tab (a bottom dock), one above the other in a tall one
+        self._plots = QBoxLayout(QBoxLayout.LeftToRight)
+        self._plots.setContentsMargins(0, 0, 0, 0)
+        self._plots.addWidget(self.nudge_plot, 4)
+        self._plots.addWidget(self.cum_plot, 3)
         right = QVBoxLayout()
+        right.setSpacing(2)
         right.addWidget(QLabel(f"<b>The {TOP_K} weights and biases the step nudges most</b>"))
         right.addWidget(self.table, 1)
         right.addWidget(self.footer)
-        body = QHBoxLayout()
-        body.addLayout(left, 2)
+        body = self._body = QHBoxLayout()
+        body.addLayout(self._plots, 4)
         body.addLayout(right, 3)
         lay = QVBoxLayout(self)
+        lay.setContentsMargins(6, 4, 6, 4)
+        lay.setSpacing(4)
         lay.addLayout(top)
         lay.addLayout(body, 1)
-        lay.addWidget(note(
-            "The lesson's reading of the gradient: each component of \u2212\u2207C says which way to nudge one "
-            "weight or bias (\u2191 up, \u2193 down), and its size says how much that nudge matters. "
-            "Its share is its square over |\u2207C|\u00b2; the shares of all 13,002 add up to 100%."))
+        lay.addWidget(self._note.label)
         self._set_empty()
+
+    def resizeEvent(self, ev):
+        short = ev.size().height() < SHORT
+        if short != getattr(self, "_short", None):
+            self._short = short
+            self._plots.setDirection(QBoxLayout.LeftToRight if short else QBoxLayout.TopToBottom)
+            self._plots.setStretch(0, 4 if short else 3)
+            self._plots.setStretch(1, 3 if short else 2)
+            self._body.setStretch(0, 1 if short else 2)  # plots : table
+            self._body.setStretch(1, 1 if short else 3)
+            # a plot's title does not shrink with it: shorter words where the plots are side by side
+            nudge = self.nudge_plot.getPlotItem()
+            nudge.setTitle("Asked of each output" if short else "What the batch asks of each output neuron",
+                           color=FOREGROUND, size="10pt")
+            nudge.setLabel("bottom", "output neuron" if short else "output neuron (digit)", color=MUTED)
+            cum = self.cum_plot.getPlotItem()
+            cum.setTitle("Concentration" if short else "How concentrated is the step?", color=FOREGROUND,
+                         size="10pt")
+            cum.setLabel("bottom", "k largest (log)" if short else "the k largest components (log scale)",
+                         color=MUTED)
+        self._note.fit(ev.size().height())
+        super().resizeEvent(ev)
 
     # contract
 
@@ -168,13 +205,13 @@ class GradientTab(QWidget):
 
         B = snap.config.batch_size
         self.header.setText(
-            f"<b>Step {snap.step:,}</b> (epoch {snap.epoch + 1}): one mini-batch of {B} digit{'s' * (B != 1)}. "
-            f"Batch cost {rep.cost_before:.4g} \u2192 {rep.cost_after:.4g} after the step "
+            f"<b>Step {snap.step:,}</b> (epoch {snap.epoch + 1}): one mini-batch of {B} digit{'s' * (B != 1)}"
+            f" \u00b7 batch cost {rep.cost_before:.4g} \u2192 {rep.cost_after:.4g} after the step "
             f"(<span style='color:{POSITIVE if rep.cost_after <= rep.cost_before else NEGATIVE}'>"
-            f"{rep.cost_after - rep.cost_before:+.3g}</span>); |\u2207C| = {rep.grad_norm:.3g}, "
-            f"learning rate {rep.lr:g}, step length {rep.step_norm:.3g}.")
+            f"{rep.cost_after - rep.cost_before:+.3g}</span>) \u00b7 |\u2207C| = {rep.grad_norm:.3g}"
+            f" \u00b7 learning rate {rep.lr:g} \u00b7 step length {rep.step_norm:.3g}")
         if snap.example is not None:
-            self.thumb.setPixmap(digit_pixmap(snap.example, 48))
+            self.thumb.setPixmap(digit_pixmap(snap.example, 40))
             self.thumb.setToolTip(f"The batch's first digit (label {snap.example_label})")
         self._update_moved_on(snap.step)
 
@@ -211,6 +248,7 @@ class GradientTab(QWidget):
             row[0].setText(str(r + 1))
             row[1].setText(comp.name)
             row[2].setText(ex.plain_name(layout, comp.index))
+            row[2].setToolTip(row[2].text())  # the column is narrow in a short dock
             row[3].setText(f"{UP if up else DOWN} {comp.value:+.3g}")
             row[3].setForeground(QBrush(QColor(POSITIVE if up else NEGATIVE)))
             row[4].setText(f"{comp.share:.2%}")

@@ -18,14 +18,15 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QHBoxLay
 
 from digitviz.core import experiments as ex
 
-from .common import (MUTED, chance_line, chosen_config, dashed, describe_config, network_combo, note,
-                     run_color, size_combo, solid, style_plot)
+from .common import (FOREGROUND, MUTED, SHORT, DockTab, FoldingNote, chance_line, chosen_config, column, dashed,
+                     describe_config, network_combo, row, run_color, size_combo, solid, style_plot)
 from .jobs import Job
 
 PLOTS = (("cost", "Training cost", "average cost"),
          ("train_acc", "Training accuracy, on the labels it trains on", "accuracy"),
          ("test_acc", "Test accuracy (dotted: chance, 10%)", "accuracy"))
 X_LABELS = {"steps": "steps (mini-batches per copy)", "epochs": "epochs (passes over its training digits)"}
+SHORT_TITLES = {"cost": "Training cost", "train_acc": "Training accuracy", "test_acc": "Test accuracy"}
 POINTS_PER_RUN = 200  # records per run, whatever its length
 COPY_NAMES = {"true": "true labels", "shuffled": "shuffled labels"}
 
@@ -54,7 +55,7 @@ class _RunView:
             curve.setData(x, y)
 
 
-class LabelsTab(QWidget):
+class LabelsTab(DockTab):
     """Train true-label and shuffled-label copies side by side; keep and compare runs.
 
     Signals
@@ -106,21 +107,26 @@ class LabelsTab(QWidget):
         self.progress.setMaximumHeight(8)
         self.status = QLabel("")
         self.status.setWordWrap(True)
-        controls = QHBoxLayout()
-        for w in (self.network, self.n_train_box, self.epochs, self.start_button, self.stop_button):
-            controls.addWidget(w)
-        controls.addStretch(1)
-        controls.addWidget(QLabel("x axis:"))
-        controls.addWidget(self.x_mode)
-        controls.addWidget(self.log_x)
+        self._note = FoldingNote(
+            "Solid: true labels; dashed: the same network on shuffled labels. The lesson's claim: with true "
+            "labels the cost falls quickly after an initial fiddling phase; with random labels it descends "
+            "slowly (memorising, if it can), and the test accuracy stays at chance: there is nothing to "
+            "generalise. A small network cannot memorise 60,000 random labels; try 500 digits and 'wide'.")
+        # the controls: a column at the left, so the plots get the whole height of a bottom dock
+        controls = column(self.network, self.n_train_box, row(self.epochs, self.stop_button),
+                          self.start_button, row(QLabel("x axis:"), self.x_mode, self.log_x),
+                          self.progress, self.status, self._note.info, width=230)
 
         self.plots = {}
+        self._short = False
         self.legend = None
         plots_row = QWidget()
         pr = QHBoxLayout(plots_row)
         pr.setContentsMargins(0, 0, 0, 0)
         for metric, title, left in PLOTS:
             w = pg.PlotWidget()
+            w.setMinimumSize(120, 120)
+            w.setToolTip(title)
             p = w.getPlotItem()
             style_plot(p, title, left, X_LABELS["steps"])
             p.getAxis("left").enableAutoSIPrefix(False)
@@ -142,27 +148,29 @@ class LabelsTab(QWidget):
         side = QWidget()
         sl = QVBoxLayout(side)
         sl.setContentsMargins(0, 0, 0, 0)
-        sl.addWidget(QLabel("<b>Runs</b> (tick to overlay)"))
+        runs_title = QLabel("<b>Runs</b> (tick to overlay)")
+        runs_title.setWordWrap(True)
+        sl.addWidget(runs_title)
         sl.addWidget(self.run_list, 1)
         sl.addWidget(self.remove_button)
 
+        self.run_list.setMinimumHeight(60)
+        side.setMinimumWidth(120)
         split = QSplitter(Qt.Horizontal)
         split.addWidget(plots_row)
         split.addWidget(side)
         split.setStretchFactor(0, 5)
         split.setStretchFactor(1, 1)
-        split.setSizes([1000, 260])
+        split.setSizes([1000, 200])
 
+        body = QHBoxLayout()
+        body.addWidget(controls)
+        body.addWidget(split, 1)
         lay = QVBoxLayout(self)
-        lay.addLayout(controls)
-        lay.addWidget(self.progress)
-        lay.addWidget(self.status)
-        lay.addWidget(split, 1)
-        lay.addWidget(note(
-            "Solid: true labels; dashed: the same network on shuffled labels. The lesson's claim: with true "
-            "labels the cost falls quickly after an initial fiddling phase; with random labels it descends "
-            "slowly (memorising, if it can), and the test accuracy stays at chance: there is nothing to "
-            "generalise. A small network cannot memorise 60,000 random labels; try 500 digits and 'wide'."))
+        lay.setContentsMargins(6, 4, 6, 4)
+        lay.setSpacing(4)
+        lay.addLayout(body, 1)
+        lay.addWidget(self._note.label)
 
         self.x_mode.currentIndexChanged.connect(self._redraw_all)
         self.log_x.toggled.connect(self._redraw_all)
@@ -170,6 +178,22 @@ class LabelsTab(QWidget):
         self.stop_button.clicked.connect(self.stop)
         self.remove_button.clicked.connect(self.remove_selected)
         self._update_buttons()
+
+    def resizeEvent(self, ev):
+        self._note.fit(ev.size().height())
+        short = ev.size().height() < SHORT
+        if short != self._short:
+            self._short = short
+            # narrow plots side by side in a short tab: short titles (the long ones stay as tooltips)
+            for metric, title, _ in PLOTS:
+                p = self.plots[metric]
+                p.setTitle(SHORT_TITLES[metric] if short else title, color=FOREGROUND, size="10pt")
+                p.setLabel("bottom", self._x_label())
+        super().resizeEvent(ev)
+
+    def _x_label(self):
+        mode = self.x_mode.currentText()
+        return mode if self._short else X_LABELS[mode]
 
     # contract (forwarded by the panel)
 
@@ -342,7 +366,7 @@ class LabelsTab(QWidget):
             p.setXRange(0, 1, padding=0)  # otherwise the old range, read as exponents, overflows
             p.setLogMode(x=log, y=False)
             p.enableAutoRange(axis="x")
-            p.setLabel("bottom", X_LABELS[self.x_mode.currentText()])
+            p.setLabel("bottom", self._x_label())
         for view in self.views:
             if view.shown:
                 self._redraw(view)

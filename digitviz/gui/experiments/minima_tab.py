@@ -23,17 +23,18 @@ from digitviz.core.diagram import weight_mosaic
 from digitviz.core.network import Layout
 
 from ..colors import diverging_lut
-from .common import (FOREGROUND, MUTED, chosen_config, dashed, describe_config, network_combo, note, run_color,
-                     size_combo, style_plot)
+from .common import (FOREGROUND, MUTED, SHORT, DockTab, FoldingNote, chosen_config, column, dashed,
+                     describe_config, network_combo, row, run_color, size_combo, style_plot)
 from .jobs import Job
 
 MAX_SEEDS = 3
 LINE_EXAMPLES = 10_000
 LINE_POINTS = 51
-TABLE_HEADERS = ("seed", "test accuracy", "test cost", "training cost")
+TABLE_HEADERS = ("seed", "test\nacc.", "test\ncost", "train.\ncost")
+TABLE_TIPS = ("seed", "test accuracy", "test cost", "training cost")
 
 
-class MinimaTab(QWidget):
+class MinimaTab(DockTab):
     """Train one network from several seeds and compare where they ended.
 
     Signals
@@ -86,11 +87,15 @@ class MinimaTab(QWidget):
         self.progress.setMaximumHeight(8)
         self.status = QLabel("")
         self.status.setWordWrap(True)
-        controls = QHBoxLayout()
-        for w in (self.network, self.n_train_box, self.n_seeds, self.first_seed, self.epochs, self.start_button,
-                  self.stop_button):
-            controls.addWidget(w)
-        controls.addStretch(1)
+        self._note = FoldingNote(
+            "The lesson: the local minima a network finds are of roughly equal quality. Different seeds give "
+            "different weights (the tiles differ) but about the same accuracy. Between two of them the straight "
+            "line usually climbs a hill: the minima are separate valleys, not one (relabelling the hidden "
+            "neurons alone gives many equivalent networks far apart).")
+        # the controls: a column at the left, so the results get the whole height of a bottom dock
+        controls = column(self.network, self.n_train_box, row(self.n_seeds, self.first_seed),
+                          row(self.epochs, self.stop_button), self.start_button, self.progress, self.status,
+                          self._note.info, width=230)
 
         # first-layer weight mosaics, side by side, one shared diverging scale centred on 0
         self.mosaics = pg.GraphicsLayoutWidget()
@@ -110,6 +115,8 @@ class MinimaTab(QWidget):
 
         self.table = QTableWidget(0, len(TABLE_HEADERS))
         self.table.setHorizontalHeaderLabels(TABLE_HEADERS)
+        for i, tip in enumerate(TABLE_TIPS):
+            self.table.horizontalHeaderItem(i).setToolTip(tip)
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
         self.table.setSelectionMode(QAbstractItemView.NoSelection)
@@ -121,7 +128,7 @@ class MinimaTab(QWidget):
         self.pair_box.currentIndexChanged.connect(self._show_line)
         self.line_widget = pg.PlotWidget()
         lp = self.line_widget.getPlotItem()
-        style_plot(lp, "Cost along the straight line between two trained networks", "cost",
+        style_plot(lp, "Cost along the straight line<br>between two trained networks", "cost",
                    "t: (1 \u2212 t) \u00b7 network A + t \u00b7 network B")
         self.line_curve = lp.plot([], [], pen=pg.mkPen(FOREGROUND, width=2))
         self.line_ends = pg.ScatterPlotItem(size=11, pen=None)
@@ -147,32 +154,50 @@ class MinimaTab(QWidget):
         pair_row.addWidget(self.pair_box, 1)
         rl.addLayout(pair_row)
         rl.addWidget(self.line_widget, 1)
-        bottom = QSplitter(Qt.Horizontal)
-        bottom.addWidget(left)
-        bottom.addWidget(right)
-        bottom.setSizes([420, 700])
-        vsplit = QSplitter(Qt.Vertical)
-        vsplit.addWidget(self.mosaics)
-        vsplit.addWidget(bottom)
-        vsplit.setSizes([420, 330])
+        self.table.setMinimumHeight(70)
+        self.line_widget.setMinimumSize(180, 130)
+        self.mosaics.setMinimumSize(160, 100)
+        caption = QLabel("<b>First-layer weights of each trained network</b> (one tile per hidden neuron; "
+                         "blue positive, orange negative, dark zero; same scale for all)")
+        caption.setWordWrap(True)
+        mosaic_box = column(caption, stretch=False)
+        mosaic_box.layout().addWidget(self.mosaics, 1)
+        self.bottom = QSplitter(Qt.Horizontal)
+        self.bottom.addWidget(left)
+        self.bottom.addWidget(right)
+        self.bottom.setSizes([420, 700])
+        # weights above the table and the line in a tall tab; all three side by side in a short one
+        self.vsplit = QSplitter(Qt.Vertical)
+        self.vsplit.addWidget(mosaic_box)
+        self.vsplit.addWidget(self.bottom)
+        self.vsplit.setSizes([420, 330])
 
+        body = QHBoxLayout()
+        body.addWidget(controls)
+        body.addWidget(self.vsplit, 1)
         lay = QVBoxLayout(self)
-        lay.addLayout(controls)
-        lay.addWidget(self.progress)
-        lay.addWidget(self.status)
-        lay.addWidget(QLabel("<b>First-layer weights of each trained network</b> (one tile per hidden neuron; "
-                             "blue positive, orange negative, dark zero; same scale for all)"))
-        lay.addWidget(vsplit, 1)
-        lay.addWidget(note(
-            "The lesson: the local minima a network finds are of roughly equal quality. Different seeds give "
-            "different weights (the tiles differ) but about the same accuracy. Between two of them the straight "
-            "line usually climbs a hill: the minima are separate valleys, not one (relabelling the hidden "
-            "neurons alone gives many equivalent networks far apart)."))
+        lay.setContentsMargins(6, 4, 6, 4)
+        lay.setSpacing(4)
+        lay.addLayout(body, 1)
+        lay.addWidget(self._note.label)
 
         self.start_button.clicked.connect(self.start)
         self.stop_button.clicked.connect(self.stop)
         self._clear()
         self._update_buttons()
+
+    def resizeEvent(self, ev):
+        h = ev.size().height()
+        short = h < SHORT
+        orient = Qt.Horizontal if short else Qt.Vertical
+        if self.vsplit.orientation() != orient:
+            self.vsplit.setOrientation(orient)
+            w = max(1, self.vsplit.width())
+            self.vsplit.setSizes([w * 3 // 10, w * 7 // 10] if short else [420, 330])
+            b = max(1, self.bottom.width())
+            self.bottom.setSizes([b // 2, b // 2] if short else [420, 700])
+        self._note.fit(h)
+        super().resizeEvent(ev)
 
     # contract (forwarded by the panel)
 
@@ -340,8 +365,8 @@ class MinimaTab(QWidget):
         k = int(np.argmax(line.costs))
         self.peak.setData([line.t[k]], [line.costs[k]])
         self.line_widget.getPlotItem().setTitle(
-            f"Cost on the straight line from seed {pl.seed_a} (t = 0) to seed {pl.seed_b} (t = 1): the highest point "
-            f"is {line.barrier:.3g} above the ends' mean (dashed)", color=FOREGROUND, size="10pt")
+            f"Cost on the straight line from seed {pl.seed_a} (t = 0) to seed {pl.seed_b} (t = 1):<br>the highest "
+            f"point is {line.barrier:.3g} above the ends' mean (dashed)", color=FOREGROUND, size="10pt")
 
     def _update_buttons(self):
         busy = self.job is not None

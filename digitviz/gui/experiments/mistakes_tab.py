@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (QCheckBox, QGraphicsRectItem, QHBoxLayout, QLabel, QListView, QListWidget,
                                QListWidgetItem, QPushButton, QSplitter, QVBoxLayout, QWidget)
 
@@ -26,7 +27,7 @@ from digitviz.core import experiments as ex
 from digitviz.core.network import Network
 
 from ..colors import BACKGROUND, HIGHLIGHT, TRUTH
-from .common import FOREGROUND, NEGATIVE, POSITIVE, digit_icon, note, style_plot
+from .common import FOREGROUND, NEGATIVE, POSITIVE, SHORT, DockTab, digit_icon, note, style_plot
 from .jobs import Job
 
 GALLERY_MAX = 300       # thumbnails shown at once
@@ -79,7 +80,7 @@ def confusion_rgba(confusion) -> np.ndarray:
     return out
 
 
-class MistakesTab(QWidget):
+class MistakesTab(DockTab):
     """Confusion matrix, per-digit accuracy and a gallery of mistakes.
 
     Signals
@@ -199,22 +200,50 @@ class MistakesTab(QWidget):
         gl.addWidget(self.gallery, 1)
         gl.addWidget(note("Click a digit to show it in the input panel, with its true label."))
 
-        left = QSplitter(Qt.Vertical)
-        left.addWidget(self.cm_widget)
-        left.addWidget(self.acc_widget)
-        left.setSizes([520, 220])
-        split = QSplitter(Qt.Horizontal)
-        split.addWidget(left)
-        split.addWidget(gal)
-        split.setSizes([520, 700])
+        self.cm_widget.setMinimumSize(130, 130)
+        self.acc_widget.setMinimumSize(130, 90)
+        self.gallery.setMinimumHeight(ICON + 34)
+        # confusion matrix above the accuracies in a tall tab, beside them in a short one
+        self.left = QSplitter(Qt.Vertical)
+        self.left.addWidget(self.cm_widget)
+        self.left.addWidget(self.acc_widget)
+        self.left.setSizes([520, 220])
+        self.split = QSplitter(Qt.Horizontal)
+        self.split.addWidget(self.left)
+        self.split.addWidget(gal)
+        self.split.setSizes([520, 700])
 
         lay = QVBoxLayout(self)
+        lay.setContentsMargins(6, 4, 6, 4)
+        lay.setSpacing(4)
         lay.addLayout(top)
-        lay.addWidget(split, 1)
+        lay.addWidget(self.split, 1)
 
         self.refresh_button.clicked.connect(self.refresh)
         self.all_button.clicked.connect(self.show_all_mistakes)
         self._update_status()
+
+    def resizeEvent(self, ev):
+        short = ev.size().height() < SHORT
+        orient = Qt.Horizontal if short else Qt.Vertical
+        if self.left.orientation() != orient:
+            self.left.setOrientation(orient)
+            w = max(1, self.split.width())
+            if short:  # square matrix, accuracies, gallery
+                self.left.setSizes([3, 2])
+                self.split.setSizes([w * 3 // 5, w * 2 // 5])
+            else:
+                self.left.setSizes([520, 220])
+                self.split.setSizes([520, 700])
+            # counts in small cells: a smaller font; a short title
+            font = QFont()
+            font.setPointSize(7 if short else 9)
+            for row in self.cm_text:
+                for ti in row:
+                    ti.setFont(font)
+            self.cm_plot.setTitle("Confusion matrix (click a cell)" if short else
+                                  "Confusion matrix of the test set (click a cell)", color=FOREGROUND, size="10pt")
+        super().resizeEvent(ev)
 
     # contract (forwarded by the panel)
 

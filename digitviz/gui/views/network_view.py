@@ -36,7 +36,7 @@ import numpy as np
 import pyqtgraph as pg
 from pyqtgraph.Qt.internals import PrimitiveArray
 from PySide6.QtCore import QLineF, QPoint, QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QFont, QPen, QRadialGradient
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPen, QRadialGradient
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsRectItem, QMenu, QVBoxLayout, QWidget
 
 from ...core.diagram import DEFAULT_TOP_K, DiagramState, input_shape, symmetric_scale
@@ -48,7 +48,12 @@ MAX_ROWS = 32             # a layer with more neurons is drawn as a block of sev
 HEIGHT = 72.0             # diagram height in scene units (one input pixel = one unit)
 TOP, BOTTOM = 8.5, 62.0   # where the neurons sit
 X0 = 3.0                  # left edge of the input image
-LABEL_ROOM = 15.0         # right of the output column, for "7  0.93  ◀ label"
+LABEL_ROOM = 15.0         # right of the output column, for "7  0.93  ◀ label", until the widget has a size
+LABEL_PAD_PX = 6.0        # pixels kept free right of the "◀ label" marker
+TITLE_PAD_PX = 8.0        # pixels kept between two neighbouring column titles
+# column titles, from roomiest to most compact: (short names, title pt, subtitle pt, subtitle with activation)
+TITLE_STYLES = ((False, 11, 9, True), (False, 10, 8, True), (True, 10, 8, True), (True, 10, 8, False),
+                (True, 8, 7, False))
 GAP_MIN, GAP_MAX = 11.0, 30.0
 GLOW_LEVELS = 64
 GLOW_SIZE = 2.3            # halo diameter / neuron diameter
@@ -219,6 +224,8 @@ class NetworkView(QWidget):
         self._set_inset_visible(False)
 
         self._titles: list = []
+        self._title_x: list = []
+        self._text_widths: dict = {}  # (text, pt, bold) -> pixels, for choosing the title style
         self._labels: list = []   # output digits "0".."9"
         self._values: list = []   # their activations, plain text (cheaper to update than HTML)
         self._label_answer: list = []
@@ -328,6 +335,8 @@ class NetworkView(QWidget):
         L = len(sizes) - 1
         self._titles = []
         names = ["input"] + [f"hidden {l}" for l in range(1, L)] + ["output"]
+        self._title_names = [(name, "h" + name[7:] if name.startswith("hidden ") else name) for name in names]
+        self._title_key = None
         for l, name in enumerate(names):
             title, sub = _cached(pg.TextItem(anchor=(0.5, 0))), _cached(pg.TextItem(anchor=(0.5, 0)))
             title.setHtml(_html(name, size=11, bold=True))
@@ -372,9 +381,25 @@ class NetworkView(QWidget):
             sp = min(3.5, (BOTTOM - TOP) / rows)
             blocks.append((rows, cols, sp))
         widths = [(c - 1) * sp for _, c, sp in blocks]
-        fixed = X0 + img_w + sum(widths) + LABEL_ROOM + 2.0
         units = (L - 1) + 1.25  # gaps: input -> first layer is 1.25 gaps wide
-        width = HEIGHT * self._aspect
+        base = X0 + img_w + sum(widths) + 2.0
+        W, H = self._vb.width(), self._vb.height()
+        text_px = self._label_text_px()
+        if text_px > 0 and W >= 10 and H >= 10:
+            # the labels are text of a fixed size in pixels: their room in scene units depends on the
+            # scale, which depends on the diagram's width (once it is wider than the widget's aspect)
+            self._aspect = W / H
+            base += blocks[-1][2] * 0.78 / 2 + 1.2  # output neuron radius + the gap before its digit
+            text_px = min(text_px, 0.6 * W)
+            width = HEIGHT * self._aspect
+            upp = HEIGHT / H  # scene units per pixel while the height sets the scale
+            if (width - base - text_px * upp) / units < GAP_MIN:  # too narrow: the width sets the scale
+                upp = (base + units * GAP_MIN) / (1.0 - text_px / W) / W
+            fixed = base + text_px * upp
+        else:
+            fixed = base + (LABEL_ROOM if self._labels else 2.0)
+            width = HEIGHT * self._aspect
+        self._placed_h = H
         gap = min(GAP_MAX, max(GAP_MIN, (width - fixed) / units))
         content = fixed + units * gap
         width = max(width, content)
@@ -419,19 +444,12 @@ class NetworkView(QWidget):
         self._inset_frame.setRect(self._inset_rect.adjusted(-0.15, -0.15, 0.15, 0.15))
         self._inset_caption.setPos(self._inset_rect.right() + 1.0, self._inset_rect.top())
 
-        xs = [self._img_rect.center().x()] + self._col_x
-        for l, x in enumerate(xs):
+        self._title_x = [self._img_rect.center().x()] + self._col_x
+        for l, x in enumerate(self._title_x):
             title, sub = self._titles[2 * l], self._titles[2 * l + 1]
             title.setPos(x, 0.6)
             sub.setPos(x, 3.6)
-            n = sizes[l]
-            if l == 0:
-                text = f"{ih}×{iw}" if iw > 1 else f"{n} values"
-            else:
-                act = self._activation_name() if l < L else (
-                    "softmax" if self._state is not None and self._state.cost == "cross_entropy" else "sigmoid")
-                text = f"{n} · {act}"
-            sub.setHtml(_html(text, colors.MUTED, 9))
+        self._title_key = None
         self._place_labels()
         self._legend.setPos(off + X0, BOTTOM + 2.6)
         self._info.setPos(off + X0, BOTTOM + 5.6)
@@ -445,8 +463,78 @@ class NetworkView(QWidget):
             it.set_bounds(QRectF(0, 0, width, HEIGHT))
         self._on_transform_changed()
 
+    def _label_text_px(self):
+        """Width in pixels of "7 0.93 ◀ label" as _place_labels lays it out, plus a margin; 0 without labels."""
+        if not self._labels:
+            return 0.0
+        digit_w = max(t.textItem.boundingRect().width() for t in self._labels)
+        value_w = self._values[0].textItem.boundingRect().width()
+        return digit_w - 2 + value_w + self._truth.textItem.boundingRect().width() + LABEL_PAD_PX
+
+    def _subtitle(self, l, with_act):
+        sizes = self._sizes
+        L = len(sizes) - 1
+        n = sizes[l]
+        if l == 0:
+            ih, iw = self._input_grid
+            return f"{ih}×{iw}" if iw > 1 else f"{n} values"
+        if not with_act:
+            return f"{n}"
+        act = self._activation_name() if l < L else (
+            "softmax" if self._state is not None and self._state.cost == "cross_entropy" else "sigmoid")
+        return f"{n} · {act}"
+
+    def _place_titles(self):
+        """Column titles in the roomiest style in which no two neighbours overlap (widths are in pixels)."""
+        xs = self._title_x
+        if not xs or len(self._titles) != 2 * len(xs):
+            return
+        px = self._px if self._px > 0 else 0.1
+        gaps = [(b - a) / px for a, b in zip(xs, xs[1:])]
+
+        cache = self._text_widths
+
+        def width(text, pt, bold):
+            w = cache.get((text, pt, bold))
+            if w is None:
+                f = QFont()
+                f.setPointSizeF(pt)
+                f.setBold(bold)
+                w = cache[(text, pt, bold)] = QFontMetricsF(f).horizontalAdvance(text)
+            return w
+
+        for style in TITLE_STYLES:
+            short, tpt, spt, with_act = style
+            names = [n[1] if short else n[0] for n in self._title_names]
+            subs = [self._subtitle(l, with_act) for l in range(len(xs))]
+            tw = [width(n, tpt, True) for n in names]
+            sw = [width(t, spt, False) for t in subs]
+            if all((tw[l] + tw[l + 1]) / 2 + TITLE_PAD_PX <= g and (sw[l] + sw[l + 1]) / 2 + TITLE_PAD_PX <= g
+                   for l, g in enumerate(gaps)):
+                break
+        key = (style, tuple(subs))
+        if key == self._title_key:
+            return
+        self._title_key = key
+        for l, (name, sub) in enumerate(zip(names, subs)):
+            self._titles[2 * l].setHtml(_html(name, size=tpt, bold=True))
+            self._titles[2 * l + 1].setHtml(_html(sub, colors.MUTED, spt))
+            full = self._title_names[l][0]
+            self._titles[2 * l].setToolTip(full if name != full else "")
+
+    def _fit_width(self, item):
+        """Shrink a bottom line (legend, info) a little if it is wider than the diagram, rather than cut it."""
+        w = item.textItem.boundingRect().width()
+        avail = (getattr(self, "_width", 0.0) - item.pos().x()) / self._px if self._px > 0 else w
+        f = 1.0 if w <= 0 or w <= avail else max(0.7, avail / w)
+        if abs(item.textItem.scale() - f) > 1e-3:
+            item.textItem.setScale(f)
+
     def _place_labels(self):
         """Output digit, value and the true-label marker side by side (text widths are in pixels)."""
+        self._place_titles()
+        self._fit_width(self._legend)
+        self._fit_width(self._info)
         if not self._labels:
             return
         out = self._layer_pos[-1]
@@ -466,7 +554,8 @@ class NetworkView(QWidget):
         if w < 10 or h < 10:
             return
         aspect = w / h
-        if abs(aspect - self._aspect) > 0.02:
+        placed_h = getattr(self, "_placed_h", 0.0)
+        if abs(aspect - self._aspect) > 0.02 or abs(h - placed_h) > 0.03 * h:
             self._aspect = aspect
             if self._sizes is not None:
                 self._place()
@@ -505,6 +594,7 @@ class NetworkView(QWidget):
         self._render_edges(s)
         self._render_rings(s)
         self._render_labels(s)
+        self._place_titles()  # the subtitles name the activation, which a state may change
         self._render_inset(s)
         self._update_legend()
         if self._hover != (-1, -1):
@@ -662,6 +752,7 @@ class NetworkView(QWidget):
         if html != getattr(self, "_legend_html", None):
             self._legend.setHtml(html)
             self._legend_html = html
+            self._fit_width(self._legend)
 
     # hover, click, pick
 
@@ -755,6 +846,7 @@ class NetworkView(QWidget):
         if html != getattr(self, "_info_html", None):
             self._info.setHtml(html)
             self._info_html = html
+            self._fit_width(self._info)
 
     def _set_info_default(self):
         if self._pending_param >= 0:
