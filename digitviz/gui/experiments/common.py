@@ -41,6 +41,29 @@ class DockTab(QWidget):
         s = super().minimumSizeHint()
         return QSize(s.width(), min(s.height(), SHORT_MIN_HEIGHT))
 
+    # background jobs: at most one per tab
+
+    job = None
+
+    def start_job(self, work, name: str):
+        """Run ``work(stop)`` on its own thread (see :class:`.jobs.Job`). Its signals go to this tab's
+        ``_on_progress``, ``_on_done``, ``_on_failed`` and ``_on_job_finished``, where defined."""
+        from .jobs import Job
+
+        self.job = Job(work, name=name)
+        for signal, slot in (("progress", "_on_progress"), ("done", "_on_done"), ("failed", "_on_failed"),
+                             ("finished", "_on_job_finished")):
+            handler = getattr(self, slot, None)
+            if handler is not None:
+                getattr(self.job, signal).connect(handler)
+        self.job.start()
+
+    def shutdown(self):
+        """Stop this tab's job and wait for its thread (the window is closing)."""
+        if self.job is not None:
+            self.job.stop()
+            self.job.wait()
+
 
 def run_color(i: int) -> str:
     return RUN_COLORS[i % len(RUN_COLORS)]

@@ -20,7 +20,6 @@ from digitviz.core import experiments as ex
 
 from .common import (FOREGROUND, MUTED, SHORT, DockTab, FoldingNote, chance_line, chosen_config, column, dashed,
                      describe_config, network_combo, row, run_color, size_combo, solid, style_plot)
-from .jobs import Job
 
 PLOTS = (("cost", "Training cost", "average cost"),
          ("train_acc", "Training accuracy, on the labels it trains on", "accuracy"),
@@ -77,7 +76,7 @@ class LabelsTab(DockTab):
         super().__init__(parent)
         self.data = None
         self.current_config = None
-        self.job: Job | None = None
+        self.job = None  # the running background Job, if any
         self.views: list[_RunView] = []
         self._live: _RunView | None = None
         self._count = 0
@@ -237,12 +236,7 @@ class LabelsTab(DockTab):
         def work(stop, data=data, cfg=cfg, steps=steps, every=every):
             return ex.compare_labels(data, cfg, steps, every=every, stop=stop)
 
-        self.job = Job(work, name="digitviz-random-labels")
-        self.job.progress.connect(self._on_progress)
-        self.job.done.connect(self._on_done)
-        self.job.failed.connect(self._on_failed)
-        self.job.finished.connect(self._on_job_finished)
-        self.job.start()
+        self.start_job(work, "digitviz-random-labels")
         self._update_buttons()
 
     def stop(self):
@@ -261,11 +255,6 @@ class LabelsTab(DockTab):
         self._show(view, False)
         self.run_list.takeItem(index)
         self._update_buttons()
-
-    def shutdown(self):
-        if self.job is not None:
-            self.job.stop()
-            self.job.wait()
 
     # job signals
 

@@ -25,7 +25,6 @@ from digitviz.core.network import Layout
 from ..colors import diverging_lut
 from .common import (FOREGROUND, MUTED, SHORT, DockTab, FoldingNote, chosen_config, column, dashed,
                      describe_config, network_combo, row, run_color, size_combo, style_plot)
-from .jobs import Job
 
 MAX_SEEDS = 3
 LINE_EXAMPLES = 10_000
@@ -56,7 +55,7 @@ class MinimaTab(DockTab):
         self.data = None
         self.current_config = None
         self.config = None
-        self.job: Job | None = None
+        self.job = None  # the running background Job, if any
         self.results: list = []
         self.lines: dict = {}
         self._n_seeds = 0
@@ -243,12 +242,7 @@ class MinimaTab(DockTab):
                 X = data.images_as("train", np.dtype(cfg.dtype))[:n_line]
                 yield from ex.pair_lines(cfg, results, X, data.train_labels[:n_line], LINE_POINTS, stop=stop)
 
-        self.job = Job(work, name="digitviz-many-minima")
-        self.job.progress.connect(self._on_progress)
-        self.job.done.connect(self._on_done)
-        self.job.failed.connect(self._on_failed)
-        self.job.finished.connect(self._on_job_finished)
-        self.job.start()
+        self.start_job(work, "digitviz-many-minima")
         self._update_buttons()
 
     def stop(self):
@@ -256,10 +250,6 @@ class MinimaTab(DockTab):
             self.job.stop()
             self.status.setText("Stopping\u2026")
 
-    def shutdown(self):
-        if self.job is not None:
-            self.job.stop()
-            self.job.wait()
 
     # job signals
 
@@ -323,7 +313,6 @@ class MinimaTab(DockTab):
 
     def _add_result(self, r):
         layout = Layout(self.config.sizes)
-        W = layout.views(np.asarray(r.theta))[0][0]
         color = run_color(r.index)
         row = self.table.rowCount()
         self.table.insertRow(row)

@@ -28,7 +28,6 @@ from digitviz.core.network import Network
 
 from ..colors import BACKGROUND, HIGHLIGHT, TRUTH
 from .common import FOREGROUND, NEGATIVE, POSITIVE, SHORT, DockTab, digit_icon, note, style_plot
-from .jobs import Job
 
 GALLERY_MAX = 300       # thumbnails shown at once
 GALLERY_CHUNK = 50      # thumbnails added per event-loop turn
@@ -108,7 +107,7 @@ class MistakesTab(DockTab):
         self._X = self._labels = None
         self.latest = None
         self.result: MistakesResult | None = None
-        self.job: Job | None = None
+        self.job = None  # the running background Job, if any
         self.selected_cell = None
         self.gallery_indices = np.zeros(0, np.intp)
         self._last_request = -1e9
@@ -283,12 +282,8 @@ class MistakesTab(DockTab):
         s = self.latest
         self._last_request = time.perf_counter()
         self._pending = False
-        self.job = Job(lambda stop, s=s, X=self._X, y=self._labels: _evaluate(
-            stop, s.config, s.theta, X, y, s.step, s.generation), name="digitviz-mistakes")
-        self.job.done.connect(self._on_done)
-        self.job.failed.connect(lambda m: self.status.setText(f"Evaluation failed: {m.splitlines()[0]}"))
-        self.job.finished.connect(self._on_job_finished)
-        self.job.start()
+        self.start_job(lambda stop, s=s, X=self._X, y=self._labels: _evaluate(
+            stop, s.config, s.theta, X, y, s.step, s.generation), "digitviz-mistakes")
 
     def _maybe_refresh(self, force=False):
         if not self.stale or self._X is None:
@@ -311,10 +306,8 @@ class MistakesTab(DockTab):
         if self._pending:
             self.refresh()
 
-    def shutdown(self):
-        if self.job is not None:
-            self.job.stop()
-            self.job.wait()
+    def _on_failed(self, message):
+        self.status.setText(f"Evaluation failed: {message.splitlines()[0]}")
 
     # drawing
 
