@@ -6,6 +6,13 @@ averaged and the stride doubles, so memory and drawing time stay bounded however
 Drawing reuses the same items (``setData`` only), decimated to about one min/max pair per pixel
 column, at most ``DRAW_HZ`` times a second while training: curves need not move at the diagram's rate.
 
+Run comparison: when a new generation starts (reset, new settings, a loaded network) and the run before
+it recorded at least one step, the panel keeps that run (:class:`KeptRun`): its settings, its smoothed
+cost and gradient curves (subsampled to ``KEEP_POINTS``) and its epoch accuracies. Up to ``MAX_RUNS`` kept
+runs are listed in a narrow column beside the plots (a checkbox to overlay or hide each, a colour swatch,
+"Remove"); checked runs are drawn as thin dashed lines in their own colour beneath the live run, and named
+in each plot's legend. Each kept run's items are made once and only shown, hidden or removed afterwards.
+
 Imports: PySide6, pyqtgraph and NumPy.
 """
 
@@ -13,12 +20,16 @@ from __future__ import annotations
 
 import math
 import time
+from dataclasses import dataclass, field
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtWidgets import QGraphicsItem, QVBoxLayout, QWidget
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QColor, QIcon, QPixmap
+from PySide6.QtWidgets import (QAbstractItemView, QGraphicsItem, QHBoxLayout, QLabel, QListWidget,
+                               QListWidgetItem, QPushButton, QVBoxLayout, QWidget)
 
-from digitviz.core.training import PRESET_TARGETS
+from digitviz.core.training import PRESET_TARGETS, PRESETS, TrainConfig
 
 from .settings_panel import preset_of
 
@@ -30,6 +41,14 @@ RAW_PEN = pg.mkPen((90, 169, 230, 40), width=1)
 TEST_COLOR, TRAIN_COLOR = "#f0b429", "#8fbf73"
 GRAD_PEN = pg.mkPen("#c678dd", width=1)
 GRAD_RAW_PEN = pg.mkPen((198, 120, 221, 30), width=1)
+
+MAX_RUNS = 8  # kept runs; the oldest is dropped beyond this
+KEEP_POINTS = 2000  # a kept run's smoothed curves are subsampled to about this many points
+# Kept runs' colours: apart from the live run's blue, green, amber and purple.
+RUN_COLORS = ("#ff7b72", "#39c5bb", "#f778ba", "#ffa657", "#a5d6ff", "#d4e157", "#c9d1d9", "#c69c6d")
+RUN_ALPHA = 170
+LEGEND_BRUSH = pg.mkBrush(20, 22, 26, 190)  # the plot background, a little see-through: labels stay legible
+RUNS_WIDTH = 210  # the kept runs' column, in pixels
 
 
 def _nice_ceil(v: float) -> float:
@@ -74,6 +93,91 @@ def _ema(values, start):
         e = v if e != e else e + a * (v - e)  # e != e: NaN, the very first step
         out[i] = e
     return out, e
+
+
+def _fmt(v) -> str:
+    return f"{v:g}"
+
+
+def _arch(config: TrainConfig) -> tuple[str, str]:
+    """``(short, long)`` names of a config's network: a preset's name when the shape matches one."""
+    shape = f"{'-'.join(map(str, config.sizes))} {config.activation} {config.cost.replace('_', '-')}"
+    for name, p in PRESETS.items():
+        if (p.sizes, p.activation, p.cost) == (config.sizes, config.activation, config.cost):
+            return name, f"{name} {shape}"
+    return shape, shape
+
+
+def _setting_parts(config: TrainConfig, first: TrainConfig | None = None) -> dict:
+    """The settings that tell runs apart, as ``{key: text}`` (defaults left out, except lr and batch).
+
+    ``first`` is the config the run started with, when its learning rate was changed during the run.
+    """
+    d = TrainConfig()
+    lr = _fmt(config.lr) if first is None or first.lr == config.lr else f"{_fmt(first.lr)}→{_fmt(config.lr)}"
+    parts = {"lr": f"lr {lr}", "batch": f"batch {config.batch_size}"}
+    if config.lr_decay != d.lr_decay:
+        parts["decay"] = f"decay {_fmt(config.lr_decay)}"
+    if config.momentum != d.momentum:
+        parts["momentum"] = f"momentum {_fmt(config.momentum)}"
+    if config.l2 != d.l2:
+        parts["l2"] = f"L2 {_fmt(config.l2)}"
+    if config.seed != d.seed:
+        parts["seed"] = f"seed {config.seed}"
+    if config.random_labels:
+        parts["random_labels"] = "random labels"
+    if config.doubt:
+        parts["doubt"] = f"doubt {100 * config.doubt:g}%"
+    if config.init != d.init:
+        parts["init"] = f"{config.init} init"
+    if config.dtype != d.dtype:
+        parts["dtype"] = config.dtype
+    return parts
+
+
+def run_name(number: int, config: TrainConfig, first: TrainConfig | None = None) -> str:
+    """E.g. "Run 2: lesson 784-16-16-10 sigmoid quadratic, lr 1.5, batch 10"."""
+    return f"Run {number}: " + ", ".join([_arch(config)[1], *_setting_parts(config, first).values()])
+
+
+def legend_name(number: int, config: TrainConfig, live: TrainConfig | None, first=None) -> str:
+    """A short legend label: the run's number and the settings in which it differs from the live run."""
+    if live is None:
+        return run_name(number, config, first)
+    mine, theirs = _setting_parts(config, first), _setting_parts(live)
+    diff = [t for k, t in mine.items() if theirs.get(k) != t]
+    diff += [f"no {theirs[k].split(' ')[0]}" if k in ("decay", "momentum", "l2") else f"not {theirs[k]}"
+             for k in theirs if k not in mine and k not in ("seed", "dtype", "init")]
+    if _arch(config)[1] != _arch(live)[1]:
+        diff.insert(0, _arch(config)[0])
+    return f"Run {number}: " + (", ".join(diff) if diff else "same settings")
+
+
+@dataclass(eq=False)
+class KeptRun:
+    """A finished run kept for comparison: its settings, curves and plot items (made once)."""
+
+    number: int
+    name: str
+    config: TrainConfig
+    first_config: TrainConfig
+    color: str
+    cost: tuple  # (x, y): smoothed cost per step
+    grad: tuple  # (x, y): smoothed |gradient| per step
+    epochs: np.ndarray  # (k, 3): epoch, train %, test %
+    extent: dict  # ranges the run needs: xmax, cost_top, glo, ghi (log10), and acc_low, last_epoch if any
+    items: dict = field(default_factory=dict)  # "cost", "train", "test", "grad" -> PlotDataItem
+    list_item: QListWidgetItem | None = None
+
+    @property
+    def checked(self) -> bool:
+        return self.list_item is not None and self.list_item.checkState() == Qt.CheckState.Checked
+
+
+def _swatch(color: str) -> QIcon:
+    pm = QPixmap(12, 12)
+    pm.fill(QColor(color))
+    return QIcon(pm)
 
 
 class Series:
@@ -155,11 +259,18 @@ class MetricsPanel(QWidget):
         self._dirty = False
         self._drawn_at = 0.0
 
+        self.runs: list[KeptRun] = []  # kept runs, oldest first
+        self._run_number = 1  # the live run's number ("Run 1" is the first run that recorded a step)
+        self._config = self._first_config = None  # the live run's latest and first settings
+        self._overlay_extent = {}
+
         self.glw = pg.GraphicsLayoutWidget()
         self.glw.ci.setContentsMargins(2, 2, 2, 2)
-        lay = QVBoxLayout(self)
+        lay = QHBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
-        lay.addWidget(self.glw)
+        lay.setSpacing(2)
+        lay.addWidget(self.glw, 1)
+        lay.addWidget(self._make_runs_column())
 
         self.cost_plot = self.glw.addPlot(title="Cost of each mini-batch")
         self.acc_plot = self.glw.addPlot(title="Accuracy after each epoch")
@@ -201,6 +312,14 @@ class MetricsPanel(QWidget):
         self.acc_plot.addItem(self.target_line)
         self.grad_curve = self.grad_plot.plot(pen=GRAD_RAW_PEN)
         self.grad_ema_curve = self.grad_plot.plot(pen=GRAD_PEN)
+        # the gradient plot needs a legend only to name kept runs: shown while one is overlaid
+        self.grad_legend = self.grad_plot.addLegend(offset=(-8, 8), labelTextSize="8pt")
+        self.grad_legend.setZValue(10)
+        self.grad_legend.addItem(self.grad_ema_curve, "this run")
+        self.grad_legend.setVisible(False)
+        for legend in (self.cost_plot.legend, self.acc_plot.legend, self.grad_legend):
+            legend.setBrush(LEGEND_BRUSH)
+            legend.sigSampleClicked.connect(self._on_sample_clicked)
         self.setToolTip("")
         self.cost_plot.setToolTip("The cost of each mini-batch the network just trained on (faint) and its\n"
                                   "moving average (bright): gradient descent pushes it down, noisily")
@@ -215,7 +334,12 @@ class MetricsPanel(QWidget):
 
     def on_snapshot(self, snap):
         if snap.generation != self._generation:
+            if self._generation is not None:
+                self._keep_run()
+            self._drawn_at = 0.0  # draw the cleared plots at once
             self._generation = snap.generation
+            self._config = self._first_config = snap.config
+            self._sync_legends()
             self.steps.clear()
             self._ema = self._gema = math.nan
             self.epochs = np.zeros((0, 3))
@@ -225,6 +349,10 @@ class MetricsPanel(QWidget):
             if target is not None:
                 self.target_line.setValue(100 * target)
             self._dirty = True
+        elif snap.config is not self._config and snap.config != self._config:  # e.g. lr changed live
+            self._config = snap.config
+            if self.runs:
+                self._sync_legends()
         if len(snap.new_steps):
             costs = np.asarray(snap.new_costs, np.float64)
             gnorms = np.maximum(np.asarray(snap.new_grad_norms, np.float64), 1e-12)
@@ -248,27 +376,39 @@ class MetricsPanel(QWidget):
         x = s.column(0)
         n = int(max(200, self.cost_plot.vb.width()))  # about one bucket per pixel column
         raw_x, raw_y = peak_decimate(x, s.column(1), n)
+        ext = self._overlay_extent  # what the overlaid kept runs need (computed when the overlay changes)
         if s.n:
-            xmax = _nice_ceil(x[-1])
-            self._set_range(self.cost_plot, "x", (0, xmax))
-            self._set_range(self.grad_plot, "x", (0, xmax))
+            xmax = x[-1]
             # the first few steps' cost can be 20x the rest: scale to the 98th percentile, not the maximum
             top = float(np.nanmax(raw_y)) if len(raw_y) < 400 else float(np.nanpercentile(raw_y, 98))
-            self._set_range(self.cost_plot, "y", (0, _nice_ceil(top)))
             g = s.column(3)
-            self._set_range(self.grad_plot, "y", (math.floor(math.log10(float(g.min()))),
-                                                  math.ceil(math.log10(float(g.max())) + 1e-9)))
+            glo, ghi = math.log10(float(g.min())), math.log10(float(g.max()))
+            if ext:
+                xmax, top = max(xmax, ext["xmax"]), max(top, ext["cost_top"])
+                glo, ghi = min(glo, ext["glo"]), max(ghi, ext["ghi"])
+        elif ext:
+            xmax, top, glo, ghi = ext["xmax"], ext["cost_top"], ext["glo"], ext["ghi"]
+        if s.n or ext:
+            xmax = _nice_ceil(xmax)
+            self._set_range(self.cost_plot, "x", (0, xmax))
+            self._set_range(self.grad_plot, "x", (0, xmax))
+            self._set_range(self.cost_plot, "y", (0, _nice_ceil(top)))
+            self._set_range(self.grad_plot, "y", (math.floor(glo), math.ceil(ghi + 1e-9)))
         self.raw_curve.setData(raw_x, raw_y, skipFiniteCheck=True)
         self.ema_curve.setData(*subsample(x, s.column(2), n), skipFiniteCheck=True)
         self.grad_curve.setData(*peak_decimate(x, s.column(3), n), skipFiniteCheck=True)
         self.grad_ema_curve.setData(*subsample(x, s.column(4), n), skipFiniteCheck=True)
-        if len(self.epochs):
-            last = max(5, self.epochs[-1, 0])
+        if len(self.epochs) or "last_epoch" in ext:
+            last, low = 5, math.inf
+            if len(self.epochs):
+                last, low = max(last, self.epochs[-1, 0]), float(np.min(self.epochs[:, 1:]))
+            if "last_epoch" in ext:
+                last, low = max(last, ext["last_epoch"]), min(low, ext["acc_low"])
             self._set_range(self.acc_plot, "x", (0.5, last + 0.5))
             spacing = next(m * 10 ** e for e in range(7) for m in (1, 2, 5) if m * 10 ** e >= last / 8)
             self.acc_plot.getAxis("bottom").setTickSpacing(spacing, spacing)
-            low = float(np.min(self.epochs[:, 1:]))
             self._set_range(self.acc_plot, "y", (max(0, 10 * math.floor((low - 3) / 10)), 100))
+        if len(self.epochs):
             self.train_curve.setData(self.epochs[:, 0], self.epochs[:, 1])
             self.test_curve.setData(self.epochs[:, 0], self.epochs[:, 2])
         else:
@@ -292,6 +432,199 @@ class MetricsPanel(QWidget):
                 plot.setXRange(*rng, padding=0.02)
             else:
                 plot.setYRange(*rng, padding=0.02)
+
+    # kept runs
+
+    def _make_runs_column(self):
+        self.runs_box = QWidget()
+        self.runs_box.setObjectName("MetricsRuns")
+        self.runs_box.setFixedWidth(RUNS_WIDTH)
+        col = QVBoxLayout(self.runs_box)
+        col.setContentsMargins(2, 4, 4, 4)
+        col.setSpacing(3)
+        title = QLabel("Earlier runs")
+        title.setToolTip("Runs kept when training was reset or the settings changed.\n"
+                         "Ticked runs are drawn dashed in their colour beneath the current run.")
+        col.addWidget(title)
+        self.run_list = QListWidget()
+        self.run_list.setWordWrap(True)
+        self.run_list.setIconSize(QSize(10, 10))
+        self.run_list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.run_list.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.run_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.run_list.setStyleSheet("QListWidget { font-size: 8pt; } QListWidget::item { padding: 2px 0px; }")
+        self.run_list.itemChanged.connect(self._on_item_changed)
+        self.run_list.currentItemChanged.connect(lambda *_: self._update_remove_button())
+        col.addWidget(self.run_list, 1)
+        self.remove_button = QPushButton("Remove")
+        self.remove_button.setToolTip("Forget the selected run")
+        self.remove_button.clicked.connect(self._remove_selected)
+        col.addWidget(self.remove_button)
+        self._update_remove_button()
+        self.runs_box.setVisible(False)  # until a run is kept: the plots get all the room
+        return self.runs_box
+
+    def _keep_run(self):
+        """Keep the live run (before its history is cleared) if it recorded a step."""
+        s = self.steps
+        if not s.n or self._config is None:
+            return
+        x = s.column(0)
+        cost = [np.array(a) for a in subsample(x, s.column(2), KEEP_POINTS)]  # copies: the buffer is reused
+        grad = [np.array(a) for a in subsample(x, s.column(4), KEEP_POINTS)]
+        raw = s.column(1)
+        finite = raw[np.isfinite(raw)]
+        g = s.column(3)
+        extent = {"xmax": float(x[-1]),
+                  "cost_top": float(np.percentile(finite, 98) if len(finite) >= 400 else finite.max(initial=1.0)),
+                  "glo": math.log10(float(g.min())), "ghi": math.log10(float(g.max()))}
+        if len(self.epochs):
+            extent["last_epoch"] = float(self.epochs[-1, 0])
+            extent["acc_low"] = float(np.min(self.epochs[:, 1:]))
+        used = {r.color for r in self.runs[-(MAX_RUNS - 1):]}
+        color = next((c for c in RUN_COLORS if c not in used), RUN_COLORS[self._run_number % len(RUN_COLORS)])
+        run = KeptRun(self._run_number, run_name(self._run_number, self._config, self._first_config),
+                      self._config, self._first_config, color, tuple(cost), tuple(grad), self.epochs.copy(), extent)
+        self._run_number += 1
+        while len(self.runs) >= MAX_RUNS:
+            self.remove_run(self.runs[0], update=False)
+        self._add_items(run)
+        self.runs.append(run)
+        self._overlay_changed(redraw=False)  # on_snapshot clears the live run, then draws
+
+    def _add_items(self, run: KeptRun):
+        c = QColor(run.color)
+        c.setAlpha(RUN_ALPHA)
+        dash = pg.mkPen(c, width=1, style=Qt.PenStyle.DashLine)
+        items = run.items
+        items["cost"] = pg.PlotDataItem(*run.cost, pen=dash, skipFiniteCheck=True)
+        items["grad"] = pg.PlotDataItem(*run.grad, pen=dash, skipFiniteCheck=True)
+        ep = run.epochs
+        items["test"] = pg.PlotDataItem(ep[:, 0], ep[:, 2], pen=dash, symbol="o", symbolSize=4,
+                                        symbolBrush=c, symbolPen=pg.mkPen(c))
+        items["train"] = pg.PlotDataItem(ep[:, 0], ep[:, 1], pen=pg.mkPen(c, width=1, style=Qt.PenStyle.DotLine))
+        for key, plot in (("cost", self.cost_plot), ("grad", self.grad_plot), ("test", self.acc_plot),
+                          ("train", self.acc_plot)):
+            items[key].setZValue(-1)  # beneath the live run
+            plot.addItem(items[key])  # (applies the gradient plot's log scale)
+        item = QListWidgetItem(_swatch(run.color), run.name)
+        item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsUserCheckable)
+        item.setCheckState(Qt.CheckState.Checked)
+        item.setToolTip(self._run_tooltip(run))
+        item.setData(Qt.ItemDataRole.UserRole, run.number)
+        run.list_item = item
+        self.run_list.blockSignals(True)
+        self.run_list.addItem(item)
+        self.run_list.blockSignals(False)
+
+    @staticmethod
+    def _run_tooltip(run: KeptRun) -> str:
+        cfg = run.config
+        lines = [run.name, "",
+                 f"network {'-'.join(map(str, cfg.sizes))}, {cfg.activation}, {cfg.cost.replace('_', ' ')} cost, "
+                 f"{cfg.init} init, {cfg.dtype}",
+                 f"learning rate {_fmt(cfg.lr)}" + (f" (started at {_fmt(run.first_config.lr)})"
+                                                    if run.first_config.lr != cfg.lr else "")
+                 + f", decay {_fmt(cfg.lr_decay)} per epoch",
+                 f"mini-batch {cfg.batch_size}, momentum {_fmt(cfg.momentum)}, L2 {_fmt(cfg.l2)}, seed {cfg.seed}"]
+        extras = [t for t, on in (("random labels", cfg.random_labels),
+                                  (f"doubt {100 * cfg.doubt:g}%", cfg.doubt)) if on]
+        if extras:
+            lines.append(", ".join(extras))
+        lines.append("")
+        lines.append(f"{int(run.extent['xmax']):,} steps, smoothed cost at the end {run.cost[1][-1]:.4g}")
+        if len(run.epochs):
+            e, tr, te = run.epochs[-1]
+            lines.append(f"after epoch {int(e)}: train {tr:.2f}%, test {te:.2f}%")
+        else:
+            lines.append("no epoch finished")
+        return "\n".join(lines)
+
+    def remove_run(self, run: KeptRun, update=True):
+        """Forget a kept run: its items leave the plots and legends, its row leaves the list."""
+        for key, plot in (("cost", self.cost_plot), ("grad", self.grad_plot), ("test", self.acc_plot),
+                          ("train", self.acc_plot)):
+            item = run.items.pop(key, None)
+            if item is not None:
+                for legend in (self.cost_plot.legend, self.acc_plot.legend, self.grad_legend):
+                    legend.removeItem(item)
+                plot.removeItem(item)
+        if run.list_item is not None:
+            self.run_list.takeItem(self.run_list.row(run.list_item))
+            run.list_item = None
+        self.runs.remove(run)
+        if update:
+            self._overlay_changed()
+
+    def _remove_selected(self):
+        item = self.run_list.currentItem()
+        run = next((r for r in self.runs if r.list_item is item), None)
+        if run is not None:
+            self.remove_run(run)
+
+    def _update_remove_button(self):
+        self.remove_button.setEnabled(self.run_list.currentItem() is not None)
+
+    def _on_item_changed(self, item):
+        if any(r.list_item is item for r in self.runs):
+            self._overlay_changed()
+
+    def _overlay_changed(self, redraw=True):
+        """Show or hide each kept run's items, name the shown ones in the legends, recompute the ranges."""
+        ext = {}
+        for run in self.runs:
+            on = run.checked
+            for item in run.items.values():
+                item.setVisible(on)
+            if not on:
+                continue
+            e = run.extent
+            if not ext:
+                ext = {k: e[k] for k in ("xmax", "cost_top", "glo", "ghi")}
+            else:
+                ext.update(xmax=max(ext["xmax"], e["xmax"]), cost_top=max(ext["cost_top"], e["cost_top"]),
+                           glo=min(ext["glo"], e["glo"]), ghi=max(ext["ghi"], e["ghi"]))
+            if "last_epoch" in e:
+                ext["last_epoch"] = max(ext.get("last_epoch", 0), e["last_epoch"])
+                ext["acc_low"] = min(ext.get("acc_low", 100), e["acc_low"])
+        self._overlay_extent = ext
+        self._sync_legends()
+        self.runs_box.setVisible(bool(self.runs))
+        self._update_remove_button()
+        if not redraw:
+            return
+        if not self.steps.n and not ext:  # nothing left to scale to
+            self._initial_ranges()
+        self._dirty = True
+        if self.isVisible():
+            self.redraw()
+
+    def _on_sample_clicked(self, item):
+        """A click on a kept run's legend sample hides the whole run (its checkbox follows)."""
+        for run in self.runs:
+            if any(i is item for i in run.items.values()):
+                item.setVisible(True)  # the legend toggled only this item; the checkbox decides for all
+                run.list_item.setCheckState(Qt.CheckState.Unchecked)
+                return
+
+    def _sync_legends(self):
+        """The legends name the overlaid runs, in order, by how they differ from the live run."""
+        legends = ((self.cost_plot.legend, "cost"), (self.acc_plot.legend, "test"), (self.grad_legend, "grad"))
+        for legend, key in legends:
+            for run in self.runs:
+                if key in run.items:
+                    legend.removeItem(run.items[key])
+        shown = [r for r in self.runs if r.checked]
+        for run in shown:
+            label = legend_name(run.number, run.config, self._config, run.first_config)
+            for legend, key in legends:
+                legend.addItem(run.items[key], label)
+        self.grad_legend.setVisible(bool(shown))
+        for legend, _ in legends:  # legend text is costly to paint and rarely changes: paint it from pixmaps
+            legend.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+            for sample, label in legend.items:
+                sample.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+                label.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
 
     def showEvent(self, event):
         super().showEvent(event)
