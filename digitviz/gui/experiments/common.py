@@ -9,7 +9,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QColor, QIcon, QImage, QPixmap
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLayout, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLayout, QProgressBar, QVBoxLayout, QWidget
 
 from digitviz.core.training import PRESETS, TrainConfig
 
@@ -63,6 +63,17 @@ class DockTab(QWidget):
         if self.job is not None:
             self.job.stop()
             self.job.wait()
+
+
+def job_progress() -> tuple[QProgressBar, QLabel]:
+    """A slim progress bar (0-1000, no text) and a wrapped status line, for a tab's background job."""
+    bar = QProgressBar()
+    bar.setRange(0, 1000)
+    bar.setTextVisible(False)
+    bar.setMaximumHeight(8)
+    status = QLabel("")
+    status.setWordWrap(True)
+    return bar, status
 
 
 def run_color(i: int) -> str:

@@ -14,11 +14,11 @@ from __future__ import annotations
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QHBoxLayout, QLabel, QListWidget,
-                               QListWidgetItem, QProgressBar, QPushButton, QSpinBox, QSplitter, QVBoxLayout, QWidget)
+                               QListWidgetItem, QPushButton, QSpinBox, QSplitter, QVBoxLayout, QWidget)
 
 from digitviz.core import experiments as ex
 
-from .common import (FOREGROUND, MUTED, SHORT, DockTab, FoldingNote, chance_line, chosen_config, column, dashed,
+from .common import (job_progress, FOREGROUND, MUTED, SHORT, DockTab, FoldingNote, chance_line, chosen_config, column, dashed,
                      describe_config, network_combo, row, run_color, size_combo, solid, style_plot)
 
 PLOTS = (("cost", "Training cost", "average cost"),
@@ -100,12 +100,7 @@ class LabelsTab(DockTab):
         self.start_button.setObjectName("primary")
         self.stop_button = QPushButton("Stop")
         self.stop_button.setEnabled(False)
-        self.progress = QProgressBar()
-        self.progress.setRange(0, 1000)
-        self.progress.setTextVisible(False)
-        self.progress.setMaximumHeight(8)
-        self.status = QLabel("")
-        self.status.setWordWrap(True)
+        self.progress, self.status = job_progress()
         self._note = FoldingNote(
             "Solid: true labels; dashed: the same network on shuffled labels. The lesson's claim: with true "
             "labels the cost falls quickly after an initial fiddling phase; with random labels it descends "

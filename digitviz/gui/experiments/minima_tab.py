@@ -15,7 +15,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDoubleSpinBox, QHBoxLayout, QHeaderView, QLabel,
-                               QProgressBar, QPushButton, QSpinBox, QSplitter, QTableWidget, QTableWidgetItem,
+                               QPushButton, QSpinBox, QSplitter, QTableWidget, QTableWidgetItem,
                                QVBoxLayout, QWidget)
 
 from digitviz.core import experiments as ex
@@ -23,7 +23,7 @@ from digitviz.core.diagram import weight_mosaic
 from digitviz.core.network import Layout
 
 from ..colors import diverging_lut
-from .common import (FOREGROUND, MUTED, SHORT, DockTab, FoldingNote, chosen_config, column, dashed,
+from .common import (job_progress, FOREGROUND, MUTED, SHORT, DockTab, FoldingNote, chosen_config, column, dashed,
                      describe_config, network_combo, row, run_color, size_combo, style_plot)
 
 MAX_SEEDS = 3
@@ -80,12 +80,7 @@ class MinimaTab(DockTab):
                                      "weights and the order of the examples")
         self.start_button.setObjectName("primary")
         self.stop_button = QPushButton("Stop")
-        self.progress = QProgressBar()
-        self.progress.setRange(0, 1000)
-        self.progress.setTextVisible(False)
-        self.progress.setMaximumHeight(8)
-        self.status = QLabel("")
-        self.status.setWordWrap(True)
+        self.progress, self.status = job_progress()
         self._note = FoldingNote(
             "The lesson: the local minima a network finds are of roughly equal quality. Different seeds give "
             "different weights (the tiles differ) but about the same accuracy. Between two of them the straight "
