@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from digitviz.core.diagram import (
-    DEFAULT_TOP_K, diagram_state, input_shape, select_edges, strongest_edges, symmetric_scale, tile_at,
+    DEFAULT_TOP_K, diagram_state, input_shape, strongest_edges, symmetric_scale, tile_at,
     tile_origin, weight_mosaic)
 from digitviz.core.network import Network
 
