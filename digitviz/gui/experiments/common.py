@@ -65,6 +65,27 @@ class DockTab(QWidget):
             self.job.wait()
 
 
+class TrainingTab(DockTab):
+    """A tab that trains networks of its own from the dataset and the app's current settings."""
+
+    data = None            # the Dataset, or None
+    current_config = None  # the app's TrainConfig, from the latest snapshot
+
+    def set_dataset(self, ds):
+        self.data = ds
+        self._update_buttons()
+
+    def on_snapshot(self, snap):
+        self.current_config = snap.config
+
+    @property
+    def running(self) -> bool:
+        return self.job is not None
+
+    def _update_buttons(self):
+        """Enable or disable the tab's buttons (the subclass knows which)."""
+
+
 def job_progress() -> tuple[QProgressBar, QLabel]:
     """A slim progress bar (0-1000, no text) and a wrapped status line, for a tab's background job."""
     bar = QProgressBar()

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QHBoxLay
 
 from digitviz.core import experiments as ex
 
-from .common import (job_progress, FOREGROUND, MUTED, SHORT, DockTab, FoldingNote, chance_line, chosen_config, column, dashed,
+from .common import (TrainingTab, job_progress, FOREGROUND, MUTED, SHORT, FoldingNote, chance_line, chosen_config, column, dashed,
                      describe_config, network_combo, row, run_color, size_combo, solid, style_plot)
 
 PLOTS = (("cost", "Training cost", "average cost"),
@@ -54,7 +54,7 @@ class _RunView:
             curve.setData(x, y)
 
 
-class LabelsTab(DockTab):
+class LabelsTab(TrainingTab):
     """Train true-label and shuffled-label copies side by side; keep and compare runs.
 
     Signals
@@ -74,8 +74,6 @@ class LabelsTab(DockTab):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.data = None
-        self.current_config = None
         self.job = None  # the running background Job, if any
         self.views: list[_RunView] = []
         self._live: _RunView | None = None
@@ -191,22 +189,11 @@ class LabelsTab(DockTab):
 
     # contract (forwarded by the panel)
 
-    def set_dataset(self, ds):
-        self.data = ds
-        self._update_buttons()
-
-    def on_snapshot(self, snap):
-        self.current_config = snap.config
-
     # runs
 
     @property
     def runs(self) -> list:
         return [v.run for v in self.views]
-
-    @property
-    def running(self) -> bool:
-        return self.job is not None
 
     def start(self, config=None, n_train: int | None = None, epochs: float | None = None, n_test: int | None = None):
         """Start a run (arguments override the controls; ``n_test`` limits the test set, for tests)."""

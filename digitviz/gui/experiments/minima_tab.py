@@ -23,7 +23,7 @@ from digitviz.core.diagram import weight_mosaic
 from digitviz.core.network import Layout
 
 from ..colors import diverging_lut
-from .common import (job_progress, FOREGROUND, MUTED, SHORT, DockTab, FoldingNote, chosen_config, column, dashed,
+from .common import (TrainingTab, job_progress, FOREGROUND, MUTED, SHORT, FoldingNote, chosen_config, column, dashed,
                      describe_config, network_combo, row, run_color, size_combo, style_plot)
 
 MAX_SEEDS = 3
@@ -33,7 +33,7 @@ TABLE_HEADERS = ("seed", "test\nacc.", "test\ncost", "train.\ncost")
 TABLE_TIPS = ("seed", "test accuracy", "test cost", "training cost")
 
 
-class MinimaTab(DockTab):
+class MinimaTab(TrainingTab):
     """Train one network from several seeds and compare where they ended.
 
     Signals
@@ -52,8 +52,6 @@ class MinimaTab(DockTab):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.data = None
-        self.current_config = None
         self.config = None
         self.job = None  # the running background Job, if any
         self.results: list = []
@@ -194,17 +192,6 @@ class MinimaTab(DockTab):
         super().resizeEvent(ev)
 
     # contract (forwarded by the panel)
-
-    def set_dataset(self, ds):
-        self.data = ds
-        self._update_buttons()
-
-    def on_snapshot(self, snap):
-        self.current_config = snap.config
-
-    @property
-    def running(self) -> bool:
-        return self.job is not None
 
     def start(self, config=None, n_train: int | None = None, epochs: float | None = None, n_seeds: int | None = None,
               n_test: int | None = None):
