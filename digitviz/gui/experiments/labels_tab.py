@@ -18,8 +18,8 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QHBoxLay
 
 from digitviz.core import experiments as ex
 
-from .common import (TrainingTab, job_progress, FOREGROUND, MUTED, SHORT, FoldingNote, chance_line, chosen_config, column, dashed,
-                     describe_config, network_combo, row, run_color, size_combo, solid, style_plot)
+from .common import (FOREGROUND, MUTED, SHORT, FoldingNote, TrainingTab, chance_line, chosen_config, column, dashed,
+                     describe_config, job_progress, network_combo, row, run_color, size_combo, solid, style_plot)
 
 PLOTS = (("cost", "Training cost", "average cost"),
          ("train_acc", "Training accuracy, on the labels it trains on", "accuracy"),

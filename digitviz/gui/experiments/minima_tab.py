@@ -23,8 +23,8 @@ from digitviz.core.diagram import weight_mosaic
 from digitviz.core.network import Layout
 
 from ..colors import diverging_lut
-from .common import (TrainingTab, job_progress, FOREGROUND, MUTED, SHORT, FoldingNote, chosen_config, column, dashed,
-                     describe_config, network_combo, row, run_color, size_combo, style_plot)
+from .common import (FOREGROUND, MUTED, SHORT, FoldingNote, TrainingTab, chosen_config, column, dashed,
+                     describe_config, job_progress, network_combo, row, run_color, size_combo, style_plot)
 
 MAX_SEEDS = 3
 LINE_EXAMPLES = 10_000
