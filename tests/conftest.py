@@ -54,3 +54,17 @@ def make_toy_data(n_train=600, n_test=200, seed=0):
 @pytest.fixture
 def toy_data():
     return make_toy_data()
+
+
+@pytest.fixture
+def shown(qtbot):
+    """``shown(widget, w, h)``: register, resize, show and wait until it is on screen; returns it."""
+
+    def show(widget, width, height):
+        qtbot.addWidget(widget)
+        widget.resize(width, height)
+        widget.show()
+        qtbot.waitExposed(widget)
+        return widget
+
+    return show

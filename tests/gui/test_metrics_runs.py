@@ -30,13 +30,8 @@ def epoch(k, train, test):
 
 
 @pytest.fixture
-def panel(qtbot):
-    w = MetricsPanel()
-    qtbot.addWidget(w)
-    w.resize(1000, 320)
-    w.show()
-    qtbot.waitExposed(w)
-    return w
+def panel(shown):
+    return shown(MetricsPanel(), 1000, 320)
 
 
 def legend_labels(legend):

@@ -42,13 +42,8 @@ def x(rng):
 
 
 @pytest.fixture
-def view(qtbot):
-    w = NetworkView()
-    qtbot.addWidget(w)
-    w.resize(900, 600)
-    w.show()
-    qtbot.waitExposed(w)
-    return w
+def view(shown):
+    return shown(NetworkView(), 900, 600)
 
 
 def with_outputs(state, out):

@@ -19,13 +19,8 @@ def snap(theta, config=TrainConfig(), step=0, generation=0):
 
 
 @pytest.fixture
-def panel(qtbot):
-    w = WeightsPanel()
-    qtbot.addWidget(w)
-    w.resize(500, 560)
-    w.show()
-    qtbot.waitExposed(w)
-    return w
+def panel(shown):
+    return shown(WeightsPanel(), 500, 560)
 
 
 @pytest.fixture
