@@ -344,6 +344,15 @@ class History:
         return np.array(self.path_steps), np.stack(self.path_thetas)
 
 
+def training_labels(labels, config: TrainConfig):
+    """The labels a run trains on: ``labels`` themselves, or with ``config.random_labels`` the same
+    labels permuted by a generator seeded from ``config.seed`` (Zhang et al. 2017)."""
+    labels = np.asarray(labels, np.intp)
+    if not config.random_labels:
+        return labels
+    return np.random.default_rng([config.seed, 2]).permutation(labels)
+
+
 def uniform_noise(rng: np.random.Generator, n: int, n_in=784, dtype=np.float32):
     """``n`` images of independent uniform random pixels in [0, 1] (the lesson's noise)."""
     return rng.random((n, n_in), dtype=np.float32).astype(dtype, copy=False)
@@ -386,9 +395,7 @@ class Trainer:
         self.X_test = data.images_as("test", self.dtype)
         self.true_train_labels = np.asarray(data.train_labels, np.intp)
         self.test_labels = np.asarray(data.test_labels, np.intp)
-        self.train_labels = self.true_train_labels
-        if self.config.random_labels:
-            self.train_labels = np.random.default_rng([self.config.seed, 2]).permutation(self.true_train_labels)
+        self.train_labels = training_labels(self.true_train_labels, self.config)
 
     def _reset_counters(self):
         c = self.config

@@ -33,7 +33,7 @@ from threadpoolctl import threadpool_limits
 from digitviz.core import landscape as ls
 from digitviz.core.network import Network, one_hot
 from digitviz.core.snapshot import frozen_copy
-from digitviz.core.training import TrainConfig
+from digitviz.core.training import TrainConfig, training_labels
 
 SOURCES = ("train", "test")
 LINE_EXTEND = 0.2  # the 1-D view runs over t in [-0.2, 1.2]
@@ -57,8 +57,8 @@ def make_sample(data, config: TrainConfig, n: int, source: str = "train"):
         raise ValueError(f"source must be one of {SOURCES}, got {source!r}")
     images = data.train_images if source == "train" else data.test_images
     labels = np.asarray(data.train_labels if source == "train" else data.test_labels, np.intp)
-    if source == "train" and config.random_labels:
-        labels = np.random.default_rng([config.seed, 2]).permutation(labels)  # as Trainer._set_data
+    if source == "train":
+        labels = training_labels(labels, config)
     idx = sample_indices(len(images), n, config.seed)
     dtype = np.dtype(config.dtype)
     X = images[idx].astype(dtype)

@@ -174,3 +174,11 @@ def test_upcoming_example_is_the_first_one_trained_on(toy_data):
     np.testing.assert_array_equal(x, X[0])
     assert label == labels[0]
     assert Trainer(None, SMALL).upcoming_example() == (None, -1)
+
+
+def test_training_labels_are_what_the_trainer_trains_on(toy_data):
+    from digitviz.core.training import training_labels
+
+    for random_labels in (False, True):
+        cfg = replace(SMALL, random_labels=random_labels)
+        assert np.array_equal(training_labels(toy_data.train_labels, cfg), Trainer(toy_data, cfg).train_labels)
