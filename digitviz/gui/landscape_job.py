@@ -70,7 +70,19 @@ def make_sample(data, config: TrainConfig, n: int, source: str = "train"):
 
 
 @dataclass(frozen=True, eq=False)
-class SurfaceJob:
+class _RunSample:
+    """Which run a job belongs to and which examples its costs are averaged over."""
+
+    id: int
+    generation: int
+    config: TrainConfig
+    data: object
+    sample_size: int
+    source: str
+
+
+@dataclass(frozen=True, eq=False)
+class SurfaceJob(_RunSample):
     """Everything a surface needs, as immutable copies.
 
     Attributes
@@ -96,12 +108,6 @@ class SurfaceJob:
         Points per axis of the fine and the first, coarse grid.
     """
 
-    id: int
-    generation: int
-    config: TrainConfig
-    data: object
-    sample_size: int
-    source: str
     mode: str
     centre: np.ndarray
     current: np.ndarray
@@ -153,19 +159,13 @@ class SurfaceResult:
 
 
 @dataclass(frozen=True, eq=False)
-class PathJob:
+class PathJob(_RunSample):
     """True costs of path points, their projections' costs on ``plane``, and a gradient.
 
     ``thetas`` (read-only) pair with ``steps``; ``grad_theta`` (or None) is where to compute the
     gradient of the sample's cost, reported with ``grad_step``.
     """
 
-    id: int
-    generation: int
-    config: TrainConfig
-    data: object
-    sample_size: int
-    source: str
     steps: tuple = ()
     thetas: tuple = ()
     plane: ls.Plane | None = None
