@@ -155,7 +155,7 @@ def main_window_path(app, ds):
     """The app's window with its diagram; returns (window, panel, description) or None."""
     try:
         from digitviz.core.training import PRESETS
-        from digitviz.gui.input_panel import InputPanel
+        from digitviz.gui.panels.input import InputPanel
         from digitviz.gui.main_window import MainWindow
     except Exception as e:  # noqa: BLE001
         print(f"# main window unavailable ({type(e).__name__}: {e})", file=sys.stderr)
@@ -200,7 +200,7 @@ def bare_view_path(app, ds):
     from digitviz.core.diagram import diagram_state
     from digitviz.core.snapshot import Snapshot
     from digitviz.core.training import PRESETS
-    from digitviz.gui.input_panel import InputPanel
+    from digitviz.gui.panels.input import InputPanel
     from digitviz.gui.views.network_view import NetworkView
 
     cfg = PRESETS["lesson"]
@@ -221,7 +221,7 @@ def panel_only_path(app, ds):
     """The InputPanel alone: pen -> prepared image, output bars, and their repaint; no diagram."""
     from digitviz.core.snapshot import Snapshot
     from digitviz.core.training import PRESETS
-    from digitviz.gui.input_panel import InputPanel
+    from digitviz.gui.panels.input import InputPanel
 
     cfg = PRESETS["lesson"]
     panel = InputPanel()

@@ -125,6 +125,14 @@ PRESETS = {
     "wide": TrainConfig(sizes=(784, 256, 10), activation="relu", cost="cross_entropy", lr=0.1,
                         momentum=0.9, lr_decay=0.8, batch_size=100, epochs=15),
 }
+def preset_of(config: TrainConfig) -> str:
+    """The preset name whose settings ``config`` matches (epochs aside), or "" (custom)."""
+    for name, p in PRESETS.items():
+        if replace(config, epochs=p.epochs) == p:
+            return name
+    return ""
+
+
 PRESET_TARGETS = {"lesson": 0.94, "tweaked": 0.96, "wide": 0.98}
 PRESET_BLURBS = {
     "lesson": "The lesson's network: 784-16-16-10, sigmoid, quadratic cost, plain SGD. Levels off at 94-95%.",

@@ -10,7 +10,7 @@ from digitviz.core.diagram import symmetric_scale, tile_origin
 from digitviz.core.network import Layout
 from digitviz.core.snapshot import Snapshot, frozen_copy
 from digitviz.core.training import TrainConfig
-from digitviz.gui.weights_panel import WeightsPanel
+from digitviz.gui.panels.weights import WeightsPanel
 
 
 def snap(theta, config=TrainConfig(), step=0, generation=0):

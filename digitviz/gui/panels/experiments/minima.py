@@ -22,7 +22,7 @@ from digitviz.core import experiments as ex
 from digitviz.core.diagram import weight_mosaic
 from digitviz.core.network import Layout
 
-from ..colors import diverging_lut
+from ...colors import diverging_lut
 from .common import (FOREGROUND, MUTED, SHORT, FoldingNote, TrainingTab, chosen_config, column, dashed,
                      describe_config, job_progress, network_combo, row, run_color, size_combo, style_plot)
 

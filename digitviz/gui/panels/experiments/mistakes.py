@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (QCheckBox, QGraphicsRectItem, QHBoxLayout, QLabel
 from digitviz.core import experiments as ex
 from digitviz.core.network import Network
 
-from ..colors import BACKGROUND, HIGHLIGHT, TRUTH
+from ...colors import BACKGROUND, HIGHLIGHT, TRUTH
 from .common import FOREGROUND, NEGATIVE, POSITIVE, SHORT, DockTab, digit_icon, note, style_plot
 
 GALLERY_MAX = 300       # thumbnails shown at once

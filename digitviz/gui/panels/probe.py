@@ -32,8 +32,8 @@ from threadpoolctl import threadpool_limits
 from digitviz.core.network import Network
 from digitviz.core.probe import ProbeResult, probe
 
-from . import colors
-from .input_panel import ERROR, style_panel, text_style
+from .. import colors
+from ..style import ERROR, style_panel, text_style
 
 N_BINS = 20
 NOW_NOISE = colors.NEGATIVE   # orange: noise

@@ -42,8 +42,8 @@ from PySide6.QtWidgets import (QComboBox, QFrame, QHBoxLayout, QLabel, QProgress
 
 from digitviz.core.network import Layout
 
-from . import colors
-from .landscape_job import LINE_EXTEND, LandscapeWorker, PathJob, SurfaceJob
+from .. import colors
+from ..landscape_job import LINE_EXTEND, LandscapeWorker, PathJob, SurfaceJob
 
 MODES = (("pca", "PCA of the path"), ("random", "Random directions"), ("params", "Two parameters"))
 CENTRES = (("current", "Current weights"), ("pinned", "Pinned"))

@@ -12,10 +12,10 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QTabWidget, QVBoxLayout, QWidget
 
-from .experiments.gradient_tab import GradientTab
-from .experiments.labels_tab import LabelsTab
-from .experiments.minima_tab import MinimaTab
-from .experiments.mistakes_tab import MistakesTab
+from .gradient import GradientTab
+from .labels import LabelsTab
+from .minima import MinimaTab
+from .mistakes import MistakesTab
 
 TABS = ("gradient", "labels", "minima", "mistakes")
 

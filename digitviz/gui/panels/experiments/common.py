@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLayout, QProgress
 
 from digitviz.core.training import PRESETS, TrainConfig
 
-from ..colors import FOREGROUND, MUTED, NEGATIVE, POSITIVE  # noqa: F401 (re-exported for the tabs)
+from ...colors import FOREGROUND, MUTED, NEGATIVE, POSITIVE  # noqa: F401 (re-exported for the tabs)
 
 # one colour per run or seed; the first two are the true-labels / shuffled-labels pair of run 1
 RUN_COLORS = ("#4aa3ff", "#ff9a3c", "#7ee2a8", "#d68cff", "#ffe08a", "#ff6b8b", "#6fe0e0", "#b0b8c8")
@@ -48,7 +48,7 @@ class DockTab(QWidget):
     def start_job(self, work, name: str):
         """Run ``work(stop)`` on its own thread (see :class:`.jobs.Job`). Its signals go to this tab's
         ``_on_progress``, ``_on_done``, ``_on_failed`` and ``_on_job_finished``, where defined."""
-        from .jobs import Job
+        from ...jobs import Job
 
         self.job = Job(work, name=name)
         for signal, slot in (("progress", "_on_progress"), ("done", "_on_done"), ("failed", "_on_failed"),

@@ -14,7 +14,7 @@ from digitviz.core import experiments as ex
 from digitviz.core.network import Network
 from digitviz.core.snapshot import Snapshot, StepReport, frozen_copy
 from digitviz.core.training import PRESETS, TrainConfig, Trainer, evaluate
-from digitviz.gui.experiments_panel import ExperimentsPanel
+from digitviz.gui.panels.experiments import ExperimentsPanel
 
 FAST = TrainConfig(activation="relu", cost="cross_entropy", lr=0.05, momentum=0.9, batch_size=32, seed=0)
 
@@ -214,7 +214,7 @@ def test_a_gallery_click_sends_the_digit_and_its_true_label_to_the_input(qtbot, 
 
 
 def test_a_job_streams_progress_and_shutdown_can_wait_for_it(qtbot):
-    from digitviz.gui.experiments.jobs import Job
+    from digitviz.gui.jobs import Job
 
     def count(stop):
         k = 0

@@ -11,9 +11,9 @@ from digitviz.core import landscape as ls
 from digitviz.core.network import Layout
 from digitviz.core.snapshot import Snapshot, StepReport, frozen_copy
 from digitviz.core.training import TrainConfig, Trainer
-from digitviz.gui import landscape_panel as lp_mod
+from digitviz.gui.panels import landscape as lp_mod
 from digitviz.gui.landscape_job import PathJob, SurfaceJob, compute_path, compute_surface, make_sample
-from digitviz.gui.landscape_panel import LandscapePanel
+from digitviz.gui.panels.landscape import LandscapePanel
 
 TIMEOUT = 10000
 

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout
                                QScrollArea, QSpinBox, QVBoxLayout, QWidget)
 
 from digitviz.core.network import ACTIVATIONS, COSTS
-from digitviz.core.training import PRESET_BLURBS, PRESETS, TrainConfig
+from digitviz.core.training import PRESET_BLURBS, PRESETS, TrainConfig, preset_of
 
 MAX_HIDDEN = 4096
 ACTIVATION_NAMES = {"sigmoid": "Sigmoid", "relu": "ReLU", "tanh": "tanh"}
@@ -39,14 +39,6 @@ def parse_hidden(text: str) -> tuple | None:
     if len(sizes) > 6 or any(not (1 <= s <= MAX_HIDDEN) for s in sizes):
         return None
     return sizes
-
-
-def preset_of(config: TrainConfig) -> str:
-    """The preset name whose settings ``config`` matches, or "" (custom)."""
-    for name, p in PRESETS.items():
-        if replace(config, epochs=p.epochs) == p:
-            return name
-    return ""
 
 
 class SettingsPanel(QWidget):

@@ -9,10 +9,10 @@ from threadpoolctl import threadpool_limits
 from digitviz.core.probe import probe
 from digitviz.core.snapshot import Snapshot
 from digitviz.core.training import TrainConfig
-from digitviz.gui import probe_panel as pp
-from digitviz.gui.probe_panel import ProbePanel
+from digitviz.gui.panels import probe as pp
+from digitviz.gui.panels.probe import ProbePanel
 
-from . import ToyData
+from .. import ToyData
 
 
 def snapshot_of(net, config, step=0, generation=0):

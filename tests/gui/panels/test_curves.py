@@ -8,8 +8,8 @@ from PySide6.QtCore import Qt
 
 from digitviz.core.snapshot import Snapshot, frozen_copy
 from digitviz.core.training import PRESETS, Trainer
-from digitviz.gui import metrics_view
-from digitviz.gui.metrics_view import MAX_RUNS, MetricsPanel, run_name
+from digitviz.gui.panels import curves as metrics_view
+from digitviz.gui.panels.curves import MAX_RUNS, MetricsPanel, run_name
 
 LESSON = PRESETS["lesson"]
 

@@ -28,7 +28,8 @@ from PySide6.QtWidgets import (
 from digitviz.core.inputs import draw_segment, noise, prepare_drawing, prepare_image
 from digitviz.core.network import Network
 
-from . import colors
+from .. import colors
+from ..style import ERROR, style_panel, text_style
 
 CANVAS_SIZE = 280            # resolution of the drawing array; the widget scales it to fit
 BRUSH_RADIUS = 10.5          # canvas pixels: ~MNIST's stroke width once a digit is shrunk to 20 px
@@ -37,48 +38,6 @@ UNDO_DEPTH = 40
 MIN_EMIT_INTERVAL_S = 1 / 60  # throttle of live updates while drawing
 MAX_IMAGE_SIDE = 560          # larger pictures are shrunk by Qt before the NumPy preparation
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.webp);;All files (*)"
-
-ERROR = "#ff7b72"
-
-# The app themes every widget with resources/style.qss. A panel used on its own (tests, scripts,
-# another host) gets this fallback with the same colours, so it looks the same everywhere.
-PANEL_BACKGROUND = "#1b1e24"
-PANEL_STYLE = f"""
-QWidget#digitvizPanel {{ background: {PANEL_BACKGROUND}; }}
-QWidget#digitvizPanel QLabel {{ color: {colors.FOREGROUND}; background: transparent; }}
-QWidget#digitvizPanel QPushButton {{
-    background: #262a33; color: {colors.FOREGROUND}; border: 1px solid #353b47; border-radius: 5px;
-    padding: 4px 10px; }}
-QWidget#digitvizPanel QPushButton:hover {{ background: #2e3440; border-color: #46506a; }}
-QWidget#digitvizPanel QPushButton:pressed, QWidget#digitvizPanel QPushButton:checked {{ background: #23364a; }}
-QWidget#digitvizPanel QPushButton:disabled {{ color: #5c6370; border-color: #2a2e36; }}
-QWidget#digitvizPanel QPushButton#primary {{ background: #2f5f8a; border-color: #3f77a8; color: #ffffff; }}
-QWidget#digitvizPanel QPushButton#primary:disabled {{ background: #26303c; color: #7f8796; }}
-QWidget#digitvizPanel QComboBox {{
-    background: #14161a; color: {colors.FOREGROUND}; border: 1px solid #2e333d; border-radius: 4px;
-    padding: 3px 6px; }}
-QToolTip {{ background-color: #262a33; color: #e6e9ef; border: 1px solid #3a404c; padding: 4px 6px; }}
-"""
-
-
-def text_style(color: str, pt: float | None = None, bold: bool = False) -> str:
-    """A label's stylesheet: colour and, if given, size (a stylesheet, since the app's theme sets fonts)."""
-    css = f"color: {color};"
-    if pt is not None:
-        css += f" font-size: {pt}pt;"
-    if bold:
-        css += " font-weight: bold;"
-    return css
-
-
-def style_panel(w: QWidget):
-    """Name the panel for styling; without an application stylesheet, apply the fallback theme."""
-    w.setObjectName("digitvizPanel")
-    w.setAttribute(Qt.WA_StyledBackground, True)
-    app = QApplication.instance()
-    if app is None or not app.styleSheet():
-        w.setStyleSheet(PANEL_STYLE)
-
 
 # Sources of the current input (what the source line says and what the canvas shows)
 TRAINING, DRAWING, NOISE, TEST, FILE, EXTERNAL = "training", "drawing", "noise", "test", "file", "external"

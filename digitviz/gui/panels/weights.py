@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (QButtonGroup, QGraphicsRectItem, QHBoxLayout, QLa
 from digitviz.core.diagram import input_shape, mosaic_grid, tile_at, tile_origin, weight_mosaic
 from digitviz.core.network import Layout
 
-from . import colors
+from .. import colors
 
 MODES = ("initial", "now", "change")
 MODE_LABELS = {"initial": "Initial", "now": "Now", "change": "Change (now − initial)"}

@@ -29,9 +29,8 @@ from PySide6.QtGui import QColor, QIcon, QPixmap
 from PySide6.QtWidgets import (QAbstractItemView, QGraphicsItem, QHBoxLayout, QLabel, QListWidget,
                                QListWidgetItem, QPushButton, QVBoxLayout, QWidget)
 
-from digitviz.core.training import PRESET_TARGETS, PRESETS, TrainConfig
+from digitviz.core.training import PRESET_TARGETS, PRESETS, TrainConfig, preset_of
 
-from .settings_panel import preset_of
 
 MAX_POINTS = 1 << 18
 DRAW_HZ = 3  # while training; curves need no more, and every redraw holds the GIL the worker needs

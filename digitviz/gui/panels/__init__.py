@@ -38,15 +38,15 @@ def _lazy(module: str, cls: str) -> Callable:
 def panel_specs() -> list[PanelSpec]:
     """Every dock panel, in default-layout order."""
     return [
-        PanelSpec("settings", "Settings", _lazy(".settings_panel", "SettingsPanel"), L, "Ctrl+1"),
-        PanelSpec("input", "Input", _lazy(".input_panel", "InputPanel"), R, "Ctrl+3"),
-        PanelSpec("weights", "Hidden-neuron weights", _lazy(".weights_panel", "WeightsPanel"), R, "Ctrl+4",
+        PanelSpec("settings", "Settings", _lazy(".settings", "SettingsPanel"), L, "Ctrl+1"),
+        PanelSpec("input", "Input", _lazy(".input", "InputPanel"), R, "Ctrl+3"),
+        PanelSpec("weights", "Hidden-neuron weights", _lazy(".weights", "WeightsPanel"), R, "Ctrl+4",
                   tab_with="input"),
-        PanelSpec("probe", "Overconfidence probe", _lazy(".probe_panel", "ProbePanel"), R, "Ctrl+5",
+        PanelSpec("probe", "Overconfidence probe", _lazy(".probe", "ProbePanel"), R, "Ctrl+5",
                   tab_with="input"),
-        PanelSpec("curves", "Learning curves", _lazy(".metrics_view", "MetricsPanel"), B, "Ctrl+2"),
-        PanelSpec("landscape", "Cost landscape", _lazy(".landscape_panel", "LandscapePanel"), B, "Ctrl+6",
+        PanelSpec("curves", "Learning curves", _lazy(".curves", "MetricsPanel"), B, "Ctrl+2"),
+        PanelSpec("landscape", "Cost landscape", _lazy(".landscape", "LandscapePanel"), B, "Ctrl+6",
                   tab_with="curves"),
-        PanelSpec("experiments", "Experiments", _lazy(".experiments_panel", "ExperimentsPanel"), B, "Ctrl+7",
+        PanelSpec("experiments", "Experiments", _lazy(".experiments", "ExperimentsPanel"), B, "Ctrl+7",
                   tab_with="curves"),
     ]

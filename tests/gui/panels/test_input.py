@@ -9,9 +9,9 @@ from PySide6.QtTest import QTest
 from digitviz.core.inputs import centre_of_mass
 from digitviz.core.snapshot import Snapshot
 from digitviz.core.training import TrainConfig
-from digitviz.gui.input_panel import InputPanel
+from digitviz.gui.panels.input import InputPanel
 
-from . import ToyData
+from .. import ToyData
 
 
 def snapshot_of(net, config=TrainConfig(), step=0, example=None, label=-1):
