@@ -22,7 +22,6 @@ from dataclasses import dataclass
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox, QGridLayout, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget,
 )
@@ -32,7 +31,7 @@ from threadpoolctl import threadpool_limits
 from digitviz.core.network import Network
 from digitviz.core.probe import ProbeResult, probe
 
-from .. import colors
+from .. import colors, shortcuts
 from ..style import ERROR, style_panel, text_style
 
 N_BINS = 20
@@ -294,9 +293,7 @@ class ProbePanel(QWidget):
         lay.addLayout(plots, 1)
         lay.addWidget(self.summary_label)
 
-        sc = QShortcut(QKeySequence("P"), self)
-        sc.setContext(Qt.WidgetWithChildrenShortcut)
-        sc.activated.connect(self.probe_now)
+        self.shortcut_actions = shortcuts.install(self, "probe")  # P: window-wide in the main window
 
     # panel contract
 
