@@ -31,6 +31,8 @@ from PySide6.QtWidgets import (QAbstractItemView, QGraphicsItem, QHBoxLayout, QL
 
 from digitviz.core.training import PRESET_TARGETS, PRESETS, TrainConfig, preset_of
 
+from ..colors import RUN_COLORS  # kept runs' colours: apart from the live run's blue, green, amber and purple
+
 
 MAX_POINTS = 1 << 18
 DRAW_HZ = 3  # while training; curves need no more, and every redraw holds the GIL the worker needs
@@ -43,8 +45,6 @@ GRAD_RAW_PEN = pg.mkPen((198, 120, 221, 30), width=1)
 
 MAX_RUNS = 8  # kept runs; the oldest is dropped beyond this
 KEEP_POINTS = 2000  # a kept run's smoothed curves are subsampled to about this many points
-# Kept runs' colours: apart from the live run's blue, green, amber and purple.
-RUN_COLORS = ("#ff7b72", "#39c5bb", "#f778ba", "#ffa657", "#a5d6ff", "#d4e157", "#c9d1d9", "#c69c6d")
 RUN_ALPHA = 170
 LEGEND_BRUSH = pg.mkBrush(20, 22, 26, 190)  # the plot background, a little see-through: labels stay legible
 RUNS_WIDTH = 210  # the kept runs' column, in pixels

@@ -13,10 +13,8 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLayout, QProgress
 
 from digitviz.core.training import PRESETS, TrainConfig
 
-from ...colors import FOREGROUND, MUTED, NEGATIVE, POSITIVE  # noqa: F401 (re-exported for the tabs)
+from ...colors import FOREGROUND, MUTED, NEGATIVE, POSITIVE, run_color  # noqa: F401 (re-exported for the tabs)
 
-# one colour per run or seed; the first two are the true-labels / shuffled-labels pair of run 1
-RUN_COLORS = ("#4aa3ff", "#ff9a3c", "#7ee2a8", "#d68cff", "#ffe08a", "#ff6b8b", "#6fe0e0", "#b0b8c8")
 CURRENT = "current settings"
 SIZES = (60_000, 10_000, 2_000, 500)
 # Below this height (a bottom dock tab is ~250 px) a tab lays its parts out side by side and folds its
@@ -95,10 +93,6 @@ def job_progress() -> tuple[QProgressBar, QLabel]:
     status = QLabel("")
     status.setWordWrap(True)
     return bar, status
-
-
-def run_color(i: int) -> str:
-    return RUN_COLORS[i % len(RUN_COLORS)]
 
 
 def style_plot(plot: pg.PlotItem, title: str = "", left: str = "", bottom: str = ""):
