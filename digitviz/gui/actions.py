@@ -49,12 +49,14 @@ def shortcut_rows() -> list[tuple[str, str]]:
 class ActionsMixin:
     """Actions (with the table's keys), toolbar, menus, status bar, F1 and About, for the main window."""
 
-    def _action(self, text, slot, key=None, tip="", icon_name=None, checkable=False) -> QAction:
-        """An action on the window; ``key`` is its ``slot`` name in the shortcut table (window-owned)."""
+    def _action(self, text, slot: str, tip="", icon_name=None, checkable=False) -> QAction:
+        """An action on the window calling the method ``slot`` (looked up when triggered), with the keys
+        the shortcut table gives ``("window", slot)``, if any."""
+        getattr(self, slot)  # loud: the method must exist
         a = QAction(text, self)
         if icon_name:
             a.setIcon(icon(icon_name))
-        keys = shortcuts.keys_for("window", key) if key else ()
+        keys = shortcuts.keys_for("window", slot, default=())
         if keys:
             a.setShortcuts([QKeySequence(s) for s in keys])
             a.setShortcutContext(Qt.WindowShortcut)
@@ -62,45 +64,35 @@ class ActionsMixin:
         a.setStatusTip(tip or text)
         a.setCheckable(checkable)
         if checkable:
-            a.toggled.connect(slot)
+            a.toggled.connect(lambda on: getattr(self, slot)(on))
         else:
-            a.triggered.connect(lambda _checked=False: slot())
+            a.triggered.connect(lambda _checked=False: getattr(self, slot)())
         self.addAction(a)  # shortcuts work even when the toolbar is hidden
         return a
 
     def _build_actions(self):
-        self.act_play = self._action("Play", self.toggle_play, "toggle_play",
-                                     "Train continuously; press again to pause", "play")
-        self.act_step = self._action("Step", self.step_once, "step_once",
-                                     "One step of gradient descent on one mini-batch", "step")
-        self.act_epoch = self._action("Epoch", self.step_epoch, "step_epoch",
+        self.act_play = self._action("Play", "toggle_play", "Train continuously; press again to pause", "play")
+        self.act_step = self._action("Step", "step_once", "One step of gradient descent on one mini-batch", "step")
+        self.act_epoch = self._action("Epoch", "step_epoch",
                                       "Train to the end of this pass over the 60,000 images, then test", "epoch")
-        self.act_reset = self._action("Reset", self.reset_network, "reset_network",
+        self.act_reset = self._action("Reset", "reset_network",
                                       "New random weights from the seed; training starts over", "reset")
-        self.act_open = self._action("Open Data Folder…", self.open_data_folder, "open_data_folder",
+        self.act_open = self._action("Open Data Folder…", "open_data_folder",
                                      "Load MNIST from a folder holding its four files", "open")
-        self.act_download = self._action("Download MNIST…", self.download_mnist, None,
+        self.act_download = self._action("Download MNIST…", "download_mnist",
                                          "Download MNIST (about 11 MB) into the cache folder", "download")
-        self.act_save = self._action("Save Network…", self.save_network_dialog, "save_network_dialog",
+        self.act_save = self._action("Save Network…", "save_network_dialog",
                                      "Save the weights and settings to a .npz file")
-        self.act_load = self._action("Load Network…", self.load_network_dialog, "load_network_dialog",
-                                     "Continue from a saved network")
-        self.act_export = self._action("Export Diagram as PNG…", self.export_png_dialog, "export_png_dialog",
+        self.act_load = self._action("Load Network…", "load_network_dialog", "Continue from a saved network")
+        self.act_export = self._action("Export Diagram as PNG…", "export_png_dialog",
                                        "Save the network diagram as an image")
-        self.act_quit = self._action("Quit", self.close, "close", "Close digitviz")
-        self.act_gradient = self._action("Colour Connections by −Gradient", self.set_gradient_edges,
-                                         "toggle_gradient_edges",
+        self.act_quit = self._action("Quit", "close", "Close digitviz")
+        self.act_gradient = self._action("Colour Connections by −Gradient", "set_gradient_edges",
                                          "Colour connections by the last single step's nudges (minus the "
                                          "gradient) instead of the weights", checkable=True)
-        self.act_reset_layout = self._action("Reset Layout", self.reset_layout, None,
-                                             "Put every panel back where it started")
-        self.act_shortcuts = self._action("Keyboard Shortcuts", self.show_shortcuts, "show_shortcuts",
-                                          "List every shortcut")
-        self.act_about = self._action("About digitviz", self.show_about, None, "About digitviz")
-
-    def toggle_gradient_edges(self):
-        """Ctrl+G: colour connections by the last step's negative gradient, or by the weights again."""
-        self.act_gradient.toggle()
+        self.act_reset_layout = self._action("Reset Layout", "reset_layout", "Put every panel back where it started")
+        self.act_shortcuts = self._action("Keyboard Shortcuts", "show_shortcuts", "List every shortcut")
+        self.act_about = self._action("About digitviz", "show_about", "About digitviz")
 
     def _build_toolbar(self):
         tb = self.addToolBar("Training")

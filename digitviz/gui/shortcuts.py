@@ -45,7 +45,7 @@ SHORTCUTS: tuple[Shortcut, ...] = (
     Shortcut(("Ctrl+E",), "Export the diagram as PNG", "window", "export_png_dialog"),
     Shortcut(("Ctrl+Q",), "Quit", "window", "close"),
     # view
-    Shortcut(("Ctrl+G",), "Colour connections by −gradient (on / off)", "window", "toggle_gradient_edges"),
+    Shortcut(("Ctrl+G",), "Colour connections by −gradient (on / off)", "window", "set_gradient_edges"),
     Shortcut(("F1",), "List every shortcut (this table)", "window", "show_shortcuts"),
     # the input panel
     Shortcut(("C",), "Input: clear the drawing", "input", "clear"),
@@ -78,12 +78,17 @@ def owned_by(owner: str) -> list[Shortcut]:
     return [s for s in SHORTCUTS if s.owner == owner]
 
 
-def keys_for(owner: str, slot: str) -> tuple[str, ...]:
-    """The keys of ``owner.slot``; KeyError when the table has no such entry (a rename breaks loudly)."""
+_MISSING = object()
+
+
+def keys_for(owner: str, slot: str, default=_MISSING) -> tuple[str, ...]:
+    """The keys of ``owner.slot``; KeyError when the table has none (unless a ``default`` is given)."""
     for s in SHORTCUTS:
         if s.owner == owner and s.slot == slot:
             return s.keys
-    raise KeyError(f"no shortcut for {owner}.{slot}")
+    if default is _MISSING:
+        raise KeyError(f"no shortcut for {owner}.{slot}")
+    return default
 
 
 def key_text(keys) -> str:
