@@ -34,7 +34,7 @@ from digitviz.core.data import DataError, default_cache_dir, find_data_dir, load
 from digitviz.core.network import Network
 from digitviz.core.training import PRESETS, TrainConfig
 
-from .actions import SPEEDS, ActionsMixin, speed_text  # noqa: F401 (re-exported: tests and benchmarks)
+from .actions import SPEEDS, ActionsMixin, speed_text  # noqa: F401 (still importable from here)
 from .banners import Banner
 from .banners import escape as _escape
 from .controller import TrainingController, merge_snapshots
