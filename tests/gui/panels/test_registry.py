@@ -8,7 +8,16 @@ import pytest
 
 from digitviz.gui import panels
 from digitviz.gui.main_window import MainWindow
-from digitviz.gui.panels import DIAGRAM, PANELS, WINDOW, WIRES, Panel, PanelSpec, Wire, resolve
+from digitviz.gui.panels import (
+    DIAGRAM,
+    PANELS,
+    WINDOW,
+    WIRES,
+    Panel,
+    PanelSpec,
+    Wire,
+    resolve,
+)
 from digitviz.gui.views.network_view import NetworkView
 
 PANELS_DIR = Path(panels.__file__).parent
