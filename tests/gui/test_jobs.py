@@ -1,0 +1,114 @@
+"""gui/jobs.py: the one job mechanism. Every wait is on a signal or a condition, never a sleep."""
+
+import threading
+
+import pytest
+
+from digitviz.gui import jobs
+from digitviz.gui.jobs import JobRunner
+
+
+def counting(control, limit=None):
+    """Counts until stopped (or ``limit``), one small step of 'work' at a time; returns the count."""
+    k = 0
+    work = threading.Event()
+    while not control() and (limit is None or k < limit):
+        k += 1
+        work.wait(0.0005)  # stands for a step of real work (a tight loop floods the GUI with signals)
+        yield k
+    return k
+
+
+@pytest.fixture
+def runner(qtbot):
+    r = JobRunner(interval=0.005)
+    yield r
+    assert r.shutdown()
+
+
+def test_a_job_streams_progress_in_order_and_delivers_its_value_off_the_gui_thread(qtbot, runner):
+    got, threads = [], []
+
+    def fn(control, n):
+        threads.append(threading.current_thread())
+        return (yield from counting(control, n))
+
+    job = runner.submit(fn, 200, on_progress=got.extend)
+    with qtbot.waitSignal(job.done, timeout=5000) as blocker:
+        pass
+    assert blocker.args == [200]
+    assert got == list(range(1, 201))
+    assert threads[0] is not threading.main_thread()
+
+
+def test_stop_delivers_the_partial_result_and_cancel_discards_it(qtbot, runner):
+    job = runner.submit(counting)
+    with qtbot.waitSignal(job.progress, timeout=5000):
+        pass
+    with qtbot.waitSignal(job.done, timeout=5000) as blocker:
+        job.stop()
+    assert blocker.args[0] > 0 and job.stopped
+
+    done = []
+    job = runner.submit(counting, on_done=done.append)
+    with qtbot.waitSignal(job.progress, timeout=5000):
+        pass
+    with qtbot.waitSignals([job.cancelled, job.finished], timeout=5000, order="strict"):
+        job.cancel()
+    assert done == []
+
+
+def test_a_newer_request_on_a_channel_supersedes_the_older(qtbot, runner):
+    results = []
+    old = runner.submit(counting, channel="c", on_done=lambda v: results.append("old"))
+    with qtbot.waitSignal(old.progress, timeout=5000):
+        pass
+    new = runner.submit(counting, 10, channel="c", on_done=lambda v: results.append(("new", v)))
+    assert new.id > old.id and runner.current("c") is new
+    with qtbot.waitSignals([old.cancelled, new.done], timeout=5000):
+        pass
+    assert results == [("new", 10)]
+    qtbot.waitUntil(lambda: runner.current("c") is None, timeout=2000)
+
+
+def test_a_failure_is_one_message_and_report_works_from_callbacks(qtbot, runner):
+    def fn(control):
+        for k in range(3):
+            control.report(k)
+        raise ValueError("bad input")
+
+    got = []
+    job = runner.submit(fn, on_progress=got.extend)
+    with qtbot.waitSignal(job.failed, timeout=5000) as blocker:
+        pass
+    assert blocker.args[0].startswith("ValueError: bad input")
+    assert got == [0, 1, 2]
+
+
+def test_shutdown_stops_a_long_job_within_one_second(qtbot):
+    runner = JobRunner()
+    job = runner.submit(counting)
+    with qtbot.waitSignal(job.progress, timeout=5000):
+        pass
+    assert runner.running
+    # the GUI thread blocks in shutdown (as when the app quits): the job must end on its own
+    assert runner.shutdown(timeout=1.0)
+    assert not runner.running
+    with qtbot.waitSignal(job.cancelled, timeout=2000):
+        pass
+    assert runner.submit(counting) is None  # closed
+
+
+def test_shutdown_all_stops_every_runner(qtbot):
+    a, b = JobRunner(), JobRunner()
+    ja, jb = a.submit(counting), b.submit(counting)
+    with qtbot.waitSignals([ja.progress, jb.progress], timeout=5000):
+        pass
+    assert jobs.shutdown_all(timeout=1.0)
+    assert not a.running and not b.running
+
+
+def test_blas_is_pinned_to_one_thread_for_the_process():
+    from threadpoolctl import threadpool_info
+
+    assert all(pool["num_threads"] == 1 for pool in threadpool_info())
