@@ -42,6 +42,7 @@ import traceback
 import weakref
 from typing import Callable
 
+import shiboken6
 from PySide6.QtCore import QCoreApplication, QObject, QRunnable, Qt, QThreadPool, Signal, Slot
 from threadpoolctl import threadpool_limits
 
@@ -304,7 +305,7 @@ class JobRunner(QObject):
 
 def shutdown_all(timeout: float = 1.0) -> bool:
     """Cancel the jobs of every runner in the process and wait for them (True when all ended)."""
-    runners = list(_RUNNERS)
+    runners = [r for r in list(_RUNNERS) if shiboken6.isValid(r) and shiboken6.isValid(r._pool)]
     for r in runners:
         r._closed = True
         r.cancel()
