@@ -40,10 +40,18 @@ import threading
 import time
 import traceback
 import weakref
-from typing import Callable
+from collections.abc import Callable
 
 import shiboken6
-from PySide6.QtCore import QCoreApplication, QObject, QRunnable, Qt, QThreadPool, Signal, Slot
+from PySide6.QtCore import (
+    QCoreApplication,
+    QObject,
+    QRunnable,
+    Qt,
+    QThreadPool,
+    Signal,
+    Slot,
+)
 from threadpoolctl import threadpool_limits
 
 _PINNED = False
@@ -187,7 +195,7 @@ def yield_into(gen, report) -> object:
 
 
 class _Task(QRunnable):
-    def __init__(self, job: Job, runner: "JobRunner"):
+    def __init__(self, job: Job, runner: JobRunner):
         super().__init__()
         self.setAutoDelete(False)  # Python owns it (the runner holds it until the job ends)
         self._job, self._runner = job, runner
@@ -199,7 +207,7 @@ class _Task(QRunnable):
             self._runner._task_ended()
 
 
-_RUNNERS: "weakref.WeakSet[JobRunner]" = weakref.WeakSet()
+_RUNNERS: weakref.WeakSet[JobRunner] = weakref.WeakSet()
 
 
 class JobRunner(QObject):

@@ -31,13 +31,37 @@ re-exported here: ``from digitviz.core import landscape as ls``.
 Imports: NumPy, the standard library and :mod:`digitviz.core`.
 """
 
-from .engine import (Cancelled, coarse_to_fine, cost_grid, cost_grid_loop, costs_at, line_costs,
-                     plane_costs)
+from .engine import (
+                     Cancelled,
+                     coarse_to_fine,
+                     cost_grid,
+                     cost_grid_loop,
+                     costs_at,
+                     line_costs,
+                     plane_costs,
+)
 from .path import PathJob, PathResult, compute_path
-from .plane import (PLANE_KINDS, Plane, grid_axes, in_plane_share, parameter_directions, pca_directions,
-                    project, projected_gradient, random_directions, surface_slope)
+from .plane import (
+                     PLANE_KINDS,
+                     Plane,
+                     grid_axes,
+                     in_plane_share,
+                     parameter_directions,
+                     pca_directions,
+                     project,
+                     projected_gradient,
+                     random_directions,
+                     surface_slope,
+)
 from .sample import SOURCES, RunSample, make_sample, sample_indices
-from .surface import LINE_EXTEND, LINE_POINTS, SurfaceJob, SurfaceResult, compute_surface, fit_plane
+from .surface import (
+                     LINE_EXTEND,
+                     LINE_POINTS,
+                     SurfaceJob,
+                     SurfaceResult,
+                     compute_surface,
+                     fit_plane,
+)
 
 __all__ = [
     "Cancelled", "coarse_to_fine", "cost_grid", "cost_grid_loop", "costs_at", "line_costs", "plane_costs",

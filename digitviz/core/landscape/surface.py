@@ -14,7 +14,14 @@ import numpy as np
 from digitviz.core.network import Network
 
 from .engine import coarse_to_fine, line_costs, plane_costs
-from .plane import Plane, grid_axes, parameter_directions, pca_directions, project, random_directions
+from .plane import (
+    Plane,
+    grid_axes,
+    parameter_directions,
+    pca_directions,
+    project,
+    random_directions,
+)
 from .sample import RunSample
 
 LINE_EXTEND = 0.2  # the 1-D view runs over t in [-0.2, 1.2]

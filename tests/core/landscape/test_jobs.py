@@ -4,7 +4,13 @@ import numpy as np
 import pytest
 
 from digitviz.core import landscape as ls
-from digitviz.core.landscape import PathJob, SurfaceJob, compute_path, compute_surface, make_sample
+from digitviz.core.landscape import (
+    PathJob,
+    SurfaceJob,
+    compute_path,
+    compute_surface,
+    make_sample,
+)
 from digitviz.core.snapshot import frozen_copy
 from digitviz.core.training import TrainConfig, Trainer
 
