@@ -112,3 +112,28 @@ def test_blas_is_pinned_to_one_thread_for_the_process():
     from threadpoolctl import threadpool_info
 
     assert all(pool["num_threads"] == 1 for pool in threadpool_info())
+
+
+def test_a_job_streams_progress_and_shutdown_can_wait_for_it(qtbot):
+    """(From the experiments tests, where the old Job lived.)"""
+
+    def count(stop):
+        k = 0
+        work = threading.Event()
+        while not stop():
+            k += 1
+            work.wait(0.0005)  # stands for a step of real work (a tight loop floods the GUI with signals)
+            yield k
+        return k
+
+    runner = JobRunner(interval=0.005)
+    got = []
+    job = runner.submit(count, on_progress=got.extend)
+    with qtbot.waitSignal(job.progress, timeout=5000):
+        pass
+    job.stop()
+    # the GUI thread blocks in wait() (as at shutdown): the thread must end on its own
+    assert runner.wait(2.0)
+    with qtbot.waitSignal(job.finished, timeout=2000):
+        pass
+    assert got == list(range(1, len(got) + 1))
