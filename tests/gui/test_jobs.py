@@ -137,3 +137,30 @@ def test_a_job_streams_progress_and_shutdown_can_wait_for_it(qtbot):
     with qtbot.waitSignal(job.finished, timeout=2000):
         pass
     assert got == list(range(1, len(got) + 1))
+
+
+def test_closing_the_window_stops_its_jobs_within_one_second(qtbot, tmp_path, mnist_dir):
+    """A download that never ends by itself, and MNIST loading: the window's shutdown stops both."""
+    from PySide6.QtCore import QSettings
+
+    from digitviz.gui.main_window import MainWindow
+
+    def endless_fetch(dest, progress, cancel):
+        work = threading.Event()
+        while not cancel():
+            progress("train-images-idx3-ubyte.gz", 1, 9912422)
+            work.wait(0.001)  # a network read
+        raise RuntimeError("cancelled")
+
+    settings = QSettings(str(tmp_path / "digitviz.ini"), QSettings.IniFormat)
+    w = MainWindow(data=None, settings=settings, load_data=False)
+    qtbot.addWidget(w)
+    w.download_mnist(dest=tmp_path, fetch=endless_fetch)
+    download = w.downloader
+    with qtbot.waitSignal(download.progress, timeout=5000):
+        pass
+    w.load_data_folder(mnist_dir)
+    assert w.jobs.running
+    w.shutdown()  # as when the app quits: blocks at most about a second per runner
+    assert not w.jobs.running
+    assert w.jobs.submit(endless_fetch) is None
