@@ -36,7 +36,7 @@ from digitviz.core.network import Network
 from digitviz.core.training import PRESETS, TrainConfig
 
 from .controller import TrainingController, merge_snapshots
-from .jobs import Job, JobRunner
+from .jobs import Job, JobRunner, shutdown_all
 from .panels import panel_specs
 from .style import icon
 from .worker import DIVERGED_PREFIX
@@ -999,7 +999,7 @@ class MainWindow(QMainWindow):
             return
         self._closing = True
         self._save_settings()
-        self.jobs.shutdown(1.0)  # data loading and download
+        shutdown_all(1.0)  # every job of the window and its panels: all cancelled at once, then ≤ 1 s
         for panel in self.panels.values():
             self._call(panel, "shutdown")  # optional: panels with background jobs stop their threads
         self.controller.shutdown(2000)
