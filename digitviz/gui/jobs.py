@@ -196,8 +196,7 @@ def yield_into(gen, report) -> object:
 
 class _Task(QRunnable):
     def __init__(self, job: Job, runner: JobRunner):
-        super().__init__()
-        self.setAutoDelete(False)  # Python owns it (the runner holds it until the job ends)
+        super().__init__()  # auto-deleted by the pool after run(), as superqt's workers
         self._job, self._runner = job, runner
 
     def run(self):
