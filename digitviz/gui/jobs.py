@@ -11,7 +11,8 @@ A *job* runs a pure function on a pool thread and reports back to the GUI thread
 * **Progress.** If ``fn`` is a generator, everything it yields is progress; ``control.report(item)``
   does the same from inside callbacks. Items reach ``on_progress(list)`` in batches, at most every
   ``interval`` seconds, so a fast loop cannot flood the event loop. ``fn``'s return value (a
-  generator's ``return`` value) reaches ``on_done(value)``; an exception reaches ``on_failed(str)``.
+  generator's ``return`` value) reaches ``on_done(value)``; an exception reaches ``on_failed(str)``
+  (first line ``Type: message``, then the traceback).
 * **Cancel.** ``control()`` is True once the job is stopped, cancelled, superseded or the runner shuts
   down; the function checks it between steps and returns (or raises). ``job.stop()`` lets the result
   through (a run stopped early keeps its curves); ``job.cancel()`` discards it: ``on_cancelled()``
@@ -28,7 +29,7 @@ imported, so panels built in tests or scripts compute the same bits as in the ap
 limits of their own: threadpoolctl's limits are process-wide, and a ``with`` block ending in one
 thread would restore two threads under another's feet.
 
-Imports: QtCore and threadpoolctl only.
+Imports: QtCore (and shiboken6) and threadpoolctl only.
 """
 
 from __future__ import annotations
@@ -43,15 +44,7 @@ import weakref
 from collections.abc import Callable
 
 import shiboken6
-from PySide6.QtCore import (
-    QCoreApplication,
-    QObject,
-    QRunnable,
-    Qt,
-    QThreadPool,
-    Signal,
-    Slot,
-)
+from PySide6.QtCore import QCoreApplication, QObject, QRunnable, Qt, QThreadPool, Signal, Slot
 from threadpoolctl import threadpool_limits
 
 _PINNED = False
@@ -104,7 +97,7 @@ class Job(QObject):
     progress(list), done(object), failed(str), cancelled()
         As the ``on_*`` callbacks of :meth:`JobRunner.submit`; at most one of the last three.
     finished()
-        Always last: the job's thread is done with it.
+        Always last: nothing more comes from this job (``runner.running`` says when its thread is free).
 
     Attributes
     ----------
@@ -154,7 +147,7 @@ class Job(QObject):
                 raise _NotStarted()
             result = self._fn(c, *self._args)
             if inspect.isgenerator(result):
-                result = yield_into(result, c.report)
+                result = _drain(result, c.report)
             c.flush()
             self._report.emit("done", result)
         except Exception as e:  # noqa: BLE001 - reported to the GUI, never lost in a thread
@@ -185,7 +178,7 @@ class _NotStarted(Exception):
     """A job cancelled before its thread picked it up."""
 
 
-def yield_into(gen, report) -> object:
+def _drain(gen, report) -> object:
     """Drain generator ``gen``, passing each item to ``report``; return its return value."""
     while True:
         try:
@@ -296,10 +289,6 @@ class JobRunner(QObject):
         self.cancel()
         return self.wait(timeout)
 
-    def reopen(self):
-        """Accept jobs again after :meth:`shutdown` (a panel closed and shown again)."""
-        self._closed = False
-
     def _task_ended(self):  # pool thread
         with self._lock:
             self._running -= 1
@@ -317,7 +306,7 @@ def shutdown_all(timeout: float = 1.0) -> bool:
         r._closed = True
         r.cancel()
     deadline = time.perf_counter() + timeout
-    return all(r.wait(max(0.0, deadline - time.perf_counter())) for r in runners)
+    return all([r.wait(max(0.0, deadline - time.perf_counter())) for r in runners])  # wait for each
 
 
 atexit.register(shutdown_all)  # a script or test that never quit the app: no thread left running at exit
