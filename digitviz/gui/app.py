@@ -9,8 +9,8 @@ import sys
 
 from PySide6.QtCore import QObject, QEvent, QTimer
 from PySide6.QtWidgets import QApplication
-from threadpoolctl import threadpool_limits
 
+from .jobs import pin_blas
 from .main_window import MainWindow
 from .style import icon, stylesheet
 
@@ -26,11 +26,9 @@ def make_app(argv=None) -> QApplication:
     app.setWindowIcon(icon("app"))
     app.setStyle("Fusion")
     app.setStyleSheet(stylesheet())
-    # One BLAS thread for the whole process, once: the limit is process-wide, so per-thread
-    # `with threadpool_limits(1)` blocks in the training, landscape and probe threads could
-    # otherwise restore two threads under each other's feet. On 2 cores a second BLAS thread
-    # never helps these small matrices and fights the GUI thread for the other core.
-    threadpool_limits(1)
+    # One BLAS thread for the whole process, once (already done when digitviz.gui was imported;
+    # idempotent): jobs and the training thread never set limits of their own (see gui/jobs.py).
+    pin_blas()
     return app
 
 

@@ -7,8 +7,8 @@ to every visible panel (``on_snapshot``) and redraws the diagram for the input b
 user's (from a panel's ``input_changed``) or else the training example of the snapshot.
 
 Panels come from the registry :mod:`digitviz.gui.panels`, one dock each, wired as it declares.
-Data is loaded and downloaded on plain threads that deliver through queued signals, so the window
-shows at once.
+Data is loaded and downloaded as jobs (:mod:`digitviz.gui.jobs`) that deliver through queued
+signals, so the window shows at once.
 
 The window is composed of parts, each in its own module: :class:`~digitviz.gui.actions.ActionsMixin`
 (actions with the shortcut table's keys, toolbar, menus, status bar, F1), :class:`~digitviz.gui.docks.DocksMixin`
@@ -22,12 +22,11 @@ Imports: PySide6, pyqtgraph (via the views), :mod:`digitviz.core` and :mod:`digi
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QObject, QSettings, Qt, Signal, Slot
+from PySide6.QtCore import QSettings, Qt, Slot
 from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QProgressDialog, QVBoxLayout, QWidget
 
 from digitviz.core.data import DataError, default_cache_dir, find_data_dir, load_mnist
@@ -40,6 +39,7 @@ from .banners import escape as _escape
 from .controller import TrainingController, merge_snapshots
 from .docks import SETTINGS_VERSION, DocksMixin
 from .files import FilesMixin
+from .jobs import Job, JobRunner, shutdown_all
 from .style import icon
 from .worker import DIVERGED_PREFIX
 
@@ -51,84 +51,37 @@ NO_DATA_TEXT = ("<b>No MNIST data yet.</b> Download it (about 11 MB) or open a f
                 "MNIST files. Meanwhile the untrained network already answers any input you give it.")
 
 
-class DataLoader(QObject):
-    """Loads MNIST on a plain thread; the result arrives on the GUI thread through a queued signal."""
+def _load_work(_control, folder: str):
+    """On a job thread: ``(Dataset, folder, None)``, or ``(None, folder, one-line message)``.
 
-    loaded = Signal(object, str)
-    failed = Signal(str)
-
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        self._thread: threading.Thread | None = None
-
-    def load(self, folder):
-        self._thread = threading.Thread(target=self._run, args=(str(folder),), name="digitviz-load", daemon=True)
-        self._thread.start()
-
-    def _run(self, folder):
-        try:
-            ds = load_mnist(folder)
-            ds.images_as("train")  # convert once here, not on the training thread
-            ds.images_as("test")
-        except DataError as e:
-            self.failed.emit(str(e))
-        except Exception as e:  # noqa: BLE001 - any failure becomes one line for the user
-            self.failed.emit(f"{folder}: could not load MNIST ({type(e).__name__}: {e})")
-        else:
-            self.loaded.emit(ds, folder)
-
-    def join(self, timeout=2.0):
-        if self._thread is not None:
-            self._thread.join(timeout)
+    The images are converted once here, not on the training thread.
+    """
+    try:
+        ds = load_mnist(folder)
+        ds.images_as("train")
+        ds.images_as("test")
+    except DataError as e:
+        return None, folder, str(e)
+    except Exception as e:  # noqa: BLE001 - any failure becomes one line for the user
+        return None, folder, f"{folder}: could not load MNIST ({type(e).__name__}: {e})"
+    return ds, folder, None
 
 
-class Downloader(QObject):
-    """Runs :func:`digitviz.core.fetch.fetch_mnist` on a plain thread, reporting through signals."""
+def _download_work(control, fetch, dest):
+    """On a job thread: fetch MNIST into ``dest``, reporting the bytes done of all four files.
 
-    progress = Signal(int, int)   # bytes done, bytes total (all four files)
-    finished = Signal(str)        # destination folder
-    failed = Signal(str)
+    Returns ``(folder, None)`` or ``(None, one-line message)`` (``"cancelled"`` after a stop).
+    """
+    done_files: dict[str, int] = {}
 
-    def __init__(self, parent=None, fetch=None):
-        super().__init__(parent)
-        self._cancel = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._fetch = fetch
+    def progress(name, done, _size):
+        done_files[name] = done
+        control.report(sum(done_files.values()))  # the runner batches them: at most 20 a second
 
-    def start(self, dest):
-        from digitviz.core import fetch as fetch_mod
-
-        fetch = self._fetch or fetch_mod.fetch_mnist
-        sizes = {name: size for name, (_, size) in fetch_mod.OFFICIAL.items()}
-        total = sum(sizes.values())
-        done_files: dict[str, int] = {}
-        last = [0.0]
-
-        def progress(name, done, size):
-            done_files[name] = done
-            now = time.perf_counter()
-            if now - last[0] >= 0.05 or done == size:  # at most 20 updates a second reach the GUI
-                last[0] = now
-                self.progress.emit(sum(done_files.values()), total)
-
-        def run():
-            try:
-                path = fetch(dest, progress=progress, cancel=self._cancel.is_set)
-            except Exception as e:  # noqa: BLE001 - FetchError and anything unexpected: one line
-                self.failed.emit(str(e) or type(e).__name__)
-            else:
-                self.finished.emit(str(path))
-
-        self._cancel.clear()
-        self._thread = threading.Thread(target=run, name="digitviz-fetch", daemon=True)
-        self._thread.start()
-
-    def cancel(self):
-        self._cancel.set()
-
-    def join(self, timeout=2.0):
-        if self._thread is not None:
-            self._thread.join(timeout)
+    try:
+        return str(fetch(dest, progress=progress, cancel=control)), None
+    except Exception as e:  # noqa: BLE001 - FetchError and anything unexpected: one line
+        return None, str(e) or type(e).__name__
 
 
 class MainWindow(ActionsMixin, DocksMixin, FilesMixin, QMainWindow):
@@ -181,10 +134,8 @@ class MainWindow(ActionsMixin, DocksMixin, FilesMixin, QMainWindow):
 
         config = config or self._remembered_config() or PRESETS["lesson"]
         self.controller = TrainingController(data, config, parent=self)
-        self.loader = DataLoader(self)
-        self.loader.loaded.connect(self._on_data_loaded)
-        self.loader.failed.connect(self._on_data_failed)
-        self.downloader: Downloader | None = None
+        self.jobs = JobRunner(self, interval=0.05)  # data loading and download
+        self.downloader: Job | None = None
         self.download_dialog: QProgressDialog | None = None
 
         self._build_central()
@@ -263,7 +214,14 @@ class MainWindow(ActionsMixin, DocksMixin, FilesMixin, QMainWindow):
     def load_data_folder(self, folder):
         """Load MNIST from ``folder`` in the background."""
         self.statusBar().showMessage(f"Loading MNIST from {folder}…")
-        self.loader.load(folder)
+        self.jobs.submit(_load_work, str(folder), channel="data", on_done=self._on_load_done)
+
+    def _on_load_done(self, result):
+        ds, folder, message = result
+        if ds is None:
+            self._on_data_failed(message)
+        else:
+            self._on_data_loaded(ds, folder)
 
     def _show_no_data(self, why=""):
         text = NO_DATA_TEXT if not why else f"<b>{_escape(why)}</b><br>{NO_DATA_TEXT}"
@@ -301,20 +259,25 @@ class MainWindow(ActionsMixin, DocksMixin, FilesMixin, QMainWindow):
         """Download MNIST on a thread with a cancellable progress dialog, then load it."""
         if self.downloader is not None:
             return
+        from digitviz.core import fetch as fetch_mod
+
         dest = Path(dest) if dest else default_cache_dir()
-        self.downloader = Downloader(self, fetch=fetch)
+        total = sum(size for _, size in fetch_mod.OFFICIAL.values())
+        job = self.jobs.submit(_download_work, fetch or fetch_mod.fetch_mnist, dest, channel="download",
+                               on_progress=lambda done: self._on_download_progress(done[-1], total),
+                               on_done=self._on_download_done,
+                               on_cancelled=lambda: self._on_download_failed("cancelled"))  # stopped before it began
+        if job is None:  # shutting down
+            return
+        self.downloader = job
         dlg = QProgressDialog("Downloading MNIST (about 11 MB)…", "Cancel", 0, 1000, self)
         dlg.setWindowTitle("Download MNIST")
         dlg.setMinimumDuration(0)
         dlg.setAutoClose(False)
         dlg.setAutoReset(False)
         dlg.setValue(0)
-        dlg.canceled.connect(self.downloader.cancel)
+        dlg.canceled.connect(job.stop)  # fetch sees it between chunks and removes the partial file
         self.download_dialog = dlg
-        self.downloader.progress.connect(self._on_download_progress)
-        self.downloader.finished.connect(self._on_download_finished)
-        self.downloader.failed.connect(self._on_download_failed)
-        self.downloader.start(dest)
         dlg.show()
 
     @Slot(int, int)
@@ -330,6 +293,13 @@ class MainWindow(ActionsMixin, DocksMixin, FilesMixin, QMainWindow):
             self.download_dialog.deleteLater()
             self.download_dialog = None
         self.downloader = None
+
+    def _on_download_done(self, result):
+        folder, message = result
+        if folder is None:
+            self._on_download_failed(message)
+        else:
+            self._on_download_finished(folder)
 
     @Slot(str)
     def _on_download_finished(self, folder):
@@ -530,14 +500,11 @@ class MainWindow(ActionsMixin, DocksMixin, FilesMixin, QMainWindow):
             return
         self._closing = True
         self._save_settings()
-        if self.downloader is not None:
-            self.downloader.cancel()
-            self.downloader.join(2.0)
+        shutdown_all(1.0)  # every job of the window and its panels: all cancelled at once, then ≤ 1 s
         for name, panel in self.panels.items():
             if self.specs[name].stoppable:
                 self._call(panel, "shutdown")  # panels with background jobs stop their threads
         self.controller.shutdown(2000)
-        self.loader.join(2.0)
 
 
 _BLANK = np.zeros(784, np.float32)

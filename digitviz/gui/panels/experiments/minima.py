@@ -224,7 +224,7 @@ class MinimaTab(TrainingTab):
                 X = data.images_as("train", np.dtype(cfg.dtype))[:n_line]
                 yield from ex.pair_lines(cfg, results, X, data.train_labels[:n_line], LINE_POINTS, stop=stop)
 
-        self.start_job(work, "digitviz-many-minima")
+        self.start_job(work)
         self._update_buttons()
 
     def stop(self):

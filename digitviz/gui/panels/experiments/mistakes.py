@@ -283,7 +283,7 @@ class MistakesTab(DockTab):
         self._last_request = time.perf_counter()
         self._pending = False
         self.start_job(lambda stop, s=s, X=self._X, y=self._labels: _evaluate(
-            stop, s.config, s.theta, X, y, s.step, s.generation), "digitviz-mistakes")
+            stop, s.config, s.theta, X, y, s.step, s.generation))
 
     def _maybe_refresh(self, force=False):
         if not self.stale or self._X is None:
