@@ -38,7 +38,6 @@ from digitviz.core.training import PRESETS, TrainConfig
 from .controller import TrainingController, merge_snapshots
 from .panels import panel_specs
 from .style import icon
-from .worker import DIVERGED_PREFIX
 
 log = logging.getLogger(__name__)
 
@@ -263,8 +262,11 @@ class MainWindow(QMainWindow):
         self.open_button = self.data_banner.add_button("Open folder…", self.open_data_folder,
                                                        "Choose a folder holding the four MNIST files")
         self.alert = Banner("alert")
+        self.alert_restore = self.alert.add_button("Go back", self._restore_from_alert,
+                                                   "Put back the recent good weights kept before training went wrong")
         self.alert_reset = self.alert.add_button("Reset the network", self._reset_from_alert,
                                                  "New random weights from the seed; the current ones are lost")
+        self.alert_restore.hide()
         lay.addWidget(self.data_banner)
         lay.addWidget(self.alert)
         try:
@@ -670,6 +672,10 @@ class MainWindow(QMainWindow):
         self.alert.hide()
         self.controller.reset()
 
+    def _restore_from_alert(self):
+        self.alert.hide()
+        self.controller.restore_good()
+
     def _on_speed(self, pos):
         bps = SPEEDS[pos]
         self.controller.set_speed(bps)
@@ -696,16 +702,26 @@ class MainWindow(QMainWindow):
             panel.set_config(config)
         self.controller.reset(config)
 
-    @Slot(str)
-    def _on_message(self, message):
-        if message.startswith(DIVERGED_PREFIX):
-            self.alert_reset.show()
-            self.alert.show_text(_escape(message))
-        elif message.startswith("No training data"):
+    @Slot(object)
+    def _on_message(self, snap):
+        """A snapshot with a new message: decided by its typed ``event``, never by its words."""
+        from digitviz.core.snapshot import Event
+
+        message, event = snap.message, snap.event
+        if event is Event.NO_DATA:
             self.statusBar().showMessage(message, 6000)
-        else:
-            self.alert_reset.hide()
-            self.alert.show_text(_escape(message))
+            return
+        if event is Event.RESTORED:
+            self.alert.hide()
+            self.statusBar().showMessage(message, 8000)
+            return
+        point = snap.restore_point if event is Event.DIVERGED else None
+        self.alert_reset.setVisible(event is Event.DIVERGED)
+        self.alert_restore.setVisible(point is not None and point[0] < snap.step)
+        if point is not None:
+            step, acc = point
+            self.alert_restore.setText(f"Go back to step {step:,}" + ("" if acc != acc else f" ({acc:.1%})"))
+        self.alert.show_text(_escape(message))
 
     @Slot(object)
     def _on_step_report(self, snap):
@@ -866,6 +882,8 @@ class MainWindow(QMainWindow):
         if key == self._drawn_key and not force:
             return
         self._drawn_key = key
+        from digitviz.core.experiments import gradient_edge_values
+
         net = self._network_for(config)
         if snap is not None:
             net.set_theta(snap.theta)
@@ -873,7 +891,7 @@ class MainWindow(QMainWindow):
         if gradient and shown is not None:
             edge_values = [np.asarray(v) for v in shown[2]]
         elif gradient:
-            edge_values = [w for w, _ in net.layout.views(-np.asarray(report.grad))]
+            edge_values = gradient_edge_values(net.layout, report.grad)
         from digitviz.core.diagram import diagram_state
 
         top_k = getattr(self.diagram, "top_k", None)
@@ -883,9 +901,8 @@ class MainWindow(QMainWindow):
 
     def _network_for(self, config: TrainConfig) -> Network:
         net = self._net
-        want = (tuple(config.sizes), config.activation, config.cost, np.dtype(config.dtype))
-        if net is None or (net.sizes, net.activation, net.cost_name, net.dtype) != want:
-            net = self._net = config.network()  # seeded: the right untrained weights before any snapshot
+        if net is None or net.arch_key != config.arch_key:
+            net = self._net = Network.from_config(config)  # seeded: the right untrained weights before any snapshot
         return net
 
     # files
@@ -896,8 +913,7 @@ class MainWindow(QMainWindow):
         snap = self.controller.latest
         if snap is None:
             return None
-        net = snap.config.network()
-        net.set_theta(snap.theta)
+        net = Network.from_config(snap.config, snap.theta)
         meta = dict(step=snap.step, epoch=snap.epoch, examples_seen=snap.examples_seen,
                     test_acc=None if math.isnan(snap.test_acc) else snap.test_acc, app=f"digitviz {__version__}")
         try:
@@ -962,6 +978,7 @@ class MainWindow(QMainWindow):
     def _error(self, message):
         """One line, no traceback: in the alert banner (non-modal)."""
         self.alert_reset.hide()
+        self.alert_restore.hide()
         self.alert.show_text(_escape(message))
 
     # dialogs

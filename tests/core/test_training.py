@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from digitviz.core.network import Network, one_hot
-from digitviz.core.training import (PRESETS, SGD, Diverged, History, TrainConfig, Trainer, _Series,
-                                    evaluate)
+from digitviz.core.series import BoundedSeries
+from digitviz.core.training import PRESETS, SGD, Diverged, History, TrainConfig, Trainer, evaluate
 
 SMALL = TrainConfig(sizes=(784, 16, 10), lr=1.0, batch_size=10, seed=1)
 
@@ -128,11 +128,11 @@ def test_reset_and_live_settings(toy_data):
 
 
 def test_series_is_bounded_and_keeps_the_mean():
-    s = _Series(capacity=8)
+    s = BoundedSeries(capacity=8, mean=True)
     for v in range(100):
-        s.append(float(v))
+        s.append(v + 1, float(v))
     assert s.n <= 8 and s.stride == 16
-    assert s.array().mean() == pytest.approx(np.arange(s.n * s.stride).mean())
+    assert s.values().mean() == pytest.approx(np.arange(s.n * s.stride).mean())
     assert s.steps()[-1] == s.n * s.stride
 
 
@@ -162,8 +162,8 @@ def test_real_mnist_short_run_reaches_90_percent(mnist):
         tr = Trainer(mnist, PRESETS["lesson"])
         rec = tr.run_epoch()
         rec = tr.run_epoch()
-    assert rec["test_acc"] >= 0.90, rec
-    assert evaluate(tr.net, tr.X_test, tr.test_labels).accuracy == rec["test_acc"]
+    assert rec.test_acc >= 0.90, rec
+    assert evaluate(tr.net, tr.X_test, tr.test_labels).accuracy == rec.test_acc
 
 
 def test_upcoming_example_is_the_first_one_trained_on(toy_data):

@@ -102,7 +102,7 @@ def test_play_then_pause(make_window, qtbot):
     qtbot.waitUntil(lambda: w.status_labels["step"].text() == f"step {step:,}", timeout=2000)
     curves = w.panels["curves"]
     qtbot.waitUntil(lambda: curves.steps.n == step, timeout=2000)  # every step reached the curves once
-    np.testing.assert_array_equal(curves.steps.column(0), np.arange(1, step + 1))
+    np.testing.assert_array_equal(curves.steps.steps(), np.arange(1, step + 1))
 
 
 def test_epoch_then_reset(make_window, qtbot):

@@ -108,7 +108,7 @@ def test_step_epoch_evaluates(running_worker, qtbot):
     qtbot.waitUntil(lambda: bool(sink.snaps) and bool(sink.last.epochs) and not sink.last.running, timeout=10000)
     snap = sink.last
     assert snap.epoch == 1 and snap.step == 60  # 600 examples / 10
-    assert 0 <= snap.test_acc <= 1 and snap.epochs[-1]["step"] == 60
+    assert 0 <= snap.test_acc <= 1 and snap.epochs[-1].step == 60
 
 
 def test_reset_returns_to_seeded_weights(running_worker, qtbot):

@@ -91,8 +91,7 @@ class _ProbeJob(QRunnable):
         try:
             t0 = time.perf_counter()
             cfg = self.snap.config
-            net = Network(cfg.sizes, cfg.activation, cfg.cost, np.dtype(cfg.dtype), seed=None, init=None)
-            net.set_theta(self.snap.theta)
+            net = Network.from_config(cfg, self.snap.theta)
             with threadpool_limits(1):  # as the training worker: small matrices, no oversubscription
                 res = probe(net, self.test_X, self.test_labels, np.random.default_rng(seed), n, kind, threshold)
             run = ProbeRun(res, self.snap.step, self.snap.epoch, self.snap.generation, cfg,
