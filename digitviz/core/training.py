@@ -160,6 +160,11 @@ PINNED = 1e-3  # an output within this of 0 or 1 is pinned; a network whose outp
 COLLAPSE_PINNED, COLLAPSE_SAME = 0.99, 0.95  # pinned and that gives (nearly) every image the same answer collapsed
 
 
+def format_lr(lr: float) -> str:
+    """A learning rate as the app and its messages write it (4 significant digits: "16.78", "1e+06")."""
+    return f"{lr:.4g}"
+
+
 class Divergence(enum.Enum):
     """How a run went wrong (:attr:`Diverged.kind`)."""
 
@@ -184,13 +189,24 @@ class Diverged(ArithmeticError):
         What ``cost`` is compared with: the first batch's cost (BLOWUP), the lowest smoothed cost (RISE).
     answer, share : int, float
         COLLAPSE: the answer given, and to what share of the fixed batch.
+    set_lr : float
+        The learning rate set, when decay made ``lr`` differ from it (NaN otherwise).
+    epochs : int
+        Epochs of decay between ``set_lr`` and ``lr``.
     """
 
     def __init__(self, kind: Divergence, cost: float, lr: float, reference: float = math.nan, answer: int = -1,
                  share: float = math.nan):
         self.kind, self.cost, self.lr, self.reference = kind, float(cost), float(lr), float(reference)
         self.answer, self.share = int(answer), float(share)
+        self.set_lr, self.epochs = math.nan, 0
         super().__init__(divergence_text(self))
+
+    def decayed_from(self, set_lr: float, epochs: int):
+        """Say that ``lr`` is ``set_lr`` after ``epochs`` epochs of decay (the field shows ``set_lr``)."""
+        if set_lr != self.lr:
+            self.set_lr, self.epochs = float(set_lr), int(epochs)
+            self.args = (divergence_text(self),)
 
 
 def divergence_text(d: Diverged) -> str:
@@ -208,7 +224,10 @@ def divergence_text(d: Diverged) -> str:
     else:
         what = (f"the network collapsed: its outputs are pinned at 0 or 1 and it answers {d.answer} "
                 f"for {d.share:.0%} of a fixed batch of training images")
-    return f"{what}: learning rate {d.lr:g} is too large for this network and cost"
+    lr = format_lr(d.lr)
+    if d.set_lr == d.set_lr:  # not NaN
+        lr += f" (the {format_lr(d.set_lr)} set, after {d.epochs} epoch{'s' * (d.epochs != 1)} of decay)"
+    return f"{what}: learning rate {lr} is too large for this network and cost"
 
 
 @dataclass
@@ -680,8 +699,8 @@ class Trainer:
         # weights far away, so "blew up" also means: far above where the run started
         try:
             res = self.opt.step(X, Y, max_cost=BLOWUP * self._first_cost)
-        except Diverged:
-            self._diverged()
+        except Diverged as e:
+            self._diverged(e)
             raise
         if self.step_count == 0 or self._first_cost == math.inf:
             self._first_cost = max(res.cost, 0.1)
@@ -692,13 +711,15 @@ class Trainer:
         self.history.record_step(self.step_count, res.cost, res.grad_norm, self.net.theta)
         try:
             self.watch.observe(self.step_count, self.examples_seen, res.cost, self.net, res.lr)
-        except Diverged:
-            self._diverged()
+        except Diverged as e:
+            self._diverged(e)
             raise
         return res
 
-    def _diverged(self):
-        """Measure what is left and the good copy, so nobody shows an accuracy of weights no longer there."""
+    def _diverged(self, exc: Diverged):
+        """Name the decay, measure what is left and the good copy (so nobody shows an accuracy of weights
+        no longer there)."""
+        exc.decayed_from(self.config.lr, self.epoch)
         if self.X_test is None:
             return
         self.test_acc = self.evaluate("test").accuracy
