@@ -99,8 +99,9 @@ class BoundedSeries:
 
     def append(self, step: int, value) -> bool:
         """Add one point. A step not after the last one is ignored (returns False)."""
-        step = int(step)
-        if self._last is not None and step <= self._last:
+        # called once a training step by the history: kept to plain attribute work
+        last = self._last
+        if last is not None and step <= last:
             return False
         self._last = step
         if not self.mean:
@@ -110,10 +111,20 @@ class BoundedSeries:
             self._values[self.n] = value
             self.n += 1
             return True
-        self._acc = self._acc + np.asarray(value, self.dtype) if self.width is not None else self._acc + float(value)
+        if self.width is None:
+            self._acc += value
+        else:
+            self._acc = self._acc + np.asarray(value, self.dtype)
         self._acc_n += 1
         if self._acc_n >= self.stride:
-            self._flush(step)
+            n = self.n
+            if n < len(self._steps):  # _flush, inlined for the common case
+                self._steps[n] = step
+                self._values[n] = self._acc / self._acc_n
+                self.n = n + 1
+                self._acc, self._acc_n = 0.0, 0
+            else:
+                self._flush(step)
         return True
 
     def extend(self, steps, values):
