@@ -11,6 +11,7 @@ from __future__ import annotations
 import enum
 import math
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 
@@ -139,7 +140,7 @@ def merge_snapshots(old: Snapshot, new: Snapshot) -> Snapshot:
     next one, so a curve or a path never loses a point, and no event is lost.
     """
     cat = np.concatenate
-    changes = {}
+    changes: dict[str, Any] = {}
     if len(old.new_steps):
         changes.update(new_steps=frozen_copy(cat([old.new_steps, new.new_steps]), copy=False),
                        new_costs=frozen_copy(cat([old.new_costs, new.new_costs]), copy=False),
