@@ -258,7 +258,7 @@ class Network:
         return (self.sizes, self.activation, self.cost_name, self.dtype.name)
 
     @classmethod
-    def from_config(cls, config, theta=None) -> "Network":
+    def from_config(cls, config, theta=None) -> Network:
         """The network a :class:`~digitviz.core.training.TrainConfig` describes.
 
         Parameters

@@ -261,6 +261,6 @@ def ema(values, start: float, alpha: float):
     out = np.empty_like(values)
     e, a = float(start), float(alpha)
     for i, v in enumerate(values.tolist()):
-        e = v if e != e else e + a * (v - e)  # e != e: NaN, the very first step
+        e = v if math.isnan(e) else e + a * (v - e)  # NaN: the very first step
         out[i] = e
     return out, e

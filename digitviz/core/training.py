@@ -225,7 +225,7 @@ def divergence_text(d: Diverged) -> str:
         what = (f"the network collapsed: its outputs are pinned at 0 or 1 and it answers {d.answer} "
                 f"for {d.share:.0%} of a fixed batch of training images")
     lr = format_lr(d.lr)
-    if d.set_lr == d.set_lr:  # not NaN
+    if not math.isnan(d.set_lr):
         lr += f" (the {format_lr(d.set_lr)} set, after {d.epochs} epoch{'s' * (d.epochs != 1)} of decay)"
     return f"{what}: learning rate {lr} is too large for this network and cost"
 
@@ -487,8 +487,8 @@ class DivergenceWatch:
 
     def observe(self, step: int, examples_seen: int, cost: float, net: Network, lr: float):
         """After a step: raises :class:`Diverged` (RISE or COLLAPSE), or maybe keeps a good copy."""
-        e = self.ema = cost if self.ema != self.ema else self.ema + COST_ALPHA * (cost - self.ema)
-        if self.first != self.first:
+        e = self.ema = cost if math.isnan(self.ema) else self.ema + COST_ALPHA * (cost - self.ema)
+        if math.isnan(self.first):
             self.first = e
         self.low = min(self.low, e)
         ref = max(self.low, self.RISE_FLOOR * self.first)

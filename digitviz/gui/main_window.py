@@ -720,7 +720,7 @@ class MainWindow(QMainWindow):
         self.alert_restore.setVisible(point is not None and point[0] < snap.step)
         if point is not None:
             step, acc = point
-            self.alert_restore.setText(f"Go back to step {step:,}" + ("" if acc != acc else f" ({acc:.1%})"))
+            self.alert_restore.setText(f"Go back to step {step:,}" + ("" if math.isnan(acc) else f" ({acc:.1%})"))
         self.alert.show_text(_escape(message))
 
     @Slot(object)

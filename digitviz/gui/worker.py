@@ -39,7 +39,7 @@ def divergence_message(exc: Diverged, step: int, good_step: int | None = None, g
     text = str(exc)
     back = ""
     if good_step is not None and good_step < step:
-        acc = "" if good_acc != good_acc else f" ({good_acc:.1%})"
+        acc = "" if math.isnan(good_acc) else f" ({good_acc:.1%})"
         back = f", or go back to the weights of step {good_step:,}{acc}"
     return f"Training blew up at step {step:,} and paused: {text}. Lower the learning rate{back}, or reset."
 
@@ -245,7 +245,7 @@ class TrainWorker(QObject):
         elif kind == "restore":
             self._stop_training()
             tr.restore_good()
-            acc = "" if tr.test_acc != tr.test_acc else f" (test accuracy {tr.test_acc:.1%})"
+            acc = "" if math.isnan(tr.test_acc) else f" (test accuracy {tr.test_acc:.1%})"
             message, event = (f"Went back to the weights of step {tr.good_step:,}{acc}. Lower the learning "
                               f"rate before training on."), Event.RESTORED
         self._publish(message=message, event=event)

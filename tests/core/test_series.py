@@ -3,7 +3,14 @@
 import numpy as np
 import pytest
 
-from digitviz.core.series import BoundedSeries, ema, frozen_copy, nice_ceil, peak_decimate, subsample
+from digitviz.core.series import (
+    BoundedSeries,
+    ema,
+    frozen_copy,
+    nice_ceil,
+    peak_decimate,
+    subsample,
+)
 
 
 def test_keep_mode_keeps_every_other_point_and_spans_the_run():

@@ -188,8 +188,8 @@ def test_arch_key_and_needs_reset():
     lesson = PRESETS["lesson"]
     assert lesson.arch_key == ((784, 16, 16, 10), "sigmoid", "quadratic", "float32")
     assert not lesson.needs_reset(replace(lesson, lr=3.0, batch_size=20, lr_decay=0.5))
-    for change in (dict(sizes=(784, 8, 10)), dict(seed=1), dict(init="standard"), dict(random_labels=True),
-                   dict(dtype="float64"), dict(cost="cross_entropy")):
+    for change in ({"sizes": (784, 8, 10)}, {"seed": 1}, {"init": "standard"}, {"random_labels": True},
+                   {"dtype": "float64"}, {"cost": "cross_entropy"}):
         assert lesson.needs_reset(replace(lesson, **change)), change
 
 
