@@ -222,8 +222,8 @@ def divergence_text(d: Diverged) -> str:
         what = (f"the cost rose to {d.cost:.3g} and stayed there, {d.cost / d.reference:.0f}x its lowest "
                 f"({d.reference:.3g})")
     else:
-        what = (f"the network collapsed: its outputs are pinned at 0 or 1 and it answers {d.answer} "
-                f"for {d.share:.0%} of a fixed batch of training images")
+        what = (f"the network collapsed (its outputs are pinned at 0 or 1 and it answers {d.answer} "
+                f"for {d.share:.0%} of a fixed batch of training images)")
     lr = format_lr(d.lr)
     if not math.isnan(d.set_lr):
         lr += f" (the {format_lr(d.set_lr)} set, after {d.epochs} epoch{'s' * (d.epochs != 1)} of decay)"

@@ -41,7 +41,7 @@ def divergence_message(exc: Diverged, step: int, good_step: int | None = None, g
     if good_step is not None and good_step < step:
         acc = "" if math.isnan(good_acc) else f" ({good_acc:.1%})"
         back = f", or go back to the weights of step {good_step:,}{acc}"
-    return f"Training blew up at step {step:,} and paused: {text}. Lower the learning rate{back}, or reset."
+    return f"Training blew up at step {step:,}: {text}. Training paused: lower the learning rate{back}, or reset."
 
 
 class TrainWorker(QObject):

@@ -208,7 +208,7 @@ def test_epoch_record_is_a_dataclass(toy_data):
     ("INF", float("inf"), "the cost became infinite"),
     ("BLOWUP", 52.0, "the cost blew up to 52, more than 10x where this run started (2.3)"),
     ("RISE", 1.8, "the cost rose to 1.8 and stayed there, 6x its lowest (0.3)"),
-    ("COLLAPSE", 0.9, "the network collapsed: its outputs are pinned at 0 or 1 and it answers 6 for 98%"),
+    ("COLLAPSE", 0.9, "the network collapsed (its outputs are pinned at 0 or 1 and it answers 6 for 98%"),
 ])
 def test_each_kind_of_divergence_says_what_happened(kind, cost, words):
     from digitviz.core.training import Divergence
