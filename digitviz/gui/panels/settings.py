@@ -16,8 +16,8 @@ from dataclasses import replace
 
 from PySide6.QtCore import QRegularExpression, Qt, Signal
 from PySide6.QtGui import QRegularExpressionValidator
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QFrame, QHBoxLayout, QLabel,
-                               QLineEdit, QScrollArea, QSpinBox, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QFrame, QLabel, QLineEdit,
+                               QScrollArea, QSpinBox, QVBoxLayout, QWidget)
 
 from digitviz.core.network import ACTIVATIONS, COSTS
 from digitviz.core.training import PRESET_BLURBS, PRESETS, TrainConfig, format_lr, preset_of
@@ -97,13 +97,9 @@ class SettingsPanel(QWidget):
         self.lr.setStepType(QDoubleSpinBox.AdaptiveDecimalStepType)
         self.effective_lr = QLabel()
         self.effective_lr.setObjectName("effective_lr")
+        self.effective_lr.setWordWrap(True)
         self.effective_lr.setToolTip("The rate the next step uses: the learning rate times the decay\n"
                                      "once for every finished epoch")
-        lr_row = QWidget()
-        row = QHBoxLayout(lr_row)
-        row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(self.lr, 1)
-        row.addWidget(self.effective_lr)
         self.lr_decay = _dspin(0.01, 1.0, 3, 0.05, "The learning rate is multiplied by this after every epoch")
         self.batch = QSpinBox()
         self.batch.setRange(1, 10000)
@@ -129,7 +125,8 @@ class SettingsPanel(QWidget):
         form.addRow("Seed", self.seed)
         form.addRow("", self.random_labels)
         form.addRow(_heading("Gradient descent  (applies live)"))
-        form.addRow("Learning rate", lr_row)
+        form.addRow("Learning rate", self.lr)
+        form.addRow("", self.effective_lr)  # right under the field: legible however narrow the dock
         form.addRow("Rate decay / epoch", self.lr_decay)
         form.addRow("Mini-batch", self.batch)
         form.addRow("Momentum", self.momentum)
@@ -178,7 +175,8 @@ class SettingsPanel(QWidget):
         c = self._config
         on = c.lr_decay != 1
         if on:
-            self.effective_lr.setText(f"now {format_lr(c.lr_at(self._epoch))}")
+            n = self._epoch
+            self.effective_lr.setText(f"now {format_lr(c.lr_at(n))} (after {n} epoch{'s' * (n != 1)} of decay)")
         self.effective_lr.setVisible(on)
 
     def set_dataset(self, ds):
