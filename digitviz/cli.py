@@ -83,19 +83,20 @@ def cmd_train(a) -> int:
             try:
                 rec = tr.run_epoch()
             except Diverged as e:
-                print(f"digitviz: training stopped at step {tr.step_count}: {e}", file=sys.stderr)
+                print(f"digitviz: training stopped at step {tr.step_count:,}: {e} "
+                      f"(test accuracy now {tr.test_acc:.1%})", file=sys.stderr)
                 return 1
-            if rec["test_acc"] > best[0]:
-                best = (rec["test_acc"], rec["epoch"])
+            if rec.test_acc > best[0]:
+                best = (rec.test_acc, rec.epoch)
             if a.json:
-                print(json.dumps(rec), flush=True)
+                print(json.dumps(rec.to_dict()), flush=True)
             else:
-                print(f"epoch {rec['epoch']:3d}  train cost {rec['train_cost']:.4f}  "
-                      f"test accuracy {rec['test_acc']:.2%}  {rec['examples_per_s']:,.0f} examples/s", flush=True)
+                print(f"epoch {rec.epoch:3d}  train cost {rec.train_cost:.4f}  "
+                      f"test accuracy {rec.test_acc:.2%}  {rec.examples_per_s:,.0f} examples/s", flush=True)
         wall = time.perf_counter() - t0
         final = tr.history.epochs[-1] if tr.history.epochs else None
     summary = dict(preset=a.preset, config=cfg.to_dict(), epochs=cfg.epochs,
-                   final_test_acc=final["test_acc"] if final else None, best_test_acc=best[0],
+                   final_test_acc=final.test_acc if final else None, best_test_acc=best[0],
                    best_epoch=best[1], train_seconds=tr.train_seconds, wall_seconds=wall)
     if a.save:
         path = save_network(a.save, tr.net, cfg, dict(step=tr.step_count, epoch=tr.epoch,
@@ -104,7 +105,7 @@ def cmd_train(a) -> int:
     if a.json:
         print(json.dumps({"summary": summary}))
     elif final:
-        print(f"done: test accuracy {final['test_acc']:.2%} after {cfg.epochs} epochs "
+        print(f"done: test accuracy {final.test_acc:.2%} after {cfg.epochs} epochs "
               f"(best {best[0]:.2%} at epoch {best[1]}), {tr.train_seconds:.1f} s of training, "
               f"{wall:.1f} s wall" + (f"; saved to {summary['saved']}" if a.save else ""))
     return 0

@@ -88,3 +88,11 @@ def test_fetch_rejects_files_that_fail_the_official_checksums(mnist_dir, tmp_pat
     assert rc == 2
     assert "train-images-idx3-ubyte.gz" in capsys.readouterr().err
     assert not list(dest.glob("*.gz")) and not list(dest.glob("*.part"))
+
+
+def test_lesson_at_lr_100_stops_with_one_line(mnist_dir, capsys):
+    """Sigmoid + quadratic cost never costs 10x its first batch: the collapse is what gives it away."""
+    assert main(["train", "--data", str(mnist_dir), "--lr", "100", "--epochs", "1"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("digitviz: training stopped at step")
+    assert "collapsed" in err[0] and "learning rate 100 is too large" in err[0] and "NaN" not in err[0]

@@ -249,6 +249,33 @@ class Network:
     def n_params(self) -> int:
         return self.layout.size
 
+    @property
+    def arch_key(self) -> tuple:
+        """``(sizes, activation, cost, dtype name)``: what a flat ``theta`` needs to mean the same function.
+
+        Equal to ``TrainConfig.arch_key`` of a config that builds this network.
+        """
+        return (self.sizes, self.activation, self.cost_name, self.dtype.name)
+
+    @classmethod
+    def from_config(cls, config, theta=None) -> Network:
+        """The network a :class:`~digitviz.core.training.TrainConfig` describes.
+
+        Parameters
+        ----------
+        config : TrainConfig
+            Supplies sizes, activation, cost, dtype, and (without ``theta``) seed and init.
+        theta : ndarray, shape (P,), optional
+            Parameters to copy in. Without it the weights are freshly initialised from
+            ``config.seed`` (the same seed gives the same numbers).
+        """
+        if theta is None:
+            return cls(config.sizes, config.activation, config.cost, np.dtype(config.dtype), seed=config.seed,
+                       init=config.init)
+        net = cls(config.sizes, config.activation, config.cost, np.dtype(config.dtype), seed=None, init=None)
+        net.set_theta(theta)
+        return net
+
     def __repr__(self):
         return (f"Network(sizes={self.sizes}, activation={self.activation!r}, cost={self.cost_name!r}, "
                 f"dtype={self.dtype.name}, params={self.n_params})")

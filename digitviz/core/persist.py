@@ -104,6 +104,4 @@ def load_network(path) -> tuple[Network, TrainConfig, dict]:
         fail(f"parameters are {theta.dtype.name} but the settings say {config.dtype}")
     if not np.all(np.isfinite(theta)):
         fail("parameters contain NaN or infinity")
-    net = Network(config.sizes, config.activation, config.cost, np.dtype(config.dtype), seed=None, init=None)
-    net.set_theta(theta)
-    return net, config, meta
+    return Network.from_config(config, theta), config, meta

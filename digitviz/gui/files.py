@@ -15,6 +15,7 @@ from pathlib import Path
 from PySide6.QtWidgets import QFileDialog
 
 from digitviz import __version__
+from digitviz.core.network import Network
 
 from .banners import escape
 
@@ -28,8 +29,7 @@ class FilesMixin:
         snap = self.controller.latest
         if snap is None:
             return None
-        net = snap.config.network()
-        net.set_theta(snap.theta)
+        net = Network.from_config(snap.config, snap.theta)
         meta = dict(step=snap.step, epoch=snap.epoch, examples_seen=snap.examples_seen,
                     test_acc=None if math.isnan(snap.test_acc) else snap.test_acc, app=f"digitviz {__version__}")
         try:
@@ -94,4 +94,5 @@ class FilesMixin:
     def _error(self, message):
         """One line, no traceback: in the alert banner (non-modal)."""
         self.alert_reset.hide()
+        self.alert_restore.hide()
         self.alert.show_text(escape(message))

@@ -22,6 +22,7 @@ Imports: PySide6, pyqtgraph (via the views), :mod:`digitviz.core` and :mod:`digi
 from __future__ import annotations
 
 import logging
+import math
 import time
 from pathlib import Path
 
@@ -41,7 +42,6 @@ from .docks import SETTINGS_VERSION, DocksMixin
 from .files import FilesMixin
 from .jobs import Job, JobRunner, shutdown_all
 from .style import icon
-from .worker import DIVERGED_PREFIX
 
 log = logging.getLogger(__name__)
 
@@ -175,8 +175,11 @@ class MainWindow(ActionsMixin, DocksMixin, FilesMixin, QMainWindow):
         self.open_button = self.data_banner.add_button("Open folder…", self.open_data_folder,
                                                        "Choose a folder holding the four MNIST files")
         self.alert = Banner("alert")
+        self.alert_restore = self.alert.add_button("Go back", self._restore_from_alert,
+                                                   "Put back the recent good weights kept before training went wrong")
         self.alert_reset = self.alert.add_button("Reset the network", self._reset_from_alert,
                                                  "New random weights from the seed; the current ones are lost")
+        self.alert_restore.hide()
         lay.addWidget(self.data_banner)
         lay.addWidget(self.alert)
         try:
@@ -350,6 +353,10 @@ class MainWindow(ActionsMixin, DocksMixin, FilesMixin, QMainWindow):
         self.alert.hide()
         self.controller.reset()
 
+    def _restore_from_alert(self):
+        self.alert.hide()
+        self.controller.restore_good()
+
     @Slot(object)
     def update_config(self, changes):
         """Settings that apply at the next batch (``{"lr": 0.5, ...}``), from the settings panel."""
@@ -371,16 +378,26 @@ class MainWindow(ActionsMixin, DocksMixin, FilesMixin, QMainWindow):
         settings.set_config(config)
         self.controller.reset(config)
 
-    @Slot(str)
-    def _on_message(self, message):
-        if message.startswith(DIVERGED_PREFIX):
-            self.alert_reset.show()
-            self.alert.show_text(_escape(message))
-        elif message.startswith("No training data"):
+    @Slot(object)
+    def _on_message(self, snap):
+        """A snapshot with a new message: decided by its typed ``event``, never by its words."""
+        from digitviz.core.snapshot import Event
+
+        message, event = snap.message, snap.event
+        if event is Event.NO_DATA:
             self.statusBar().showMessage(message, 6000)
-        else:
-            self.alert_reset.hide()
-            self.alert.show_text(_escape(message))
+            return
+        if event is Event.RESTORED:
+            self.alert.hide()
+            self.statusBar().showMessage(message, 8000)
+            return
+        point = snap.restore_point if event is Event.DIVERGED else None
+        self.alert_reset.setVisible(event is Event.DIVERGED)
+        self.alert_restore.setVisible(point is not None and point[0] < snap.step)
+        if point is not None:
+            step, acc = point
+            self.alert_restore.setText(f"Go back to step {step:,}" + ("" if math.isnan(acc) else f" ({acc:.1%})"))
+        self.alert.show_text(_escape(message))
 
     @Slot(object)
     def _on_step_report(self, snap):
@@ -466,6 +483,8 @@ class MainWindow(ActionsMixin, DocksMixin, FilesMixin, QMainWindow):
         if key == self._drawn_key and not force:
             return
         self._drawn_key = key
+        from digitviz.core.experiments import gradient_edge_values
+
         net = self._network_for(config)
         if snap is not None:
             net.set_theta(snap.theta)
@@ -473,7 +492,7 @@ class MainWindow(ActionsMixin, DocksMixin, FilesMixin, QMainWindow):
         if gradient and shown is not None:
             edge_values = [np.asarray(v) for v in shown[2]]
         elif gradient:
-            edge_values = [w for w, _ in net.layout.views(-np.asarray(report.grad))]
+            edge_values = gradient_edge_values(net.layout, report.grad)
         from digitviz.core.diagram import diagram_state
 
         top_k = getattr(self.diagram, "top_k", None)
@@ -483,9 +502,8 @@ class MainWindow(ActionsMixin, DocksMixin, FilesMixin, QMainWindow):
 
     def _network_for(self, config: TrainConfig) -> Network:
         net = self._net
-        want = (tuple(config.sizes), config.activation, config.cost, np.dtype(config.dtype))
-        if net is None or (net.sizes, net.activation, net.cost_name, net.dtype) != want:
-            net = self._net = config.network()  # seeded: the right untrained weights before any snapshot
+        if net is None or net.arch_key != config.arch_key:
+            net = self._net = Network.from_config(config)  # seeded: the right untrained weights before any snapshot
         return net
 
     # closing

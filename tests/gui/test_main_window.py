@@ -71,7 +71,7 @@ def test_play_then_pause(make_window, qtbot):
     qtbot.waitUntil(lambda: w.status_labels["step"].text() == f"step {step:,}", timeout=2000)
     curves = w.panels["curves"]
     qtbot.waitUntil(lambda: curves.steps.n == step, timeout=2000)  # every step reached the curves once
-    np.testing.assert_array_equal(curves.steps.column(0), np.arange(1, step + 1))
+    np.testing.assert_array_equal(curves.steps.steps(), np.arange(1, step + 1))
 
 
 def test_epoch_then_reset(make_window, qtbot):
@@ -247,3 +247,26 @@ def test_input_from_a_panel_redraws_the_diagram_at_once(make_window, qtbot):
     qtbot.waitUntil(lambda: w.controller.latest.step == 1, timeout=5000)
     qtbot.waitUntil(lambda: np.array_equal(w.diagram._state.activations[0],
                                            np.asarray(w.controller.latest.example, np.float64)), timeout=2000)
+
+
+def test_divergence_offers_to_go_back_and_the_status_bar_follows_the_weights(make_window, qtbot):
+    from digitviz.core.snapshot import Event
+
+    w = make_window()
+    w.controller.worker.step(300)
+    qtbot.waitUntil(lambda: w.controller.latest.step == 300 and not w.controller.running, timeout=10000)
+    w.controller.update_config(lr=100)
+    w.act_play.trigger()
+    qtbot.waitUntil(lambda: w.alert.isVisible(), timeout=10000)
+    snap = w.controller.latest
+    assert snap.event is Event.DIVERGED
+    good_step, good_acc = snap.restore_point
+    assert w.alert_restore.isVisible() and w.alert_reset.isVisible()
+    assert w.alert_restore.text() == f"Go back to step {good_step:,} ({good_acc:.1%})"
+    qtbot.waitUntil(lambda: w.status_labels["accuracy"].text() == f"test accuracy {snap.test_acc:.2%}", timeout=2000)
+    assert snap.test_acc < good_acc
+    w.alert_restore.click()
+    qtbot.waitUntil(lambda: w.controller.latest.event is Event.RESTORED, timeout=5000)
+    assert not w.alert.isVisible()
+    np.testing.assert_array_equal(w.controller.latest.theta, w.controller.worker.trainer.watch.good_theta)
+    qtbot.waitUntil(lambda: w.status_labels["accuracy"].text() == f"test accuracy {good_acc:.2%}", timeout=2000)

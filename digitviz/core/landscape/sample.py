@@ -69,5 +69,5 @@ class RunSample:
     def inputs(self) -> tuple[Network, np.ndarray, np.ndarray]:
         """A fresh network of the run's layout (no weights needed: the jobs pass theta) and the sample."""
         c = self.config
-        net = Network(c.sizes, c.activation, c.cost, np.dtype(c.dtype), seed=None, init=None)
+        net = Network.from_config(c)  # its weights are never read: the jobs pass theta
         return (net, *make_sample(self.data, c, self.sample_size, self.source))

@@ -227,9 +227,9 @@ class InputPanel(QWidget):
     def on_snapshot(self, snap):
         """Use the snapshot's parameters for the answer (a new Network only if the architecture changed)."""
         cfg = snap.config
-        arch = (tuple(cfg.sizes), cfg.activation, cfg.cost, cfg.dtype)
+        arch = cfg.arch_key
         if arch != self._arch:
-            self.net = Network(cfg.sizes, cfg.activation, cfg.cost, np.dtype(cfg.dtype), seed=None, init=None)
+            self.net = Network.from_config(cfg, snap.theta)
             self._arch = arch
             self._theta_ref = None
             self._update_bars_title()

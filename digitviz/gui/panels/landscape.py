@@ -469,7 +469,7 @@ class LandscapePanel(QWidget):
 
     def on_snapshot(self, snap):
         """Take the latest snapshot: grow the path, move the marker, start jobs when due (cheap)."""
-        arch = (snap.config.sizes, snap.config.activation, snap.config.cost, snap.config.dtype)
+        arch = snap.config.arch_key
         if snap.generation != self._generation or arch != self._arch:
             self._new_run(snap, arch)
         self._snap = snap

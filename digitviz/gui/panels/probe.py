@@ -69,8 +69,7 @@ def _probe_work(_control, snap, test_X, test_labels, seed, n, kind, threshold) -
     """On a job thread: :func:`probe` of the snapshot's network (built here from its read-only theta)."""
     t0 = time.perf_counter()
     cfg = snap.config
-    net = Network(cfg.sizes, cfg.activation, cfg.cost, np.dtype(cfg.dtype), seed=None, init=None)
-    net.set_theta(snap.theta)
+    net = Network.from_config(cfg, snap.theta)
     res = probe(net, test_X, test_labels, np.random.default_rng(seed), n, kind, threshold)
     return ProbeRun(res, snap.step, snap.epoch, snap.generation, cfg, time.perf_counter() - t0)
 

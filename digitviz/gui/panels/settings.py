@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout
                                QScrollArea, QSpinBox, QVBoxLayout, QWidget)
 
 from digitviz.core.network import ACTIVATIONS, COSTS
-from digitviz.core.training import PRESET_BLURBS, PRESETS, TrainConfig, preset_of
+from digitviz.core.training import PRESET_BLURBS, PRESETS, TrainConfig, format_lr, preset_of
 
 MAX_HIDDEN = 4096
 ACTIVATION_NAMES = {"sigmoid": "Sigmoid", "relu": "ReLU", "tanh": "tanh"}
@@ -61,6 +61,7 @@ class SettingsPanel(QWidget):
         self._config = PRESETS["lesson"]
         self._updating = False
         self._generation = None
+        self._epoch = 0  # epochs the worker has finished: the decay applied so far
 
         self.preset = QComboBox()
         for name in PRESETS:
@@ -94,6 +95,11 @@ class SettingsPanel(QWidget):
 
         self.lr = _dspin(0.0001, 1000.0, 4, 0.1, "Learning rate η: how far each step moves downhill (applies at once)")
         self.lr.setStepType(QDoubleSpinBox.AdaptiveDecimalStepType)
+        self.effective_lr = QLabel()
+        self.effective_lr.setObjectName("effective_lr")
+        self.effective_lr.setWordWrap(True)
+        self.effective_lr.setToolTip("The rate the next step uses: the learning rate times the decay\n"
+                                     "once for every finished epoch")
         self.lr_decay = _dspin(0.01, 1.0, 3, 0.05, "The learning rate is multiplied by this after every epoch")
         self.batch = QSpinBox()
         self.batch.setRange(1, 10000)
@@ -120,6 +126,7 @@ class SettingsPanel(QWidget):
         form.addRow("", self.random_labels)
         form.addRow(_heading("Gradient descent  (applies live)"))
         form.addRow("Learning rate", self.lr)
+        form.addRow("", self.effective_lr)  # right under the field: legible however narrow the dock
         form.addRow("Rate decay / epoch", self.lr_decay)
         form.addRow("Mini-batch", self.batch)
         form.addRow("Momentum", self.momentum)
@@ -159,6 +166,18 @@ class SettingsPanel(QWidget):
             self._generation = snap.generation
             if snap.config != self._config:
                 self.set_config(snap.config)
+        if snap.epoch != self._epoch:
+            self._epoch = snap.epoch
+            self._show_effective_lr()
+
+    def _show_effective_lr(self):
+        """Whenever decay is on, the rate in use now (``lr_at(epochs finished)``) beside the field."""
+        c = self._config
+        on = c.lr_decay != 1
+        if on:
+            n = self._epoch
+            self.effective_lr.setText(f"now {format_lr(c.lr_at(n))} (after {n} epoch{'s' * (n != 1)} of decay)")
+        self.effective_lr.setVisible(on)
 
     def set_dataset(self, ds):
         pass
@@ -190,6 +209,7 @@ class SettingsPanel(QWidget):
             self.doubt.setValue(round(config.doubt * 100))
         finally:
             self._updating = False
+        self._show_effective_lr()
 
     def _edited(self) -> TrainConfig | None:
         hidden = parse_hidden(self.hidden.text())
@@ -237,6 +257,7 @@ class SettingsPanel(QWidget):
         self.preset.setCurrentIndex(self.preset.findData(name))
         self.blurb.setText(PRESET_BLURBS.get(name, "Your own settings."))
         self._updating = False
+        self._show_effective_lr()
         self.live_changed.emit(changes)
 
 
