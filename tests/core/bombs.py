@@ -53,3 +53,37 @@ def zip_deflated(members: dict[str, tuple[bytes, int, int]]) -> bytes:
 def deflated(data: bytes) -> tuple[bytes, int, int]:
     c = zlib.compressobj(6, zlib.DEFLATED, -15)
     return c.compress(data) + c.flush(), zlib.crc32(data), len(data)
+
+
+_MEASURED = """
+import os, resource, sys
+pid = os.fork()  # a forked process starts its peak-RSS record afresh; an exec'd one inherits ours
+if pid == 0:
+    try:
+        code, sys.argv = sys.argv[1], sys.argv[1:]  # the code sees its own arguments from argv[1]
+        exec(compile(code, "<measured>", "exec"))
+        print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, flush=True)
+    finally:
+        os._exit(0)
+_, status = os.waitpid(pid, 0)
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
+def run_measured(code: str, *args: str) -> tuple[list[str], int]:
+    """Run ``code`` in a fresh Python process; returns (its stdout lines, its peak RSS in KiB).
+
+    Linux carries the peak RSS of a parent (here the test run, hundreds of MB) across fork+exec,
+    so the code runs in a process forked from the small child, whose record starts afresh.
+    """
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2]))
+    out = subprocess.run([sys.executable, "-c", _MEASURED, code, *args], capture_output=True, text=True,
+                         env=env, timeout=60, check=False)
+    assert out.returncode == 0 and out.stderr == "", out.stderr
+    *lines, peak = out.stdout.strip().splitlines()
+    return lines, int(peak)
