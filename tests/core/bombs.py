@@ -10,7 +10,7 @@ import zlib
 _MIB = 1 << 20
 
 
-def _deflate_parts(prefix: bytes, n_zero_mib: int, wbits: int):
+def _deflate_parts(prefix: bytes, wbits: int):
     c = zlib.compressobj(6, zlib.DEFLATED, wbits)
     head = c.compress(prefix) + c.flush(zlib.Z_FULL_FLUSH)
     z = zlib.compressobj(6, zlib.DEFLATED, -15)
@@ -21,7 +21,7 @@ def _deflate_parts(prefix: bytes, n_zero_mib: int, wbits: int):
 
 def raw_deflate_then_zeros(prefix: bytes, n_zero_mib: int) -> tuple[bytes, int, int]:
     """Raw deflate of ``prefix`` + ``n_zero_mib`` MiB of zeros; returns (data, crc32, size)."""
-    head, block, tail = _deflate_parts(prefix, n_zero_mib, -15)
+    head, block, tail = _deflate_parts(prefix, -15)
     crc = zlib.crc32(prefix)
     zero = bytes(_MIB)
     for _ in range(n_zero_mib):

@@ -310,10 +310,6 @@ def test_real_mnist_loads_fast(mnist_dir):
 
 # --- hardening: bounded declared counts, streaming decompression, a standing fuzz test ---
 
-import os  # noqa: E402
-import resource  # noqa: E402
-import subprocess  # noqa: E402
-from pathlib import Path  # noqa: E402
 
 from digitviz.core.data import MAX_BYTES, MAX_ITEMS  # noqa: E402
 

@@ -61,11 +61,9 @@ def test_rejections(tmp_path):
 
 import io  # noqa: E402
 import os  # noqa: E402
-import resource  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
 import zipfile  # noqa: E402
-from pathlib import Path  # noqa: E402
 
 from digitviz.core.network import MAX_PARAMS  # noqa: E402
 
