@@ -278,3 +278,22 @@ def test_input_from_a_panel_redraws_the_diagram_at_once(make_window, qtbot):
     qtbot.waitUntil(lambda: w.controller.latest.step == 1, timeout=5000)
     qtbot.waitUntil(lambda: np.array_equal(w.diagram._state.activations[0],
                                            np.asarray(w.controller.latest.example, np.float64)), timeout=2000)
+
+
+def test_loading_any_malformed_network_shows_one_line_and_prints_nothing(make_window, qtbot, tmp_path, capfd):
+    from ..core.test_persist import NAMED
+
+    w = make_window()
+    capfd.readouterr()
+    (tmp_path / "folder.npz").mkdir()
+    cases = {"folder.npz": None, **{f"bad{k}.npz": make for k, (make, _) in enumerate(NAMED.values())}}
+    for name, make in cases.items():
+        if make is not None:
+            (tmp_path / name).write_bytes(make(tmp_path))
+        w.alert.hide()
+        assert not w.load_network(tmp_path / name)
+        text = w.alert.label.text()
+        assert w.alert.isVisible() and text.startswith(f"Could not load the network: {name}: "), text
+        assert "\n" not in text and "allow_pickle" not in text
+    out, err = capfd.readouterr()
+    assert err == "", err
