@@ -118,8 +118,12 @@ def _train(a, progress: dict) -> int:
                    final_test_acc=final["test_acc"] if final else None, best_test_acc=best[0],
                    best_epoch=best[1], train_seconds=tr.train_seconds, wall_seconds=wall)
     if a.save:
-        path = save_network(a.save, tr.net, cfg, dict(step=tr.step_count, epoch=tr.epoch,
-                                                      test_acc=summary["final_test_acc"]))
+        try:
+            path = save_network(a.save, tr.net, cfg, dict(step=tr.step_count, epoch=tr.epoch,
+                                                          test_acc=summary["final_test_acc"]))
+        except OSError as e:
+            print(f"digitviz: could not save to {a.save}: {e.strerror or e}", file=sys.stderr)
+            return 1
         summary["saved"] = str(path)
     if a.json:
         print(json.dumps({"summary": summary}))

@@ -173,3 +173,12 @@ def test_fetch_error_starts_on_its_own_line_after_the_progress_bar(tmp_path, cap
     assert main(["fetch", "--dest", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert "MB\ndigitviz: could not download" in err, repr(err)
+
+
+def test_save_to_a_folder_is_one_line(mnist_dir, tmp_path, capsys):
+    (tmp_path / "net.npz").mkdir()
+    assert main(["train", "--data", str(mnist_dir), "--epochs", "1", "--hidden", "4", "--save",
+                 str(tmp_path / "net.npz")]) == 1
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "could not save" in err, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["net.npz"]
