@@ -175,10 +175,13 @@ def test_fetch_error_starts_on_its_own_line_after_the_progress_bar(tmp_path, cap
     assert "MB\ndigitviz: could not download" in err, repr(err)
 
 
-def test_save_to_a_folder_is_one_line(mnist_dir, tmp_path, capsys):
+def test_save_to_a_folder_is_one_line(tmp_path, capsys):
+    from tests.core.test_data import write_mnist
+
+    write_mnist(tmp_path / "mnist", np.random.default_rng(0))
     (tmp_path / "net.npz").mkdir()
-    assert main(["train", "--data", str(mnist_dir), "--epochs", "1", "--hidden", "4", "--save",
+    assert main(["train", "--data", str(tmp_path / "mnist"), "--epochs", "1", "--hidden", "4", "--save",
                  str(tmp_path / "net.npz")]) == 1
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and "could not save" in err, err
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["net.npz"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mnist", "net.npz"] and not any((tmp_path / "net.npz").iterdir())
