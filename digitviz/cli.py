@@ -65,7 +65,7 @@ def _config_from_args(a):
 
 def cmd_train(a) -> int:
     """``digitviz train``; Ctrl+C stops it with one line (exit 130) and saves nothing."""
-    progress = {}
+    progress: dict = {}
     try:
         return _train(a, progress)
     except KeyboardInterrupt:

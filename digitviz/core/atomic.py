@@ -107,7 +107,7 @@ def clean_stale(folder: Path, final_name: str) -> list[Path]:
     """
     ours = re.compile(rf"^(?:{final_name})\.(\d+)-[0-9a-f]+\.part$")
     legacy = re.compile(rf"^(?:{final_name})\.?[a-z0-9_]{{8}}\.part$")
-    removed = []
+    removed: list[Path] = []
     try:
         entries = list(os.scandir(folder))
     except OSError:

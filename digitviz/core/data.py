@@ -136,7 +136,7 @@ def _parse_idx(path: Path, stream, magic) -> np.ndarray:
                         f"at most {MAX_BYTES:,} per file")
     expected = header_len + n
     out = np.empty(n, dtype=np.uint8)
-    got = _read_full(stream, memoryview(out))
+    got = _read_full(stream, out.data)
     if got < n:
         raise DataError(
             f"{path}: truncated: header {shape} needs {expected} bytes but the data has only {header_len + got}"
