@@ -128,6 +128,8 @@ def _read_member(zf: zipfile.ZipFile, name: str, max_bytes: int, check, declared
             raise _Bad(f"{name} holds Python objects, which are never loaded (they would need pickle)")
         if dtype.fields is not None or dtype.subdtype is not None:
             raise _Bad(f"{name} has a structured dtype {dtype}")
+        if any(d < 0 for d in shape):
+            raise _Bad(f"{name} declares a negative shape {shape}")
         check(shape, dtype)
         nbytes = math.prod(shape) * dtype.itemsize
         if nbytes > max_bytes:
