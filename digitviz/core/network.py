@@ -21,6 +21,9 @@ import numpy as np
 ACTIVATIONS = ("sigmoid", "relu", "tanh")
 COSTS = ("quadratic", "cross_entropy")
 DEFAULT_SIZES = (784, 16, 16, 10)
+# The largest network digitviz builds, loads or saves: 50 times the "wide" preset (784-4096-10 has
+# 3.3 M). Its float64 parameters alone are 80 MB, and training keeps several vectors that size.
+MAX_PARAMS = 10_000_000
 
 
 class Layout:

@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 import numpy as np
 
 from .inputs import noise
-from .network import Network, one_hot
+from .network import ACTIVATIONS, COSTS, Network, one_hot
 from .series import BoundedSeries, frozen_copy
 
 # Presets. Measured on this project's 2-core machine (see README and benchmarks/train_speed.py).
@@ -90,6 +90,16 @@ class TrainConfig:
             problems.append(f"doubt fraction must be in [0, 1), got {self.doubt}")
         if self.dtype not in ("float32", "float64"):
             problems.append(f"dtype must be float32 or float64, got {self.dtype}")
+        if not math.isfinite(self.l2):
+            problems.append(f"L2 must be a finite number, got {self.l2}")
+        if len(self.sizes) < 2 or min(self.sizes) < 1:
+            problems.append(f"layer sizes must be positive, got {'-'.join(map(str, self.sizes))}")
+        if self.epochs < 1:
+            problems.append(f"epochs must be at least 1, got {self.epochs}")
+        if not 0 <= self.seed < 2**32:
+            problems.append(f"seed must be in 0 to {2**32 - 1}, got {self.seed}")
+        if self.activation not in ACTIVATIONS or self.cost not in COSTS or self.init not in ("scaled", "standard"):
+            problems.append(f"unknown activation, cost or init: {self.activation}, {self.cost}, {self.init}")
         if problems:
             raise ValueError("; ".join(problems))
 

@@ -297,3 +297,14 @@ def test_healthy_runs_never_diverge(toy_data):
         tr = Trainer(toy_data, cfg)
         for _ in range(5):
             tr.run_epoch()
+
+
+@pytest.mark.parametrize("bad, phrase", [
+    (dict(l2=float("nan")), "L2 must be a finite number"), (dict(l2=float("inf")), "L2 must be a finite number"),
+    (dict(sizes=(784, 0, 10)), "layer sizes must be positive"), (dict(sizes=(784,)), "layer sizes must be positive"),
+    (dict(epochs=0), "epochs must be at least 1"), (dict(seed=-1), "seed must be in 0 to"),
+    (dict(activation="swish"), "unknown activation"), (dict(init="zeros"), "unknown activation, cost or init"),
+])
+def test_config_refuses_what_would_fail_later(bad, phrase):
+    with pytest.raises(ValueError, match=phrase):
+        TrainConfig(**bad)

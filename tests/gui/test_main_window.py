@@ -270,3 +270,22 @@ def test_divergence_offers_to_go_back_and_the_status_bar_follows_the_weights(mak
     assert not w.alert.isVisible()
     np.testing.assert_array_equal(w.controller.latest.theta, w.controller.worker.trainer.watch.good_theta)
     qtbot.waitUntil(lambda: w.status_labels["accuracy"].text() == f"test accuracy {good_acc:.2%}", timeout=2000)
+
+
+def test_loading_any_malformed_network_shows_one_line_and_prints_nothing(make_window, qtbot, tmp_path, capfd):
+    from ..core.test_persist import NAMED
+
+    w = make_window()
+    capfd.readouterr()
+    (tmp_path / "folder.npz").mkdir()
+    cases = {"folder.npz": None, **{f"bad{k}.npz": make for k, (make, _) in enumerate(NAMED.values())}}
+    for name, make in cases.items():
+        if make is not None:
+            (tmp_path / name).write_bytes(make(tmp_path))
+        w.alert.hide()
+        assert not w.load_network(tmp_path / name)
+        text = w.alert.label.text()
+        assert w.alert.isVisible() and text.startswith(f"Could not load the network: {name}: "), text
+        assert "\n" not in text and "allow_pickle" not in text
+    out, err = capfd.readouterr()
+    assert err == "", err

@@ -19,7 +19,7 @@ from PySide6.QtGui import QRegularExpressionValidator
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QFrame, QLabel, QLineEdit,
                                QScrollArea, QSpinBox, QVBoxLayout, QWidget)
 
-from digitviz.core.network import ACTIVATIONS, COSTS
+from digitviz.core.network import ACTIVATIONS, COSTS, MAX_PARAMS, Layout
 from digitviz.core.training import PRESET_BLURBS, PRESETS, TrainConfig, format_lr, preset_of
 
 MAX_HIDDEN = 4096
@@ -37,6 +37,8 @@ def parse_hidden(text: str) -> tuple | None:
     except ValueError:
         return None
     if len(sizes) > 6 or any(not (1 <= s <= MAX_HIDDEN) for s in sizes):
+        return None
+    if Layout((784, *sizes, 10)).size > MAX_PARAMS:  # too big to train, save and load again
         return None
     return sizes
 
@@ -226,7 +228,8 @@ class SettingsPanel(QWidget):
         new = self._edited()
         if new is None:
             self.hidden.setStyleSheet("border-color: #e06c75;")
-            self.hidden.setToolTip("Give 1 to 6 layer sizes between 1 and 4096, e.g. 16 16")
+            self.hidden.setToolTip(f"Give 1 to 6 layer sizes between 1 and 4096, e.g. 16 16, "
+                                   f"at most {MAX_PARAMS:,} parameters in all")
             return
         self.hidden.setStyleSheet("")
         if new != self._config:

@@ -1,13 +1,14 @@
-"""The settings panel: the effective learning rate beside the field whenever decay is on."""
+"""The settings panel: the effective learning rate beside the field whenever decay is on; the layer-size parser."""
 
 from dataclasses import replace
 
 import numpy as np
 import pytest
 
+from digitviz.core.network import MAX_PARAMS, Layout
 from digitviz.core.snapshot import Snapshot, frozen_copy
 from digitviz.core.training import PRESETS, Diverged, TrainConfig, Trainer
-from digitviz.gui.panels.settings import SettingsPanel
+from digitviz.gui.panels.settings import SettingsPanel, parse_hidden
 
 
 def snap(config, epoch, generation=0):
@@ -47,3 +48,11 @@ def test_divergence_names_the_rate_shown(panel, toy_data):
     shown = panel.effective_lr.text().removeprefix("now ").split(" (")[0]
     assert shown == f"{1e7 * 0.5 ** tr.epoch:.4g}" and tr.epoch >= 2
     assert f"learning rate {shown} (the 1e+07 set, after {tr.epoch} epochs of decay)" in str(info.value)
+
+
+def test_parse_hidden_refuses_networks_beyond_the_parameter_bound():
+    assert parse_hidden("16 16") == (16, 16) and parse_hidden("") == ()
+    assert parse_hidden("4096") == (4096,)
+    assert Layout((784, 4096, 4096, 10)).size > MAX_PARAMS
+    assert parse_hidden("4096 4096") is None  # 20 M parameters: could be trained but never loaded again
+    assert parse_hidden("0") is None and parse_hidden("abc") is None
