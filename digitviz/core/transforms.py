@@ -208,12 +208,37 @@ def rotation_curve(net, X, labels, angles=range(0, 46, 5), seed=0) -> np.ndarray
     return np.array([acc for _, acc in iter_rotation_curve(net, X, labels, angles, seed)])
 
 
+def rotation_tables(angle_deg: float):
+    """Bilinear rotation of one angle as a lookup: ``(idx (4, 784), w (4, 784))`` such that the rotated
+    image is ``sum_j w[j] * x[idx[j]]``, with ``idx == 784`` for a corner outside the frame (a blank
+    pixel) and ``w`` in float64. Agrees with :func:`rotate_images`."""
+    t = np.deg2rad(float(angle_deg))
+    ox = _C - CENTRE
+    oy = _R - CENTRE
+    sx = ox * np.cos(t) - oy * np.sin(t) + CENTRE
+    sy = ox * np.sin(t) + oy * np.cos(t) + CENTRE
+    x0 = np.floor(sx)
+    y0 = np.floor(sy)
+    fx, fy = sx - x0, sy - y0
+    x0 = x0.astype(np.intp)
+    y0 = y0.astype(np.intp)
+    idx, w = [], []
+    for ddy, ddx, wt in ((0, 0, (1 - fx) * (1 - fy)), (0, 1, fx * (1 - fy)), (1, 0, (1 - fx) * fy), (1, 1, fx * fy)):
+        xx, yy = x0 + ddx, y0 + ddy
+        inside = (xx >= 0) & (xx < SIDE) & (yy >= 0) & (yy < SIDE)
+        idx.append(np.where(inside, yy * SIDE + xx, N_PIX))
+        w.append(np.where(inside, wt, 0.0))
+    return np.array(idx), np.array(w)
+
+
 class Augmenter:
     """Moves each mini-batch at random: "train on moved digits".
 
     Each image is shifted by whole pixels, ``dx`` and ``dy`` independently uniform in
-    ``-shift_px..shift_px``, and, with ``rotate_deg`` > 0, rotated by a uniform angle in
-    ``[-rotate_deg, rotate_deg]`` first (bilinear). Labels are not touched.
+    ``-shift_px..shift_px``, and, with ``rotate_deg`` > 0, rotated first by an angle drawn uniformly
+    from ``2 * ceil(rotate_deg) + 1`` evenly spaced angles in ``[-rotate_deg, rotate_deg]`` (about 1 degree
+    apart; bilinear). Rotation and shift are composed into lookup tables made once, so a batch costs one
+    gather (shift only) or four and a weighted sum (with rotation). Labels are not touched.
 
     Parameters
     ----------
@@ -235,7 +260,33 @@ class Augmenter:
         self._tables = shift_index(ddx.ravel(), ddy.ravel())  # (n_shifts, 784)
         self._n_shifts = len(self._tables)
         self._pad: dict = {}
-        self.last_shifts: np.ndarray | None = None  # (B, 2) dx, dy of the last batch
+        self._choices = np.zeros(0, np.intp)  # shift choices drawn ahead, in chunks (one rng call)
+        self._last = np.zeros(0, np.intp)
+        self.last_angles = np.zeros(0)  # degrees, per image of the last batch
+        if self.rotate_deg > 0:
+            self.angles = np.linspace(-self.rotate_deg, self.rotate_deg, 2 * int(np.ceil(self.rotate_deg)) + 1)
+            tabs = [rotation_tables(a) for a in self.angles]
+            n_a = len(self.angles)
+            # one extra column: a blank source pixel stays blank (index 784, weight 0)
+            self._rot_idx = np.full((n_a, 4, N_PIX + 1), N_PIX, np.intp)  # taken from flat, in C order
+            self._rot_w = np.zeros((n_a, 4, N_PIX + 1), np.float32)
+            for i, (idx, w) in enumerate(tabs):
+                self._rot_idx[i, :, :N_PIX] = idx
+                self._rot_w[i, :, :N_PIX] = w
+        self._identity = np.arange(N_PIX)[None, :]
+
+    @property
+    def last_shifts(self) -> np.ndarray:
+        """``(B, 2)``: ``(dx, dy)`` of each image of the last batch."""
+        k = self.shift_px
+        c = self._last
+        return np.stack([c % (2 * k + 1) - k, c // (2 * k + 1) - k], axis=1)
+
+    def _draw(self, n):
+        if len(self._choices) < n:
+            self._choices = np.concatenate([self._choices, self.rng.integers(0, self._n_shifts, max(4096, n))])
+        c, self._choices = self._choices[:n], self._choices[n:]
+        return c
 
     def __call__(self, X, out=None):
         """Move the images of ``X`` (B, 784); writes into ``out`` (may be ``X``) and returns it."""
@@ -243,25 +294,55 @@ class Augmenter:
         n = X.shape[0]
         if out is None:
             out = np.empty_like(X)
-        src = X
         if self.rotate_deg > 0:
-            src = rotate_images(X, self.rng.uniform(-self.rotate_deg, self.rotate_deg, n))
+            return self._rotate_and_shift(X, out)
         if self.shift_px == 0:
-            if src is not out:
-                out[...] = src
-            self.last_shifts = np.zeros((n, 2), np.intp)
+            if X is not out:
+                out[...] = X
+            self._last = np.zeros(n, np.intp)
             return out
+        src = X
         key = (n, X.dtype)
         pad = self._pad.get(key)
         if pad is None:
-            pad = self._pad[key] = (np.zeros((n, N_PIX + 1), X.dtype),
-                                    (np.arange(n) * (N_PIX + 1))[:, None])
-        buf, offsets = pad
+            if len(self._pad) > 4:
+                self._pad.clear()
+            offsets = (np.arange(n) * (N_PIX + 1))[:, None]
+            # per batch size: a zero-padded copy buffer, and (when it fits in 16 MiB) every shift's table
+            # already offset to each row, so a batch is two gathers and nothing else
+            ahead = (self._tables[None, :, :] + offsets[:, :, None]
+                     if n * self._n_shifts * N_PIX <= 2 << 20 else None)
+            pad = self._pad[key] = (np.zeros((n, N_PIX + 1), X.dtype), ahead, offsets, np.arange(n))
+        buf, ahead, offsets, rows = pad
         buf[:, :N_PIX] = src
-        choice = self.rng.integers(0, self._n_shifts, n)
-        idx = self._tables[choice]
-        idx += offsets
+        choice = self._last = self._draw(n)
+        if ahead is not None:
+            idx = ahead[rows, choice]
+        else:
+            idx = self._tables[choice]
+            idx += offsets
         np.take(buf.ravel(), idx, out=out)
-        k = self.shift_px
-        self.last_shifts = np.stack([choice % (2 * k + 1) - k, choice // (2 * k + 1) - k], axis=1)
+        return out
+
+    def _rotate_and_shift(self, X, out):
+        n = X.shape[0]
+        a = self.rng.integers(0, len(self.angles), n)
+        self.last_angles = self.angles[a]
+        if self.shift_px:
+            choice = self._last = self._draw(n)
+            shift = self._tables[choice]
+        else:
+            self._last = np.zeros(n, np.intp)
+            shift = self._identity
+        # out[p] = rotated[shift[p]] = sum_j w_j[shift[p]] x[idx_j[shift[p]]], all by flat takes
+        row = N_PIX + 1
+        flat = (a * (4 * row))[:, None, None] + (np.arange(4) * row)[None, :, None] + shift[:, None, :]
+        idx = np.take(self._rot_idx, flat)
+        w = np.take(self._rot_w, flat)
+        buf = np.zeros((n, N_PIX + 1), X.dtype)
+        buf[:, :N_PIX] = X
+        idx += (np.arange(n) * (N_PIX + 1))[:, None, None]
+        vals = np.take(buf.ravel(), idx)
+        vals *= w
+        np.sum(vals, axis=1, out=out)
         return out

@@ -130,3 +130,26 @@ def test_augmenter_rotation_only_and_bad_ranges(rng):
     assert np.array_equal(Augmenter(0, 0.0)(X), X)
     with pytest.raises(ValueError):
         Augmenter(-1)
+
+
+def test_augmenter_large_batches_use_the_same_moves(rng):
+    X = rng.random((300, 784)).astype(np.float32)
+    aug = Augmenter(8, rng=np.random.default_rng(2))  # 289 shifts x 300 rows: no table ahead
+    out = aug(X)
+    d = aug.last_shifts
+    assert np.abs(d).max() <= 8
+    assert np.array_equal(out, shift_images(X, d[:, 0], d[:, 1]))
+
+
+def test_augmenter_rotation_tables_agree_with_rotate_images(rng):
+    X = rng.random((40, 784)).astype(np.float32)
+    aug = Augmenter(0, 10.0, np.random.default_rng(3))
+    assert len(aug.angles) == 21 and aug.angles[0] == -10.0
+    out = aug(X)
+    assert np.allclose(out, rotate_images(X, aug.last_angles), atol=1e-5)
+    assert len(set(aug.last_angles.tolist())) > 10
+    both = Augmenter(2, 5.0, np.random.default_rng(4))
+    out = both(X)
+    d = both.last_shifts
+    expected = shift_images(rotate_images(X, both.last_angles).astype(np.float32), d[:, 0], d[:, 1])
+    assert np.allclose(out, expected, atol=1e-5) and np.abs(d).max() <= 2
