@@ -44,6 +44,7 @@ def panel_specs() -> list[PanelSpec]:
                   tab_with="input"),
         PanelSpec("probe", "Overconfidence probe", _lazy(".probe", "ProbePanel"), R, "Ctrl+5",
                   tab_with="input"),
+        PanelSpec("claims", "Draw & move", _lazy(".claims", "ClaimsPanel"), R, "Ctrl+8", tab_with="input"),
         PanelSpec("curves", "Learning curves", _lazy(".curves", "MetricsPanel"), B, "Ctrl+2"),
         PanelSpec("landscape", "Cost landscape", _lazy(".landscape", "LandscapePanel"), B, "Ctrl+6",
                   tab_with="curves"),

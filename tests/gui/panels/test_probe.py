@@ -159,3 +159,12 @@ def test_lesson_network_probe_on_mnist_is_quick(qtbot, mnist):
     assert run.seconds < 1.0
     assert run.result.noise_top.shape == (1000,) and run.result.test_acc > 0.5
     w.wait_idle()
+
+
+def test_summary_reads_the_noise_answer_against_real_digits(qtbot, panel):
+    from digitviz.core.confidence import sure_as_share
+
+    cfg = TrainConfig(seed=4)
+    run = run_probe(qtbot, panel, snapshot_of(cfg.network(), cfg, step=1))
+    share = sure_as_share(float(np.median(run.result.noise_top)), run.result.digits_top)
+    assert f"as sure as for {share:.0%} of real digits" in panel.summary_label.text()
