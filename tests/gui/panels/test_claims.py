@@ -67,7 +67,7 @@ def test_robustness_curves_equal_the_core_and_runs_stay_overlaid(qtbot, panel):
         X, y = data.images_as("test"), data.test_labels
         assert np.array_equal(run.shift_acc, shift_curve(net, X, y, SHIFTS, seed=0))
         assert np.array_equal(run.rotation_acc, rotation_curve(net, X, y, ANGLES, seed=0))
-    x, y_shown = tab.shift_items[1].getData()
+    _, y_shown = tab.shift_items[1].getData()
     assert np.array_equal(y_shown, run.shift_acc)
     assert len(tab.shift_items[0].getData()[0]) == len(SHIFTS)  # the first run stays
     assert "centred digits" in tab.legend.text()
