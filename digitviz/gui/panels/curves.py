@@ -129,6 +129,9 @@ def _setting_parts(config: TrainConfig, first: TrainConfig | None = None) -> dic
         parts["doubt"] = f"doubt {100 * config.doubt:g}%"
     if config.init != d.init:
         parts["init"] = f"{config.init} init"
+    if config.shift_px or config.rotate_deg:  # "train on moved digits"
+        parts["moved"] = "moved " + " ".join(
+            ([f"±{config.shift_px} px"] if config.shift_px else []) + ([f"±{config.rotate_deg:g}°"] if config.rotate_deg else []))
     if config.dtype != d.dtype:
         parts["dtype"] = config.dtype
     return parts

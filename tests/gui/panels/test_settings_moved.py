@@ -20,3 +20,11 @@ def test_moved_digit_options_apply_live_and_follow_the_config(qtbot):
     assert w.preset.findData("book") >= 0
     w.set_config(PRESETS["book"])
     assert w.preset.currentData() == "book"
+
+
+def test_run_names_say_when_a_run_trained_on_moved_digits():
+    from digitviz.gui.panels.curves import run_name
+
+    moved = replace(PRESETS["lesson"], shift_px=3, rotate_deg=15.0)
+    assert run_name(1, moved).endswith("batch 10, moved ±3 px ±15°")
+    assert "moved" not in run_name(1, PRESETS["lesson"])
