@@ -344,21 +344,19 @@ class Augmenter:
         n = X.shape[0]
         a = self.rng.integers(0, len(self.angles), n)
         self.last_angles = self.angles[a]
-        if self.shift_px:
-            choice = self._last = self._draw(n)
-            shift = self._tables[choice]
-        else:
-            self._last = np.zeros(n, np.intp)
-            shift = self._identity
-        # out[p] = rotated[shift[p]] = sum_j w_j[shift[p]] x[idx_j[shift[p]]], all by flat takes
-        row = N_PIX + 1
-        flat = (a * (4 * row))[:, None, None] + (np.arange(4) * row)[None, :, None] + shift[:, None, :]
-        idx = np.take(self._rot_idx, flat)
-        w = np.take(self._rot_w, flat)
+        # rotate: each image's angle table (whole rows, a plain copy), one gather of its 4 corners, a weighted sum
+        idx = self._rot_idx[a]                      # (n, 4, 785)
+        idx += (np.arange(n) * (N_PIX + 1))[:, None, None]
         buf = np.zeros((n, N_PIX + 1), X.dtype)
         buf[:, :N_PIX] = X
-        idx += (np.arange(n) * (N_PIX + 1))[:, None, None]
         vals = np.take(buf.ravel(), idx)
-        vals *= w
-        np.sum(vals, axis=1, out=out)
+        vals *= self._rot_w[a]
+        rotated = vals.sum(axis=1)                  # (n, 785), the last column blank
+        if not self.shift_px:
+            self._last = np.zeros(n, np.intp)
+            out[...] = rotated[:, :N_PIX]
+            return out
+        choice = self._last = self._draw(n)
+        shift = self._tables[choice] + (np.arange(n) * (N_PIX + 1))[:, None]
+        np.take(rotated.ravel(), shift, out=out)
         return out
