@@ -49,7 +49,8 @@ def _config_from_args(a):
         changes["sizes"] = (784, *a.hidden, 10)
     for name, key in [("activation", "activation"), ("cost", "cost"), ("epochs", "epochs"),
                       ("batch", "batch_size"), ("lr", "lr"), ("lr_decay", "lr_decay"), ("momentum", "momentum"),
-                      ("l2", "l2"), ("seed", "seed"), ("doubt", "doubt"), ("dtype", "dtype")]:
+                      ("l2", "l2"), ("seed", "seed"), ("doubt", "doubt"), ("dtype", "dtype"),
+                      ("shift_px", "shift_px"), ("rotate_deg", "rotate_deg")]:
         v = getattr(a, name)
         if v is not None:
             changes[key] = v
@@ -268,6 +269,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--random-labels", action="store_true", help="train on shuffled labels (Zhang et al. 2017)")
     t.add_argument("--doubt", type=_finite_float, help="fraction of noise images with a 'no digit' target")
     t.add_argument("--dtype", choices=["float32", "float64"])
+    t.add_argument("--shift-px", type=int, help="train on moved digits: random shifts of up to this many pixels")
+    t.add_argument("--rotate-deg", type=float, help="... and random rotations of up to this many degrees")
     t.add_argument("--save", metavar="FILE.npz", help="save the trained network")
     t.add_argument("--json", action="store_true", help="JSON lines instead of text")
     t.set_defaults(func=cmd_train)

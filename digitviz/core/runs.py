@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from .training import PRESETS, TrainConfig
+from .training import PRESETS, TrainConfig, preset_of
 
 
 def _fmt(v) -> str:
@@ -19,6 +19,9 @@ def _fmt(v) -> str:
 def arch_names(config: TrainConfig) -> tuple[str, str]:
     """``(short, long)`` names of a config's network: a preset's name when the shape matches one."""
     shape = f"{'-'.join(map(str, config.sizes))} {config.activation} {config.cost.replace('_', '-')}"
+    exact = preset_of(config)  # the book preset has the lesson's shape: its own name first
+    if exact:
+        return exact, f"{exact} {shape}"
     for name, p in PRESETS.items():
         if replace(config, dtype=p.dtype).arch_key == p.arch_key:  # the dtype is named among the settings
             return name, f"{name} {shape}"
@@ -47,6 +50,10 @@ def setting_parts(config: TrainConfig, first: TrainConfig | None = None) -> dict
         parts["doubt"] = f"doubt {100 * config.doubt:g}%"
     if config.init != d.init:
         parts["init"] = f"{config.init} init"
+    if config.shift_px or config.rotate_deg:  # "train on moved digits"
+        moved = ([f"±{config.shift_px} px"] if config.shift_px else []) + (
+            [f"±{config.rotate_deg:g}°"] if config.rotate_deg else [])
+        parts["moved"] = "moved " + " ".join(moved)
     if config.dtype != d.dtype:
         parts["dtype"] = config.dtype
     return parts

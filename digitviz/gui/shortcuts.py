@@ -69,6 +69,7 @@ SHORTCUTS: tuple[Shortcut, ...] = (
     Shortcut(("Ctrl+5",), "Show / hide Overconfidence probe", "dock", "probe"),
     Shortcut(("Ctrl+6",), "Show / hide Cost landscape", "dock", "landscape"),
     Shortcut(("Ctrl+7",), "Show / hide Experiments", "dock", "experiments"),
+    Shortcut(("Ctrl+8",), "Show / hide Draw & move", "dock", "claims"),
 )
 
 OWNER_PROPERTY = "digitviz_shortcut_owner"  # set on every QAction made by install()

@@ -74,6 +74,7 @@ PANELS: tuple[PanelSpec, ...] = (
     PanelSpec("input", "Input", ".input", "InputPanel", R),
     PanelSpec("weights", "Hidden-neuron weights", ".weights", "WeightsPanel", R, tab_with="input"),
     PanelSpec("probe", "Overconfidence probe", ".probe", "ProbePanel", R, tab_with="input"),
+    PanelSpec("claims", "Draw & move", ".claims", "ClaimsPanel", R, tab_with="input", stoppable=True),
     PanelSpec("curves", "Learning curves", ".curves", "MetricsPanel", B, always_feed=True),
     PanelSpec("landscape", "Cost landscape", ".landscape", "LandscapePanel", B, tab_with="curves",
               path_source=True, stoppable=True),
@@ -117,6 +118,9 @@ WIRES: tuple[Wire, ...] = (
     Wire("experiments", "send_to_input", "input", "show_image", show=True),
     # one step's negative gradient, for the diagram's gradient colouring
     Wire("experiments", "gradient_shown", WINDOW, "show_gradient"),
+    # "ask it to draw": the drawing shows in the diagram while it evolves, and ends in the input panel
+    Wire("claims", "input_changed", WINDOW, "show_input"),
+    Wire("claims", "send_to_input", "input", "show_image", show=True),
     # settings: live changes reach the worker; architecture changes ask, then reset
     Wire("settings", "live_changed", WINDOW, "update_config"),
     Wire("settings", "reset_requested", WINDOW, "reset_with"),

@@ -26,6 +26,8 @@ from PySide6.QtWidgets import (
     QComboBox, QGridLayout, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget,
 )
 
+
+from digitviz.core.confidence import sure_as_text
 from digitviz.core.network import Network
 from digitviz.core.probe import ProbeResult, probe
 
@@ -403,7 +405,8 @@ class ProbePanel(QWidget):
         med = float(np.median(r.noise_top))
         s = (f"Every noise image still gets an answer, {fav_share:.0%} of them “{fav}”; "
              f"{r.noise_confident_share:.0%} get a top output above {r.threshold:g} "
-             f"(real digits: {r.digits_confident_share:.0%}). Median top output on noise: {med:.2f}.")
+             f"(real digits: {r.digits_confident_share:.0%}). Median top output on noise: {med:.2f}, "
+             f"{sure_as_text(med, r.digits_top)}.")
         if cur.config.cost != "cross_entropy":
             s += " Sigmoid outputs are separate yes/no answers, not probabilities."
         if bef is not None:

@@ -116,6 +116,20 @@ class SettingsPanel(QWidget):
         self.doubt.setToolTip("Teach it to doubt: this share of each mini-batch is random noise\n"
                               "whose desired answer is \"no digit\" (all outputs dark)")
 
+        self.shift = QSpinBox()
+        self.shift.setRange(0, 8)
+        self.shift.setPrefix("± ")
+        self.shift.setSuffix(" px")
+        self.shift.setKeyboardTracking(False)
+        self.shift.setToolTip("Train on moved digits: each training image is shifted by a random whole number\n"
+                              "of pixels, up to this many, left/right and up/down (0: the centred digits)")
+        self.rotate = QSpinBox()
+        self.rotate.setRange(0, 45)
+        self.rotate.setPrefix("± ")
+        self.rotate.setSuffix(" °")
+        self.rotate.setKeyboardTracking(False)
+        self.rotate.setToolTip("... and rotated by a random angle of up to this many degrees")
+
         form = QFormLayout()
         form.setLabelAlignment(Qt.AlignRight)
         form.addRow("Preset", self.preset)
@@ -134,6 +148,8 @@ class SettingsPanel(QWidget):
         form.addRow("Momentum", self.momentum)
         form.addRow("L2", self.l2)
         form.addRow("Teach it to doubt", self.doubt)
+        form.addRow("Moved digits: shift", self.shift)
+        form.addRow("Moved digits: rotate", self.rotate)
 
         inner = QWidget()
         inner.setLayout(form)
@@ -153,7 +169,7 @@ class SettingsPanel(QWidget):
         self.cost.activated.connect(self._on_arch)
         self.seed.editingFinished.connect(self._on_arch)
         self.random_labels.toggled.connect(self._on_arch)
-        for w in (self.lr, self.lr_decay, self.batch, self.momentum, self.l2, self.doubt):
+        for w in (self.lr, self.lr_decay, self.batch, self.momentum, self.l2, self.doubt, self.shift, self.rotate):
             w.valueChanged.connect(self._on_live)
 
     # the contract
@@ -209,6 +225,8 @@ class SettingsPanel(QWidget):
             self.momentum.setValue(config.momentum)
             self.l2.setValue(config.l2)
             self.doubt.setValue(round(config.doubt * 100))
+            self.shift.setValue(config.shift_px)
+            self.rotate.setValue(round(config.rotate_deg))
         finally:
             self._updating = False
         self._show_effective_lr()
@@ -247,7 +265,8 @@ class SettingsPanel(QWidget):
         if self._updating:
             return
         values = dict(lr=self.lr.value(), lr_decay=self.lr_decay.value(), batch_size=self.batch.value(),
-                      momentum=self.momentum.value(), l2=self.l2.value(), doubt=self.doubt.value() / 100)
+                      momentum=self.momentum.value(), l2=self.l2.value(), doubt=self.doubt.value() / 100,
+                      shift_px=self.shift.value(), rotate_deg=float(self.rotate.value()))
         changes = {k: v for k, v in values.items() if getattr(self._config, k) != v}
         if not changes:
             return

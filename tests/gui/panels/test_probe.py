@@ -160,3 +160,12 @@ def test_lesson_network_probe_on_mnist(qtbot, mnist):
     # how long it takes is a benchmark figure: probe_panel_ms in benchmarks/probe_and_data.py
     assert run.result.noise_top.shape == (1000,) and run.result.test_acc > 0.5
     w.wait_idle()
+
+
+def test_summary_reads_the_noise_answer_against_real_digits(qtbot, panel):
+    from digitviz.core.confidence import sure_as_share
+
+    cfg = TrainConfig(seed=4)
+    run = run_probe(qtbot, panel, snapshot_of(cfg.network(), cfg, step=1))
+    share = sure_as_share(float(np.median(run.result.noise_top)), run.result.digits_top)
+    assert f"as sure as for {share:.0%} of real digits" in panel.summary_label.text()
