@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 
 import numpy as np
 
+from .data import ScaledImages
 from .network import Network, one_hot
 
 # Presets. Measured on this project's 2-core machine (see README and benchmarks/train_speed.py).
@@ -258,7 +259,10 @@ class Evaluation:
 def evaluate(net: Network, X, labels, theta=None) -> Evaluation:
     """Accuracy, cost, per-class accuracy, predictions and confusion matrix on ``(X, labels)``."""
     labels = np.asarray(labels).astype(np.intp)
-    out = net.feedforward(X, theta)
+    if isinstance(X, ScaledImages):  # converted a chunk at a time, never as one full float copy
+        out = np.concatenate([net.feedforward(x, theta) for _, x in X.chunks()])
+    else:
+        out = net.feedforward(X, theta)
     pred = np.argmax(out, axis=1)
     k = out.shape[1]
     confusion = np.bincount(labels * k + pred, minlength=k * k).reshape(k, k)
@@ -399,7 +403,7 @@ class Trainer:
         if data is None:
             return
         self.U_train = np.asarray(data.train_images)
-        self.X_train = data.images_as("train", self.dtype)
+        self.X_train = ScaledImages(self.U_train, self.dtype)  # floats on demand: batches come from U_train
         self.X_test = data.images_as("test", self.dtype)
         self.true_train_labels = np.asarray(data.train_labels, np.intp)
         self.test_labels = np.asarray(data.test_labels, np.intp)

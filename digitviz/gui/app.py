@@ -11,6 +11,7 @@ from PySide6.QtCore import QObject, QEvent, QTimer
 from PySide6.QtWidgets import QApplication
 from threadpoolctl import threadpool_limits
 
+from ..memory import release_large_allocations
 from ..prereq import gui_prerequisite_problem
 from .main_window import MainWindow
 from .style import icon, stylesheet
@@ -20,6 +21,7 @@ def make_app(argv=None) -> QApplication:
     """The QApplication (created once), themed and named so QSettings finds its place."""
     app = QApplication.instance()
     if app is None:
+        release_large_allocations()  # large temporaries give their memory back (digitviz.memory)
         app = QApplication(list(sys.argv if argv is None else ["digitviz", *argv]))
     app.setOrganizationName("digitviz")
     app.setApplicationName("digitviz")

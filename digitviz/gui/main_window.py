@@ -72,8 +72,7 @@ class DataLoader(QObject):
     def _run(self, folder):
         try:
             ds = load_mnist(folder)
-            ds.images_as("train")  # convert once here, not on the training thread
-            ds.images_as("test")
+            ds.images_as("test")  # convert once here, not on the training thread (train stays uint8)
         except DataError as e:
             self.failed.emit(str(e))
         except Exception as e:  # noqa: BLE001 - any failure becomes one line for the user
