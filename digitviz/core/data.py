@@ -149,6 +149,63 @@ def _parse_idx(path: Path, stream, magic) -> np.ndarray:
     return out.reshape(shape)
 
 
+class ScaledImages:
+    """uint8 images seen as floats in ``[0, 1]``, converted only the rows asked for, never held whole.
+
+    The training set as float32 would be 188 MB beside its 47 MB of uint8; training reads it a
+    mini-batch at a time and evaluates it in chunks, so it never needs the whole float copy. Indexing
+    (an int, a slice, an index array) returns a new writable array of ``dtype``, scaled exactly as
+    :meth:`Dataset.images_as` scales (divide by 255, so 255 maps to exactly 1.0).
+
+    Parameters
+    ----------
+    images : np.ndarray
+        uint8, shape ``(N, 784)``; kept by reference (no copy).
+    dtype : floating dtype, default float32
+
+    Attributes
+    ----------
+    shape : tuple
+        ``(N, 784)``, like the float array it stands for; ``dtype`` and ``ndim`` likewise.
+    """
+
+    CHUNK = 8192  # rows per chunk in :meth:`chunks` and iteration (25 MB of float32)
+
+    def __init__(self, images, dtype=np.float32):
+        self.images = np.asarray(images)
+        if self.images.dtype != np.uint8:
+            raise ValueError(f"images must be uint8, got {self.images.dtype}")
+        self.dtype = np.dtype(dtype)
+        if self.dtype.kind != "f":
+            raise ValueError(f"dtype must be a floating type, got {self.dtype}")
+        self.shape = self.images.shape
+        self.ndim = self.images.ndim
+
+    def __len__(self):
+        return len(self.images)
+
+    def __getitem__(self, key) -> np.ndarray:
+        out = np.asarray(self.images[key]).astype(self.dtype)
+        out /= self.dtype.type(255)
+        return out
+
+    def __iter__(self):
+        for lo in range(0, len(self), self.CHUNK):
+            yield from self[lo:lo + self.CHUNK]
+
+    def __array__(self, dtype=None, copy=None):
+        """The whole float array (a transient copy; prefer :meth:`chunks` for large sets)."""
+        out = self[:]
+        return out if dtype is None else out.astype(dtype, copy=False)
+
+    def chunks(self, rows: int | None = None):
+        """``(slice, float array)`` pairs covering every row in order, ``rows`` (default CHUNK) at a time."""
+        rows = int(rows or self.CHUNK)
+        for lo in range(0, len(self), rows):
+            sl = slice(lo, min(lo + rows, len(self)))
+            yield sl, self[sl]
+
+
 @dataclass(frozen=True, eq=False)
 class Dataset:
     """The four MNIST arrays, read-only, plus where they came from.
@@ -175,6 +232,27 @@ class Dataset:
     # Converted images, keyed by (which, dtype); filled by images_as. eq=False above because
     # comparing or hashing arrays field by field is meaningless.
     _converted: dict = field(default_factory=dict, init=False, repr=False)
+    # (parent Dataset, train slice, test slice) for a dataset made by subset(): its conversions are
+    # views of the parent's when the parent has them, never a second copy of the same pixels.
+    _base: tuple | None = field(default=None, init=False, repr=False)
+
+    def subset(self, n_train: int | None = None, n_test: int | None = None) -> "Dataset":
+        """The first ``n_train`` training and ``n_test`` test examples (views, no copies; None: all).
+
+        The subset shares this dataset's converted images (:meth:`images_as`) as views.
+        """
+        tr = slice(None) if n_train is None else slice(0, int(n_train))
+        te = slice(None) if n_test is None else slice(0, int(n_test))
+        sub = Dataset(train_images=self.train_images[tr], train_labels=self.train_labels[tr],
+                      test_images=self.test_images[te], test_labels=self.test_labels[te], source=Path(self.source))
+        object.__setattr__(sub, "_base", (self, tr, te))
+        return sub
+
+    def scaled(self, which: str, dtype=np.float32) -> ScaledImages:
+        """One split's images as a :class:`ScaledImages`: floats on demand, no full copy kept."""
+        if which not in ("train", "test"):
+            raise ValueError(f"which must be 'train' or 'test', got {which!r}")
+        return ScaledImages(self.train_images if which == "train" else self.test_images, dtype)
 
     def images_as(self, which: str, dtype=np.float32) -> np.ndarray:
         """Images of one split scaled to ``[0, 1]``, converted once and then cached.
@@ -196,6 +274,11 @@ class Dataset:
             raise ValueError(f"dtype must be a floating type, got {dtype}")
         key = (which, dtype)
         cached = self._converted.get(key)
+        if cached is None and self._base is not None and self._base[0]._has_converted(key):
+            # cut from a dataset that converted these images already: a view of its copy
+            parent, tr, te = self._base
+            whole = parent.images_as(which, dtype)
+            cached = self._converted.setdefault(key, whole[tr if which == "train" else te])
         if cached is None:
             images = self.train_images if which == "train" else self.test_images
             cached = images.astype(dtype)
@@ -204,6 +287,15 @@ class Dataset:
             # setdefault is atomic: two threads racing here end up sharing one array.
             cached = self._converted.setdefault(key, cached)
         return cached
+
+    def _has_converted(self, key) -> bool:
+        """Whether this dataset or one it was cut from holds the conversion ``key``."""
+        ds = self
+        while ds is not None:
+            if key in ds._converted:
+                return True
+            ds = ds._base[0] if ds._base is not None else None
+        return False
 
 
 def _candidates(name: str) -> list[str]:

@@ -21,7 +21,6 @@ Imports: NumPy and the standard library only.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Callable, NamedTuple
 
 import numpy as np
@@ -50,13 +49,9 @@ def subset(data: Dataset, n_train: int | None = None, n_test: int | None = None)
     """The first ``n_train`` training and ``n_test`` test examples of ``data`` (views, no copies).
 
     ``None`` keeps a split whole. Handy to make an experiment fast (a small run memorises random
-    labels sooner) and for tests.
+    labels sooner) and for tests. It shares ``data``'s converted images (:meth:`Dataset.subset`).
     """
-    tr = slice(None) if n_train is None else slice(0, int(n_train))
-    te = slice(None) if n_test is None else slice(0, int(n_test))
-    return Dataset(train_images=data.train_images[tr], train_labels=data.train_labels[tr],
-                   test_images=data.test_images[te], test_labels=data.test_labels[te],
-                   source=Path(data.source))
+    return data.subset(n_train, n_test)
 
 
 # ---------------------------------------------------------------------------------------------------

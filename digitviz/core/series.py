@@ -82,6 +82,15 @@ class BoundedSeries:
     def __len__(self) -> int:
         return self.n
 
+    def keep_last(self, k: int = 1):
+        """Drop all but the last ``k`` stored points (the stride and last step stay as they were)."""
+        k = max(0, min(int(k), self.n))
+        if k < self.n:
+            self._steps[:k] = self._steps[self.n - k:self.n]
+            self._values[:k] = self._values[self.n - k:self.n]
+            self._values[k:self.n] = 0 if self.dtype != object else None  # release dropped objects
+            self.n = k
+
     @property
     def last_step(self) -> int | None:
         """The last step appended (also one still pending in a bucket), or None."""

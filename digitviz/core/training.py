@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 
 import numpy as np
 
+from .data import ScaledImages
 from .inputs import noise
 from .network import ACTIVATIONS, COSTS, Network, one_hot
 from .series import BoundedSeries, frozen_copy
@@ -367,7 +368,10 @@ class Evaluation:
 def evaluate(net: Network, X, labels, theta=None) -> Evaluation:
     """Accuracy, cost, per-class accuracy, predictions, confusion matrix and outputs on ``(X, labels)``."""
     labels = np.asarray(labels).astype(np.intp)
-    out = net.feedforward(X, theta)
+    if isinstance(X, ScaledImages):  # converted a chunk at a time, never as one full float copy
+        out = np.concatenate([net.feedforward(x, theta) for _, x in X.chunks()])
+    else:
+        out = net.feedforward(X, theta)
     pred = np.argmax(out, axis=1)
     k = out.shape[1]
     confusion = np.bincount(labels * k + pred, minlength=k * k).reshape(k, k)
@@ -455,6 +459,10 @@ class History:
     def path_thetas(self) -> np.ndarray:
         """The kept path points: an object array of read-only (P,) vectors (a view)."""
         return self._path.values()
+
+    def forget_path(self):
+        """Drop every path point but the last (whoever consumed them keeps them; the stride stays)."""
+        self._path.keep_last(1)
 
     def path(self):
         """``(steps (K,), thetas (K, P))`` of the recorded descent path."""
@@ -581,7 +589,7 @@ class Trainer:
         if data is None:
             return
         self.U_train = np.asarray(data.train_images)
-        self.X_train = data.images_as("train", self.dtype)
+        self.X_train = ScaledImages(self.U_train, self.dtype)  # floats on demand: batches come from U_train
         self.X_test = data.images_as("test", self.dtype)
         self.true_train_labels = np.asarray(data.train_labels, np.intp)
         self.test_labels = np.asarray(data.test_labels, np.intp)

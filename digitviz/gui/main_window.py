@@ -54,11 +54,11 @@ NO_DATA_TEXT = ("<b>No MNIST data yet.</b> Download it (about 11 MB) or open a f
 def _load_work(_control, folder: str):
     """On a job thread: ``(Dataset, folder, None)``, or ``(None, folder, one-line message)``.
 
-    The images are converted once here, not on the training thread.
+    The test images are converted once here, not on the training thread; the training set stays
+    uint8 (the Trainer converts each batch it gathers).
     """
     try:
         ds = load_mnist(folder)
-        ds.images_as("train")
         ds.images_as("test")
     except DataError as e:
         return None, folder, str(e)

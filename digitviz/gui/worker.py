@@ -375,6 +375,10 @@ class TrainWorker(QObject):
         new_path = [(int(s), th) for s, th in zip(steps[i:], h.path_thetas[i:])]
         if new_path:
             self._path_sent = new_path[-1][0]
+            # the GUI keeps the path (TrainingController.path_points); keeping it here too would be a
+            # second copy of up to 1,024 thetas (53 MB for the lesson's network). The last point stays,
+            # so that History.record_theta still sees the step it recorded last.
+            h.forget_path()
         snap = Snapshot(
             step=tr.step_count, epoch=tr.epoch + (1 if tr.epoch_done else 0), examples_seen=tr.examples_seen,
             theta=frozen_copy(tr.net.theta), config=tr.config, cost=self._last_cost, grad_norm=self._last_gnorm,

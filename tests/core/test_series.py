@@ -101,3 +101,15 @@ def test_ema_continues_from_where_it_stopped():
                                     (float("nan"), 1.0)])
 def test_nice_ceil(v, want):
     assert nice_ceil(v) == pytest.approx(want)
+
+
+def test_keep_last_drops_older_points_and_releases_objects():
+    s = BoundedSeries(8, dtype=object)
+    vals = [np.arange(3) + i for i in range(5)]
+    for i, v in enumerate(vals):
+        s.append(10 * i, v)
+    s.keep_last(1)
+    assert list(s.steps()) == [40] and s.values()[0] is vals[4] and s.last_step == 40
+    assert all(x is None for x in s._values[1:5])  # the dropped vectors are not kept alive
+    s.append(50, vals[0])
+    assert list(s.steps()) == [40, 50]
