@@ -232,6 +232,11 @@ class MainWindow(QMainWindow):
         self._build_docks()
         self._build_menus()
         self._build_status()
+        # issue 12 (lesson tour): the app driver panels act through (set_driver), Help ▸ Lesson Tour,
+        # and View ▸ Presentation Mode (F11). Self-contained: see gui/driver.py and gui/presentation.py.
+        from . import driver as _driver, presentation as _presentation
+        self.driver = _driver.install(self)
+        self.presentation = _presentation.install(self)
         self._default_state = self.saveState(SETTINGS_VERSION)
         self._restore_layout()
 
