@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import re
 import string
+from collections import deque
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -24,6 +25,7 @@ MAX_WORDS = 90  # a chapter's text, numbers aside
 NOISE_SEED = 7  # the noise image chapter 7 shows and quotes
 SHIFT_DIGIT = 0  # the test digit chapter 8 moves ...
 SHIFT_PIXELS = 4  # ... this many pixels to the right
+STRETCH = 100  # steps averaged at the start and at the end of a run (step lengths)
 
 
 @dataclass(frozen=True)
@@ -185,6 +187,7 @@ class Facts:
             else f.step_first / f.step_last, lambda v: f"{v:.1f} times shorter" if v >= 1 else f"{1 / v:.1f} times longer")
         put("shift_note", None if f.shift_centred is None or f.shift_moved is None else f.shift_moved != f.shift_centred,
             lambda v: "" if v else " (this one survives the move; move it further, or try other digits)")
+        put("stretch", STRETCH, str)
         put("step_span", f.step_span, lambda v: f"{v[0]:,} to {v[1]:,}")
         put("noise_digit", f.noise_digit, str)
         put("noise_top", f.noise_top, lambda v: f"{v:.2f}")
@@ -275,8 +278,8 @@ CHAPTERS: tuple[Chapter, ...] = (
         "downhill", "Downhill to a local minimum",
         "Think of the cost as a landscape and the network as a ball rolling downhill. The cost landscape panel "
         "draws a slice of it with the path taken.\n\n"
-        "The step is the learning rate times the slope, so steps shrink as the ground flattens: early on "
-        "your run moved {step_first} per step, between steps {step_span} {step_last}: {step_compare}. It settles in a valley, a local minimum; nothing promises it is the lowest one.",
+        "A step is the learning rate times the slope, so steps shrink as the ground flattens: your first "
+        "{stretch} steps were {step_first} long on average, steps {step_span} {step_last}, {step_compare}. It settles in a valley, a local minimum; nothing promises it is the lowest one.",
         needs=("step_first", "step_last"),
         show=(("pause",), ("raise", "landscape")),
         state="Training paused; the cost landscape with the descent path is in front."),
@@ -357,8 +360,8 @@ MISSING_HINT = {
     "cost_after": "take one single step",
     "test_acc": "train at least one full pass",
     "train_acc": "train at least one full pass",
-    "step_first": "train a few hundred steps",
-    "step_last": "train a few hundred steps",
+    "step_first": f"train at least {2 * STRETCH} steps",
+    "step_last": f"train at least {2 * STRETCH} steps",
     "weight_change": "train for a while",
     "shift_centred": "load the test digits",
     "shift_moved": "load the test digits",
@@ -414,30 +417,42 @@ def average_cost(net: Network, X, labels, batch: int = 10000) -> float:
     return total / max(len(X), 1)
 
 
-def step_lengths(steps, thetas) -> tuple[np.ndarray, np.ndarray]:
-    """Average step length along a recorded descent path.
+class StepLengths:
+    """The first and the latest ``n`` step lengths of a run, eta x |grad C| per step (O(n) memory).
+
+    The lesson's step is the learning rate times the slope; its length shrinks as the cost flattens.
 
     Parameters
     ----------
-    steps : array of int, shape (K,)
-        Increasing step numbers at which ``thetas`` were kept.
-    thetas : array, shape (K, P)
-
-    Returns
-    -------
-    ends : ndarray of int, shape (K-1,)
-        The later step of each pair of consecutive points.
-    lengths : ndarray, shape (K-1,)
-        |theta_{k+1} - theta_k| / (s_{k+1} - s_k): how far one step moved, on average, in that stretch.
+    n : int
+        Steps per stretch.
     """
-    steps = np.asarray(steps, np.int64)
-    if len(steps) < 2:
-        return np.zeros(0, np.int64), np.zeros(0)
-    th = np.asarray(thetas, np.float64)
-    d = np.linalg.norm(np.diff(th, axis=0), axis=1)
-    gap = np.diff(steps).astype(np.float64)
-    ok = gap > 0
-    return steps[1:][ok], d[ok] / gap[ok]
+
+    def __init__(self, n: int = STRETCH):
+        self.n = int(n)
+        self.clear()
+
+    def clear(self):
+        self.first: list[float] = []
+        self.last: deque = deque(maxlen=self.n)  # (step, length)
+
+    def add(self, steps, grad_norms, lr: float):
+        """Record steps ``steps`` (K,) with gradient lengths ``grad_norms`` (K,) taken at learning rate ``lr``."""
+        for s, g in zip(np.asarray(steps).tolist(), np.asarray(grad_norms, np.float64).tolist()):
+            if self.last and s <= self.last[-1][0]:
+                continue
+            length = float(lr) * g
+            if len(self.first) < self.n:
+                self.first.append(length)
+            self.last.append((int(s), length))
+
+    def summary(self):
+        """``(mean of the first n, mean of the latest n, (first, last step of the latest))``, or None
+        before ``2 n`` steps (the two stretches must not overlap)."""
+        if len(self.first) < self.n or not self.last or self.last[0][0] <= self.n:
+            return None
+        last = [v for _, v in self.last]
+        return float(np.mean(self.first)), float(np.mean(last)), (self.last[0][0], self.last[-1][0])
 
 
 def shift_image(x, dx: int, dy: int, side: int = 28) -> np.ndarray:
@@ -455,7 +470,7 @@ def noise_image(seed: int = NOISE_SEED, n_in: int = 784) -> np.ndarray:
     return np.random.default_rng(seed).random(n_in, dtype=np.float32)
 
 
-def facts_from(config, theta, *, shown=None, train=None, test=None, report=None, epochs=(), path=None,
+def facts_from(config, theta, *, shown=None, train=None, test=None, report=None, epochs=(), step_summary=None,
                step=None, epoch=None, preset: str = "", target=None, initial_theta=None,
                train_cost_cache=None) -> Facts:
     """Collect what the chapters quote from the live run.
@@ -473,8 +488,8 @@ def facts_from(config, theta, *, shown=None, train=None, test=None, report=None,
         The last single step.
     epochs : sequence of dict
         Epoch records (``train_acc``, ``test_acc``).
-    path : (steps (K,), thetas (K, P)) or None
-        The descent path.
+    step_summary : (float, float, (int, int)) or None
+        :meth:`StepLengths.summary` of the run.
     initial_theta : ndarray (P,) or None
         The run's starting parameters (for the weight change).
     train_cost_cache : float or None
@@ -502,12 +517,8 @@ def facts_from(config, theta, *, shown=None, train=None, test=None, report=None,
         kw["test_acc"] = float(last["test_acc"])
         if "train_acc" in last:
             kw["train_acc"] = float(last["train_acc"])
-    if path is not None and len(path[0]) >= 3:
-        ends, lengths = step_lengths(*path)
-        if len(lengths) >= 2:
-            kw["step_first"] = float(lengths[0])
-            kw["step_last"] = float(lengths[-1])
-            kw["step_span"] = (int(np.asarray(path[0])[-2]), int(ends[-1]))
+    if step_summary is not None:
+        kw["step_first"], kw["step_last"], kw["step_span"] = step_summary
     noise = noise_image(NOISE_SEED, config.sizes[0])
     out = np.asarray(net.feedforward(noise.reshape(1, -1))[0])
     kw["noise_digit"], kw["noise_top"] = int(np.argmax(out)), float(np.max(out))
@@ -534,6 +545,7 @@ __all__ = [
     "PAPERS",
     "Chapter",
     "Facts",
+    "StepLengths",
     "average_cost",
     "chapter",
     "count_words",
@@ -544,5 +556,4 @@ __all__ = [
     "parameter_count",
     "render",
     "shift_image",
-    "step_lengths",
 ]

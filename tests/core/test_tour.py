@@ -42,12 +42,17 @@ def test_average_cost_averages_the_example_costs(data):
     assert tour.average_cost(net, X, y, batch=64) == pytest.approx(want, rel=1e-5)
 
 
-def test_step_lengths_per_step_along_the_path():
-    thetas = np.array([[0.0, 0.0], [3.0, 4.0], [3.0, 4.0 + 10.0]])
-    ends, lengths = tour.step_lengths([0, 5, 15], thetas)
-    np.testing.assert_array_equal(ends, [5, 15])
-    np.testing.assert_allclose(lengths, [1.0, 1.0])
-    assert len(tour.step_lengths([3], thetas[:1])[1]) == 0
+def test_step_lengths_keep_the_first_and_latest_stretch():
+    sl = tour.StepLengths(n=3)
+    sl.add([1, 2, 3], [1.0, 2.0, 3.0], lr=0.5)
+    assert sl.summary() is None  # the two stretches would overlap
+    sl.add([4, 5, 6, 7], [0.4, 0.2, 0.2, 0.2], lr=0.5)
+    first, last, span = sl.summary()
+    assert first == pytest.approx(1.0) and last == pytest.approx(0.1) and span == (5, 7)
+    sl.add([7, 3], [100.0, 100.0], lr=1.0)  # steps already seen (a merged snapshot) are not counted twice
+    assert sl.summary()[1] == pytest.approx(0.1)
+    sl.clear()
+    assert sl.summary() is None
 
 
 def test_shift_image_moves_one_pixel_where_expected():
@@ -110,17 +115,16 @@ def test_quoted_numbers_are_the_given_ones(data):
     assert "1,234" in tour.render(tour.chapter("further"), f)
 
 
-def test_step_lengths_and_weight_change_come_from_the_path(data, rng):
+def test_step_lengths_and_weight_change_come_from_the_run():
     cfg = PRESETS["lesson"]
     theta0 = cfg.network().theta
-    thetas = np.stack([theta0, theta0 + 1.0, theta0 + 1.5, theta0 + 1.6])
-    f = tour.facts_from(cfg, thetas[-1], path=([0, 10, 20, 30], thetas), initial_theta=theta0)
-    step = np.sqrt(theta0.size) / 10
-    assert f.step_first == pytest.approx(step, rel=1e-5)
-    assert f.step_last == pytest.approx(0.1 * step, rel=1e-4)
+    f = tour.facts_from(cfg, theta0 + 1.6, step_summary=(0.5, 0.05, (1901, 2000)), initial_theta=theta0)
     text = tour.render(tour.chapter("downhill"), f)
-    assert f"{step:.3g}" in text and "10.0 times shorter" in text and "20 to 30" in text
+    assert "were 0.5 long" in text and "steps 1,901 to 2,000 0.05" in text and "10.0 times shorter" in text
+    f = tour.facts_from(cfg, theta0, step_summary=(0.5, 1.0, (1901, 2000)))
+    assert "2.0 times longer" in tour.render(tour.chapter("downhill"), f)  # said as found
     w0 = theta0[:784 * 16]
+    f = tour.facts_from(cfg, theta0 + 1.6, initial_theta=theta0)
     assert f.weight_change == pytest.approx(np.sqrt(w0.size) * 1.6 / np.linalg.norm(w0), rel=1e-4)
 
 

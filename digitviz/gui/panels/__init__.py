@@ -39,7 +39,7 @@ def panel_specs() -> list[PanelSpec]:
     """Every dock panel, in default-layout order."""
     return [
         PanelSpec("lesson", "Lesson", _lazy(".lesson", "LessonPanel"), L, "Ctrl+0"),
-        PanelSpec("settings", "Settings", _lazy(".settings", "SettingsPanel"), L, "Ctrl+1"),
+        PanelSpec("settings", "Settings", _lazy(".settings", "SettingsPanel"), L, "Ctrl+1", tab_with="lesson"),
         PanelSpec("input", "Input", _lazy(".input", "InputPanel"), R, "Ctrl+3"),
         PanelSpec("weights", "Hidden-neuron weights", _lazy(".weights", "WeightsPanel"), R, "Ctrl+4",
                   tab_with="input"),

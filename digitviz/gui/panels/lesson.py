@@ -20,7 +20,7 @@ import html
 import math
 
 import numpy as np
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
@@ -67,6 +67,7 @@ class LessonPanel(QWidget):
 
     chapter_changed = Signal(int)
     shown = Signal(int)
+    always_feed = True  # every step's gradient length is recorded, even while the dock is hidden
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -80,6 +81,8 @@ class LessonPanel(QWidget):
         self._train_cost: tuple | None = None  # ((generation, step, id(theta)), cost)
         self._initial: tuple | None = None     # (config, theta at the start)
         self._big = False
+        self.lengths = tour.StepLengths()
+        self._generation = None
         style_panel(self)
         self._build()
         self._timer = QTimer(self)
@@ -151,6 +154,9 @@ class LessonPanel(QWidget):
         self.state.setStyleSheet(f"color: {MUTED}; font-size: {small}pt;")
         self.status.setStyleSheet(f"color: {MUTED}; font-size: {small}pt; font-style: italic;")
 
+    def sizeHint(self):
+        return QSize(380, 520)
+
     # wiring
 
     def set_driver(self, driver):
@@ -173,8 +179,14 @@ class LessonPanel(QWidget):
     # contract
 
     def on_snapshot(self, snap):
+        if snap.generation != self._generation:
+            self._generation = snap.generation
+            self.lengths.clear()
+        if len(snap.new_steps):
+            self.lengths.add(snap.new_steps, snap.new_grad_norms, snap.config.lr_at(snap.epoch))
         self._snap = snap
-        self.refresh()
+        if self.isVisible():
+            self.refresh()
 
     def set_dataset(self, ds):
         self._ds = ds
@@ -252,11 +264,6 @@ class LessonPanel(QWidget):
             report = last[1:]
         elif snap.step_report is not None:
             report = (snap.step, snap.step_report.cost_before, snap.step_report.cost_after)
-        path = None
-        if self.driver is not None and "step_first" in needs:
-            steps, thetas = self.driver.path()
-            if thetas is not None:
-                path = (steps, thetas)
         initial = None
         if "weight_change" in needs:
             if self._initial is None or self._initial[0] != cfg:
@@ -264,7 +271,7 @@ class LessonPanel(QWidget):
             initial = self._initial[1]
         preset = preset_of(cfg)
         facts = tour.facts_from(cfg, snap.theta, shown=shown, train=train, test=test, report=report,
-                                epochs=snap.epochs, path=path, step=snap.step, epoch=snap.epoch, preset=preset,
+                                epochs=snap.epochs, step_summary=self.lengths.summary(), step=snap.step, epoch=snap.epoch, preset=preset,
                                 target=PRESET_TARGETS.get(preset), initial_theta=initial, train_cost_cache=cached)
         if train is not None and facts.train_cost is not None and not math.isnan(facts.train_cost):
             self._train_cost = ((snap.generation, snap.step, id(snap.theta)), facts.train_cost)

@@ -123,9 +123,11 @@ def test_walk_the_whole_tour_with_show_me(make_window, qtbot):
     lesson.next()
     lesson.show_me()
     assert idle(w) and in_front(w, "landscape")
-    steps, thetas = w.controller.path()
-    _, lengths = tour.step_lengths(steps, thetas)
-    qtbot.waitUntil(lambda: f"{lengths[0]:.3g} per step" in lesson.plain_text, timeout=2000)
+    curves = w.panels["curves"]  # the gradient lengths the curves recorded, times the learning rate
+    g = curves.steps.column(3)
+    first, last = FAST.lr * g[:tour.STRETCH].mean(), FAST.lr * g[-tour.STRETCH:].mean()
+    qtbot.waitUntil(lambda: f"were {first:.3g} long" in lesson.plain_text, timeout=2000)
+    assert f" {last:.3g}, " in lesson.plain_text
 
     # 6. the hidden neurons: the weights panel in front, first neuron selected
     lesson.next()
