@@ -101,6 +101,9 @@ class Facts:
         Steps between which ``step_last`` was measured.
     noise_digit : int; noise_top : float
         The answer to the tour's noise image and its output.
+    noise_rank : float
+        Share of the test digits whose top output is at most ``noise_top``: how sure it is of the noise,
+        measured against how sure it is of real digits.
     shift_label, shift_centred, shift_moved : int
         A test digit, the answer for it centred and moved by ``shift_pixels`` pixels.
     weight_change : float
@@ -131,6 +134,7 @@ class Facts:
     step_span: tuple | None = None
     noise_digit: int | None = None
     noise_top: float | None = None
+    noise_rank: float | None = None
     shift_label: int | None = None
     shift_centred: int | None = None
     shift_moved: int | None = None
@@ -195,7 +199,9 @@ class Facts:
         put("shift_centred", f.shift_centred, str)
         put("shift_moved", f.shift_moved, str)
         put("shift_pixels", f.shift_pixels, str)
-        put("weight_change", f.weight_change, lambda v: f"{v:.0%}")
+        put("weight_change", f.weight_change,
+            lambda v: f"{v:.1f} times their starting size" if v >= 2 else f"{v:.0%} of their starting size")
+        put("noise_rank", f.noise_rank, lambda v: f"{v:.0%}")
         return out
 
 
@@ -287,7 +293,7 @@ CHAPTERS: tuple[Chapter, ...] = (
         "hidden", "What the hidden neurons look for",
         "The lesson hoped the first hidden layer would pick up edges and the second loops and lines. Each tile "
         "here is one neuron's {n_in} incoming weights, drawn as an image: blue positive, orange negative.\n\n"
-        "They look almost random. Training changed the first layer's weights by {weight_change} of their size, "
+        "They look almost random. Training moved the first layer's weights by {weight_change}, "
         "and what it found is not edges: whatever works to lower the cost. Compare initial, now and change.",
         needs=("weight_change",),
         show=(("raise", "weights"), ("weights_mode", "now"), ("select_neuron", 1, 0)),
@@ -295,10 +301,11 @@ CHAPTERS: tuple[Chapter, ...] = (
     Chapter(
         "nonsense", "Confident nonsense",
         "Give the network random noise, not a digit at all. It still answers: this noise is a {noise_digit}, "
-        "with an output of {noise_top}. It cannot say \"none of these\": it was only ever asked which digit.\n\n"
-        "Nor can it draw: asking it which image it finds most like a digit gives noise too. The "
-        "Overconfidence probe tab compares its confidence on noise with that on real digits.",
-        needs=("noise_digit", "noise_top"),
+        "with an output of {noise_top} (1 means certain): as sure as for {noise_rank} of real test digits. "
+        "It cannot say \"none of these\": it was only ever asked which digit.\n\n"
+        "Nor can it draw: asking it for its favourite image of a digit gives noise too. The Overconfidence "
+        "probe tab measures this on a thousand noise images.",
+        needs=("noise_digit", "noise_top", "noise_rank"),
         show=(("feed_noise", NOISE_SEED), ("raise", "input"), ("hook", "ask_to_draw", 3)),
         state="A noise image in the input panel and the diagram."),
     Chapter(
@@ -314,9 +321,9 @@ CHAPTERS: tuple[Chapter, ...] = (
         "memorise", "Memorising or learning",
         "Does it learn what digits look like, or memorise the answers? Your run gets {train_acc} of the "
         "training images and {test_acc} of unseen test images right, a gap of {acc_gap}.\n\n"
-        "The Random labels tab trains on shuffled labels: a network can still memorise them, but slower, "
-        "and it then knows nothing about new digits. With true labels the cost falls much faster: there is "
-        "structure to find.",
+        "Press Train in the Random labels tab: with true labels the training cost falls much faster, there is "
+        "structure to find. With shuffled labels it can only memorise, slowly (a network this small barely "
+        "can), and learns nothing about new digits.",
         needs=("train_acc", "test_acc"),
         show=(("pause",), ("raise", "experiments", "labels")),
         state="The Random labels tab in front."),
@@ -324,8 +331,8 @@ CHAPTERS: tuple[Chapter, ...] = (
         "minima", "Many minima of about equal quality",
         "Start from another seed and gradient descent ends somewhere else: other weights, other weight "
         "images. Yet the test accuracy hardly changes.\n\n"
-        "Your run, seed {seed}, reached {test_acc}. The Many minima tab trains from several seeds: the "
-        "accuracies stay close while the weights differ. With {n_params} parameters there are many valleys, "
+        "Your run, seed {seed}, reached {test_acc}. Press Train in the Many minima tab to start from several "
+        "seeds: the accuracies stay close while the weights differ. With {n_params} parameters there are many valleys, "
         "and most are about as deep.",
         needs=("seed", "test_acc"),
         show=(("pause",), ("raise", "experiments", "minima")),
@@ -472,7 +479,7 @@ def noise_image(seed: int = NOISE_SEED, n_in: int = 784) -> np.ndarray:
 
 def facts_from(config, theta, *, shown=None, train=None, test=None, report=None, epochs=(), step_summary=None,
                step=None, epoch=None, preset: str = "", target=None, initial_theta=None,
-               train_cost_cache=None) -> Facts:
+               train_cost_cache=None, wanted=None) -> Facts:
     """Collect what the chapters quote from the live run.
 
     Parameters
@@ -494,6 +501,9 @@ def facts_from(config, theta, *, shown=None, train=None, test=None, report=None,
         The run's starting parameters (for the weight change).
     train_cost_cache : float or None
         An already computed average training cost for this ``theta`` (the caller caches it).
+    wanted : set of str or None
+        The fields needed: the costly ones (``train_cost``, ``noise_rank``: a pass over a whole data set)
+        are computed only when listed. None: all.
     """
     net = Network(config.sizes, config.activation, config.cost, np.dtype(config.dtype), seed=None, init=None)
     net.set_theta(theta)
@@ -507,7 +517,7 @@ def facts_from(config, theta, *, shown=None, train=None, test=None, report=None,
         kw["digit_label"] = int(label)
         if 0 <= int(label) < len(out):
             kw["digit_cost"] = example_cost(out, label)
-    if train is not None:
+    if train is not None and (wanted is None or "train_cost" in wanted):
         kw["n_train"] = len(train[1])
         kw["train_cost"] = train_cost_cache if train_cost_cache is not None else average_cost(net, *train)
     if report is not None:
@@ -522,6 +532,9 @@ def facts_from(config, theta, *, shown=None, train=None, test=None, report=None,
     noise = noise_image(NOISE_SEED, config.sizes[0])
     out = np.asarray(net.feedforward(noise.reshape(1, -1))[0])
     kw["noise_digit"], kw["noise_top"] = int(np.argmax(out)), float(np.max(out))
+    if test is not None and (wanted is None or "noise_rank" in wanted):
+        tops = np.max(net.feedforward(test[0]), axis=1)
+        kw["noise_rank"] = float(np.mean(tops <= kw["noise_top"]))
     if test is not None and len(test[1]) > SHIFT_DIGIT and config.sizes[0] == 784:
         X, labels = test
         x = np.asarray(X[SHIFT_DIGIT], np.float32)

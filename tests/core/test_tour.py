@@ -134,6 +134,9 @@ def test_noise_and_shift_answers_are_the_live_network(data):
     f = facts(cfg, net.theta, data)
     out = net.feedforward(tour.noise_image()[None])[0]
     assert f.noise_digit == int(np.argmax(out)) and f.noise_top == pytest.approx(float(out.max()))
+    tops = net.feedforward(data[0]).max(axis=1)
+    assert f.noise_rank == pytest.approx(np.mean(tops <= out.max()))
+    assert tour.facts_from(cfg, net.theta, test=data, wanted={"step"}).noise_rank is None  # costly: only asked
     x = data[0][tour.SHIFT_DIGIT]
     assert f.shift_moved == int(net.predict(tour.shift_image(x, tour.SHIFT_PIXELS, 0)[None])[0])
     assert f.shift_label == int(data[1][tour.SHIFT_DIGIT])

@@ -105,7 +105,8 @@ class LessonPanel(QWidget):
         self.text.setWordWrap(True)
         self.text.setTextFormat(Qt.RichText)
         self.text.setAlignment(Qt.AlignTop | Qt.AlignLeft)
-        self.text.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.text.setTextInteractionFlags(Qt.TextBrowserInteraction)
+        self.text.setOpenExternalLinks(True)
         self.text.setSizePolicy(QSizePolicy.Preferred, QSizePolicy.MinimumExpanding)
         self.show_button = QPushButton("Show me")
         self.show_button.setObjectName("primary")
@@ -272,7 +273,8 @@ class LessonPanel(QWidget):
         preset = preset_of(cfg)
         facts = tour.facts_from(cfg, snap.theta, shown=shown, train=train, test=test, report=report,
                                 epochs=snap.epochs, step_summary=self.lengths.summary(), step=snap.step, epoch=snap.epoch, preset=preset,
-                                target=PRESET_TARGETS.get(preset), initial_theta=initial, train_cost_cache=cached)
+                                target=PRESET_TARGETS.get(preset), initial_theta=initial, train_cost_cache=cached,
+                                wanted=needs)
         if train is not None and facts.train_cost is not None and not math.isnan(facts.train_cost):
             self._train_cost = ((snap.generation, snap.step, id(snap.theta)), facts.train_cost)
         return facts
@@ -284,7 +286,10 @@ class LessonPanel(QWidget):
         text = tour.render(self.chapter, facts if facts is not None else tour.Facts())
         if text != getattr(self, "_rendered", None):
             self._rendered = text
-            self.text.setText(_html(text))
+            links = tour.PAPERS if self.chapter.id == "further" else ()
+            self.text.setText(_html(text) + "".join(
+                f'<p style="margin-left: 8px">• <a href="{url}" style="color: #7fb7ff">{html.escape(title)}</a></p>'
+                for title, url in links))
 
     @property
     def plain_text(self) -> str:

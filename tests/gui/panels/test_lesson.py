@@ -142,6 +142,8 @@ def test_walk_the_whole_tour_with_show_me(make_window, qtbot):
     np.testing.assert_array_equal(inp.x, tour.noise_image(tour.NOISE_SEED))
     out = live_net(w).feedforward(tour.noise_image()[None])[0]
     assert f"a {int(np.argmax(out))}, with an output of {out.max():.2f}" in lesson.plain_text
+    tops = live_net(w).feedforward(ds.images_as("test")).max(axis=1)
+    assert f"as sure as for {np.mean(tops <= out.max()):.0%} of real test digits" in lesson.plain_text
     assert "not in this version yet" in lesson.status.text()  # the ask-it-to-draw hook is not wired here
 
     # 8. only centred digits: the moved test digit is on the input panel
