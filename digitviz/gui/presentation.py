@@ -17,9 +17,10 @@ from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence, QShortcut
 from PySide6.QtWidgets import QApplication
 
-FONT_SCALE = 1.6   # every font size of the theme
+FONT_SCALE = 1.35  # every font size of the theme
 LINE_SCALE = 2.0   # every plot curve's pen width
 KEEP = ("lesson",)  # docks that stay on screen
+LESSON_SHARE = 0.36  # of the screen's width, for the tour's large text
 
 
 def scale_font_sizes(qss: str, scale: float) -> str:
@@ -70,6 +71,9 @@ class Presentation(QObject):
         self.escape = QShortcut(QKeySequence(Qt.Key_Escape), window, self.leave, context=Qt.WindowShortcut)
         self.escape.setEnabled(False)
         window.installEventFilter(self)
+        driver = getattr(window, "driver", None)
+        if driver is not None and hasattr(driver, "acted"):
+            driver.acted.connect(self._on_acted)
         app = QApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self.leave)  # before the window saves its layout
@@ -78,6 +82,15 @@ class Presentation(QObject):
         if obj is self.window and event.type() == QEvent.Close and self.active:
             self.leave()  # the layout remembered is the normal one, never the projector's
         return False
+
+    def _on_acted(self, what: str):
+        """Show me brought a panel to the front: on a projector it shares the screen with the tour alone."""
+        if not self.active or not what.startswith("raise "):
+            return
+        name = what.split(" ", 1)[1]
+        for other, dock in self.window.docks.items():
+            if other not in KEEP and other != name and not dock.isFloating():
+                dock.hide()
 
     def toggle(self):
         self.set_active(not self.active)
@@ -113,7 +126,9 @@ class Presentation(QObject):
             "geometry": w.saveGeometry(), "rect": w.geometry(), "state": w.saveState(), "window_state": w.windowState(),
             "visible": {name: dock.isVisible() for name, dock in w.docks.items()},
             "qss": app.styleSheet(), "font": app.font(), "pens": [],
+            "corners": {c: w.corner(c) for c in (Qt.TopLeftCorner, Qt.BottomLeftCorner)},
         }
+        w.setCorner(Qt.BottomLeftCorner, Qt.LeftDockWidgetArea)  # the tour keeps the full height
         font = app.font()
         if font.pointSizeF() > 0:
             font.setPointSizeF(font.pointSizeF() * self.font_scale)
@@ -136,6 +151,11 @@ class Presentation(QObject):
         if hasattr(w.diagram, "set_presentation"):
             w.diagram.set_presentation(True)
         w.showFullScreen()
+        screen = w.screen()
+        if screen is not None:
+            w.setGeometry(screen.geometry())  # without a window manager, full screen alone keeps the old size
+            if "lesson" in w.docks:
+                w.resizeDocks([w.docks["lesson"]], [int(LESSON_SHARE * screen.geometry().width())], Qt.Horizontal)
 
     def _leave(self):
         w = self.window
@@ -154,6 +174,8 @@ class Presentation(QObject):
         if "qss" in s:
             app.setStyleSheet(s["qss"])
             app.setFont(s["font"])
+        for corner, area in s.get("corners", {}).items():
+            w.setCorner(corner, area)
         w.setWindowState(s.get("window_state", Qt.WindowNoState))
         if not (s.get("window_state", Qt.WindowNoState) & Qt.WindowFullScreen):
             w.showNormal() if not (s.get("window_state", 0) & Qt.WindowMaximized) else w.showMaximized()

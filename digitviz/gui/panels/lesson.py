@@ -41,7 +41,7 @@ from ..style import style_panel
 SETTINGS_KEY = "lesson/chapter"
 REFRESH_MS = 500
 TEXT_PT, TITLE_PT = 11.0, 14.0
-BIG_TEXT_PT, BIG_TITLE_PT = 20.0, 26.0
+BIG_TEXT_PT, BIG_TITLE_PT = 17.0, 22.0
 
 
 class LessonPanel(QWidget):
@@ -96,10 +96,13 @@ class LessonPanel(QWidget):
         for i, ch in enumerate(tour.CHAPTERS):
             self.chapter_list.addItem(f"{i + 1}. {ch.title}")
         self.chapter_list.setToolTip("Jump to a chapter")
+        self.chapter_list.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+        self.chapter_list.setMinimumContentsLength(12)  # a narrow dock never scrolls sideways for the list
         self.chapter_list.currentIndexChanged.connect(lambda i: i != self.index and self.go(i))
         self.title = QLabel()
         self.title.setObjectName("lessonTitle")
         self.title.setWordWrap(True)
+        self.title.setMinimumWidth(120)
         self.text = QLabel()
         self.text.setObjectName("lessonText")
         self.text.setWordWrap(True)
@@ -116,31 +119,32 @@ class LessonPanel(QWidget):
         self.status = QLabel()
         self.status.setObjectName("lessonStatus")
         self.status.setWordWrap(True)
-        self.back_button = QPushButton("◀ Back")
-        self.back_button.setToolTip("Previous chapter (PageUp)")
+        self.back_button = QPushButton("◀")
+        self.back_button.setToolTip("Back: the previous chapter (PageUp)")
         self.back_button.clicked.connect(self.back)
         self.next_button = QPushButton("Next ▶")
         self.next_button.setToolTip("Next chapter (PageDown)")
         self.next_button.clicked.connect(self.next)
         self.where = QLabel()
         self.where.setAlignment(Qt.AlignCenter)
+        self.where.setToolTip("PageDown / PageUp turn the pages from anywhere in the window")
 
         show_row = QHBoxLayout()
         show_row.addWidget(self.show_button)
         show_row.addWidget(self.state, 1)
         nav = QHBoxLayout()
         nav.addWidget(self.back_button)
-        nav.addWidget(self.where, 1)
+        nav.addWidget(self.chapter_list, 1)
         nav.addWidget(self.next_button)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(10, 8, 10, 8)
         lay.setSpacing(8)
-        lay.addWidget(self.chapter_list)
+        lay.addLayout(nav)
         lay.addWidget(self.title)
         lay.addWidget(self.text, 1)
         lay.addLayout(show_row)
         lay.addWidget(self.status)
-        lay.addLayout(nav)
+        lay.addWidget(self.where)
         self._apply_fonts()
 
         # window-wide: PageDown/PageUp work wherever the focus is in the main window
@@ -154,6 +158,8 @@ class LessonPanel(QWidget):
         small = max(text_pt - 2, 9)
         self.state.setStyleSheet(f"color: {MUTED}; font-size: {small}pt;")
         self.status.setStyleSheet(f"color: {MUTED}; font-size: {small}pt; font-style: italic;")
+        self.where.setStyleSheet(f"color: {MUTED}; font-size: {small}pt;")
+        self.state.setVisible(not self._big)  # on a projector the button says enough; the text gets the room
 
     def sizeHint(self):
         return QSize(380, 520)
@@ -228,7 +234,7 @@ class LessonPanel(QWidget):
         self.title.setText(ch.title)
         self.state.setText(f"Show me: {ch.state}")
         self.status.setText("")
-        self.where.setText(f"{i + 1} / {len(tour.CHAPTERS)}")
+        self.where.setText(f"chapter {i + 1} of {len(tour.CHAPTERS)} · PageDown / PageUp")
         self.back_button.setEnabled(i > 0)
         self.next_button.setEnabled(i < len(tour.CHAPTERS) - 1)
         self._rendered = None
