@@ -811,6 +811,11 @@ class MainWindow(QMainWindow):
     def _feed(self, panel):
         snap = self.controller.latest
         if snap is not None:
+            # a panel waiting for its turn (costly while training) has records not delivered yet: give
+            # them now, in order, or a curve shown again gets later steps before earlier ones
+            pending = self._pending.pop(_name_of(self.panels, panel), None)
+            if pending is not None and pending.generation == snap.generation:
+                snap = pending if pending.step >= snap.step else merge_snapshots(pending, snap)
             self._call(panel, "on_snapshot", snap)
 
     def _call(self, panel, method, *args):

@@ -150,10 +150,11 @@ class Presentation(QObject):
                 panel.set_presentation(True)
         if hasattr(w.diagram, "set_presentation"):
             w.diagram.set_presentation(True)
-        w.showFullScreen()
         screen = w.screen()
         if screen is not None:
             w.setGeometry(screen.geometry())  # without a window manager, full screen alone keeps the old size
+        w.showFullScreen()
+        if screen is not None:
             if "lesson" in w.docks:
                 w.resizeDocks([w.docks["lesson"]], [int(LESSON_SHARE * screen.geometry().width())], Qt.Horizontal)
 
