@@ -192,6 +192,9 @@ class Facts:
         put("shift_note", None if f.shift_centred is None or f.shift_moved is None else f.shift_moved != f.shift_centred,
             lambda v: "" if v else " (this one survives the move; move it further, or try other digits)")
         put("stretch", STRETCH, str)
+        put("step_note", None if f.step_first is None or not f.step_last else f.step_first / f.step_last >= 1.2,
+            lambda v: "" if v else (" (one mini-batch's slope stays noisy near the bottom; the slope of the "
+                                    "average cost is what flattens)"))
         put("step_span", f.step_span, lambda v: f"{v[0]:,} to {v[1]:,}")
         put("noise_digit", f.noise_digit, str)
         put("noise_top", f.noise_top, lambda v: f"{v:.2f}")
@@ -211,6 +214,7 @@ def _value(f: Facts, name: str):
                "digit_answer": "digit_outputs", "cost_drop": ("cost_before", "cost_after"),
                "acc_gap": ("test_acc", "train_acc"), "step_ratio": ("step_first", "step_last"),
                "passes": "epoch", "step_compare": ("step_first", "step_last"),
+               "step_note": ("step_first", "step_last"),
                "shift_note": ("shift_centred", "shift_moved")}
     src = derived.get(name, name)
     if isinstance(src, tuple):
@@ -282,10 +286,11 @@ CHAPTERS: tuple[Chapter, ...] = (
         state="Training runs; the learning curves are in front."),
     Chapter(
         "downhill", "Downhill to a local minimum",
-        "Think of the cost as a landscape and the network as a ball rolling downhill. The cost landscape panel "
-        "draws a slice of it with the path taken.\n\n"
-        "A step is the learning rate times the slope, so steps shrink as the ground flattens: your first "
-        "{stretch} steps were {step_first} long on average, steps {step_span} {step_last}, {step_compare}. It settles in a valley, a local minimum; nothing promises it is the lowest one.",
+        "Think of the cost as a landscape and the network as a ball rolling downhill; the cost landscape "
+        "panel draws a slice of it with the path taken.\n\n"
+        "A step is the learning rate times the slope, so steps should shrink as the ground flattens. Your "
+        "first {stretch} steps averaged {step_first}, steps {step_span} {step_last}: {step_compare}{step_note}. "
+        "It settles in a valley, a local minimum; nothing promises it is the lowest.",
         needs=("step_first", "step_last"),
         show=(("pause",), ("raise", "landscape")),
         state="Training paused; the cost landscape with the descent path is in front."),

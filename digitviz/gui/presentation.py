@@ -21,6 +21,7 @@ FONT_SCALE = 1.35  # every font size of the theme
 LINE_SCALE = 2.0   # every plot curve's pen width
 KEEP = ("lesson",)  # docks that stay on screen
 LESSON_SHARE = 0.36  # of the screen's width, for the tour's large text
+PANEL_SHARE = 0.36   # of the screen's width, for the side panel Show me brings in
 
 
 def scale_font_sizes(qss: str, scale: float) -> str:
@@ -91,6 +92,20 @@ class Presentation(QObject):
         for other, dock in self.window.docks.items():
             if other not in KEEP and other != name and not dock.isFloating():
                 dock.hide()
+        self._give_room(name)
+
+    def _give_room(self, name):
+        """A panel on a projector gets a third of the screen (its fonts are larger than it was laid out for)."""
+        w = self.window
+        dock, screen = w.docks.get(name), w.screen()
+        if dock is None or screen is None or name in KEEP:
+            return
+        area = w.dockWidgetArea(dock)
+        size = screen.geometry().size()
+        if area in (Qt.LeftDockWidgetArea, Qt.RightDockWidgetArea):
+            w.resizeDocks([dock], [int(PANEL_SHARE * size.width())], Qt.Horizontal)
+        elif area in (Qt.TopDockWidgetArea, Qt.BottomDockWidgetArea):
+            w.resizeDocks([dock], [int(0.5 * size.height())], Qt.Vertical)
 
     def toggle(self):
         self.set_active(not self.active)

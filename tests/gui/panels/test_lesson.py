@@ -137,8 +137,8 @@ def test_walk_the_whole_tour_with_show_me(make_window, qtbot):
     np.testing.assert_array_equal(w.panels["curves"].steps.column(0), steps)  # each step once, in order
     g = np.array([grads[k] for k in steps])  # a step is the learning rate times the gradient's length
     first, last = FAST.lr * g[:tour.STRETCH].mean(), FAST.lr * g[-tour.STRETCH:].mean()
-    qtbot.waitUntil(lambda: f"were {first:.3g} long" in lesson.plain_text, timeout=2000)
-    assert f" {last:.3g}, " in lesson.plain_text
+    qtbot.waitUntil(lambda: f"averaged {first:.3g}," in lesson.plain_text, timeout=2000)
+    assert f" {last:.3g}: " in lesson.plain_text
 
     # 6. the hidden neurons: the weights panel in front, first neuron selected
     lesson.next()
