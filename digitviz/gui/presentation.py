@@ -169,9 +169,8 @@ class Presentation(QObject):
         if screen is not None:
             w.setGeometry(screen.geometry())  # without a window manager, full screen alone keeps the old size
         w.showFullScreen()
-        if screen is not None:
-            if "lesson" in w.docks:
-                w.resizeDocks([w.docks["lesson"]], [int(LESSON_SHARE * screen.geometry().width())], Qt.Horizontal)
+        if screen is not None and "lesson" in w.docks:
+            w.resizeDocks([w.docks["lesson"]], [int(LESSON_SHARE * screen.geometry().width())], Qt.Horizontal)
 
     def _leave(self):
         w = self.window
