@@ -193,8 +193,7 @@ class Facts:
             lambda v: "" if v else " (this one survives the move; move it further, or try other digits)")
         put("stretch", STRETCH, str)
         put("step_note", None if f.step_first is None or not f.step_last else f.step_first / f.step_last >= 1.2,
-            lambda v: "" if v else (" (one mini-batch's slope stays noisy near the bottom; the slope of the "
-                                    "average cost is what flattens)"))
+            lambda v: "" if v else " (a mini-batch's slope stays noisy; the average cost's slope is what flattens)")
         put("step_span", f.step_span, lambda v: f"{v[0]:,} to {v[1]:,}")
         put("noise_digit", f.noise_digit, str)
         put("noise_top", f.noise_top, lambda v: f"{v:.2f}")
@@ -286,8 +285,8 @@ CHAPTERS: tuple[Chapter, ...] = (
         state="Training runs; the learning curves are in front."),
     Chapter(
         "downhill", "Downhill to a local minimum",
-        "Think of the cost as a landscape and the network as a ball rolling downhill; the cost landscape "
-        "panel draws a slice of it with the path taken.\n\n"
+        "Picture the cost as a landscape and the network as a ball rolling downhill; the landscape panel "
+        "draws a slice of it, with the path.\n\n"
         "A step is the learning rate times the slope, so steps should shrink as the ground flattens. Your "
         "first {stretch} steps averaged {step_first}, steps {step_span} {step_last}: {step_compare}{step_note}. "
         "It settles in a valley, a local minimum; nothing promises it is the lowest.",

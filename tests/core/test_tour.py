@@ -123,7 +123,7 @@ def test_step_lengths_and_weight_change_come_from_the_run():
     assert "averaged 0.5," in text and "steps 1,901 to 2,000 0.05" in text and "10.0 times shorter." in text
     f = tour.facts_from(cfg, theta0, step_summary=(0.5, 1.0, (1901, 2000)))
     text = tour.render(tour.chapter("downhill"), f)
-    assert "2.0 times longer (one mini-batch's slope stays noisy" in text  # said as found
+    assert "2.0 times longer (a mini-batch's slope stays noisy" in text  # said as found
     w0 = theta0[:784 * 16]
     f = tour.facts_from(cfg, theta0 + 1.6, initial_theta=theta0)
     assert f.weight_change == pytest.approx(np.sqrt(w0.size) * 1.6 / np.linalg.norm(w0), rel=1e-4)

@@ -41,7 +41,7 @@ from ..style import style_panel
 SETTINGS_KEY = "lesson/chapter"
 REFRESH_MS = 500
 TEXT_PT, TITLE_PT = 11.0, 14.0
-BIG_TEXT_PT, BIG_TITLE_PT = 17.0, 22.0
+BIG_TEXT_PT, BIG_TITLE_PT = 16.0, 21.0
 
 
 class LessonPanel(QWidget):
