@@ -243,7 +243,7 @@ def test_presentation_mode_enters_and_restores(themed, make_window, qtbot):
     assert w.presentation.active and w.isFullScreen()
     assert w.docks["lesson"].isVisible()
     assert not any(d.isVisible() for n, d in w.docks.items() if n != "lesson")
-    assert lesson.text.font().pointSizeF() >= 1.5 * pt
+    assert lesson.text.font().pointSizeF() >= 1.4 * pt
     assert pg_width(curve) > width
     assert "font-size: 10pt" in qss and "font-size: 13.5pt" in QApplication.instance().styleSheet()
 
