@@ -132,6 +132,8 @@ def test_walk_the_whole_tour_with_show_me(make_window, qtbot):
     lesson.next()
     lesson.show_me()
     assert idle(w) and in_front(w, "landscape")
+    last = w.controller.latest.step  # paused: wait for the frame that delivers it
+    qtbot.waitUntil(lambda: last in grads, timeout=2000)
     steps = sorted(k for k in grads if k != "gen")
     assert steps == list(range(1, w.controller.latest.step + 1))
     np.testing.assert_array_equal(w.panels["curves"].steps.column(0), steps)  # each step once, in order
