@@ -19,6 +19,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QDockWidget, QFrame, QScrollArea, QWidget
 
+from digitviz.core.snapshot import merge_snapshots
 from digitviz.core.training import TrainConfig
 
 from . import shortcuts
@@ -191,6 +192,12 @@ class DocksMixin:
     def _feed(self, panel):
         snap = self.controller.latest
         if snap is not None:
+            # a panel waiting for its turn (costly while training) has records not delivered yet: give
+            # them now, in order, or a curve shown again gets later steps before earlier ones
+            name = next(n for n, p in self.panels.items() if p is panel)
+            pending = self._pending.pop(name, None)
+            if pending is not None and pending.generation == snap.generation:
+                snap = pending if pending.step >= snap.step else merge_snapshots(pending, snap)
             self._call(panel, "on_snapshot", snap)
 
     def _call(self, panel, method, *args):

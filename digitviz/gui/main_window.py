@@ -28,12 +28,20 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QSettings, Qt, Slot
-from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QProgressDialog, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QProgressDialog,
+    QVBoxLayout,
+    QWidget,
+)
 
 from digitviz.core.data import DataError, default_cache_dir, find_data_dir, load_mnist
 from digitviz.core.network import Network
 from digitviz.core.training import PRESETS, TrainConfig
 
+from . import driver, presentation
 from .actions import SPEEDS, ActionsMixin, speed_text  # noqa: F401 (still importable from here)
 from .banners import Banner
 from .banners import escape as _escape
@@ -144,6 +152,9 @@ class MainWindow(ActionsMixin, DocksMixin, FilesMixin, QMainWindow):
         self._build_docks()
         self._build_menus()
         self._build_status()
+        # the lesson tour acts through the app driver (gui/driver.py); presentation mode (gui/presentation.py)
+        self.driver = driver.install(self)
+        self.presentation = presentation.install(self)
         self._default_state = self.saveState(SETTINGS_VERSION)
         self._restore_layout()
 
@@ -352,6 +363,12 @@ class MainWindow(ActionsMixin, DocksMixin, FilesMixin, QMainWindow):
     def _reset_from_alert(self):
         self.alert.hide()
         self.controller.reset()
+
+    def toggle_presentation(self):
+        self.presentation.toggle()
+
+    def leave_presentation(self):
+        self.presentation.leave()
 
     def _restore_from_alert(self):
         self.alert.hide()

@@ -47,6 +47,11 @@ SHORTCUTS: tuple[Shortcut, ...] = (
     # view
     Shortcut(("Ctrl+G",), "Colour connections by −gradient (on / off)", "window", "set_gradient_edges"),
     Shortcut(("F1",), "List every shortcut (this table)", "window", "show_shortcuts"),
+    Shortcut(("F11",), "Presentation mode for a projector (on / off)", "window", "toggle_presentation"),
+    Shortcut(("Escape",), "Leave presentation mode", "window", "leave_presentation"),
+    # the lesson tour
+    Shortcut(("PgDown",), "Lesson tour: next chapter", "lesson", "next"),
+    Shortcut(("PgUp",), "Lesson tour: previous chapter", "lesson", "back"),
     # the input panel
     Shortcut(("C",), "Input: clear the drawing", "input", "clear"),
     Shortcut(("Ctrl+Z",), "Input: undo the last stroke", "input", "undo"),
@@ -62,6 +67,7 @@ SHORTCUTS: tuple[Shortcut, ...] = (
     # the probe
     Shortcut(("P",), "Overconfidence probe: run it now", "probe", "probe_now"),
     # docks (View menu)
+    Shortcut(("Ctrl+0",), "Show / hide Lesson", "dock", "lesson"),
     Shortcut(("Ctrl+1",), "Show / hide Settings", "dock", "settings"),
     Shortcut(("Ctrl+2",), "Show / hide Learning curves", "dock", "curves"),
     Shortcut(("Ctrl+3",), "Show / hide Input", "dock", "input"),

@@ -203,6 +203,25 @@ def press_every_shortcut(w, qtbot, monkeypatch, where, closes):
                 inp.show_noise("blank")
                 press(keys, target)
                 assert inp.source == "training"
+            elif key == ("window", "toggle_presentation"):
+                press(keys, target)
+                assert w.presentation.active
+                w.presentation.leave()  # Escape and F11 again are checked below and by the lesson tests
+                assert not w.presentation.active
+            elif key == ("window", "leave_presentation"):
+                press(keys, target)  # not in presentation mode: Escape does nothing
+                assert not w.presentation.active
+                w.presentation.enter()
+                w.activateWindow()
+                qtbot.waitUntil(w.isActiveWindow, timeout=2000)
+                comb = QKeySequence(keys)[0]
+                qtbot.keyClick(w.diagram, comb.key(), comb.keyboardModifiers())
+                assert not w.presentation.active
+            elif key in (("lesson", "next"), ("lesson", "back")):
+                lesson = w.panels["lesson"]
+                lesson.go(3)
+                press(keys, target)
+                assert lesson.index == (4 if s.slot == "next" else 2)
             elif key == ("probe", "probe_now"):
                 n = calls.count("probe")
                 press(keys, target)

@@ -59,6 +59,7 @@ class PanelSpec:
     always_feed: bool = False  # fed every frame even while hidden (it must not miss a step)
     path_source: bool = False  # given the controller's whole descent path: set_path_source(callable)
     stoppable: bool = False   # runs background jobs: shutdown() is called when the window closes
+    driven: bool = False      # drives the app (the tour): set_driver(AppDriver) is called once the window is built
 
     def panel_class(self) -> type:
         """The class (imported now): AttributeError or ImportError if the spec names a missing one."""
@@ -70,7 +71,8 @@ class PanelSpec:
 
 
 PANELS: tuple[PanelSpec, ...] = (
-    PanelSpec("settings", "Settings", ".settings", "SettingsPanel", L),
+    PanelSpec("lesson", "Lesson", ".lesson", "LessonPanel", L, driven=True),
+    PanelSpec("settings", "Settings", ".settings", "SettingsPanel", L, tab_with="lesson"),
     PanelSpec("input", "Input", ".input", "InputPanel", R),
     PanelSpec("weights", "Hidden-neuron weights", ".weights", "WeightsPanel", R, tab_with="input"),
     PanelSpec("probe", "Overconfidence probe", ".probe", "ProbePanel", R, tab_with="input"),

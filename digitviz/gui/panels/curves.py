@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pyqtgraph as pg
@@ -208,7 +208,13 @@ class MetricsPanel(QWidget):
             self._config = snap.config
             if self.runs:
                 self._sync_legends()
-        if len(snap.new_steps):
+        new = np.asarray(snap.new_steps)
+        if len(new) and self.steps.n and new[0] <= self.steps.last_step:
+            keep = new > self.steps.last_step  # a snapshot fed again (a dock shown): its steps are in
+            new = new[keep]
+            snap = replace(snap, new_steps=new, new_costs=np.asarray(snap.new_costs)[keep],
+                           new_grad_norms=np.asarray(snap.new_grad_norms)[keep])
+        if len(new):
             costs = np.asarray(snap.new_costs, np.float64)
             gnorms = np.maximum(np.asarray(snap.new_grad_norms, np.float64), 1e-12)
             smooth, self._ema = ema(costs, self._ema, EMA_ALPHA)

@@ -202,3 +202,13 @@ def test_runs_from_a_real_trainer(panel, toy_data):
     assert run.items["cost"].getData()[0][-1] == 30
     assert run.items["test"].getData()[1][0] == pytest.approx(100 * ev.accuracy)
     assert panel.steps.n == 0
+
+
+def test_a_snapshot_delivered_again_adds_no_step(panel):
+    # the window feeds a panel the latest snapshot again when its dock comes to the front (the contract):
+    # steps it already recorded must not be appended twice
+    first = snap(0, n=1)
+    panel.on_snapshot(first)
+    panel.on_snapshot(first)
+    panel.on_snapshot(snap(0, start=1, n=3))
+    np.testing.assert_array_equal(panel.steps.steps(), [1, 2, 3, 4])
