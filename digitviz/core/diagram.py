@@ -18,13 +18,13 @@ Imports: NumPy and the standard library only.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 DEFAULT_TOP_K = 8
 DEFAULT_MAX_EDGES = 800
-EDGE_MODES = ("weights", "gradient")
+EDGE_MODES = ("weights", "gradient", "wants")
 
 
 @dataclass(frozen=True)
@@ -76,8 +76,14 @@ class DiagramState:
     top_k : int
         Connections drawn per first-layer neuron.
     edge_mode : str
-        ``"weights"`` (connections coloured by their weights) or ``"gradient"`` (by the values
-        passed as ``edge_values``, e.g. minus the gradient).
+        ``"weights"`` (connections coloured by their weights), ``"gradient"`` (by the values
+        passed as ``edge_values``, e.g. minus the gradient) or ``"wants"`` (by minus this example's
+        gradient, with ``wants`` set).
+    wants : list of ndarray or None
+        ``"wants"`` mode: per layer after the input, ``-dC/da`` for this example and its label
+        (:func:`digitviz.core.wants.neuron_wants`): how the cost wants each activation to change.
+    example_cost : float
+        ``"wants"`` mode: this example's cost (NaN otherwise).
     """
 
     sizes: tuple
@@ -93,6 +99,8 @@ class DiagramState:
     top_k: int = DEFAULT_TOP_K
     edge_mode: str = "weights"
     edge_values: list | None = None
+    wants: list | None = None
+    example_cost: float = float("nan")
 
     @property
     def n_layers(self) -> int:
@@ -105,7 +113,7 @@ class DiagramState:
         edges = select_edges(values, top_k, max_edges)
         return DiagramState(self.sizes, self.activation, self.cost, self.activations, self.zs, self.biases,
                             self.weights, self.label, self.answer, edges, int(top_k), self.edge_mode,
-                            self.edge_values)
+                            self.edge_values, self.wants, self.example_cost)
 
 
 def strongest_edges(W, k):
@@ -170,7 +178,8 @@ def select_edges(values, top_k=DEFAULT_TOP_K, max_edges=DEFAULT_MAX_EDGES):
     return edges
 
 
-def diagram_state(net, x, label=-1, top_k=None, edge_values=None, max_edges=DEFAULT_MAX_EDGES) -> DiagramState:
+def diagram_state(net, x, label=-1, top_k=None, edge_values=None, max_edges=DEFAULT_MAX_EDGES,
+                  wants=False) -> DiagramState:
     """One forward pass of ``x`` through ``net`` (with ``net.theta``), packed for the diagram.
 
     Parameters
@@ -187,9 +196,20 @@ def diagram_state(net, x, label=-1, top_k=None, edge_values=None, max_edges=DEFA
         "negative gradient" mode). The strongest connections are then chosen by these values.
     max_edges : int
         Cap on connections drawn per layer (wide networks).
+    wants : bool
+        "What each neuron wants": backpropagate this example's cost against its ``label``
+        (:func:`digitviz.core.wants.neuron_wants`); the state carries ``-dC/da`` per neuron and the
+        connections are coloured (and chosen) by minus this example's gradient. Ignored (plain
+        weights) when ``label`` is -1: without a desired answer the cost wants nothing.
     """
     top_k = DEFAULT_TOP_K if top_k is None else int(top_k)
     x = np.asarray(x).reshape(-1)
+    if wants and int(label) >= 0:
+        from .wants import neuron_wants
+
+        w = neuron_wants(net, x, label=int(label))
+        state = diagram_state(net, x, label, top_k, [-gw for gw, _ in w.grad_views], max_edges)
+        return replace(state, edge_mode="wants", wants=[np.array(v) for v in w.wants], example_cost=w.cost)
     fw = net.forward(x[None, :])
     activations = [np.array(a[0], dtype=np.float64) for a in fw.activations]
     zs = [np.array(z[0], dtype=np.float64) for z in fw.zs]

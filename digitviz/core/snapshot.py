@@ -85,6 +85,9 @@ class Snapshot:
         Per-step records since the previous snapshot (the curves append them).
     new_path : tuple of (int, ndarray)
         Descent-path points ``(step, theta)`` recorded since the previous snapshot.
+    new_timeline : tuple of (int, ndarray)
+        Timeline points ``(step, read-only theta)`` admitted since the previous snapshot (the worker's
+        :class:`~digitviz.core.timeline.Timeline` twin decided; the GUI's timeline keeps them).
     epochs : tuple of EpochRecord
         All epoch records so far (see :meth:`Trainer.end_epoch`).
     step_report : StepReport or None
@@ -117,6 +120,7 @@ class Snapshot:
     new_costs: np.ndarray = field(default_factory=lambda: np.zeros(0))
     new_grad_norms: np.ndarray = field(default_factory=lambda: np.zeros(0))
     new_path: tuple = ()
+    new_timeline: tuple = ()
     epochs: tuple = ()
     step_report: StepReport | None = None
     message: str = ""
@@ -147,6 +151,8 @@ def merge_snapshots(old: Snapshot, new: Snapshot) -> Snapshot:
                        new_grad_norms=frozen_copy(cat([old.new_grad_norms, new.new_grad_norms]), copy=False))
     if old.new_path:
         changes["new_path"] = old.new_path + new.new_path
+    if old.new_timeline:
+        changes["new_timeline"] = old.new_timeline + new.new_timeline
     if new.step_report is None and old.step_report is not None and old.step == new.step:
         changes["step_report"] = old.step_report
     if not new.message and old.message:

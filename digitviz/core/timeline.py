@@ -35,10 +35,13 @@ class Timeline:
         Memory for the stored parameters; at least 8 rows are kept whatever the bound.
     head_share : float
         Share of the rows given to the dense head (every step from 0).
+    store : bool
+        False: decide only (:meth:`admit`), keep no parameters. The training worker runs such a twin of
+        the GUI's timeline so that only the points the GUI will keep cross threads.
     """
 
     def __init__(self, n_params: int, dtype=np.float32, max_bytes: int = DEFAULT_MAX_BYTES,
-                 head_share: float = 0.25):
+                 head_share: float = 0.25, store: bool = True):
         if not (0 <= head_share < 1):
             raise ValueError("head_share must be in [0, 1)")
         self.n_params = int(n_params)
@@ -47,7 +50,8 @@ class Timeline:
         self.capacity = int(max(8, max_bytes // row))
         self.head_steps = int(self.capacity * head_share)
         self._tail_cap = self.capacity - self.head_steps - 1  # the last row holds the latest step
-        self._buf = np.empty((self.capacity, self.n_params), self.dtype)
+        self.store = bool(store)
+        self._buf = np.empty((self.capacity, self.n_params) if store else (self.capacity, 0), self.dtype)
         self._steps = np.full(self.capacity, -1, np.int64)
         self.clear()
 
@@ -72,15 +76,25 @@ class Timeline:
     def __len__(self):
         return len(self.steps())
 
+    def admit(self, step: int) -> bool:
+        """Whether :meth:`record` would keep ``step`` beyond the latest point; updates the bookkeeping
+        (thinning included) exactly as :meth:`record` does, without parameters (``store=False``)."""
+        return self.record(step, None)
+
     def record(self, step: int, theta) -> bool:
         """Offer ``theta`` at ``step`` (steps must increase); returns whether it is kept beyond being
         the latest point."""
         step = int(step)
         if step <= self._latest:
             raise ValueError(f"steps must increase: got {step} after {self._latest}")
-        theta = np.asarray(theta)
-        if theta.shape != (self.n_params,):
-            raise ValueError(f"expected {self.n_params} parameters, got shape {theta.shape}")
+        if theta is None:
+            theta = np.zeros(self._buf.shape[1], self.dtype)
+        else:
+            theta = np.asarray(theta)
+            if theta.shape != (self.n_params,):
+                raise ValueError(f"expected {self.n_params} parameters, got shape {theta.shape}")
+            if not self.store:
+                theta = theta[:0]
         self._latest = step
         last = self.capacity - 1
         self._buf[last] = theta

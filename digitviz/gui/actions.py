@@ -90,6 +90,10 @@ class ActionsMixin:
         self.act_gradient = self._action("Colour Connections by −Gradient", "set_gradient_edges",
                                          "Colour connections by the last single step's nudges (minus the "
                                          "gradient) instead of the weights", checkable=True)
+        self.act_wants = self._action("What Each Neuron Wants", "set_wants_mode",
+                                      "Backpropagation on the diagram: how the cost of the example shown wants "
+                                      "each neuron's activation to change (−∂C/∂a) and each connection (−∂C/∂w)",
+                                      checkable=True)
         self.act_reset_layout = self._action("Reset Layout", "reset_layout", "Put every panel back where it started")
         self.act_shortcuts = self._action("Keyboard Shortcuts", "show_shortcuts", "List every shortcut")
         self.act_about = self._action("About digitviz", "show_about", "About digitviz")
@@ -101,6 +105,8 @@ class ActionsMixin:
         tb.setToolButtonStyle(Qt.ToolButtonTextBesideIcon)
         for a in (self.act_play, self.act_step, self.act_epoch, self.act_reset):
             tb.addAction(a)
+        tb.addSeparator()
+        tb.addAction(self.act_wants)
         self.step_readout = QLabel("")
         self.step_readout.setObjectName("stepReadout")
         self.step_readout.setToolTip("The last single step on its own mini-batch: the batch's cost before → after\n"
@@ -154,6 +160,7 @@ class ActionsMixin:
             v.addAction(dock.toggleViewAction())
         v.addSeparator()
         v.addAction(self.act_gradient)
+        v.addAction(self.act_wants)
         v.addSeparator()
         v.addAction(self.act_reset_layout)
         h = mb.addMenu("&Help")

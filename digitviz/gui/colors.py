@@ -72,6 +72,16 @@ def activation_brushes(values, lo=0.0, hi=1.0):
     return ACTIVATION_BRUSHES[levels_index(values, lo, hi)]
 
 
+DIVERGING_BRUSHES = _brush_table(DIVERGING_CMAP)
+
+
+def diverging_brushes(values, scale):
+    """Brushes for signed ``values`` on ``[-scale, scale]``: orange negative, dark zero, blue positive
+    (the weights' convention)."""
+    s = max(float(scale), 1e-12)
+    return DIVERGING_BRUSHES[levels_index(values, -s, s)]
+
+
 def activation_color(value, lo=0.0, hi=1.0) -> QColor:
     return ACTIVATION_BRUSHES[levels_index([value], lo, hi)[0]].color()
 

@@ -19,6 +19,7 @@ from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
 from digitviz.core.series import BoundedSeries
 from digitviz.core.snapshot import Snapshot, merge_snapshots
+from digitviz.core.timeline import Timeline
 from digitviz.core.training import TrainConfig
 
 from .worker import TrainWorker
@@ -70,6 +71,9 @@ class TrainingController(QObject):
         self.frames_emitted = 0
         self.last_rate = float("nan")
         self.path_series = BoundedSeries(PATH_CAPACITY, dtype=object, initial=64)
+        self.timeline: Timeline | None = None  # the run as a timeline (going back in time)
+        self._timeline_gen = None
+        self._timeline_offset = 0
         self._generation = None
         self._stopped = False
         self.max_busy = MAX_BUSY
@@ -170,12 +174,54 @@ class TrainingController(QObject):
             self.path_series.clear()
         for s, theta in raw.new_path:
             self.path_series.append(s, theta)  # a step already kept is ignored
+        if raw.new_timeline:
+            self._record_timeline(raw)
         if not math.isnan(snap.examples_per_s):
             self.last_rate = snap.examples_per_s
         if raw.step_report is not None:
             self.step_reported.emit(raw)
         if raw.message:
             self.message.emit(raw)
+
+    def _record_timeline(self, raw: Snapshot):
+        """Keep the worker's admitted points: the same Timeline rule, so exactly the same points."""
+        first_step, theta0 = raw.new_timeline[0]
+        if self.timeline is None or raw.generation != self._timeline_gen or \
+                self.timeline.n_params != theta0.size or self.timeline.dtype != theta0.dtype:
+            kw = {} if self.worker.timeline_bytes is None else {"max_bytes": self.worker.timeline_bytes}
+            if self.timeline is None or self.timeline.n_params != theta0.size or self.timeline.dtype != theta0.dtype:
+                self.timeline = None  # free the old store before allocating the new one
+                self.timeline = Timeline(theta0.size, theta0.dtype, **kw)
+            else:
+                self.timeline.clear()
+            self._timeline_gen = raw.generation
+            self._timeline_offset = first_step
+        for step, theta in raw.new_timeline:
+            s = step - self._timeline_offset
+            if s > self.timeline.latest_step:
+                self.timeline.record(s, theta)
+
+    def timeline_steps(self) -> np.ndarray:
+        """Training steps (counted like ``snap.step``) kept in the timeline of the current run."""
+        if self.timeline is None or self._timeline_gen != self.generation:
+            return np.zeros(0, np.int64)
+        return self.timeline.steps() + self._timeline_offset
+
+    def theta_at(self, step: int):
+        """``(kept step, theta copy)`` of the timeline at or before ``step``; LookupError when empty."""
+        if self.timeline is None or self._timeline_gen != self.generation:
+            raise LookupError("the timeline is empty")
+        s, theta = self.timeline.theta_at(int(step) - self._timeline_offset)
+        return s + self._timeline_offset, theta
+
+    def continue_from(self, step: int) -> int:
+        """Restore the timeline's weights at ``step`` into the worker as a new run; returns the step used."""
+        from digitviz.core.network import Network
+
+        kept, theta = self.theta_at(step)
+        config = self.config
+        self.load(Network.from_config(config, theta), config)
+        return kept
 
     def path_points(self):
         """The descent path ``(steps (K,) int64, thetas (K,) object array of read-only (P,))``: views, not

@@ -50,6 +50,7 @@ from .docks import SETTINGS_VERSION, DocksMixin
 from .files import FilesMixin
 from .jobs import Job, JobRunner, shutdown_all
 from .style import icon
+from .timetravel import TIME_PANELS, TimelineMixin
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +93,7 @@ def _download_work(control, fetch, dest):
         return None, str(e) or type(e).__name__
 
 
-class MainWindow(ActionsMixin, DocksMixin, FilesMixin, QMainWindow):
+class MainWindow(ActionsMixin, DocksMixin, FilesMixin, TimelineMixin, QMainWindow):
     """The digitviz window.
 
     Parameters
@@ -130,6 +131,7 @@ class MainWindow(ActionsMixin, DocksMixin, FilesMixin, QMainWindow):
         self.data_folder = None
         self._user_input = None      # (x, label) from a panel, or None: follow training
         self._gradient_edges = False
+        self._wants = False          # the diagram shows what each neuron wants (backprop of the example)
         self._shown_gradient = None  # (generation, step, per-layer values) from a panel's gradient_shown
         self._drawn_key = None
         self._net: Network | None = None
@@ -203,6 +205,7 @@ class MainWindow(ActionsMixin, DocksMixin, FilesMixin, QMainWindow):
             self.diagram.setAlignment(Qt.AlignCenter)
         self.diagram.setMinimumSize(320, 240)
         lay.addWidget(self.diagram, 1)  # its signals are wired with the panels' (panels.WIRES)
+        self._build_timeline(lay)  # going back in time (gui/timetravel.py)
         self.setCentralWidget(central)
 
     # data
@@ -427,6 +430,15 @@ class MainWindow(ActionsMixin, DocksMixin, FilesMixin, QMainWindow):
             self.diagram.set_edge_mode("gradient" if on else "weights")
         self._refresh_diagram(force=True)
 
+    def set_wants_mode(self, on: bool):
+        """"What each neuron wants": the diagram shows backprop of the example on it (W, toolbar)."""
+        self._wants = bool(on)
+        if self.act_wants.isChecked() != self._wants:
+            self.act_wants.setChecked(self._wants)
+        if hasattr(self.diagram, "set_wants_mode"):
+            self.diagram.set_wants_mode(self._wants)
+        self._refresh_diagram(force=True)
+
     # input shown in the diagram
 
     @Slot(object, int)
@@ -458,6 +470,7 @@ class MainWindow(ActionsMixin, DocksMixin, FilesMixin, QMainWindow):
         if snap.running and self.step_readout.text():
             self.step_readout.setText("")  # the single-step readout is about a step no longer shown
         self._update_play(snap.running)
+        self._timeline_frame(snap)
         self._refresh_diagram()
         now = time.perf_counter()
         for name, panel in self.panels.items():
@@ -472,6 +485,8 @@ class MainWindow(ActionsMixin, DocksMixin, FilesMixin, QMainWindow):
             if snap.running and now < self._panel_due.get(name, 0.0):
                 self._pending[name] = snap_for_panel  # delivered, merged, at the panel's next turn
                 continue
+            if self.past is not None and name in TIME_PANELS:
+                snap_for_panel = self._time_view(snap_for_panel)  # they show the moment chosen
             cpu = time.thread_time()
             self._call(panel, "on_snapshot", snap_for_panel)
             cost = time.thread_time() - cpu
@@ -496,15 +511,16 @@ class MainWindow(ActionsMixin, DocksMixin, FilesMixin, QMainWindow):
         if shown is not None and snap is not None and shown[:2] != (snap.generation, snap.step):
             shown = self._shown_gradient = None  # a panel's gradient is of a step no longer shown
         gradient = self._gradient_edges and (report is not None or shown is not None)
-        key = (id(snap.theta) if snap is not None else None, id(x), gradient, id(shown))
+        theta = self._past_theta(snap)
+        key = (id(theta), id(x), gradient, id(shown), self._wants)
         if key == self._drawn_key and not force:
             return
         self._drawn_key = key
         from digitviz.core.experiments import gradient_edge_values
 
         net = self._network_for(config)
-        if snap is not None:
-            net.set_theta(snap.theta)
+        if theta is not None:
+            net.set_theta(theta)
         edge_values = None
         if gradient and shown is not None:
             edge_values = [np.asarray(v) for v in shown[2]]
@@ -513,7 +529,7 @@ class MainWindow(ActionsMixin, DocksMixin, FilesMixin, QMainWindow):
         from digitviz.core.diagram import diagram_state
 
         top_k = getattr(self.diagram, "top_k", None)
-        state = diagram_state(net, x, label, top_k=top_k, edge_values=edge_values)
+        state = diagram_state(net, x, label, top_k=top_k, edge_values=edge_values, wants=self._wants)
         self.diagram.set_state(state)
         self.diagram_updates = getattr(self, "diagram_updates", 0) + 1
 

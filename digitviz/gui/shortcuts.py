@@ -46,6 +46,8 @@ SHORTCUTS: tuple[Shortcut, ...] = (
     Shortcut(("Ctrl+Q",), "Quit", "window", "close"),
     # view
     Shortcut(("Ctrl+G",), "Colour connections by −gradient (on / off)", "window", "set_gradient_edges"),
+    Shortcut(("W",), "Diagram: what each neuron wants, backprop of the example shown (on / off)", "window",
+             "set_wants_mode"),
     Shortcut(("F1",), "List every shortcut (this table)", "window", "show_shortcuts"),
     Shortcut(("F11",), "Presentation mode for a projector (on / off)", "window", "toggle_presentation"),
     Shortcut(("Escape",), "Leave presentation mode", "window", "leave_presentation"),

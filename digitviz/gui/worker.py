@@ -25,6 +25,7 @@ from threadpoolctl import threadpool_limits
 
 from digitviz.core.experiments import output_nudges
 from digitviz.core.snapshot import Event, Snapshot, StepReport, frozen_copy
+from digitviz.core.timeline import Timeline
 from digitviz.core.training import Diverged, TrainConfig, Trainer
 
 PUBLISH_INTERVAL = 0.03  # seconds between snapshots while running
@@ -86,6 +87,7 @@ class TrainWorker(QObject):
         self._next_due = 0.0
         self._published = 0        # snapshots emitted so far
         self._last_pub = 0.0
+        self.timeline_bytes: int | None = None  # None: the Timeline's default bound (the GUI's must match)
 
     # commands (any thread)
 
@@ -273,6 +275,23 @@ class TrainWorker(QObject):
         self._last_gnorm = float("nan")
         self._rate = float("nan")
         self._mark_rate()
+        self._start_timeline()
+
+    def _start_timeline(self):
+        """Going back in time: a decide-only twin of the GUI's Timeline; the points it admits (frozen
+        copies, made once) reach the GUI in ``Snapshot.new_timeline``. Step 0 is the start of the run."""
+        theta = self.trainer.net.theta
+        kw = {} if self.timeline_bytes is None else {"max_bytes": self.timeline_bytes}
+        self.timeline = Timeline(theta.size, theta.dtype, store=False, **kw)
+        self._new_timeline: list = []
+        self._timeline_step = self.trainer.step_count
+        self._admit_timeline()
+
+    def _admit_timeline(self):
+        """Offer the current theta at the run's step (steps counted from this run's start)."""
+        s = self.trainer.step_count - self._timeline_step
+        if s > self.timeline.latest_step and self.timeline.admit(s):
+            self._new_timeline.append((self.trainer.step_count, frozen_copy(self.trainer.net.theta)))
 
     def _mark_rate(self):
         self._rate_t = time.perf_counter()
@@ -300,6 +319,7 @@ class TrainWorker(QObject):
         self._last_cost, self._last_gnorm = res.cost, res.grad_norm
         self._epoch_cost_sum += res.cost
         self._epoch_cost_n += 1
+        self._admit_timeline()
 
     def _finish_epoch(self):
         tr = self.trainer
@@ -385,9 +405,11 @@ class TrainWorker(QObject):
             example=example, example_label=label, running=self._busy,
             examples_per_s=self._rate if self._busy else float("nan"),
             new_steps=new_steps, new_costs=new_costs, new_grad_norms=new_gnorms, new_path=tuple(new_path),
+            new_timeline=tuple(self._new_timeline),
             epochs=tuple(h.epochs), step_report=step_report, message=message, event=event if message else None,
             restore_point=restore_point, accuracy=tr.test_acc,
             generation=self.generation)
+        self._new_timeline = []
         self._published += 1
         self._last_pub = now
         self.snapshot.emit(snap)

@@ -170,6 +170,10 @@ def press_every_shortcut(w, qtbot, monkeypatch, where, closes):
                 on = w.act_gradient.isChecked()
                 press(keys, target)
                 assert w.act_gradient.isChecked() != on and w._gradient_edges != on
+            elif key == ("window", "set_wants_mode"):
+                on = w.act_wants.isChecked()
+                press(keys, target)
+                assert w.act_wants.isChecked() != on and w._wants != on
             elif key == ("window", "show_shortcuts"):
                 press(keys, target)
                 assert w.shortcuts_dialog.isVisible()

@@ -295,6 +295,12 @@ class NetworkView(QWidget):
         if self._state is not None:
             self._update_legend()
 
+    def set_wants_mode(self, on: bool):
+        """Whether "what each neuron wants" was asked for (the legend says when the state cannot show it)."""
+        self._wants_asked = bool(on)
+        if self._state is not None:
+            self._update_legend()
+
     def select_neuron(self, layer: int, index: int):
         """Select a neuron without emitting (e.g. to follow the weights panel); ``(-1, -1)`` clears."""
         self._selected = (int(layer), int(index))
@@ -603,8 +609,16 @@ class NetworkView(QWidget):
             self._scales.append(hi)
             values.append(a / hi)
         v = np.concatenate(values)
-        self._neurons.setBrush(colors.activation_brushes(v))
-        glow_i = np.clip((v ** 1.5) * (GLOW_LEVELS - 1), 0, GLOW_LEVELS - 1).astype(np.intp)
+        if s.wants is not None:
+            # "what each neuron wants": -dC/da as a signed colour, on a symmetric scale per layer
+            self.wants_scales = [max(float(np.abs(w).max()), 1e-12) for w in s.wants]
+            self.wants_drawn = np.concatenate([w / sc for w, sc in zip(s.wants, self.wants_scales)])
+            self._neurons.setBrush(colors.diverging_brushes(self.wants_drawn, 1.0))
+            glow_i = np.clip(np.abs(self.wants_drawn) ** 1.5 * (GLOW_LEVELS - 1), 0, GLOW_LEVELS - 1).astype(np.intp)
+        else:
+            self.wants_drawn = None
+            self._neurons.setBrush(colors.activation_brushes(v))
+            glow_i = np.clip((v ** 1.5) * (GLOW_LEVELS - 1), 0, GLOW_LEVELS - 1).astype(np.intp)
         self._glow.setBrush(self._glow_table[glow_i])
 
         self._render_edges(s)
@@ -746,12 +760,21 @@ class NetworkView(QWidget):
     def _update_legend(self):
         s = self._state
         mode = s.edge_mode  # what is drawn; set_edge_mode only states what was asked for
-        if mode == "gradient":
+        if mode == "wants":
+            sw = (_html("what this example's cost wants (backprop):", colors.HIGHLIGHT, 9, True)
+                  + _html(" ●", colors.POSITIVE, 9, True) + _html(" up ", colors.MUTED)
+                  + _html("●", colors.NEGATIVE, 9, True) + _html(" down (−∂C/∂a, layer's max = full); ", colors.MUTED)
+                  + _html("━━", colors.POSITIVE, 9, True) + _html(" grow ", colors.MUTED)
+                  + _html("━━", colors.NEGATIVE, 9, True) + _html(f" shrink (−∂C/∂w) · C = {s.example_cost:.3f}",
+                                                                   colors.MUTED))
+        elif mode == "gradient":
             sw = (_html("━━", colors.POSITIVE, 9, True) + _html(" −gradient &gt; 0: grow ", colors.MUTED)
                   + _html("━━", colors.NEGATIVE, 9, True) + _html(" shrink", colors.MUTED))
         else:
             sw = (_html("━━", colors.POSITIVE, 9, True) + _html(" positive ", colors.MUTED)
                   + _html("━━", colors.NEGATIVE, 9, True) + _html(" negative weight", colors.MUTED))
+        if getattr(self, "_wants_asked", False) and mode != "wants":
+            sw += _html(" (what each neuron wants: needs an example with a label)", colors.HIGHLIGHT)
         if self._edge_mode == "gradient" and mode == "weights":
             sw += _html(" (−gradient: shown after a single step)", colors.HIGHLIGHT)
         k = len(s.edges[0]) // max(1, s.sizes[1]) if s.edges else 0
@@ -852,6 +875,13 @@ class NetworkView(QWidget):
         name = "output" if layer == L else f"hidden {layer}"
         what = f"digit {i}" if layer == L and s.sizes[-1] == 10 else f"neuron {i}"
         sep = "&nbsp;&nbsp;·&nbsp;&nbsp;"
+        if s.wants is not None:
+            w = s.wants[layer - 1][i]
+            self._set_info(
+                f"<b>{name}, {what}</b>{sep}a = {s.activations[layer][i]:.3f}{sep}the cost wants it "
+                f"{'up' if w > 0 else 'down'}: −∂C/∂a = {w:+.4f}" + (
+                    f" = −2(a − y)" if layer == L and s.cost != "cross_entropy" else ""), colors.FOREGROUND)
+            return
         self._set_info(
             f"<b>{name}, {what}</b>{sep}activation a = {s.activations[layer][i]:.3f}{sep}"
             f"bias b = {s.biases[layer - 1][i]:+.3f}{sep}weighted sum z = w·a + b = {s.zs[layer - 1][i]:+.3f}",

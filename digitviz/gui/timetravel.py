@@ -1,0 +1,123 @@
+"""Going back in time (:class:`TimelineMixin` of the main window): the timeline bar under the diagram.
+
+The training worker admits moments of the run into a bounded :class:`~digitviz.core.timeline.Timeline`
+(the first steps densely, older ones thinned; see the README); the controller keeps their parameters
+(``TrainingController.theta_at``). Moving the bar's slider to a past moment pauses training and shows
+the network of that moment in the diagram, the input panel (its answer), the weight images and the
+landscape's marker: those panels get a *view* of the latest snapshot with that moment's ``theta`` and
+step and no new records (``past_view``). "Continue from here" loads those weights into the worker as a
+new run (the worker's ``load``): the old run stays in the learning curves' run list.
+
+Imports: PySide6 (via the view), :mod:`digitviz.core` and :mod:`digitviz.gui`.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+
+import numpy as np
+
+from digitviz.core.snapshot import Snapshot, frozen_copy
+
+from .views.timeline import TimelineBar
+
+TIME_PANELS = ("input", "weights", "landscape")  # the panels that show the moment chosen
+_EMPTY_I = frozen_copy(np.zeros(0, np.int64), copy=False)
+_EMPTY_F = frozen_copy(np.zeros(0), copy=False)
+
+
+def past_view(snap: Snapshot, step: int, theta) -> Snapshot:
+    """``snap`` as it would look with ``theta`` at ``step``: no new records, paused (for the panels)."""
+    return replace(snap, step=int(step), theta=theta, running=False, new_steps=_EMPTY_I, new_costs=_EMPTY_F,
+                   new_grad_norms=_EMPTY_F, new_path=(), new_timeline=(), step_report=None, message="",
+                   event=None, restore_point=None, accuracy=float("nan"))
+
+
+class TimelineMixin:
+    """The timeline bar and the moment shown, for the main window.
+
+    Attributes
+    ----------
+    timeline_bar : TimelineBar
+    past : tuple of (int, int, ndarray) or None
+        ``(generation, step, read-only theta)`` of the moment shown; None: now (the live network).
+    last_move_ms : float
+        Wall time of the last move to a moment (fetching theta, the diagram and the panels).
+    """
+
+    def _build_timeline(self, layout):
+        self.past = None
+        self.last_move_ms = float("nan")
+        self._timeline_steps = np.zeros(0, np.int64)
+        self.timeline_bar = TimelineBar()
+        self.timeline_bar.moved.connect(self.go_to_moment)
+        self.timeline_bar.continue_clicked.connect(self.continue_from_here)
+        layout.addWidget(self.timeline_bar)
+
+    def _timeline_frame(self, snap):
+        """Every frame: follow the new kept moments; playing again (or a new run) returns to now."""
+        if self.past is not None and (snap.running or snap.generation != self.past[0]):
+            self._leave_past()
+        self._timeline_steps = self.controller.timeline_steps()
+        self.timeline_bar.set_points(len(self._timeline_steps))
+        if self.past is None:
+            n = len(self._timeline_steps)
+            self.timeline_bar.set_text(f"now: step {snap.step:,} · {n:,} moments kept")
+
+    def go_to_moment(self, index: int):
+        """Show kept moment ``index`` (``len(steps)``, or beyond: now)."""
+        t0 = time.perf_counter()
+        steps = self._timeline_steps
+        snap = self.controller.latest
+        if index >= len(steps) or snap is None:
+            self._leave_past()
+            return
+        if self.controller.running:
+            self.controller.pause()
+        kept, theta = self.controller.theta_at(int(steps[max(0, int(index))]))
+        theta.flags.writeable = False  # a copy made for us: shared read-only with the panels
+        self.past = (snap.generation, kept, theta)
+        self.timeline_bar.set_past(True)
+        self.timeline_bar.set_text(f"step {kept:,} of {snap.step:,} (moment {index + 1:,} of {len(steps):,})")
+        self._show_moment(snap)
+        self.last_move_ms = (time.perf_counter() - t0) * 1000
+
+    def _show_moment(self, snap):
+        self._refresh_diagram(force=True)
+        view = self._time_view(snap)
+        for name in TIME_PANELS:
+            if name in self.panels:
+                self._call(self.panels[name], "on_snapshot", view)
+
+    def _time_view(self, snap):
+        """The snapshot the time panels get: the moment shown, or ``snap`` itself (now)."""
+        p = self.past
+        if p is None or p[0] != snap.generation:
+            return snap
+        return past_view(snap, p[1], p[2])
+
+    def _past_theta(self, snap):
+        """The theta the diagram shows: the moment's, or the snapshot's (now)."""
+        p = self.past
+        if p is None or snap is None or p[0] != snap.generation:
+            return None if snap is None else snap.theta
+        return p[2]
+
+    def _leave_past(self):
+        was = self.past is not None
+        self.past = None
+        self.timeline_bar.set_past(False)
+        self.timeline_bar.set_index(self.timeline_bar.n_points, emit=False)
+        snap = self.controller.latest
+        if was and snap is not None:
+            self._show_moment(snap)
+
+    def continue_from_here(self):
+        """Train on from the moment shown, as a new run (the worker's ``load``)."""
+        if self.past is None:
+            return
+        kept = self.controller.continue_from(self.past[1])
+        self.statusBar().showMessage(f"Continuing from the weights of step {kept:,} as a new run; the run before "
+                                     "stays in the learning curves.", 8000)
+        self._leave_past()
