@@ -224,6 +224,28 @@ class WindowDriver(QObject):
         return preset_of(self.window.controller.config)
 
 
+def _claims_hooks(driver: WindowDriver, window):
+    """The tour's two hooks, on the Draw & move panel and the input panel (chapters 7 and 8)."""
+    from digitviz.core import tour
+
+    claims, inp = window.panels.get("claims"), window.panels.get("input")
+    if claims is not None:
+        def ask_to_draw(k=3):
+            driver.raise_panel("claims", "draw")
+            claims.ask_to_draw(k)  # from the input panel's image: the tour's noise
+
+        driver.hooks["ask_to_draw"] = ask_to_draw
+    if inp is not None:
+        def shift_view():
+            # the moved digit as a move of the test digit: the input panel's Reset puts it back
+            inp.show_test_digit(tour.SHIFT_DIGIT)
+            inp.move_by(tour.SHIFT_PIXELS, 0)
+            if claims is not None:
+                claims.measure_robustness()  # its curves wait in the Draw & move panel's Robustness tab
+
+        driver.hooks["shift_view"] = shift_view
+
+
 def install(window) -> WindowDriver:
     """Give ``window`` its driver: hand it to every panel with ``set_driver``, and add Help ▸ Lesson tour.
 
@@ -232,6 +254,7 @@ def install(window) -> WindowDriver:
     from PySide6.QtGui import QAction
 
     driver = WindowDriver(window)
+    _claims_hooks(driver, window)
     for name, panel in window.panels.items():
         if window.specs[name].driven:
             panel.set_driver(driver)

@@ -73,7 +73,7 @@ class PanelSpec:
 PANELS: tuple[PanelSpec, ...] = (
     PanelSpec("lesson", "Lesson", ".lesson", "LessonPanel", L, driven=True),
     PanelSpec("settings", "Settings", ".settings", "SettingsPanel", L, tab_with="lesson"),
-    PanelSpec("input", "Input", ".input", "InputPanel", R),
+    PanelSpec("input", "Input", ".input", "InputPanel", R, stoppable=True),
     PanelSpec("weights", "Hidden-neuron weights", ".weights", "WeightsPanel", R, tab_with="input"),
     PanelSpec("probe", "Overconfidence probe", ".probe", "ProbePanel", R, tab_with="input"),
     PanelSpec("claims", "Draw & move", ".claims", "ClaimsPanel", R, tab_with="input", stoppable=True),
@@ -123,6 +123,8 @@ WIRES: tuple[Wire, ...] = (
     # "ask it to draw": the drawing shows in the diagram while it evolves, and ends in the input panel
     Wire("claims", "input_changed", WINDOW, "show_input"),
     Wire("claims", "send_to_input", "input", "show_image", show=True),
+    # ... and may start from the input panel's current image (drawn, noise, test digit, moved)
+    Wire("input", "input_changed", "claims", "set_input_image"),
     # settings: live changes reach the worker; architecture changes ask, then reset
     Wire("settings", "live_changed", WINDOW, "update_config"),
     Wire("settings", "reset_requested", WINDOW, "reset_with"),

@@ -114,6 +114,7 @@ class DrawTab(QWidget):
         self._second = {}         # generation -> (seed, theta) of the second network
         self.last: DrawStep | None = None
         self.second_answer: int | None = None
+        self.input_image: np.ndarray | None = None  # the input panel's current image (its input_changed)
         self._build()
         self._update_enabled()
 
@@ -125,6 +126,9 @@ class DrawTab(QWidget):
         self.start_box.addItem("from a blank image", "blank")
         self.start_box.addItem("from noise", "noise")
         self.start_box.addItem("from the current example", "example")
+        self.start_box.addItem("from the input panel's image", "input")
+        self.start_box.setToolTip("Where gradient descent on the pixels starts; the input panel's image is the "
+                                  "digit, noise or drawing it shows now (moved, if you moved it)")
         self.objective = QComboBox()
         self.objective.addItem("lowering the cost", "cost")
         self.objective.addItem("raising output k", "output")
@@ -205,6 +209,8 @@ class DrawTab(QWidget):
             start = None if snap.example is None else np.array(snap.example, np.float32)
             if start is None:
                 start = "blank"
+        elif start == "input":
+            start = "blank" if self.input_image is None else self.input_image.copy()
         objective = self.objective.currentData()
         key = (snap.generation, snap.step)
         digits_top = self._digits_top.get(key)
@@ -513,6 +519,28 @@ class ClaimsPanel(QWidget):
     def on_snapshot(self, snap):
         self.draw.on_snapshot(snap)
         self.robustness.on_snapshot(snap)
+
+    def set_input_image(self, x, label=-1):
+        """The input panel's current image (wired from its ``input_changed``): a start for drawing."""
+        self.draw.input_image = None if x is None else np.clip(np.asarray(x, np.float32).reshape(-1), 0, 1)
+
+    def show_tab(self, tab: str):
+        """``"draw"`` or ``"robustness"`` in front (the app driver's ``raise_panel(name, tab)``)."""
+        self.tabs.setCurrentWidget(self.robustness if tab == "robustness" else self.draw)
+
+    def ask_to_draw(self, k: int = 3, start: str | None = None) -> bool:
+        """Start drawing digit ``k`` (the tour's hook): from the input panel's image when there is one."""
+        self.show_tab("draw")
+        if self.draw.running:
+            return True
+        start = start or ("input" if self.draw.input_image is not None else "noise")
+        self.draw.digit.setCurrentIndex(int(k))
+        self.draw.start_box.setCurrentIndex(self.draw.start_box.findData(start))
+        return self.draw.start(int(k), start)
+
+    def measure_robustness(self) -> bool:
+        """Measure the robustness curves of the latest network, unless they are being measured."""
+        return self.robustness.running or self.robustness.start()
 
     def set_dataset(self, ds):
         self.draw.set_dataset(ds)

@@ -30,10 +30,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from digitviz.core.confidence import sure_as_text
 from digitviz.core.inputs import noise, prepare_drawing, prepare_image
 from digitviz.core.network import Network
+from digitviz.core.transforms import shift_images, warp_images
 
 from .. import colors, shortcuts
+from ..jobs import JobRunner
 from ..style import ERROR, style_panel, text_style
 from ..views.drawing_canvas import DrawingCanvas
 from ..views.images import qimage_to_gray
@@ -46,6 +49,37 @@ IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.webp);;All files (*)"
 
 # Sources of the current input (what the source line says and what the canvas shows)
 TRAINING, DRAWING, NOISE, TEST, FILE, EXTERNAL = "training", "drawing", "noise", "test", "file", "external"
+
+
+IDENTITY = (0, 0, 0.0, 1.0)  # (dx right, dy down in whole pixels, angle in degrees anticlockwise, scale)
+ROTATE_STEP = 15.0
+SCALE_STEP = 1.1
+
+
+def move_text(move) -> str:
+    """``(2, -1, 15.0, 1.1)`` -> ``"moved 2 px right, 1 px up, turned 15° left, scaled ×1.10"``."""
+    dx, dy, angle, scale = move
+    parts = []
+    if dx:
+        parts.append(f"{abs(dx)} px {'right' if dx > 0 else 'left'}")
+    if dy:
+        parts.append(f"{abs(dy)} px {'down' if dy > 0 else 'up'}")
+    if angle:
+        parts.append(f"turned {abs(angle):g}° {'left' if angle > 0 else 'right'}")
+    if scale != 1.0:
+        parts.append(f"scaled ×{scale:.2f}")
+    return "moved " + ", ".join(parts) if parts else "not moved"
+
+
+def _digits_top_work(control, config, theta, X):
+    """On a job thread: the network's top output for every test digit (None when cancelled)."""
+    net = Network.from_config(config, theta)
+    out = np.empty(len(X), np.float64)
+    for i in range(0, len(X), 2000):
+        if control():
+            return None
+        out[i:i + 2000] = net.feedforward(X[i:i + 2000]).max(axis=1)
+    return out
 
 
 def _button(text, tip, slot, parent=None):
@@ -106,6 +140,16 @@ class InputPanel(QWidget):
         self._example_ref = None
         self._noise_kind = "uniform"
         self._file_name = ""
+        # moving the digit: the image before any move, and the move applied to it (never accumulated)
+        self.original = self.x
+        self.move = IDENTITY
+        self._drag_from = IDENTITY
+        # the test set's top outputs, per (generation, step), for the noise answer's comparison
+        self._snap_key = None
+        self._config = None
+        self._digits_top: tuple | None = None  # (key, top outputs (10000,))
+        self._digits_top_pending = None
+        self.jobs = JobRunner(self)
 
         self._throttle = QTimer(self)
         self._throttle.setSingleShot(True)
@@ -122,6 +166,7 @@ class InputPanel(QWidget):
         self.canvas = DrawingCanvas(parent=self)
         self.canvas.stroke_started.connect(self._on_stroke_started)
         self.canvas.changed.connect(self._on_drawing_changed)
+        self.canvas.drag_moved.connect(self._on_drag_moved)
 
         self.pixels = PixelView(parent=self)
         sees = QLabel("What the network sees")
@@ -138,6 +183,13 @@ class InputPanel(QWidget):
         self.truth_label = QLabel("")
         self.truth_label.setAlignment(Qt.AlignCenter)
         self.truth_label.setWordWrap(True)
+        self.sure_label = QLabel("")
+        self.sure_label.setAlignment(Qt.AlignCenter)
+        self.sure_label.setWordWrap(True)
+        self.sure_label.setStyleSheet(f"color: {colors.MUTED};")
+        self.sure_label.setToolTip("How this top output compares with the top outputs the same network gives "
+                                   "the 10,000 real test digits: a hesitant-looking answer to noise may still be "
+                                   "surer than most real ones")
 
         right = QVBoxLayout()
         right.setSpacing(4)
@@ -147,6 +199,7 @@ class InputPanel(QWidget):
         right.addWidget(self.answer_label)
         right.addWidget(self.confidence_label)
         right.addWidget(self.truth_label)
+        right.addWidget(self.sure_label)
         right.addStretch(1)
 
         self.source_label = QLabel("")
@@ -196,6 +249,7 @@ class InputPanel(QWidget):
         controls.addLayout(row("Test set", self.prev_button, self.next_button, self.random_button,
                                self.mistake_button))
         controls.addLayout(row("", self.follow_button))
+        controls.addLayout(self._build_move(row))
 
         self.bars = OutputBars(parent=self)
         self.bars_title = QLabel("")
@@ -235,6 +289,8 @@ class InputPanel(QWidget):
             self._update_bars_title()
             self._update_enabled()
         new_theta = snap.theta is not self._theta_ref
+        self._snap_key = (snap.generation, snap.step)
+        self._config = cfg
         if new_theta:
             self.net.set_theta(snap.theta)
             self._theta_ref = snap.theta
@@ -362,6 +418,106 @@ class InputPanel(QWidget):
             self._say(f"{path.name} looks blank: no ink found.")
         return True
 
+    # moving the digit (the lesson: "it only ever saw centred, unmoving digits")
+
+    def _build_move(self, row):
+        M = self._move_button
+        self.move_buttons = [
+            M("←", "Move the digit one pixel left", lambda: self.move_by(-1, 0)),
+            M("→", "Move the digit one pixel right", lambda: self.move_by(1, 0)),
+            M("↑", "Move the digit one pixel up", lambda: self.move_by(0, -1)),
+            M("↓", "Move the digit one pixel down", lambda: self.move_by(0, 1)),
+            M("⟲", f"Turn the digit {ROTATE_STEP:g}° anticlockwise", lambda: self.turn_by(ROTATE_STEP)),
+            M("⟳", f"Turn the digit {ROTATE_STEP:g}° clockwise", lambda: self.turn_by(-ROTATE_STEP)),
+            M("−", f"Shrink the digit (×1/{SCALE_STEP:g})", lambda: self.scale_by(1 / SCALE_STEP)),
+            M("+", f"Enlarge the digit (×{SCALE_STEP:g})", lambda: self.scale_by(SCALE_STEP)),
+        ]
+        for b in self.move_buttons:
+            b.setFixedWidth(30)
+        self.reset_move_button = M("Reset", "Put the digit back as it was", self.reset_move)
+        return row("Move", *self.move_buttons, self.reset_move_button)
+
+    def _move_button(self, text, tip, slot):
+        b = QPushButton(text, self)
+        b.setToolTip(tip + "; Shift+drag on the canvas moves it too. The answer follows.")
+        b.clicked.connect(slot)
+        b.setFocusPolicy(Qt.TabFocus)
+        return b
+
+    def move_by(self, dx: int, dy: int):
+        """Move the digit ``dx`` whole pixels right and ``dy`` down (added to the current move)."""
+        dx0, dy0, a, sc = self.move
+        self.set_move((dx0 + int(dx), dy0 + int(dy), a, sc))
+
+    def turn_by(self, degrees: float):
+        dx, dy, a, sc = self.move
+        self.set_move((dx, dy, a + float(degrees), sc))
+
+    def scale_by(self, factor: float):
+        dx, dy, a, sc = self.move
+        self.set_move((dx, dy, a, sc * float(factor)))
+
+    def reset_move(self):
+        self.set_move(IDENTITY)
+
+    def set_move(self, move):
+        """Show the original image moved by ``move = (dx, dy, angle, scale)`` (whole pixels right and
+        down, degrees anticlockwise, factor), always computed from the original: nothing accumulates."""
+        angle = float(move[2]) % 360.0
+        angle = angle - 360.0 if angle > 180 else angle
+        scale = float(np.clip(move[3], 0.25, 4.0))
+        scale = 1.0 if abs(scale - 1.0) < 1e-9 else scale
+        move = (max(-27, min(27, int(move[0]))), max(-27, min(27, int(move[1]))), angle, scale)
+        if self.source == TRAINING:  # the training example changes every step: keep the one moved
+            self.source = EXTERNAL
+        if move[2] == 0.0 and move[3] == 1.0:
+            x = shift_images(self.original, move[0], move[1])  # whole pixels: exact
+        else:
+            x = warp_images(self.original, move[2], move[3], move[0], move[1])
+        x = np.asarray(x, np.float32)
+        self.move = move
+        self._set_input(x, self.label, self.source, moved=True)
+        if self.source == DRAWING:
+            self.canvas.set_preview(None if move == IDENTITY else x.reshape(28, 28), "moved — draw to go on")
+
+    def _on_drag_moved(self, dx, dy):
+        """Shift+drag on the canvas: ``(0, 0)`` when it begins, then the whole pixels moved since."""
+        if (dx, dy) == (0, 0):
+            self._drag_from = self.move
+            return
+        base = self._drag_from
+        self.set_move((base[0] + dx, base[1] + dy, base[2], base[3]))
+
+    # next to a noise answer: "as sure as for X% of real digits"
+
+    def _update_sure(self, top: float):
+        if self.source != NOISE:
+            self.sure_label.setText("")
+            return
+        key = self._snap_key
+        have = self._digits_top
+        if have is not None and have[0] == key:
+            self.sure_label.setText(sure_as_text(top, have[1]))
+            return
+        self.sure_label.setText("")
+        if self._test_X is None or self.net is None or key is None or self._digits_top_pending == key:
+            return
+        self._digits_top_pending = key  # computed once per network moment, off the GUI thread (~10 ms)
+        self.jobs.submit(_digits_top_work, self._config, self._theta_ref, self._test_X, channel="digits_top",
+                         on_done=lambda top_all, key=key: self._on_digits_top(key, top_all))
+
+    def _on_digits_top(self, key, top_all):
+        self._digits_top_pending = None
+        if top_all is None:
+            return
+        self._digits_top = (key, top_all)
+        if key == self._snap_key and self.outputs is not None:
+            self._update_sure(float(self.outputs.max()))
+
+    def shutdown(self):
+        """Stop the background job (the window's shutdown)."""
+        self.jobs.shutdown()
+
     # drag and drop of picture files
 
     def dragEnterEvent(self, ev):
@@ -411,7 +567,12 @@ class InputPanel(QWidget):
         self._dirty = False
         self._set_input(prepare_drawing(self.canvas.canvas), -1, DRAWING)
 
-    def _set_input(self, x, label, source, emit=True):
+    def _set_input(self, x, label, source, emit=True, moved=False):
+        if not moved:  # a new image: the moves start again from it
+            self.original = x
+            self.move = IDENTITY
+            if source == DRAWING and self.canvas.showing_preview:
+                self.canvas.set_preview(None)  # drawing on after a move: the drawing itself again
         self.x = x
         self.label = label
         if source != self.source or source != DRAWING:
@@ -446,6 +607,7 @@ class InputPanel(QWidget):
         else:
             self.confidence_label.setText(f"output {out[top]:.2f}")
         self.truth_label.setText(self._truth_text(top))
+        self._update_sure(float(out[top]))
         tip = self._bars_tooltip(out)
         self.bars.setToolTip(tip)
         self.confidence_label.setToolTip(tip)
@@ -500,6 +662,8 @@ class InputPanel(QWidget):
             text = f"Picture: {self._file_name}"
         else:
             text = "Image sent from another panel"
+        if self.move != IDENTITY:
+            text += " · " + move_text(self.move)
         self.source_label.setText(text)
 
     def _update_enabled(self):

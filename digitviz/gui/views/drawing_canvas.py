@@ -33,6 +33,9 @@ class DrawingCanvas(QWidget):
         The pen went down (before anything is painted).
     changed()
         The drawing changed (a pen movement painted, or clear/undo).
+    drag_moved(int, int)
+        Shift+drag (nothing is painted): ``(0, 0)`` when the button goes down, then the whole pixels
+        of the 28x28 image the pointer has moved right and down since (emitted when that changes).
 
     Attributes
     ----------
@@ -42,6 +45,7 @@ class DrawingCanvas(QWidget):
 
     stroke_started = Signal()
     changed = Signal()
+    drag_moved = Signal(int, int)
 
     def __init__(self, size=CANVAS_SIZE, radius=BRUSH_RADIUS, softness=BRUSH_SOFTNESS, parent=None):
         super().__init__(parent)
@@ -51,6 +55,7 @@ class DrawingCanvas(QWidget):
         self.canvas = np.zeros((size, size), np.float32)
         self._undo: list[np.ndarray] = []
         self._last: tuple | None = None  # last pen position in canvas pixels while drawing
+        self._drag: tuple | None = None  # Shift+drag: (start x, y in canvas pixels, last whole-pixel move)
         self._hover: QPointF | None = None
         self._preview: QImage | None = None  # an image shown instead of the drawing
         self._preview_caption = ""
@@ -65,7 +70,7 @@ class DrawingCanvas(QWidget):
         self.setMinimumSize(160, 160)
         self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Expanding)
         self.setToolTip("Draw with the mouse (or a pen). The drawing is shrunk and centred as MNIST's "
-                        "digits were before the network sees it.")
+                        "digits were before the network sees it. Shift+drag moves the image by whole pixels.")
 
     def sizeHint(self):
         return QSize(self.size_px + 8, self.size_px + 8)
@@ -159,6 +164,11 @@ class DrawingCanvas(QWidget):
     def mousePressEvent(self, ev):
         if ev.button() != Qt.LeftButton:
             return super().mousePressEvent(ev)
+        if ev.modifiers() & Qt.ShiftModifier:  # move the image shown, do not draw
+            x, y = self.to_canvas(ev.position())
+            self._drag = (x, y, (0, 0))
+            self.drag_moved.emit(0, 0)  # a drag begins
+            return
         self.stroke_started.emit()
         self._preview = None
         self._push_undo()
@@ -169,6 +179,14 @@ class DrawingCanvas(QWidget):
     def mouseMoveEvent(self, ev):
         old, self._hover = self._hover, ev.position()
         self.update(self._ring_rect(old).united(self._ring_rect(self._hover)))  # the brush outline
+        if self._drag is not None:
+            x, y = self.to_canvas(ev.position())
+            k = 28 / self.size_px  # the network's pixels per canvas pixel
+            d = (int(round((x - self._drag[0]) * k)), int(round((y - self._drag[1]) * k)))
+            if d != self._drag[2]:
+                self._drag = (self._drag[0], self._drag[1], d)
+                self.drag_moved.emit(*d)
+            return
         if self._last is None:
             return
         p = self.to_canvas(ev.position())
@@ -178,6 +196,8 @@ class DrawingCanvas(QWidget):
             self._touch(region)
 
     def mouseReleaseEvent(self, ev):
+        if ev.button() == Qt.LeftButton:
+            self._drag = None
         if ev.button() == Qt.LeftButton and self._last is not None:
             self._last = None
             self.changed.emit()

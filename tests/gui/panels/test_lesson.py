@@ -148,22 +148,34 @@ def test_walk_the_whole_tour_with_show_me(make_window, qtbot):
     assert in_front(w, "weights") and w.panels["weights"].mode == "now"
     assert w.panels["weights"]._selected == 0
 
-    # 7. confident nonsense: the tour's noise image on the input panel; its answer quoted live
+    # 7. confident nonsense: the tour's noise image on the input panel; its answer quoted live; and the
+    # Draw & move panel in front, drawing a 3 from that noise (its drawing then lands in the input panel)
     lesson.next()
     lesson.show_me()
-    assert in_front(w, "input")
+    claims = w.panels["claims"]
+    assert in_front(w, "claims") and claims.tabs.currentWidget() is claims.draw and claims.draw.running
     np.testing.assert_array_equal(inp.x, tour.noise_image(tour.NOISE_SEED))
     out = live_net(w).feedforward(tour.noise_image()[None])[0]
     assert f"a {int(np.argmax(out))}, with an output of {out.max():.2f}" in lesson.plain_text
     tops = live_net(w).feedforward(ds.images_as("test")).max(axis=1)
     assert f"as sure as for {np.mean(tops <= out.max()):.0%} of real test digits" in lesson.plain_text
-    assert "not in this version yet" in lesson.status.text()  # the ask-it-to-draw hook is not wired here
+    qtbot.waitUntil(lambda: not claims.draw.running, timeout=20000)
+    assert claims.draw.last is not None and int(claims.draw.last.k[0]) == 3 and claims.draw.last.step > 0
+    assert in_front(w, "input")  # the drawing is sent to the input panel, raised
+    np.testing.assert_array_equal(inp.x, np.clip(claims.draw.last.images[0], 0, 1))
+    assert lesson.status.text() == "Done."  # the ask-it-to-draw hook is wired (gui/driver.py _claims_hooks)
 
     # 8. only centred digits: the moved test digit is on the input panel
     lesson.next()
     lesson.show_me()
     moved = tour.shift_image(ds.images_as("test")[tour.SHIFT_DIGIT], tour.SHIFT_PIXELS, 0)
     np.testing.assert_array_equal(inp.x, moved)
+    # the shift_view hook: the move is the input panel's own (Reset puts the digit back); robustness measured
+    assert inp.source == "test" and inp.move[:2] == (tour.SHIFT_PIXELS, 0)
+    assert claims.robustness.running or claims.robustness.runs
+    inp.reset_move()
+    np.testing.assert_array_equal(inp.x, ds.images_as("test")[tour.SHIFT_DIGIT])
+    inp.move_by(tour.SHIFT_PIXELS, 0)
     answer = int(live_net(w).predict(moved[None])[0])
     assert f"it says {answer}" in lesson.plain_text
 
