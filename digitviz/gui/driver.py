@@ -5,9 +5,10 @@ take a step, feed a test digit or bring a panel to the front: it does so through
 :class:`AppDriver`, which the main window provides (:class:`WindowDriver`) and hands to every panel
 that has a ``set_driver(driver)`` method. Tests can hand a panel any object with these methods.
 
-Views that do not exist yet (another helper is building "ask it to draw" and the shift view) are
-reached through named hooks: ``driver.hooks["ask_to_draw"] = callable`` registers one; until then
-:meth:`WindowDriver.hook` also tries a panel method of that name, and returns False when none exists.
+Views of other panels are reached through named hooks: ``driver.hooks["ask_to_draw"] = callable``
+registers one (:func:`install` registers ``ask_to_draw`` and ``shift_view`` on the Draw & move and input
+panels); without one, :meth:`WindowDriver.hook` tries a panel method of that name, and returns False when
+none exists.
 
 Imports: NumPy, PySide6 (QtCore), :mod:`digitviz.core`.
 """
@@ -23,7 +24,7 @@ from PySide6.QtCore import QObject, Signal, Slot
 
 from digitviz.core.training import PRESETS, TrainConfig, preset_of
 
-HOOKS = ("ask_to_draw", "shift_view")  # views of the claims issue, wired by the integrator
+HOOKS = ("ask_to_draw", "shift_view")  # views of the claims issue (registered by install)
 
 
 @runtime_checkable

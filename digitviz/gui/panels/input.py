@@ -433,7 +433,8 @@ class InputPanel(QWidget):
             M("+", f"Enlarge the digit (×{SCALE_STEP:g})", lambda: self.scale_by(SCALE_STEP)),
         ]
         for b in self.move_buttons:
-            b.setFixedWidth(30)
+            b.setFixedWidth(36)
+            b.setStyleSheet("padding-left: 0px; padding-right: 0px;")  # the glyphs fit the narrow button
         self.reset_move_button = M("Reset", "Put the digit back as it was", self.reset_move)
         return row("Move", *self.move_buttons, self.reset_move_button)
 

@@ -761,11 +761,11 @@ class NetworkView(QWidget):
         s = self._state
         mode = s.edge_mode  # what is drawn; set_edge_mode only states what was asked for
         if mode == "wants":
-            sw = (_html("what this example's cost wants (backprop):", colors.HIGHLIGHT, 9, True)
+            sw = (_html("wants (backprop):", colors.HIGHLIGHT, 9, True)
                   + _html(" ●", colors.POSITIVE, 9, True) + _html(" up ", colors.MUTED)
-                  + _html("●", colors.NEGATIVE, 9, True) + _html(" down (−∂C/∂a, layer's max = full); ", colors.MUTED)
+                  + _html("●", colors.NEGATIVE, 9, True) + _html(" down −∂C/∂a · ", colors.MUTED)
                   + _html("━━", colors.POSITIVE, 9, True) + _html(" grow ", colors.MUTED)
-                  + _html("━━", colors.NEGATIVE, 9, True) + _html(f" shrink (−∂C/∂w) · C = {s.example_cost:.3f}",
+                  + _html("━━", colors.NEGATIVE, 9, True) + _html(f" shrink −∂C/∂w · C = {s.example_cost:.3f}",
                                                                    colors.MUTED))
         elif mode == "gradient":
             sw = (_html("━━", colors.POSITIVE, 9, True) + _html(" −gradient &gt; 0: grow ", colors.MUTED)
