@@ -73,7 +73,7 @@ def main(argv=None):
 
         rng = np.random.default_rng(0)
         moves, live = [], []
-        for i in range(args.moves):
+        for _ in range(args.moves):
             idx = int(rng.integers(n_points))
             t0 = time.perf_counter()
             w.timeline_bar.slider.setValue(idx)

@@ -880,7 +880,7 @@ class NetworkView(QWidget):
             self._set_info(
                 f"<b>{name}, {what}</b>{sep}a = {s.activations[layer][i]:.3f}{sep}the cost wants it "
                 f"{'up' if w > 0 else 'down'}: −∂C/∂a = {w:+.4f}" + (
-                    f" = −2(a − y)" if layer == L and s.cost != "cross_entropy" else ""), colors.FOREGROUND)
+                    " = −2(a − y)" if layer == L and s.cost != "cross_entropy" else ""), colors.FOREGROUND)
             return
         self._set_info(
             f"<b>{name}, {what}</b>{sep}activation a = {s.activations[layer][i]:.3f}{sep}"
