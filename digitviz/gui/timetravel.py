@@ -48,6 +48,7 @@ class TimelineMixin:
 
     def _build_timeline(self, layout):
         self.past = None
+        self._paused_seen = True
         self.last_move_ms = float("nan")
         self._timeline_steps = np.zeros(0, np.int64)
         self.timeline_bar = TimelineBar()
@@ -57,8 +58,11 @@ class TimelineMixin:
 
     def _timeline_frame(self, snap):
         """Every frame: follow the new kept moments; playing again (or a new run) returns to now."""
-        if self.past is not None and (snap.running or snap.generation != self.past[0]):
-            self._leave_past()
+        if self.past is not None:
+            if not snap.running:
+                self._paused_seen = True  # training has stopped for the moment shown ...
+            if (snap.running and self._paused_seen) or snap.generation != self.past[0]:
+                self._leave_past()  # ... so running again means Play: back to now
         self._timeline_steps = self.controller.timeline_steps()
         self.timeline_bar.set_points(len(self._timeline_steps))
         if self.past is None:
@@ -73,8 +77,10 @@ class TimelineMixin:
         if index >= len(steps) or snap is None:
             self._leave_past()
             return
+        if self.past is None:
+            self._paused_seen = not self.controller.running
         if self.controller.running:
-            self.controller.pause()
+            self.controller.pause()  # frames still running until the worker reads it: not a Play
         kept, theta = self.controller.theta_at(int(steps[max(0, int(index))]))
         theta.flags.writeable = False  # a copy made for us: shared read-only with the panels
         self.past = (snap.generation, kept, theta)

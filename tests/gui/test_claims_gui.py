@@ -144,3 +144,25 @@ def test_noise_answer_says_how_sure_against_real_digits(make_window, qtbot):
     assert inp.sure_label.text() == sure_as_text(float(inp.outputs.max()), tops)
     inp.show_test_digit(0)
     assert inp.sure_label.text() == ""  # only next to a noise answer
+
+
+def test_moving_the_slider_while_training_pauses_and_stays_there(make_window, qtbot):
+    w = make_window()
+    c = w.controller
+    c.worker.step(30)
+    _idle_at(qtbot, w, 30)
+    w.toggle_play()
+    qtbot.waitUntil(lambda: c.latest.running and c.latest is c._framed, timeout=5000)
+    running = c.latest
+    w.timeline_bar.slider.setValue(5)
+    assert w.past is not None and w.past[1] == 5
+    assert running.running
+    w._on_frame(running)  # a frame of the run from before the worker read the pause
+    assert w.past is not None and w.past[1] == 5
+    qtbot.waitUntil(lambda: not c.latest.running and c.latest is c._framed, timeout=5000)
+    assert w.past is not None and w.past[1] == 5  # the running frames before the pause did not end it
+    np.testing.assert_array_equal(w._net.theta, c.theta_at(5)[1])
+    w.toggle_play()  # Play: back to now
+    qtbot.waitUntil(lambda: w.past is None, timeout=5000)
+    w.toggle_play()
+    qtbot.waitUntil(lambda: not c.latest.running, timeout=5000)
