@@ -188,7 +188,7 @@ class TrainingController(QObject):
         first_step, theta0 = raw.new_timeline[0]
         if self.timeline is None or raw.generation != self._timeline_gen or \
                 self.timeline.n_params != theta0.size or self.timeline.dtype != theta0.dtype:
-            kw = {} if self.worker.timeline_bytes is None else {"max_bytes": self.worker.timeline_bytes}
+            kw = self.worker.timeline_kw  # the worker's twin decides with the same bounds
             if self.timeline is None or self.timeline.n_params != theta0.size or self.timeline.dtype != theta0.dtype:
                 self.timeline = None  # free the old store before allocating the new one
                 self.timeline = Timeline(theta0.size, theta0.dtype, **kw)

@@ -29,6 +29,9 @@ from digitviz.core.timeline import Timeline
 from digitviz.core.training import Diverged, TrainConfig, Trainer
 
 PUBLISH_INTERVAL = 0.03  # seconds between snapshots while running
+# Going back in time: 32 MiB of kept thetas (645 of the lesson's), half of them every step from the start
+TIMELINE = {"max_bytes": 32 << 20, "head_share": 0.5}
+TIMELINE_BLOCK = 96  # staged rows: 5 MB for the lesson's network, above malloc's mmap threshold (4 MiB)
 _EMPTY_I = frozen_copy(np.zeros(0, np.int64), copy=False)
 _EMPTY_F = frozen_copy(np.zeros(0), copy=False)
 NO_DATA = "No training data yet: download MNIST or open a folder that holds it."
@@ -87,7 +90,7 @@ class TrainWorker(QObject):
         self._next_due = 0.0
         self._published = 0        # snapshots emitted so far
         self._last_pub = 0.0
-        self.timeline_bytes: int | None = None  # None: the Timeline's default bound (the GUI's must match)
+        self.timeline_kw = dict(TIMELINE)  # the GUI's timeline (TrainingController) is made with the same
 
     # commands (any thread)
 
@@ -281,9 +284,10 @@ class TrainWorker(QObject):
         """Going back in time: a decide-only twin of the GUI's Timeline; the points it admits (frozen
         copies, made once) reach the GUI in ``Snapshot.new_timeline``. Step 0 is the start of the run."""
         theta = self.trainer.net.theta
-        kw = {} if self.timeline_bytes is None else {"max_bytes": self.timeline_bytes}
-        self.timeline = Timeline(theta.size, theta.dtype, store=False, **kw)
-        self._new_timeline: list = []
+        self.timeline = Timeline(theta.size, theta.dtype, store=False, **self.timeline_kw)
+        self._new_timeline: list = []  # blocks of (steps, read-only (k, P) thetas) not yet published
+        self._tl_stage = np.empty((TIMELINE_BLOCK, theta.size), theta.dtype)  # worker-only staging rows
+        self._tl_steps: list[int] = []
         self._timeline_step = self.trainer.step_count
         self._admit_timeline()
 
@@ -291,7 +295,25 @@ class TrainWorker(QObject):
         """Offer the current theta at the run's step (steps counted from this run's start)."""
         s = self.trainer.step_count - self._timeline_step
         if s > self.timeline.latest_step and self.timeline.admit(s):
-            self._new_timeline.append((self.trainer.step_count, frozen_copy(self.trainer.net.theta)))
+            # staged, then copied to the GUI once per block: one allocation per snapshot, not per point
+            # (52 KB copies each freed on the GUI thread left ~60 MB resident in the worker's malloc arena)
+            self._tl_stage[len(self._tl_steps)] = self.trainer.net.theta
+            self._tl_steps.append(self.trainer.step_count)
+            if len(self._tl_steps) == TIMELINE_BLOCK:
+                self._flush_timeline()
+
+    def _flush_timeline(self):
+        k = len(self._tl_steps)
+        if k:
+            block = frozen_copy(self._tl_stage[:k])
+            self._new_timeline.extend(zip(self._tl_steps, block))
+            self._tl_steps = []
+
+    def _take_timeline(self) -> tuple:
+        """The admitted points since the last snapshot: ``(step, read-only theta view)`` pairs."""
+        self._flush_timeline()
+        points, self._new_timeline = tuple(self._new_timeline), []
+        return points
 
     def _mark_rate(self):
         self._rate_t = time.perf_counter()
@@ -405,11 +427,10 @@ class TrainWorker(QObject):
             example=example, example_label=label, running=self._busy,
             examples_per_s=self._rate if self._busy else float("nan"),
             new_steps=new_steps, new_costs=new_costs, new_grad_norms=new_gnorms, new_path=tuple(new_path),
-            new_timeline=tuple(self._new_timeline),
+            new_timeline=self._take_timeline(),
             epochs=tuple(h.epochs), step_report=step_report, message=message, event=event if message else None,
             restore_point=restore_point, accuracy=tr.test_acc,
             generation=self.generation)
-        self._new_timeline = []
         self._published += 1
         self._last_pub = now
         self.snapshot.emit(snap)
