@@ -155,3 +155,22 @@ def test_symmetric_scale_subsamples_large_arrays(rng):
 def test_symmetric_scale_floor():
     assert symmetric_scale(np.zeros(10)) == 1e-3
     assert symmetric_scale([-3.0, 1.0], q=100) == 3.0
+
+
+def test_wants_mode_packs_one_examples_backprop():
+    from digitviz.core.diagram import diagram_state
+    from digitviz.core.network import Network
+    from digitviz.core.wants import neuron_wants
+
+    net = Network([784, 16, 16, 10], seed=0)
+    x = np.random.default_rng(1).random(784).astype(np.float32)
+    s = diagram_state(net, x, 4, wants=True)
+    w = neuron_wants(net, x, label=4)
+    assert s.edge_mode == "wants" and abs(s.example_cost - w.cost) < 1e-12
+    for got, want in zip(s.wants, w.wants):
+        np.testing.assert_array_equal(got, want)
+    for l, e in enumerate(s.edges):  # chosen and coloured by minus this example's gradient
+        np.testing.assert_array_equal(e.value, -w.grad_views[l][0][e.dst, e.src])
+    assert s.with_top_k(3).wants is s.wants
+    plain = diagram_state(net, x, -1, wants=True)  # no label: the cost wants nothing
+    assert plain.wants is None and plain.edge_mode == "weights"

@@ -34,3 +34,13 @@ def test_test_acc_is_the_last_measured_else_the_last_epochs():
     assert s.test_acc == 0.9
     assert replace(s, accuracy=0.1).test_acc == 0.1  # measured after the epoch: the weights changed
     assert np.isnan(snap(0).test_acc)
+
+
+def test_merge_keeps_undelivered_timeline_points():
+    from digitviz.core.snapshot import Snapshot, merge_snapshots
+    from digitviz.core.training import TrainConfig
+
+    th = np.zeros(3)
+    a = Snapshot(step=1, epoch=0, examples_seen=10, theta=th, config=TrainConfig(), new_timeline=((1, th),))
+    b = Snapshot(step=2, epoch=0, examples_seen=20, theta=th, config=TrainConfig(), new_timeline=((2, th),))
+    assert [s for s, _ in merge_snapshots(a, b).new_timeline] == [1, 2]

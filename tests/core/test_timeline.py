@@ -65,3 +65,20 @@ def test_default_bound_for_the_lesson_network():
     tl = Timeline(13_002)
     assert tl.nbytes <= 64 << 20 and tl.capacity == (64 << 20) // (13_002 * 4)
     assert tl.head_steps == tl.capacity // 4
+
+
+def test_worker_twin_keeps_exactly_the_guis_points():
+    """The worker's decide-only twin and the GUI's timeline agree through thinning."""
+    rng = np.random.default_rng(0)
+    twin = Timeline(5, np.float64, max_bytes=16 * 5 * 8, store=False)
+    gui = Timeline(5, np.float64, max_bytes=16 * 5 * 8)
+    sent = {}
+    for s in range(200):
+        theta = rng.random(5)
+        if twin.admit(s):
+            sent[s] = theta
+            gui.record(s, theta)
+    kept = gui.steps()
+    assert len(kept) <= gui.capacity and kept[0] == 0 and twin.stride == gui.stride > 1
+    for s in kept:
+        np.testing.assert_array_equal(gui.theta_at(s)[1], sent[s])

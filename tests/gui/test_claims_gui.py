@@ -4,7 +4,6 @@ import numpy as np
 from PySide6.QtCore import QPoint, Qt
 
 from digitviz.core.network import Network, one_hot
-from digitviz.core.timeline import Timeline
 
 
 def _idle_at(qtbot, w, step):
@@ -78,23 +77,6 @@ def test_timeline_goes_back_and_continues_as_a_new_run(make_window, qtbot):
     c.worker.step(3)
     qtbot.waitUntil(lambda: c.latest.step == 3 and not c.latest.running, timeout=5000)
     qtbot.waitUntil(lambda: len(c.timeline_steps()) == 4, timeout=2000)  # the new run's own timeline
-
-
-def test_worker_twin_keeps_exactly_the_guis_points():
-    """The worker's decide-only twin and the GUI's timeline agree through thinning."""
-    rng = np.random.default_rng(0)
-    twin = Timeline(5, np.float64, max_bytes=16 * 5 * 8, store=False)
-    gui = Timeline(5, np.float64, max_bytes=16 * 5 * 8)
-    sent = {}
-    for s in range(200):
-        theta = rng.random(5)
-        if twin.admit(s):
-            sent[s] = theta
-            gui.record(s, theta)
-    kept = gui.steps()
-    assert len(kept) <= gui.capacity and kept[0] == 0 and twin.stride == gui.stride > 1
-    for s in kept:
-        np.testing.assert_array_equal(gui.theta_at(s)[1], sent[s])
 
 
 def test_input_moves_by_whole_pixels_and_resets(make_window, qtbot):

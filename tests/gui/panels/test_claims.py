@@ -73,3 +73,17 @@ def test_robustness_curves_equal_the_core_and_runs_stay_overlaid(qtbot, panel):
     assert "centred digits" in tab.legend.text()
     tab.clear()
     assert tab.shift_items[0].getData()[0] is None or len(tab.shift_items[0].getData()[0]) == 0
+
+
+def test_drawing_can_start_from_the_input_panels_image(qtbot, panel):
+    net = CFG.network()
+    panel.on_snapshot(snapshot_of(net, CFG, step=1))
+    x = np.random.default_rng(5).random(784).astype(np.float32)
+    panel.set_input_image(x, -1)  # as the input panel's input_changed wire delivers it
+    x[:] = 0  # the panel kept its own copy
+    with qtbot.waitSignal(panel.draw.drawing_finished, timeout=20000) as blocker:
+        assert panel.ask_to_draw(2)
+    qtbot.waitUntil(lambda: not panel.draw.running, timeout=20000)
+    assert panel.draw.start_box.currentData() == "input" and panel.tabs.currentWidget() is panel.draw
+    ref = draw_digit(net, 2, np.random.default_rng(5).random(784).astype(np.float32), steps=300)
+    assert np.allclose(blocker.args[0].images, ref.images, atol=1e-6)
