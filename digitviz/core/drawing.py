@@ -213,12 +213,19 @@ def draw_digit(net: Network, k, start="blank", steps: int = 300, lr: float = 1.0
     return last
 
 
-def mean_digit_images(X, labels, n_classes: int = 10) -> np.ndarray:
-    """The average image of each digit: shape ``(n_classes, n_in)`` (NaN rows for absent digits)."""
-    X = np.asarray(X, np.float64)
+def mean_digit_images(X, labels, n_classes: int = 10, chunk: int = 8192) -> np.ndarray:
+    """The average image of each digit: shape ``(n_classes, n_in)`` (NaN rows for absent digits).
+
+    ``X`` (N, n_in) may be a float array or a :class:`~digitviz.core.data.ScaledImages`: it is read
+    ``chunk`` rows at a time, so the training set is never converted to floats whole.
+    """
     labels = np.asarray(labels, np.intp)
     sums = np.zeros((n_classes, X.shape[1]))
-    np.add.at(sums, labels, X)
+    for i in range(0, len(labels), chunk):
+        x = np.asarray(X[i:i + chunk], np.float64)
+        onehot = np.zeros((len(x), n_classes))
+        onehot[np.arange(len(x)), labels[i:i + chunk]] = 1.0
+        sums += onehot.T @ x
     counts = np.bincount(labels, minlength=n_classes)[:, None]
     with np.errstate(invalid="ignore", divide="ignore"):
         return sums / counts

@@ -65,3 +65,14 @@ def test_a_subset_shares_its_parents_converted_images(data):
     # what the parent never converted, the subset converts for itself (its rows only)
     own = sub.images_as("train")
     assert own.shape == (200, 784) and ("train", np.dtype(np.float32)) not in data._converted
+
+
+def test_mean_digit_images_reads_the_training_set_a_chunk_at_a_time(data):
+    from digitviz.core.drawing import mean_digit_images
+
+    lazy = mean_digit_images(data.scaled("train"), data.train_labels, chunk=128)
+    assert ("train", np.dtype(np.float32)) not in data._converted  # no whole float copy was made
+    full = mean_digit_images(data.images_as("train"), data.train_labels)
+    np.testing.assert_allclose(lazy, full, rtol=1e-12)
+    for k in range(10):
+        np.testing.assert_allclose(full[k], data.images_as("train")[data.train_labels == k].mean(axis=0), atol=1e-6)

@@ -183,7 +183,7 @@ class DrawTab(QWidget):
 
     def set_dataset(self, ds):
         self.data = ds
-        self._means = None if ds is None else mean_digit_images(ds.images_as("train"), ds.train_labels)
+        self._means = None if ds is None else mean_digit_images(ds.scaled("train"), ds.train_labels)
         self._update_enabled()
 
     # drawing

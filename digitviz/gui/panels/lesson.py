@@ -259,7 +259,7 @@ class LessonPanel(QWidget):
         train = None
         cached = None
         if ds is not None and "train_cost" in needs:
-            train = (ds.images_as("train", np.float32), np.asarray(ds.train_labels, np.intp))
+            train = (ds.scaled("train"), np.asarray(ds.train_labels, np.intp))  # floats a chunk at a time
             key = (snap.generation, snap.step, id(snap.theta))
             if self._train_cost is not None and self._train_cost[0] == key:
                 cached = self._train_cost[1]

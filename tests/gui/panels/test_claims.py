@@ -87,3 +87,13 @@ def test_drawing_can_start_from_the_input_panels_image(qtbot, panel):
     assert panel.draw.start_box.currentData() == "input" and panel.tabs.currentWidget() is panel.draw
     ref = draw_digit(net, 2, np.random.default_rng(5).random(784).astype(np.float32), steps=300)
     assert np.allclose(blocker.args[0].images, ref.images, atol=1e-6)
+
+
+def test_the_panel_never_converts_the_whole_training_set(qtbot):
+    from digitviz.gui.panels.claims import ClaimsPanel
+
+    w = ClaimsPanel()
+    qtbot.addWidget(w)
+    ds = ToyData(n_train=300, n_test=150)
+    w.set_dataset(ds)
+    assert not [k for k in ds._converted if k[0] == "train"]  # the average digits came a chunk at a time

@@ -1,5 +1,7 @@
 """The input panel: drawing with the mouse, noise, test digits, pictures, and the answer bars."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, Qt
@@ -176,7 +178,7 @@ def test_next_mistake_when_there_is_none(qtbot, panel, toy):
     net.weights[-1][...] = 0
     net.biases[-1][...] = -9
     # every answer is "0"; relabel the toy test set so that this is always right
-    toy.test_labels = np.zeros_like(toy.test_labels)
+    toy = replace(toy, test_labels=np.zeros_like(toy.test_labels))
     panel.set_dataset(toy)
     panel.on_snapshot(snapshot_of(net, cfg, step=1))
     panel.next_mistake()
