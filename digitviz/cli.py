@@ -188,21 +188,21 @@ class _Bar:
 
 
 def cmd_fetch(a) -> int:
-    from .core.data import default_cache_dir
-    from .core.fetch import FetchError, fetch_mnist
+    from .core import datasets
+    from .core.fetch import FetchError, fetch_dataset
 
-    dest = Path(a.dest) if a.dest else default_cache_dir()
+    info = datasets.info(a.dataset)
     kw = {"mirrors": a.mirror} if a.mirror else {}
     bar = _Bar()
     try:
-        path = fetch_mnist(dest, progress=bar, **kw)
+        path = fetch_dataset(info.key, Path(a.dest) if a.dest else None, progress=bar, **kw)
     except FetchError as e:
         bar.end()
         return _err(str(e))
     except KeyboardInterrupt:
         bar.end()
         return _err("cancelled; nothing partial was left behind")
-    print(f"MNIST is in {path}")
+    print(f"{info.title} is in {path}" + ("" if info.key == "mnist" else f" (open it with --data {path})"))
     return 0
 
 
@@ -281,7 +281,10 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--json", action="store_true")
     e.set_defaults(func=cmd_eval)
 
-    f = sub.add_parser("fetch", help="download MNIST into the cache folder")
+    f = sub.add_parser("fetch", help="download MNIST (or Fashion-MNIST, KMNIST) into the cache folder")
+    f.add_argument("--dataset", choices=["mnist", "fashion", "kmnist"], default="mnist",
+                   help="which dataset: MNIST digits, Fashion-MNIST clothes or Kuzushiji-MNIST characters; "
+                        "each has its own cache folder")
     f.add_argument("--dest", metavar="DIR", help="download here instead of the cache folder")
     f.add_argument("--mirror", metavar="URL", action="append",
                    help="base URL to try instead of the known mirrors (repeatable; files are still checked "
