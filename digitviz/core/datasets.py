@@ -165,3 +165,14 @@ def identify(folder) -> DatasetInfo:
     if "mnist" in name or "mnist" in folder.parent.name.lower():
         return MNIST
     return UNKNOWN
+
+
+def of(data) -> DatasetInfo:
+    """The :class:`DatasetInfo` of a loaded dataset (anything with a ``name``; without one: MNIST)."""
+    key = getattr(data, "name", MNIST.key)
+    return DATASETS.get(key, UNKNOWN if key == UNKNOWN.key else MNIST)
+
+
+def class_names(data) -> tuple[str, ...]:
+    """The ten class names of ``data`` (None or a nameless stand-in: the digits)."""
+    return of(data).class_names if data is not None else MNIST.class_names

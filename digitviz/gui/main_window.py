@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from digitviz.core import datasets
 from digitviz.core.data import DataError, default_cache_dir, find_data_dir, load_mnist
 from digitviz.core.network import Network
 from digitviz.core.training import PRESETS, TrainConfig
@@ -250,14 +251,15 @@ class MainWindow(ActionsMixin, DocksMixin, FilesMixin, QMainWindow):
         self.dataset = ds
         self.data_folder = folder
         self.data_banner.hide()
-        self.setWindowTitle(f"digitviz: {ds.title}")  # which dataset is loaded (core.datasets)
-        self.statusBar().showMessage(f"{ds.title} loaded from {folder}: {len(ds.train_labels):,} training and "
+        new, was = datasets.of(ds), datasets.of(old)
+        self.setWindowTitle(f"digitviz: {new.title}")  # which dataset is loaded (core.datasets)
+        self.statusBar().showMessage(f"{new.title} loaded from {folder}: {len(ds.train_labels):,} training and "
                                      f"{len(ds.test_labels):,} test images", 6000)
         self.controller.set_data(ds)
         snap = self.controller.latest
-        if (old is not None and old.info.kind != ds.info.kind and snap is not None and snap.step > 0
+        if (old is not None and was.kind != new.kind and snap is not None and snap.step > 0
                 and self.confirm("Reset the network?",
-                                 f"Its weights were trained on {old.title}, not {ds.title}. Start over with "
+                                 f"Its weights were trained on {was.title}, not {new.title}. Start over with "
                                  "new random weights? (No keeps them.)")):
             self.alert.hide()
             self.controller.reset()
@@ -285,7 +287,6 @@ class MainWindow(ActionsMixin, DocksMixin, FilesMixin, QMainWindow):
             return
         from functools import partial
 
-        from digitviz.core import datasets
         from digitviz.core import fetch as fetch_mod
 
         info = datasets.info(dataset)
