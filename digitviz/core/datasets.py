@@ -50,6 +50,12 @@ class DatasetInfo:
     mirrors: tuple[str, ...] = ()
     files: tuple[tuple[str, tuple[str, int]], ...] = ()
     size_text: str = ""
+    short: tuple[str, ...] = ()
+
+    @property
+    def short_names(self) -> tuple[str, ...]:
+        """Names that fit under a bar or beside an output neuron (default: :attr:`class_names`)."""
+        return self.short or self.class_names
 
     @property
     def checksums(self) -> dict[str, tuple[str, int]]:
@@ -100,6 +106,7 @@ FASHION = DatasetInfo(
         ("t10k-labels-idx1-ubyte.gz", ("bb300cfdad3c16e7a12a480ee83cd310", 5148)),
     ),
     size_text="about 30 MB",
+    short=("T-shirt", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Boot"),
 )
 KMNIST = DatasetInfo(
     "kmnist", "Kuzushiji-MNIST", ("お", "き", "す", "つ", "な", "は", "ま", "や", "れ", "を"), "kuzushiji",
@@ -112,7 +119,8 @@ KMNIST = DatasetInfo(
     ),
     size_text="about 21 MB",
 )
-UNKNOWN = DatasetInfo("unknown", "IDX data", tuple(f"class {k}" for k in range(10)), "unknown")
+UNKNOWN = DatasetInfo("unknown", "IDX data", tuple(f"class {k}" for k in range(10)), "unknown",
+                      short=tuple(str(k) for k in range(10)))  # under a bar the axis says "class"
 
 DATASETS: dict[str, DatasetInfo] = {d.key: d for d in (MNIST, FASHION, KMNIST)}
 """The datasets ``digitviz fetch --dataset`` offers, in menu order."""
@@ -176,3 +184,8 @@ def of(data) -> DatasetInfo:
 def class_names(data) -> tuple[str, ...]:
     """The ten class names of ``data`` (None or a nameless stand-in: the digits)."""
     return of(data).class_names if data is not None else MNIST.class_names
+
+
+def short_names(data) -> tuple[str, ...]:
+    """The ten short class names of ``data`` (None or a nameless stand-in: the digits)."""
+    return of(data).short_names if data is not None else MNIST.short_names

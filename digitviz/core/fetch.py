@@ -26,8 +26,7 @@ import urllib.request
 from pathlib import Path
 
 from digitviz import __version__
-from digitviz.core import atomic
-from digitviz.core import datasets
+from digitviz.core import atomic, datasets
 from digitviz.core.data import default_cache_dir
 
 MIRRORS = list(datasets.MNIST.mirrors)

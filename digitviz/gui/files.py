@@ -14,6 +14,7 @@ import contextlib
 import math
 from pathlib import Path
 
+import numpy as np
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -23,8 +24,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QSpinBox,
 )
-
-import numpy as np
 
 from digitviz import __version__
 from digitviz.core import datasets

@@ -256,6 +256,8 @@ class MainWindow(ActionsMixin, DocksMixin, FilesMixin, QMainWindow):
         self.statusBar().showMessage(f"{new.title} loaded from {folder}: {len(ds.train_labels):,} training and "
                                      f"{len(ds.test_labels):,} test images", 6000)
         self.controller.set_data(ds)
+        if hasattr(self.diagram, "set_class_names"):  # the output neurons take the dataset's class names
+            self.diagram.set_class_names(None if new.digits else new.class_names, new.short_names)
         snap = self.controller.latest
         if (old is not None and was.kind != new.kind and snap is not None and snap.step > 0
                 and self.confirm("Reset the network?",

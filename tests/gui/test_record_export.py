@@ -112,6 +112,14 @@ def test_switching_to_another_kind_of_dataset_asks_to_reset(make_window, qtbot, 
     w.load_data_folder(tmp_path / "fashion")
     qtbot.waitUntil(lambda: w.windowTitle() == "digitviz: Fashion-MNIST", timeout=5000)
     assert len(asked) == 1 and "Fashion-MNIST" in asked[0]
+    # every place that named a digit now names the class
+    assert w.diagram._labels[0].textItem.toPlainText() == "T-shirt"
+    assert w.diagram._labels[9].textItem.toPlainText() == "Boot"
+    assert w.panels["input"].bars.getPlotItem().getAxis("bottom")._tickLevels[0][1] == (1, "Trouser")
+    mistakes = w.panels["experiments"].mistakes
+    assert mistakes.names[9] == "Ankle boot" and mistakes._name(0) == "T-shirt/top"
+    probe_ticks = w.panels["probe"].answers_plot.getPlotItem().getAxis("bottom")._tickLevels[0]
+    assert probe_ticks[4] == (4, "Coat")
     qtbot.waitUntil(lambda: w.controller.latest.step == 0, timeout=5000)
     w.load_data_folder(tmp_path / "fashion")  # the same kind again: no question
     qtbot.waitUntil(lambda: "Fashion-MNIST loaded" in w.statusBar().currentMessage(), timeout=5000)
@@ -124,3 +132,15 @@ def test_download_menu_offers_the_three_datasets(make_window):
     sub = next(a.menu() for a in menu.actions() if a.menu() is not None and a.text() == "Download")
     assert [a.text() for a in sub.actions()] == ["Download MNIST…", "Download Fashion-MNIST…",
                                                  "Download Kuzushiji-MNIST…"]
+
+
+def test_an_unknown_idx_folder_says_class_k(make_window, qtbot, tmp_path, rng):
+    from tests.core.test_data import write_mnist
+
+    w = make_window()
+    write_mnist(tmp_path / "letters", rng, n_train=30, n_test=10)
+    w.load_data_folder(tmp_path / "letters")
+    qtbot.waitUntil(lambda: w.windowTitle() == "digitviz: IDX data", timeout=5000)
+    assert w.panels["experiments"].mistakes._name(3) == "class 3"
+    w.diagram._show_neuron_info(len(w.diagram._layer_pos) - 1, 3)
+    assert "class 3" in w.diagram._info_html
