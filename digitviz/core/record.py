@@ -19,6 +19,7 @@ import os
 import queue
 import time
 from collections.abc import Callable, Iterable
+from typing import Any
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -96,7 +97,7 @@ class _Writer:
         self.tmp = self.path.with_name(f".{self.path.stem}.{os.getpid()}.part.{self.fmt}")
         self.shape: tuple | None = None
         self.frames = 0
-        self._w = None
+        self._w: Any = None
 
     def _open(self):
         try:

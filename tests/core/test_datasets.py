@@ -90,3 +90,15 @@ def test_unknown_dataset_key_is_one_line():
         fetch_dataset("cifar")
     assert datasets.info("unknown").class_name(3) == "class 3"
     assert np.asarray(datasets.MNIST.class_names).tolist() == [str(d) for d in range(10)]
+
+
+def test_saved_networks_carry_their_dataset(tmp_path):
+    from digitviz.core.persist import PersistError, load_network, save_network
+    from digitviz.core.training import TrainConfig
+
+    cfg = TrainConfig(sizes=(784, 4, 10))
+    path = save_network(tmp_path / "n.npz", cfg.network(), cfg, dict(step=3, dataset="fashion"))
+    assert load_network(path)[2]["dataset"] == "fashion"
+    save_network(tmp_path / "bad.npz", cfg.network(), cfg, dict(dataset=["x"]))
+    with pytest.raises(PersistError, match="dataset must be a dataset name"):
+        load_network(tmp_path / "bad.npz")

@@ -67,3 +67,21 @@ def test_unreadable_and_huge_files(tmp_path):
     (tmp_path / "big.json").write_bytes(b" " * 70_000)
     with pytest.raises(RunFileError, match="larger than"):
         load_run(tmp_path / "big.json")
+
+
+def test_cli_takes_a_run_file_and_refuses_a_bad_one_in_one_line(tmp_path, capsys, rng):
+    from digitviz.cli import main
+    from tests.core.test_data import write_mnist
+
+    write_mnist(tmp_path / "mnist", rng, n_train=40, n_test=10)
+    save_run(tmp_path / "r.json", replace(PRESETS["lesson"], sizes=(784, 4, 10), seed=3), dataset="mnist")
+    assert main(["train", "--data", str(tmp_path / "mnist"), "--run", str(tmp_path / "r.json"), "--json",
+                 "--epochs", "1"]) == 0
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])["summary"]
+    assert summary["config"]["sizes"] == [784, 4, 10] and summary["config"]["seed"] == 3
+    (tmp_path / "bad.json").write_text('{"format": "digitviz-run"}')
+    assert main(["--run", str(tmp_path / "bad.json")]) == 2  # before any window opens
+    err = capsys.readouterr().err
+    assert err.startswith("digitviz: bad.json: unknown version") and len(err.strip().splitlines()) == 1
+    assert main(["train", "--run", str(tmp_path / "bad.json")]) == 2
+    assert len(capsys.readouterr().err.strip().splitlines()) == 1
