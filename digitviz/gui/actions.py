@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from digitviz import __version__
+from digitviz.core import datasets
 
 from . import shortcuts
 from .style import icon
@@ -175,7 +176,8 @@ class ActionsMixin:
     def _build_status(self):
         sb = self.statusBar()
         self.status_labels = {}
-        for key, tip in (("epoch", "Finished passes over the 60,000 training images"),
+        for key, tip in (("dataset", "The dataset loaded (File ▸ Open Data Folder, File ▸ Download)"),
+                         ("epoch", "Finished passes over the 60,000 training images"),
                          ("step", "Steps of gradient descent (one per mini-batch)"),
                          ("seen", "Training examples looked at so far"),
                          ("accuracy", "Share of the 10,000 test images answered right, after the last epoch"),
@@ -185,6 +187,8 @@ class ActionsMixin:
             label.setToolTip(tip)
             sb.addPermanentWidget(label)
             self.status_labels[key] = label
+        ds = getattr(self, "dataset", None)
+        self._set_status("dataset", datasets.of(ds).title if ds is not None else "no data")
         self._set_status("epoch", "epoch 0")
         self._set_status("step", "step 0")
         self._set_status("seen", "0 examples seen")

@@ -253,6 +253,7 @@ class MainWindow(ActionsMixin, DocksMixin, FilesMixin, QMainWindow):
         self.data_banner.hide()
         new, was = datasets.of(ds), datasets.of(old)
         self.setWindowTitle(f"digitviz: {new.title}")  # which dataset is loaded (core.datasets)
+        self._set_status("dataset", new.title)
         self.statusBar().showMessage(f"{new.title} loaded from {folder}: {len(ds.train_labels):,} training and "
                                      f"{len(ds.test_labels):,} test images", 6000)
         self.controller.set_data(ds)

@@ -111,6 +111,7 @@ def test_switching_to_another_kind_of_dataset_asks_to_reset(make_window, qtbot, 
     write_mnist(tmp_path / "fashion", rng, n_train=30, n_test=10)
     w.load_data_folder(tmp_path / "fashion")
     qtbot.waitUntil(lambda: w.windowTitle() == "digitviz: Fashion-MNIST", timeout=5000)
+    assert w.status_labels["dataset"].text() == "Fashion-MNIST"
     assert len(asked) == 1 and "Fashion-MNIST" in asked[0]
     # every place that named a digit now names the class
     assert w.diagram._labels[0].textItem.toPlainText() == "T-shirt"
