@@ -121,6 +121,7 @@ def test_switching_to_another_kind_of_dataset_asks_to_reset(make_window, qtbot, 
     assert mistakes.names[9] == "Ankle boot" and mistakes._name(0) == "T-shirt/top"
     probe_ticks = w.panels["probe"].answers_plot.getPlotItem().getAxis("bottom")._tickLevels[0]
     assert probe_ticks[4] == (4, "Coat")
+    assert "Fashion-MNIST is loaded" in w.panels["lesson"].where.text()
     qtbot.waitUntil(lambda: w.controller.latest.step == 0, timeout=5000)
     w.load_data_folder(tmp_path / "fashion")  # the same kind again: no question
     qtbot.waitUntil(lambda: "Fashion-MNIST loaded" in w.statusBar().currentMessage(), timeout=5000)
