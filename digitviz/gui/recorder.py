@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import queue
+import time
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +28,8 @@ from digitviz.core import record
 from .jobs import JobRunner
 
 BACKLOG = 240  # frames waiting for the encoder at most (1280x800: 3 MB each)
+MAX_GRABS_PER_S = 20  # a grab of the 1280x800 window costs ~27 ms of the GUI thread: at most 20 a second
+# (at full training speed, frames are then further apart than ``every`` steps)
 
 
 def burn_in(image: QImage, text: str) -> QImage:
@@ -89,6 +92,7 @@ class Recorder(QObject):
         self.written = 0
         self.skipped = 0
         self._next_step = 0
+        self._last_grab = -1e9
         self.dialog: QProgressDialog | None = None
         self.path: Path | None = None
 
@@ -110,6 +114,7 @@ class Recorder(QObject):
         self.frames = queue.Queue()
         self.queued = self.written = self.skipped = 0
         self._next_step = -1
+        self._last_grab = -1e9
         self.job = self.jobs.submit(record.encode_stream, self.frames, str(path), float(fps), channel="record",
                                     on_progress=self._on_progress, on_done=self._on_done,
                                     on_failed=self._on_failed, on_cancelled=self._on_cancelled)
@@ -124,6 +129,10 @@ class Recorder(QObject):
         """From the controller's frame timer: grab a frame when ``every`` more steps have passed."""
         if self.frames is None or self.widget is None or snap.step < self._next_step:
             return
+        now = time.perf_counter()
+        if now - self._last_grab < 1.0 / MAX_GRABS_PER_S:
+            return
+        self._last_grab = now
         self._next_step = snap.step + self.every
         self.grab(snap)
 
