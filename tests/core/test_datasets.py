@@ -102,3 +102,15 @@ def test_saved_networks_carry_their_dataset(tmp_path):
     save_network(tmp_path / "bad.npz", cfg.network(), cfg, dict(dataset=["x"]))
     with pytest.raises(PersistError, match="dataset must be a dataset name"):
         load_network(tmp_path / "bad.npz")
+
+
+def test_cli_fetch_takes_the_dataset_and_checks_its_official_sums(served, tmp_path, capsys):
+    from digitviz.cli import main
+
+    url, _ = served
+    assert main(["fetch", "--dataset", "kmnist", "--dest", str(tmp_path / "k"), "--mirror", url]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("digitviz: could not download train-images-idx3-ubyte.gz") and "18165135" in err[-1]
+    with pytest.raises(SystemExit) as e:
+        main(["fetch", "--dataset", "cifar"])
+    assert e.value.code == 2 and "invalid choice" in capsys.readouterr().err
