@@ -107,7 +107,13 @@ class FilesMixin:
         gen = self.controller.generation + 1
         self._saved_mark = (gen, 0)
         step = meta.get("step")
-        self.statusBar().showMessage(f"Loaded {Path(path).name}" + (f" (trained {step:,} steps)" if step else ""), 6000)
+        trained_on = meta.get("dataset")
+        note = ""
+        if trained_on in datasets.DATASETS and self.dataset is not None \
+                and datasets.info(trained_on).kind != datasets.of(self.dataset).kind:
+            note = f"; trained on {datasets.info(trained_on).title}, {datasets.of(self.dataset).title} is loaded"
+        self.statusBar().showMessage(f"Loaded {Path(path).name}" + (f" (trained {step:,} steps)" if step else "")
+                                     + note, 8000)
         return True
 
     def export_png(self, path) -> bool:

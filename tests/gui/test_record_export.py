@@ -146,3 +146,13 @@ def test_an_unknown_idx_folder_says_class_k(make_window, qtbot, tmp_path, rng):
     assert w.panels["experiments"].mistakes._name(3) == "class 3"
     w.diagram._show_neuron_info(len(w.diagram._layer_pos) - 1, 3)
     assert "class 3" in w.diagram._info_html
+
+
+def test_a_network_saved_on_another_dataset_says_so_when_loaded(make_window, tmp_path):
+    from digitviz.core.persist import load_network, save_network
+
+    w = make_window()
+    assert load_network(w.save_network(tmp_path / "mine.npz"))[2]["dataset"] == "mnist"
+    save_network(tmp_path / "f.npz", FAST.network(), FAST, dict(step=5, dataset="fashion"))
+    assert w.load_network(tmp_path / "f.npz")
+    assert "trained on Fashion-MNIST, MNIST is loaded" in w.statusBar().currentMessage()
