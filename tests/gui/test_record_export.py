@@ -39,8 +39,9 @@ def test_record_the_window_as_mp4_and_cancel_leaves_nothing(make_window, qtbot, 
         pytest.skip(record.missing_for("mp4"))
     w = make_window()
     assert w.start_recording(tmp_path / "w.mp4", "window", every=1)
-    w.act_step.trigger()
-    qtbot.waitUntil(lambda: w.recorder.queued >= 2, timeout=5000)
+    w.act_play.trigger()
+    qtbot.waitUntil(lambda: w.recorder.queued >= 2, timeout=10000)
+    w.act_play.trigger()
     with qtbot.waitSignal(w.recorder.failed, timeout=10000) as sig:
         w.recorder.cancel()
     assert "cancelled" in sig.args[0]
