@@ -134,11 +134,13 @@ class _Writer:
             raise RecordError(f"writing {self.path.name} failed: {e}") from None
         self.frames += 1
 
-    def finish(self) -> Path:
+    def finish(self, cancel=None) -> Path:
         if self._w is None:
             raise RecordError("nothing was recorded (no frames)")
         try:
             self._w.close()
+            if cancel is not None and cancel():  # cancelled while the last frames were written
+                raise Cancelled
             os.replace(self.tmp, self.path)
         except OSError as e:
             self.abort()
@@ -199,7 +201,7 @@ def encode_stream(control: Callable[[], bool], frames: queue.Queue, path, fps: f
                 break
             writer.add(frame)
             yield writer.frames
-        out = writer.finish()
+        out = writer.finish(control)
     except BaseException:
         writer.abort()
         raise
@@ -217,7 +219,7 @@ def encode_frames(frames: Iterable, path, fps: float, progress=None, cancel=None
             writer.add(frame)
             if progress is not None:
                 progress(writer.frames)
-        out = writer.finish()
+        out = writer.finish(cancel)
     except BaseException:
         writer.abort()
         raise

@@ -93,6 +93,7 @@ class Recorder(QObject):
         self.skipped = 0
         self._next_step = 0
         self._last_grab = -1e9
+        self._started = float("inf")
         self.dialog: QProgressDialog | None = None
         self.path: Path | None = None
 
@@ -115,6 +116,7 @@ class Recorder(QObject):
         self.queued = self.written = self.skipped = 0
         self._next_step = -1
         self._last_grab = -1e9
+        self._started = time.time()
         self.job = self.jobs.submit(record.encode_stream, self.frames, str(path), float(fps), channel="record",
                                     on_progress=self._on_progress, on_done=self._on_done,
                                     on_failed=self._on_failed, on_cancelled=self._on_cancelled)
@@ -158,7 +160,7 @@ class Recorder(QObject):
         self.frames = None
         self.state.emit(False)
         parent = self.widget.window() if self.widget is not None else None
-        if self.job is not None and self.written < self.queued:
+        if self.job is not None and not self.job.stopped and self.written < self.queued:
             dlg = QProgressDialog(f"Encoding {self.path.name}…", "Cancel", 0, max(1, self.queued), parent)
             dlg.setWindowTitle("Recording")
             dlg.setMinimumDuration(0)
@@ -170,10 +172,11 @@ class Recorder(QObject):
             dlg.show()
 
     def cancel(self) -> None:
-        if self.frames is not None:
-            self.stop()
+        """Stop recording and discard the file (the encoder sees the cancel before any end mark)."""
         if self.job is not None:
             self.job.cancel()
+        if self.frames is not None:
+            self.stop()
 
     def _on_progress(self, counts) -> None:
         self.written = counts[-1]
@@ -207,7 +210,14 @@ class Recorder(QObject):
 
     def _on_cancelled(self) -> None:
         self._end()
-        self.failed.emit("recording cancelled; nothing was written")
+        try:  # the cancel came after the file was complete and in place: it is there, say so
+            written = self.path.stat().st_mtime >= self._started
+        except OSError:
+            written = False
+        if written:
+            self.finished.emit(str(self.path))
+        else:
+            self.failed.emit("recording cancelled; nothing was written")
 
     def shutdown(self) -> None:
         self.cancel()

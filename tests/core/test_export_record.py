@@ -95,3 +95,22 @@ def test_mp4_missing_says_how_to_get_it(monkeypatch):
     monkeypatch.setattr(builtins, "__import__", no_ffmpeg)
     assert record.missing_for("mp4") == "MP4 needs imageio-ffmpeg: pip install 'digitviz[video]' (or record a GIF)"
     assert record.missing_for("gif") is None
+
+
+def test_a_cancel_after_the_end_mark_still_leaves_nothing(tmp_path):
+    import queue
+
+    q = queue.Queue()
+    for f in _frames(3):
+        q.put(f)
+    q.put(record.END)
+    seen = []
+
+    def control():  # cancelled once all frames are in: while the file is being closed
+        return len(seen) >= 3
+
+    gen = record.encode_stream(control, q, tmp_path / "s.gif", 10)
+    with pytest.raises(record.Cancelled):
+        for n in gen:
+            seen.append(n)
+    assert list(tmp_path.iterdir()) == []

@@ -29,7 +29,7 @@ def test_record_the_diagram_while_training_then_encode_as_a_job(make_window, qtb
     assert sig.args == [str(path)] and w.act_record.text() == "Record…"
     frames = iio.imread(path, index=None)
     assert len(frames) == w.recorder.queued >= 4
-    assert not [p for p in tmp_path.iterdir() if p.name != "run.gif"]  # no partial file
+    assert not [p for p in tmp_path.iterdir() if p.name not in ("run.gif", "digitviz.ini")]  # no partial file
 
 
 def test_record_the_window_as_mp4_and_cancel_leaves_nothing(make_window, qtbot, tmp_path):
@@ -38,14 +38,16 @@ def test_record_the_window_as_mp4_and_cancel_leaves_nothing(make_window, qtbot, 
     if record.missing_for("mp4"):
         pytest.skip(record.missing_for("mp4"))
     w = make_window()
-    assert w.start_recording(tmp_path / "w.mp4", "window", every=1)
+    out = tmp_path / "rec"  # tmp_path also holds the window's settings file
+    out.mkdir()
+    assert w.start_recording(out / "w.mp4", "window", every=1)
     w.act_play.trigger()
     qtbot.waitUntil(lambda: w.recorder.queued >= 2, timeout=10000)
     w.act_play.trigger()
     with qtbot.waitSignal(w.recorder.failed, timeout=10000) as sig:
         w.recorder.cancel()
     assert "cancelled" in sig.args[0]
-    qtbot.waitUntil(lambda: list(tmp_path.iterdir()) == [], timeout=5000)
+    qtbot.waitUntil(lambda: list(out.iterdir()) == [], timeout=5000)
 
 
 def test_recording_a_bad_name_is_one_line(make_window, tmp_path):
