@@ -19,9 +19,9 @@ import os
 import queue
 import time
 from collections.abc import Callable, Iterable
-from typing import Any
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
