@@ -44,6 +44,13 @@ def _config_from_args(a):
     from .core.training import PRESETS
 
     cfg = PRESETS[a.preset]
+    if getattr(a, "run", None):
+        from .core.runfile import RunFileError, load_run
+
+        try:
+            cfg = load_run(a.run).config
+        except RunFileError as e:
+            raise ValueError(str(e)) from None
     changes = {}
     if a.hidden is not None:
         changes["sizes"] = (784, *a.hidden, 10)
@@ -121,7 +128,7 @@ def _train(a, progress: dict) -> int:
                    best_epoch=best[1], train_seconds=tr.train_seconds, wall_seconds=wall)
     if a.save:
         try:
-            path = save_network(a.save, tr.net, cfg, dict(step=tr.step_count, epoch=tr.epoch,
+            path = save_network(a.save, tr.net, cfg, dict(step=tr.step_count, epoch=tr.epoch, dataset=data.name,
                                                           test_acc=summary["final_test_acc"]))
         except OSError as e:
             print(f"digitviz: could not save to {a.save}: {e.strerror or e}", file=sys.stderr)
@@ -188,28 +195,36 @@ class _Bar:
 
 
 def cmd_fetch(a) -> int:
-    from .core.data import default_cache_dir
-    from .core.fetch import FetchError, fetch_mnist
+    from .core import datasets
+    from .core.fetch import FetchError, fetch_dataset
 
-    dest = Path(a.dest) if a.dest else default_cache_dir()
+    info = datasets.info(a.dataset)
     kw = {"mirrors": a.mirror} if a.mirror else {}
     bar = _Bar()
     try:
-        path = fetch_mnist(dest, progress=bar, **kw)
+        path = fetch_dataset(info.key, Path(a.dest) if a.dest else None, progress=bar, **kw)
     except FetchError as e:
         bar.end()
         return _err(str(e))
     except KeyboardInterrupt:
         bar.end()
         return _err("cancelled; nothing partial was left behind")
-    print(f"MNIST is in {path}")
+    print(f"{info.title} is in {path}" + ("" if info.key == "mnist" else f" (open it with --data {path})"))
     return 0
 
 
 def cmd_app(a) -> int:
+    run = None
+    if a.run:
+        from .core.runfile import RunFileError, load_run
+
+        try:
+            run = load_run(a.run)
+        except RunFileError as e:
+            return _err(str(e))
     from .gui.app import main as app_main
 
-    return app_main(data_dir=a.data)
+    return app_main(data_dir=a.data, run=run) if run is not None else app_main(data_dir=a.data)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -250,12 +265,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"digitviz {__version__}")
     p.add_argument("--data", metavar="DIR", help="folder with the four MNIST files (else $DIGITVIZ_DATA, "
                    "else the cache folder that `digitviz fetch` fills)")
+    p.add_argument("--run", metavar="FILE.json", help="open the app with a run's settings (File > Save Run "
+                   "Settings writes them): the same preset, settings and seed reproduce it step for step")
     sub = p.add_subparsers(dest="command")
 
     t = sub.add_parser("train", help="train headless, one line per epoch",
                        description="Train headless. Presets: " + " ".join(f"{k}: {v}" for k, v in PRESET_BLURBS.items()))
     t.add_argument("--data", metavar="DIR", default=argparse.SUPPRESS)
     t.add_argument("--preset", choices=list(PRESETS), default="lesson")
+    t.add_argument("--run", metavar="FILE.json", help="start from a run settings file (other flags override it)")
     t.add_argument("--hidden", type=_int_at_least(1), nargs="*", metavar="N", help="hidden layer sizes, e.g. --hidden 16 16")
     t.add_argument("--activation", choices=ACTIVATIONS)
     t.add_argument("--cost", choices=COSTS)
@@ -281,7 +299,10 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--json", action="store_true")
     e.set_defaults(func=cmd_eval)
 
-    f = sub.add_parser("fetch", help="download MNIST into the cache folder")
+    f = sub.add_parser("fetch", help="download MNIST (or Fashion-MNIST, KMNIST) into the cache folder")
+    f.add_argument("--dataset", choices=["mnist", "fashion", "kmnist"], default="mnist",
+                   help="which dataset: MNIST digits, Fashion-MNIST clothes or Kuzushiji-MNIST characters; "
+                        "each has its own cache folder")
     f.add_argument("--dest", metavar="DIR", help="download here instead of the cache folder")
     f.add_argument("--mirror", metavar="URL", action="append",
                    help="base URL to try instead of the known mirrors (repeatable; files are still checked "

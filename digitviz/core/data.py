@@ -222,6 +222,9 @@ class Dataset:
         uint8, shape ``(M,)``.
     source : Path
         The folder the files were read from.
+    name : str
+        Which dataset this is: a key of :data:`digitviz.core.datasets.DATASETS` or ``"unknown"``
+        (:func:`load_mnist` identifies it; built by hand it is MNIST).
     """
 
     train_images: np.ndarray
@@ -229,6 +232,7 @@ class Dataset:
     test_images: np.ndarray
     test_labels: np.ndarray
     source: Path
+    name: str = "mnist"
     # Converted images, keyed by (which, dtype); filled by images_as. eq=False above because
     # comparing or hashing arrays field by field is meaningless.
     _converted: dict = field(default_factory=dict, init=False, repr=False)
@@ -244,9 +248,27 @@ class Dataset:
         tr = slice(None) if n_train is None else slice(0, int(n_train))
         te = slice(None) if n_test is None else slice(0, int(n_test))
         sub = Dataset(train_images=self.train_images[tr], train_labels=self.train_labels[tr],
-                      test_images=self.test_images[te], test_labels=self.test_labels[te], source=Path(self.source))
+                      test_images=self.test_images[te], test_labels=self.test_labels[te], source=Path(self.source),
+                      name=self.name)
         object.__setattr__(sub, "_base", (self, tr, te))
         return sub
+
+    @property
+    def info(self):
+        """The :class:`~digitviz.core.datasets.DatasetInfo` of :attr:`name`."""
+        from digitviz.core.datasets import info
+
+        return info(self.name)
+
+    @property
+    def class_names(self) -> tuple[str, ...]:
+        """Ten names, index = label: "0".."9" for MNIST, "T-shirt/top".. for Fashion-MNIST, "class k" if unknown."""
+        return self.info.class_names
+
+    @property
+    def title(self) -> str:
+        """What the window says is loaded: "MNIST", "Fashion-MNIST", "Kuzushiji-MNIST" or "IDX data"."""
+        return self.info.title
 
     def scaled(self, which: str, dtype=np.float32) -> ScaledImages:
         """One split's images as a :class:`ScaledImages`: floats on demand, no full copy kept."""
@@ -368,7 +390,9 @@ def load_mnist(folder) -> Dataset:
             raise DataError(f"{labels_path}: label {labels[i]} at index {i} is outside 0-9")
         arrays[f"{split}_images"] = images.reshape(len(images), -1)  # a view: still contiguous
         arrays[f"{split}_labels"] = labels
-    return Dataset(source=folder, **arrays)
+    from digitviz.core.datasets import identify
+
+    return Dataset(source=folder, name=identify(folder).key, **arrays)
 
 
 def default_cache_dir(environ=None) -> Path:

@@ -1,4 +1,5 @@
-"""Download the four MNIST files into the user's cache, checked against their MD5 sums.
+"""Download the four IDX files of MNIST, Fashion-MNIST or KMNIST into the user's cache, checked
+against their published MD5 sums (:mod:`digitviz.core.datasets` holds them).
 
 Each file is streamed into a temporary ``.part`` file in the destination folder while its MD5 is
 computed, then checked (size and MD5), fsynced and renamed onto its final name (see
@@ -25,21 +26,12 @@ import urllib.request
 from pathlib import Path
 
 from digitviz import __version__
-from digitviz.core import atomic
+from digitviz.core import atomic, datasets
 from digitviz.core.data import default_cache_dir
 
-MIRRORS = [
-    "https://ossci-datasets.s3.amazonaws.com/mnist/",
-    "https://storage.googleapis.com/cvdf-datasets/mnist/",
-    "http://yann.lecun.com/exdb/mnist/",
-]
-# File name -> (MD5 hex digest, size in bytes) of the official gzip files.
-OFFICIAL = {
-    "train-images-idx3-ubyte.gz": ("f68b3c2dcbeaaa9fbdd348bbdeb94873", 9912422),
-    "train-labels-idx1-ubyte.gz": ("d53e105ee54ea40749a09fcbcd1e9432", 28881),
-    "t10k-images-idx3-ubyte.gz": ("9fb629c4189551a2d022fa330f9573f3", 1648877),
-    "t10k-labels-idx1-ubyte.gz": ("ec29112dd5afa0611ce80d1b7f02629c", 4542),
-}
+MIRRORS = list(datasets.MNIST.mirrors)
+# File name -> (MD5 hex digest, size in bytes) of the official MNIST gzip files.
+OFFICIAL = datasets.MNIST.checksums
 CHUNK = 64 * 1024
 _POLL_S = 0.05  # how often a download checks its cancel flag while a read blocks
 
@@ -222,8 +214,34 @@ def _describe(e: Exception, url: str) -> str:
     return f"{e or type(e).__name__} ({url})"
 
 
+def fetch_dataset(key="mnist", dest=None, mirrors=None, checksums=None, progress=None, timeout=30.0,
+                  cancel=None) -> Path:
+    """Download one known dataset (``"mnist"``, ``"fashion"``, ``"kmnist"``) into its own cache folder.
+
+    ``dest`` defaults to :meth:`DatasetInfo.cache_dir` (MNIST: :func:`default_cache_dir`); ``mirrors``
+    and ``checksums`` to the dataset's. The other arguments and the errors are :func:`fetch_mnist`'s.
+    On success the folder gets a :data:`digitviz.core.datasets.MARKER` naming the dataset.
+    """
+    try:
+        ds = datasets.info(key)
+    except ValueError as e:
+        raise FetchError(str(e)) from None
+    if not ds.files:
+        raise FetchError(f"{ds.title} cannot be downloaded")
+    dest = Path(dest).expanduser() if dest is not None else (
+        default_cache_dir() if ds.key == "mnist" else ds.cache_dir())
+    out = fetch_mnist(dest, mirrors=ds.mirrors if mirrors is None else mirrors,
+                      checksums=ds.checksums if checksums is None else checksums, progress=progress,
+                      timeout=timeout, cancel=cancel, title=ds.title)
+    try:
+        (out / datasets.MARKER).write_text(ds.key + "\n", encoding="utf-8")
+    except OSError:
+        pass  # the MD5 of the label files identifies an official download anyway
+    return out
+
+
 def fetch_mnist(
-    dest=None, mirrors=MIRRORS, checksums=OFFICIAL, progress=None, timeout=30.0, cancel=None
+    dest=None, mirrors=MIRRORS, checksums=OFFICIAL, progress=None, timeout=30.0, cancel=None, title="MNIST"
 ) -> Path:
     """Download the MNIST gzip files into ``dest`` unless valid copies are already there.
 
@@ -241,6 +259,8 @@ def fetch_mnist(
     timeout : float
         Seconds for connecting and for each read; a server that sends nothing for that long is
         reported as stalled.
+    title : str
+        The dataset's name in messages ("could not reach any Fashion-MNIST mirror").
     cancel : callable, optional
         Polled between chunks and, by a watchdog thread, every 50 ms while a read waits; returning
         True aborts with ``FetchError("cancelled")`` at once (the connection is shut down).
@@ -265,7 +285,7 @@ def fetch_mnist(
     atomic.clean_stale(dest, "|".join(re.escape(n) for n in checksums))
     order = [m if m.endswith("/") else m + "/" for m in mirrors]
     if not order:
-        raise FetchError("no MNIST mirrors given")
+        raise FetchError(f"no {title} mirrors given")
 
     for name, (md5, size) in checksums.items():
         if cancel is not None and cancel():
@@ -293,7 +313,7 @@ def fetch_mnist(
             break
         else:
             if all(_is_network_error(e) for e in failures):
-                message = f"could not reach any MNIST mirror (offline?) for {name}: {reason}"
+                message = f"could not reach any {title} mirror (offline?) for {name}: {reason}"
             else:
                 message = f"could not download {name} from {len(failures)} mirror(s); last error: {reason}"
             raise FetchError(message) from failures[-1]

@@ -209,6 +209,9 @@ def _check_meta(meta: dict) -> None:
     for key in ("step", "epoch"):
         if key in meta and not (_is_int(meta[key]) and meta[key] >= 0):
             raise _Bad(f"meta: {key} must be a non-negative integer, got {str(meta[key])[:40]}")
+    dataset = meta.get("dataset")  # which data it was trained on (digitviz.core.datasets keys)
+    if dataset is not None and not (isinstance(dataset, str) and dataset.isidentifier() and len(dataset) <= 40):
+        raise _Bad(f"meta: dataset must be a dataset name, got {str(dataset)[:40]}")
     acc = meta.get("test_acc")
     if acc is not None and not (_is_number(acc) and 0 <= acc <= 1):
         raise _Bad(f"meta: test_acc must be a number in [0, 1], got {str(acc)[:40]}")

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from digitviz import __version__
+from digitviz.core import datasets
 
 from . import shortcuts
 from .style import icon
@@ -81,6 +82,11 @@ class ActionsMixin:
                                      "Load MNIST from a folder holding its four files", "open")
         self.act_download = self._action("Download MNIST…", "download_mnist",
                                          "Download MNIST (about 11 MB) into the cache folder", "download")
+        # the other IDX datasets (core.datasets): one action each, in File ▸ Download
+        self.act_download_fashion = self._action("Download Fashion-MNIST…", "download_fashion",
+                                                 "Download Fashion-MNIST (clothes, about 30 MB) into its cache folder")
+        self.act_download_kmnist = self._action("Download Kuzushiji-MNIST…", "download_kmnist",
+                                                "Download KMNIST (ten hiragana, about 21 MB) into its cache folder")
         self.act_save = self._action("Save Network…", "save_network_dialog",
                                      "Save the weights and settings to a .npz file")
         self.act_load = self._action("Load Network…", "load_network_dialog", "Continue from a saved network")
@@ -149,7 +155,12 @@ class ActionsMixin:
     def _build_menus(self):
         mb = self.menuBar()
         f = mb.addMenu("&File")
-        for a in (self.act_open, self.act_download, None, self.act_save, self.act_load, None, self.act_export,
+        f.addAction(self.act_open)
+        d = f.addMenu("Download")
+        d.setObjectName("downloadMenu")
+        for a in (self.act_download, self.act_download_fashion, self.act_download_kmnist):
+            d.addAction(a)
+        for a in (None, self.act_save, self.act_load, None, self.act_export, *self._record_actions(),
                   None, self.act_quit):
             f.addSeparator() if a is None else f.addAction(a)
         t = mb.addMenu("&Training")
@@ -172,7 +183,8 @@ class ActionsMixin:
     def _build_status(self):
         sb = self.statusBar()
         self.status_labels = {}
-        for key, tip in (("epoch", "Finished passes over the 60,000 training images"),
+        for key, tip in (("dataset", "The dataset loaded (File ▸ Open Data Folder, File ▸ Download)"),
+                         ("epoch", "Finished passes over the 60,000 training images"),
                          ("step", "Steps of gradient descent (one per mini-batch)"),
                          ("seen", "Training examples looked at so far"),
                          ("accuracy", "Share of the 10,000 test images answered right, after the last epoch"),
@@ -182,6 +194,8 @@ class ActionsMixin:
             label.setToolTip(tip)
             sb.addPermanentWidget(label)
             self.status_labels[key] = label
+        ds = getattr(self, "dataset", None)
+        self._set_status("dataset", datasets.of(ds).title if ds is not None else "no data")
         self._set_status("epoch", "epoch 0")
         self._set_status("step", "step 0")
         self._set_status("seen", "0 examples seen")

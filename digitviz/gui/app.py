@@ -51,7 +51,7 @@ class _FirstExpose(QObject):
         return False
 
 
-def main(argv=None, data_dir=None, on_shown=None) -> int:
+def main(argv=None, data_dir=None, on_shown=None, run=None) -> int:
     """Open the main window and run the event loop; returns the exit code.
 
     Parameters
@@ -62,6 +62,8 @@ def main(argv=None, data_dir=None, on_shown=None) -> int:
         MNIST folder (``--data``); otherwise ``DIGITVIZ_DATA``, the cache folder, or the last one used.
     on_shown : callable(window), optional
         Called once when the window is first on screen (the startup benchmark uses it).
+    run : digitviz.core.runfile.RunSettings, optional
+        ``digitviz --run FILE``: start with its settings (and its dataset's cache folder, if no ``--data``).
 
     Returns 2 without starting Qt when the X11 platform plugin's system libraries are missing
     (:mod:`digitviz.prereq`): one line on stderr names them and the ``apt install`` that brings them.
@@ -71,7 +73,18 @@ def main(argv=None, data_dir=None, on_shown=None) -> int:
         print(problem, file=sys.stderr)  # instead of Qt's abort when its xcb plugin cannot load
         return 2
     app = make_app(argv)
-    window = MainWindow(data_dir=data_dir)
+    config = None
+    if run is not None:
+        from digitviz.core.data import DataError, find_data_dir
+        from digitviz.core.datasets import info
+
+        config = run.config
+        if data_dir is None and run.dataset not in ("mnist", "unknown"):
+            try:
+                data_dir = find_data_dir(info(run.dataset).cache_dir())  # its own cache folder, if fetched
+            except DataError:
+                data_dir = None
+    window = MainWindow(data_dir=data_dir, config=config)
     if on_shown is not None:
         _FirstExpose(window, on_shown)
     app.aboutToQuit.connect(window.shutdown)  # quitting without closing the window stops threads too

@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from digitviz.core import datasets
 from digitviz.core.data import DataError, default_cache_dir, find_data_dir, load_mnist
 from digitviz.core.network import Network
 from digitviz.core.training import PRESETS, TrainConfig
@@ -249,12 +250,25 @@ class MainWindow(ActionsMixin, DocksMixin, FilesMixin, TimelineMixin, QMainWindo
     def _on_data_loaded(self, ds, folder):
         if self._closing:
             return
+        old = self.dataset
         self.dataset = ds
         self.data_folder = folder
         self.data_banner.hide()
-        self.statusBar().showMessage(f"MNIST loaded from {folder}: {len(ds.train_labels):,} training and "
+        new, was = datasets.of(ds), datasets.of(old)
+        self.setWindowTitle(f"digitviz: {new.title}")  # which dataset is loaded (core.datasets)
+        self._set_status("dataset", new.title)
+        self.statusBar().showMessage(f"{new.title} loaded from {folder}: {len(ds.train_labels):,} training and "
                                      f"{len(ds.test_labels):,} test images", 6000)
         self.controller.set_data(ds)
+        if hasattr(self.diagram, "set_class_names"):  # the output neurons take the dataset's class names
+            self.diagram.set_class_names(None if new.digits else new.class_names, new.short_names)
+        snap = self.controller.latest
+        if (old is not None and was.kind != new.kind and snap is not None and snap.step > 0
+                and self.confirm("Reset the network?",
+                                 f"Its weights were trained on {was.title}, not {new.title}. Start over with "
+                                 "new random weights? (No keeps them.)")):
+            self.alert.hide()
+            self.controller.reset()
         for panel in self.panels.values():
             self._call(panel, "set_dataset", ds)
 
@@ -272,23 +286,29 @@ class MainWindow(ActionsMixin, DocksMixin, FilesMixin, TimelineMixin, QMainWindo
                 return
         self.load_data_folder(folder)
 
-    def download_mnist(self, dest=None, fetch=None):
-        """Download MNIST on a thread with a cancellable progress dialog, then load it."""
+    def download_mnist(self, dest=None, fetch=None, dataset="mnist"):
+        """Download MNIST (or ``dataset``: "fashion", "kmnist") on a thread with a cancellable progress
+        dialog, then load it."""
         if self.downloader is not None:
             return
+        from functools import partial
+
         from digitviz.core import fetch as fetch_mod
 
-        dest = Path(dest) if dest else default_cache_dir()
-        total = sum(size for _, size in fetch_mod.OFFICIAL.values())
-        job = self.jobs.submit(_download_work, fetch or fetch_mod.fetch_mnist, dest, channel="download",
+        info = datasets.info(dataset)
+        dest = Path(dest) if dest else (default_cache_dir() if info.key == "mnist" else info.cache_dir())
+        total = sum(size for _, size in info.checksums.values())
+        if fetch is None:
+            fetch = partial(fetch_mod.fetch_dataset, info.key)
+        job = self.jobs.submit(_download_work, fetch, dest, channel="download",
                                on_progress=lambda done: self._on_download_progress(done[-1], total),
                                on_done=self._on_download_done,
                                on_cancelled=lambda: self._on_download_failed("cancelled"))  # stopped before it began
         if job is None:  # shutting down
             return
         self.downloader = job
-        dlg = QProgressDialog("Downloading MNIST (about 11 MB)…", "Cancel", 0, 1000, self)
-        dlg.setWindowTitle("Download MNIST")
+        dlg = QProgressDialog(f"Downloading {info.title} ({info.size_text})…", "Cancel", 0, 1000, self)
+        dlg.setWindowTitle(f"Download {info.title}")
         dlg.setMinimumDuration(0)
         dlg.setAutoClose(False)
         dlg.setAutoReset(False)
@@ -301,7 +321,7 @@ class MainWindow(ActionsMixin, DocksMixin, FilesMixin, TimelineMixin, QMainWindo
     def _on_download_progress(self, done, total):
         if self.download_dialog is not None and total:
             self.download_dialog.setValue(int(1000 * done / total))
-            self.download_dialog.setLabelText(f"Downloading MNIST… {done / 1e6:.1f} of {total / 1e6:.1f} MB")
+            self.download_dialog.setLabelText(f"Downloading… {done / 1e6:.1f} of {total / 1e6:.1f} MB")
 
     def _end_download(self):
         if self.download_dialog is not None:

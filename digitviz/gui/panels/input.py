@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from digitviz.core import datasets
 from digitviz.core.confidence import sure_as_text
 from digitviz.core.inputs import noise, prepare_drawing, prepare_image
 from digitviz.core.network import Network
@@ -304,6 +305,7 @@ class InputPanel(QWidget):
     def set_dataset(self, ds):
         """Test digits become available (or not, with ``None``)."""
         self.dataset = ds
+        self.bars.set_class_names(datasets.short_names(ds))  # Fashion-MNIST: "T-shirt", ... under the bars
         if ds is None:
             self._test_X = self._test_labels = None
         else:

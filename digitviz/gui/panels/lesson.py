@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from digitviz.core import tour
+from digitviz.core import datasets, tour
 from digitviz.core.training import PRESET_TARGETS, preset_of
 
 from .. import shortcuts
@@ -197,7 +197,17 @@ class LessonPanel(QWidget):
     def set_dataset(self, ds):
         self._ds = ds
         self._train_cost = None
+        info = datasets.of(ds) if ds is not None else None  # the tour is MNIST's: say what "digit" means now
+        self._data_note = "" if info is None or info.digits else (
+            f"\nThe tour speaks of MNIST's digits; {info.title} is loaded: read \"digit\" as its classes, "
+            + ", ".join(info.class_names) + ".")
+        self._show_where()
         self.refresh()
+
+    def _show_where(self):
+        self.where.setText(f"chapter {self.index + 1} of {len(tour.CHAPTERS)} · PageDown / PageUp"
+                           + getattr(self, "_data_note", ""))
+        self.where.setWordWrap(True)
 
     def showEvent(self, ev):
         super().showEvent(ev)
@@ -233,7 +243,7 @@ class LessonPanel(QWidget):
         self.title.setText(ch.title)
         self.state.setText(f"Show me: {ch.state}")
         self.status.setText("")
-        self.where.setText(f"chapter {i + 1} of {len(tour.CHAPTERS)} · PageDown / PageUp")
+        self._show_where()
         self.back_button.setEnabled(i > 0)
         self.next_button.setEnabled(i < len(tour.CHAPTERS) - 1)
         self._rendered = None

@@ -23,10 +23,17 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QComboBox, QGridLayout, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget,
+    QComboBox,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
 )
 
-
+from digitviz.core import datasets
 from digitviz.core.confidence import sure_as_text
 from digitviz.core.network import Network
 from digitviz.core.probe import ProbeResult, probe
@@ -273,6 +280,10 @@ class ProbePanel(QWidget):
         self._update_enabled()
 
     def set_dataset(self, ds):
+        info = datasets.of(ds) if ds is not None else datasets.MNIST
+        self.answers_plot.getPlotItem().getAxis("bottom").setTicks([list(enumerate(info.short_names)), []])
+        self.answers_plot.setTitle("Noise taken for digit…" if info.digits else "Noise taken for class…",
+                                   color=colors.FOREGROUND, size="10pt")
         if ds is None:
             self._test_X = self._test_labels = None
         else:

@@ -31,6 +31,7 @@ Imports: NumPy, PySide6, pyqtgraph, digitviz.core and digitviz.gui.colors.
 from __future__ import annotations
 
 import math
+from html import escape
 
 import numpy as np
 import pyqtgraph as pg
@@ -314,6 +315,22 @@ class NetworkView(QWidget):
         x, y = self._layer_pos[layer][index]
         return self._to_widget(QPointF(float(x), float(y)))
 
+    def set_class_names(self, names=None, short=None) -> None:
+        """Name the output neurons (None: the digits): ``short`` beside them, ``names`` in the hover text."""
+        self._class_names = None if names is None else [str(x) for x in names]
+        self._short_names = None if short is None and names is None else [str(x) for x in (short or names)]
+        for d, t in enumerate(getattr(self, "_labels", [])):
+            t.setHtml(_html(self._class_label(d), colors.FOREGROUND, 12, bold=True))
+        self._label_answer = [None] * len(getattr(self, "_labels", []))
+        if getattr(self, "_labels", None):
+            self._place_labels()
+        if getattr(self, "_state", None) is not None:
+            self._render_labels(self._state)
+
+    def _class_label(self, d: int) -> str:
+        short = getattr(self, "_short_names", None)
+        return escape(short[d]) if short is not None and d < len(short) else str(d)
+
     def output_center(self, digit: int) -> QPointF:
         """Centre of output neuron ``digit`` in widget coordinates."""
         return self.neuron_center(len(self._layer_pos) - 1, digit)
@@ -375,7 +392,7 @@ class NetworkView(QWidget):
         font = QFont()
         font.setPointSize(9)
         for d, (t, v) in enumerate(zip(self._labels, self._values)):
-            t.setHtml(_html(str(d), colors.FOREGROUND, 12, bold=True))
+            t.setHtml(_html(self._class_label(d), colors.FOREGROUND, 12, bold=True))
             v.setFont(font)
             v.setText("0.00", color=colors.MUTED)
             self._vb.addItem(t)
@@ -727,7 +744,8 @@ class NetworkView(QWidget):
         for d, (t, v) in enumerate(zip(self._labels, self._values)):
             is_answer = d == s.answer
             if self._label_answer[d] != is_answer:
-                t.setHtml(_html(str(d), colors.HIGHLIGHT if is_answer else colors.FOREGROUND, 12, bold=True))
+                t.setHtml(_html(self._class_label(d), colors.HIGHLIGHT if is_answer else colors.FOREGROUND, 12,
+                                bold=True))
                 self._label_answer[d] = is_answer
             key = (f"{out[d]:.2f}", is_answer)
             if key != self._value_key[d]:
@@ -873,7 +891,9 @@ class NetworkView(QWidget):
         s = self._state
         L = len(s.sizes) - 1
         name = "output" if layer == L else f"hidden {layer}"
-        what = f"digit {i}" if layer == L and s.sizes[-1] == 10 else f"neuron {i}"
+        names = getattr(self, "_class_names", None)
+        what = (f"digit {i}" if names is None else escape(names[i])) if layer == L and s.sizes[-1] == 10 \
+            else f"neuron {i}"
         sep = "&nbsp;&nbsp;·&nbsp;&nbsp;"
         if s.wants is not None:
             w = s.wants[layer - 1][i]

@@ -55,6 +55,17 @@ class OutputBars(pg.PlotWidget):
         self._label = -1
         self._shown = [""] * n
 
+    def set_class_names(self, names) -> None:
+        """Tick labels under the bars: the dataset's (short) class names, index = output neuron."""
+        names = [str(x) for x in names][: self.n] + [str(i) for i in range(len(names), self.n)]
+        ax = self.getPlotItem().getAxis("bottom")
+        ax.setTicks([list(enumerate(names))])
+        f = ax.style.get("tickFont") or QFont()
+        f = QFont(f)
+        base = QFont().pointSizeF() * 1.15
+        f.setPointSizeF(base if max(map(len, names)) <= 2 else base * 0.75)
+        ax.setTickFont(f)
+
     def resizeEvent(self, ev):
         super().resizeEvent(ev)
         if any(getattr(self, "_shown", ())):  # the value labels' placement depends on the height in pixels

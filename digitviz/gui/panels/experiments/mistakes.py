@@ -20,9 +20,21 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import (QCheckBox, QGraphicsRectItem, QHBoxLayout, QLabel, QListView, QListWidget,
-                               QListWidgetItem, QPushButton, QSplitter, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QGraphicsRectItem,
+    QHBoxLayout,
+    QLabel,
+    QListView,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
 
+from digitviz.core import datasets
 from digitviz.core import experiments as ex
 from digitviz.core.network import Network
 from digitviz.core.training import evaluate
@@ -247,6 +259,7 @@ class MistakesTab(DockTab):
 
     def set_dataset(self, ds):
         self.data = ds
+        self._set_class_names(ds)
         if ds is None:
             self._X = self._labels = None
         else:
@@ -363,6 +376,19 @@ class MistakesTab(DockTab):
         """Scene position of a cell's centre (for tests and tooling)."""
         return self.cm_plot.getViewBox().mapViewToScene(pg.Point(answer + 0.5, true + 0.5))
 
+    def _set_class_names(self, ds):
+        """Axis ticks and gallery text in the dataset's class names (core.datasets)."""
+        self.names = datasets.class_names(ds)
+        short = datasets.short_names(ds)
+        ticks = [[(i + 0.5, n) for i, n in enumerate(short)]]
+        self.cm_plot.getAxis("bottom").setTicks(ticks)
+        self.cm_plot.getAxis("left").setTicks(ticks)
+        self.acc_plot.getAxis("bottom").setTicks([list(enumerate(short))])
+
+    def _name(self, k: int) -> str:
+        names = getattr(self, "names", None)
+        return str(k) if names is None else names[k]
+
     def select_cell(self, true: int, answer: int):
         """Show the test digits of confusion cell ``[true, answer]`` in the gallery."""
         self.selected_cell = (int(true), int(answer))
@@ -372,7 +398,8 @@ class MistakesTab(DockTab):
             return
         idx = ex.confusion_examples(self.result.evaluation, self._labels, true, answer)
         what = "right" if true == answer else "mistaken"
-        self._fill_gallery(idx, f"<b>True {true}, answered {answer}</b>: {len(idx):,} test digit"
+        self._fill_gallery(idx, f"<b>True {self._name(true)}, answered {self._name(answer)}</b>: "
+                                f"{len(idx):,} test image"
                                 f"{'s' * (len(idx) != 1)} ({what})")
 
     def show_all_mistakes(self):
@@ -406,10 +433,10 @@ class MistakesTab(DockTab):
         stop = min(start + GALLERY_CHUNK, len(self.gallery_indices))
         for i in self.gallery_indices[start:stop]:
             t, a = int(self._labels[i]), int(pred[i])
-            item = QListWidgetItem(digit_icon(self._X[i], ICON), f"is {t} \u00b7 said {a}")
+            item = QListWidgetItem(digit_icon(self._X[i], ICON), f"is {self._name(t)} \u00b7 said {self._name(a)}")
             item.setData(Qt.UserRole, int(i))
             item.setForeground(pg.mkColor(TRUTH if t == a else FOREGROUND))
-            item.setToolTip(f"Test digit #{i}: true label {t}, the network answered {a} "
+            item.setToolTip(f"Test image #{i}: true label {self._name(t)}, the network answered {self._name(a)} "
                             f"(output {out[i, a]:.2f}). Click: show it in the input panel.")
             self.gallery.addItem(item)
         if stop < len(self.gallery_indices):
