@@ -2,43 +2,11 @@
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 
 from digitviz.core import tour
-from digitviz.core.training import TrainConfig
-from digitviz.gui.main_window import MainWindow
 
-from .. import ToyData
-
-FAST = TrainConfig(sizes=(784, 16, 16, 10), batch_size=10, lr=1.5, seed=0)
-
-
-@pytest.fixture
-def settings(tmp_path):
-    return QSettings(str(tmp_path / "digitviz.ini"), QSettings.IniFormat)
-
-
-@pytest.fixture
-def make_window(qtbot, settings):
-    windows = []
-
-    def make(**kw):
-        kw.setdefault("data", ToyData())
-        kw.setdefault("config", FAST)
-        w = MainWindow(settings=settings, **kw)
-        w.confirm = lambda title, text: True
-        qtbot.addWidget(w)
-        w.resize(1280, 800)
-        w.show()
-        qtbot.waitExposed(w)
-        qtbot.waitUntil(lambda: w.controller.latest is not None, timeout=5000)
-        windows.append(w)
-        return w
-
-    yield make
-    for w in windows:
-        w.close()
-        assert w.controller.thread.isFinished()
+from .. import FAST
 
 
 def live_net(w):
