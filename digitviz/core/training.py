@@ -352,6 +352,16 @@ class History:
         return np.array(self.path_steps), np.stack(self.path_thetas)
 
 
+ENGINES = ("fused", "numpy")
+
+
+def default_engine() -> str:
+    """``"fused"`` when Numba can be imported, else ``"numpy"``."""
+    from . import fused
+
+    return "fused" if fused.available() else "numpy"
+
+
 def training_labels(labels, config: TrainConfig):
     """The labels a run trains on: ``labels`` themselves, or with ``config.random_labels`` the same
     labels permuted by a generator seeded from ``config.seed`` (Zhang et al. 2017)."""
@@ -377,10 +387,17 @@ class Trainer:
     config : TrainConfig
     net : Network, optional
         An existing network to continue training (default: ``config.network()``).
+    engine : {"fused", "numpy"}, optional
+        What :meth:`run_steps` and :meth:`run_epoch` train with: the compiled, GIL-free kernel of
+        :mod:`digitviz.core.fused` (default when Numba imports) or this module's NumPy code (the
+        reference; :meth:`step` always uses it). Both give the same batches and parameters.
     """
 
     def __init__(self, data, config: TrainConfig = TrainConfig(), net: Network | None = None,
-                 keep_grad=False):
+                 keep_grad=False, engine: str | None = None):
+        self.engine = default_engine() if engine is None else engine
+        if self.engine not in ENGINES:
+            raise ValueError(f"unknown engine {self.engine!r}; choose from {', '.join(ENGINES)}")
         self.config = config
         self.net = net if net is not None else config.network()
         self.dtype = self.net.dtype
@@ -548,6 +565,21 @@ class Trainer:
         self.history.record_step(self.step_count, res.cost, res.grad_norm, self.net.theta)
         return res
 
+    def run_steps(self, n: int):
+        """Up to ``n`` steps on this trainer's engine, stopping early at the end of an epoch.
+
+        The same batches, records and :class:`Diverged` as ``n`` calls of :meth:`step`; returns the
+        steps' batch costs and gradient norms, two arrays of shape ``(k,)``, ``k <= n``.
+        """
+        if self.engine == "fused" and not self.opt.keep_grad:
+            from . import fused
+
+            return fused.run_steps(self, n)
+        res = [self.step()]
+        while len(res) < n and not self.epoch_done:
+            res.append(self.step())
+        return np.array([r.cost for r in res]), np.array([r.grad_norm for r in res])
+
     @property
     def epoch_done(self) -> bool:
         return self._order is not None and self._pos >= len(self._order)
@@ -557,13 +589,15 @@ class Trainer:
         t0 = time.perf_counter()
         n0 = self.examples_seen
         costs = []
-        while True:
+        while self.engine == "fused" and on_step is None:
+            costs.extend(self.run_steps(1 << 30)[0])
+            if self.epoch_done:
+                break
+        while not (costs and self.epoch_done):
             res = self.step()
             costs.append(res.cost)
             if on_step is not None:
                 on_step(res)
-            if self.epoch_done:
-                break
         return self.end_epoch(seconds=time.perf_counter() - t0, examples=self.examples_seen - n0,
                               train_cost=float(np.mean(costs)))
 

@@ -1,0 +1,594 @@
+"""The fused training engine: many SGD steps per call, compiled with Numba, without the GIL.
+
+:class:`~digitviz.core.training.Trainer` walks the data and keeps the records; this module only does the
+arithmetic of a *chunk* of consecutive mini-batches in one compiled call: forward pass, cost, backprop,
+the divergence checks, L2, momentum and the update of ``theta``, for every activation and cost of
+:mod:`digitviz.core.network`, any layer sizes, any batch size, float32 or float64. The NumPy code in
+``network.py`` / ``training.py`` is the reference; ``tests/core/test_fused.py`` runs both from the same
+seed and asserts the same batches and the same parameters.
+
+Why it is faster than the NumPy path: no Python between the layers or the steps (a NumPy step is ~40
+small calls), no temporaries, and the two big products of every step (the first layer's forward
+``X @ W1.T`` and its weight gradient ``delta1.T @ X``) are register-blocked over four examples, so each
+weight row is loaded once per four examples. It releases the GIL (``nogil=True``), so the GUI thread runs
+while a chunk trains, and it is cached on disk (``cache=True``), so only the very first run compiles.
+
+Layout (the same as :class:`~digitviz.core.network.Layout`): ``theta`` is flat; layer ``l``'s ``W`` of shape
+``(n_out, n_in)`` sits row-major at ``w_off[l]``, its ``b`` at ``b_off[l]``. Batches are batch-major and
+flat: row ``b`` of an ``(nb, n)`` buffer starts at ``b * n``.
+
+Imports: NumPy, the standard library and Numba (an optional dependency: without it :func:`available`
+is False and the trainer uses NumPy).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import threading
+import time
+
+import numpy as np
+
+try:  # numba is a dependency, but the app must still run (on NumPy) where it cannot be imported
+    import numba
+    from numba import njit
+except ImportError:  # pragma: no cover - exercised only without numba
+    numba = None
+
+ACT_CODES = {"sigmoid": 0, "relu": 1, "tanh": 2}
+COST_CODES = {"quadratic": 0, "cross_entropy": 1}
+# BLAS or loops for the big products. With SciPy installed, Numba's np.dot calls SciPy's OpenBLAS from
+# compiled code. Measured here (2 shared cores, one thread, 784-16-16-10, float32, whole epochs): the
+# register-blocked loops below were as fast at mini-batch 10 and ~15% faster at 100 (BLAS needs the batch
+# gathered into one block first; the loops read the rows where they are), and they need no SciPy. So the
+# loops are the default; set True to measure BLAS (editing this file invalidates Numba's cache). A module
+# constant: Numba prunes the disabled branch before typing, so SciPy is never needed when False.
+HAVE_BLAS = False and importlib.util.find_spec("scipy") is not None
+BLAS_MIN = 2048  # products with fewer weights than this stay in loops (a BLAS call costs ~0.3 us)
+# status codes returned by the kernel
+OK, NOT_FINITE, BLEW_UP = 0, 1, 2
+
+# Reassociation lets LLVM vectorise the dot products; no "nnan"/"ninf": the divergence checks need them.
+_FASTMATH = {"reassoc", "contract", "nsz", "arcp"}
+
+
+def available() -> bool:
+    """True when Numba can be imported (the fused engine can run)."""
+    return numba is not None
+
+
+if numba is not None:
+
+    @njit(nogil=True, cache=True, fastmath=_FASTMATH)
+    def _dense_forward(src, rows, n_in, theta, w_off, b_off, n_out, nb, z):
+        """``z[b, j] = src_row(b) . W[j] + b[j]`` for ``b < nb``; input row ``b`` starts at ``rows[b] * n_in``."""
+        # Row views, indexed from 0 by the loop variable: Numba then knows the index is not negative,
+        # so LLVM emits contiguous vector loads (``src[r + i]`` would become a gather).
+        zero = theta.dtype.type(0)
+        b0 = 0
+        while b0 + 4 <= nb:
+            x0 = src[rows[b0] * n_in:(rows[b0] + 1) * n_in]
+            x1 = src[rows[b0 + 1] * n_in:(rows[b0 + 1] + 1) * n_in]
+            x2 = src[rows[b0 + 2] * n_in:(rows[b0 + 2] + 1) * n_in]
+            x3 = src[rows[b0 + 3] * n_in:(rows[b0 + 3] + 1) * n_in]
+            for j in range(n_out):
+                w = theta[w_off + j * n_in:w_off + (j + 1) * n_in]
+                s0 = s1 = s2 = s3 = zero
+                for i in range(n_in):
+                    wi = w[i]
+                    s0 += x0[i] * wi
+                    s1 += x1[i] * wi
+                    s2 += x2[i] * wi
+                    s3 += x3[i] * wi
+                bj = theta[b_off + j]
+                z[b0 * n_out + j] = s0 + bj
+                z[(b0 + 1) * n_out + j] = s1 + bj
+                z[(b0 + 2) * n_out + j] = s2 + bj
+                z[(b0 + 3) * n_out + j] = s3 + bj
+            b0 += 4
+        while b0 < nb:
+            x0 = src[rows[b0] * n_in:(rows[b0] + 1) * n_in]
+            for j in range(n_out):
+                w = theta[w_off + j * n_in:w_off + (j + 1) * n_in]
+                s0 = zero
+                for i in range(n_in):
+                    s0 += x0[i] * w[i]
+                z[b0 * n_out + j] = s0 + theta[b_off + j]
+            b0 += 1
+
+    @njit(nogil=True, cache=True, fastmath=_FASTMATH)
+    def _dense_grad(src, rows, n_in, d, n_out, nb, grad, w_off, b_off):
+        """Weight and bias gradient of one layer: ``gW = d.T @ src_rows``, ``gb = d.sum(0)``."""
+        zero = grad.dtype.type(0)
+        gw = grad[w_off:w_off + n_out * n_in]
+        for k in range(n_out * n_in):
+            gw[k] = zero
+        for j in range(n_out):
+            s = zero
+            for b in range(nb):
+                s += d[b * n_out + j]
+            grad[b_off + j] = s
+        b0 = 0
+        while b0 + 4 <= nb:
+            x0 = src[rows[b0] * n_in:(rows[b0] + 1) * n_in]
+            x1 = src[rows[b0 + 1] * n_in:(rows[b0 + 1] + 1) * n_in]
+            x2 = src[rows[b0 + 2] * n_in:(rows[b0 + 2] + 1) * n_in]
+            x3 = src[rows[b0 + 3] * n_in:(rows[b0 + 3] + 1) * n_in]
+            for j in range(n_out):
+                d0 = d[b0 * n_out + j]
+                d1 = d[(b0 + 1) * n_out + j]
+                d2 = d[(b0 + 2) * n_out + j]
+                d3 = d[(b0 + 3) * n_out + j]
+                g = gw[j * n_in:(j + 1) * n_in]
+                for i in range(n_in):
+                    g[i] += d0 * x0[i] + d1 * x1[i] + d2 * x2[i] + d3 * x3[i]
+            b0 += 4
+        while b0 < nb:
+            x0 = src[rows[b0] * n_in:(rows[b0] + 1) * n_in]
+            for j in range(n_out):
+                d0 = d[b0 * n_out + j]
+                g = gw[j * n_in:(j + 1) * n_in]
+                for i in range(n_in):
+                    g[i] += d0 * x0[i]
+            b0 += 1
+
+    @njit(nogil=True, cache=True, fastmath=_FASTMATH)
+    def _forward(src, rows, n_in, theta, w_off, b_off, n_out, nb, z, dense):
+        """:func:`_dense_forward`, through BLAS when ``dense`` (``src`` holds rows ``0..nb-1`` in order)."""
+        if HAVE_BLAS:
+            if dense and n_in * n_out >= BLAS_MIN:
+                W = theta[w_off:w_off + n_out * n_in].reshape((n_out, n_in))
+                z2 = z[0:nb * n_out].reshape((nb, n_out))
+                np.dot(src[0:nb * n_in].reshape((nb, n_in)), W.T, z2)
+                for b in range(nb):
+                    for j in range(n_out):
+                        z2[b, j] += theta[b_off + j]
+                return
+        _dense_forward(src, rows, n_in, theta, w_off, b_off, n_out, nb, z)
+
+    @njit(nogil=True, cache=True, fastmath=_FASTMATH)
+    def _gradient(src, rows, n_in, d, n_out, nb, grad, w_off, b_off, dense):
+        """:func:`_dense_grad`, through BLAS when ``dense``."""
+        if HAVE_BLAS:
+            if dense and n_in * n_out >= BLAS_MIN:
+                d2 = d[0:nb * n_out].reshape((nb, n_out))
+                np.dot(d2.T, src[0:nb * n_in].reshape((nb, n_in)), grad[w_off:w_off + n_out * n_in].reshape((n_out, n_in)))
+                for j in range(n_out):
+                    s = grad.dtype.type(0)
+                    for b in range(nb):
+                        s += d2[b, j]
+                    grad[b_off + j] = s
+                return
+        _dense_grad(src, rows, n_in, d, n_out, nb, grad, w_off, b_off)
+
+    @njit(nogil=True, cache=True, fastmath=_FASTMATH)
+    def _delta_down(d, n_out, theta, w_off, n_in, nb, z, a, act, out):
+        """``out = (d @ W) * f'(z)`` for the layer below, ``(nb, n_in)``."""
+        zero = out.dtype.type(0)
+        one = out.dtype.type(1)
+        for b in range(nb):
+            o = b * n_in
+            for i in range(n_in):
+                out[o + i] = zero
+            for j in range(n_out):
+                dj = d[b * n_out + j]
+                w = w_off + j * n_in
+                for i in range(n_in):
+                    out[o + i] += dj * theta[w + i]
+            for i in range(n_in):
+                if act == 0:
+                    out[o + i] *= (one - a[o + i]) * a[o + i]
+                elif act == 1:
+                    if not z[o + i] > zero:
+                        out[o + i] = zero
+                else:
+                    out[o + i] *= one - a[o + i] * a[o + i]
+
+    @njit(nogil=True, cache=True, fastmath=_FASTMATH)
+    def _tanh32(x):
+        """tanh for float32 as a rational function (Eigen's and XLA's ``ptanh_float``): a few ulp from
+        libm's, and unlike a libm call it vectorises. Clamped, so it returns +-1 for large ``|x|``."""
+        c = np.float32(7.90531110763549805)
+        x = min(max(x, -c), c)
+        x2 = x * x
+        p = x2 * np.float32(-2.76076847742355e-16) + np.float32(2.00018790482477e-13)
+        p = x2 * p + np.float32(-8.60467152213735e-11)
+        p = x2 * p + np.float32(5.12229709037114e-08)
+        p = x2 * p + np.float32(1.48572235717979e-05)
+        p = x2 * p + np.float32(6.37261928875436e-04)
+        p = x2 * p + np.float32(4.89352455891786e-03)
+        p = x * p
+        q = x2 * np.float32(1.19825839466702e-06) + np.float32(1.18534705686654e-04)
+        q = x2 * q + np.float32(2.26843463243900e-03)
+        q = x2 * q + np.float32(4.89352518554385e-03)
+        return p / q
+
+    @njit(nogil=True, cache=True, fastmath=_FASTMATH)
+    def _activate(z, a, n, act):
+        """``a = f(z)`` elementwise over ``n`` values; one clean loop per case, so each vectorises."""
+        half = z.dtype.type(0.5)
+        zero = z.dtype.type(0)
+        single = z.itemsize == 4
+        if act == 0 and single:
+            for k in range(n):
+                a[k] = _tanh32(z[k] * half) * half + half
+        elif act == 0:
+            for k in range(n):
+                a[k] = np.tanh(z[k] * half) * half + half
+        elif act == 1:
+            for k in range(n):
+                a[k] = max(z[k], zero)
+        elif single:
+            for k in range(n):
+                a[k] = _tanh32(z[k])
+        else:
+            for k in range(n):
+                a[k] = np.tanh(z[k])
+
+    @njit(nogil=True, cache=True, fastmath=_FASTMATH)
+    def train_chunk(theta, velocity, sizes, w_off, b_off, act, ce, X, labels, idx, batch, n_steps, hp, noise_k,
+                    noise, noise_y, step0, first_cost, blowup, costs, gnorms):
+        """Up to ``n_steps`` SGD steps on consecutive mini-batches, updating ``theta`` in place.
+
+        Parameters
+        ----------
+        theta, velocity : ndarray, shape (P,)
+            Parameters and momentum buffer (same dtype), updated in place.
+        sizes, w_off, b_off : int64 arrays
+            Layer sizes (input first) and each layer's ``W`` / ``b`` offset in ``theta``.
+        act, ce : int
+            Hidden activation code (:data:`ACT_CODES`); 1 for softmax + cross-entropy, 0 for sigmoid + quadratic.
+        X : ndarray, shape (N * n_in,)
+            The training images, flat, in ``theta``'s dtype.
+        labels : int array, shape (N,)
+            The label each row of ``X`` trains on.
+        idx : int64 array, shape (M,)
+            Rows of ``X`` of the chunk's batches, one after another; step ``s`` trains on
+            ``idx[s * batch : (s + 1) * batch]`` (the last one may be shorter).
+        batch : int
+        n_steps : int
+        hp : ndarray, shape (3,), theta's dtype
+            Learning rate, momentum and L2 penalty.
+        noise_k : int64 array, shape (n_steps,)
+            Doubt: the first ``noise_k[s]`` rows of step ``s``'s batch are replaced by the next rows of ``noise``.
+        noise : ndarray, shape (K * n_in,)
+        noise_y : float
+            Desired output for every unit on a noise row.
+        step0 : int
+            Steps done before this chunk (the first step sets the run's reference cost).
+        first_cost : float64 array, shape (1,)
+            The run's first batch cost (``inf`` before it is known): a batch cost above ``blowup`` times it
+            stops training (the NumPy path's rule).
+        blowup : float
+        costs, gnorms : float64 arrays, shape (n_steps,)
+            Filled with each step's batch cost and gradient norm.
+
+        Returns
+        -------
+        done : int
+            Steps applied. When ``done < n_steps`` step ``done`` diverged (status) and ``theta`` is as after
+            the ``done`` steps before it.
+        status : int
+            :data:`OK`, :data:`NOT_FINITE` or :data:`BLEW_UP`.
+        """
+        dt = theta.dtype.type
+        L = sizes.shape[0] - 1
+        n_in0 = sizes[0]
+        width = 0
+        for l in range(1, L + 1):
+            width += sizes[l]
+        n_out = sizes[L]
+        zs = np.empty(batch * width, theta.dtype)
+        acts = np.empty(batch * width, theta.dtype)
+        deltas = np.empty(batch * width, theta.dtype)
+        grad = np.empty(theta.shape[0], theta.dtype)
+        xb = np.empty(batch * n_in0, theta.dtype)
+        ident = np.arange(batch)
+        rows = np.empty(batch, np.int64)
+        offs = np.zeros(L + 1, np.int64)  # offset of layer l's (nb, n_l) block in zs / acts / deltas
+        lr, mu, l2 = hp[0], hp[1], hp[2]
+        zero = dt(0)
+        one = dt(1)
+        ny = dt(noise_y)
+        tiny = np.finfo(theta.dtype).tiny
+        n_total = idx.shape[0]
+        noise_pos = 0
+        for s in range(n_steps):
+            start = s * batch
+            nb = min(batch, n_total - start)
+            for l in range(L):
+                offs[l + 1] = offs[l] + nb * sizes[l + 1]
+            k = noise_k[s]
+            # input rows: straight from X, or (doubt) a gathered batch whose first k rows are noise
+            gather = HAVE_BLAS or k > 0  # BLAS needs the batch in one block
+            if not gather:
+                for b in range(nb):
+                    rows[b] = idx[start + b]
+            else:
+                for b in range(nb):
+                    if b < k:
+                        r = (noise_pos + b) * n_in0
+                        xb[b * n_in0:(b + 1) * n_in0] = noise[r:r + n_in0]
+                    else:
+                        r = idx[start + b] * n_in0
+                        xb[b * n_in0:(b + 1) * n_in0] = X[r:r + n_in0]
+            # forward
+            for l in range(L):
+                ni, no = sizes[l], sizes[l + 1]
+                z = zs[offs[l]:offs[l + 1]]
+                a = acts[offs[l]:offs[l + 1]]
+                if l == 0 and not gather:
+                    _forward(X, rows, ni, theta, w_off[0], b_off[0], no, nb, z, False)
+                elif l == 0:
+                    _forward(xb, ident, ni, theta, w_off[0], b_off[0], no, nb, z, True)
+                else:
+                    _forward(acts[offs[l - 1]:offs[l]], ident, ni, theta, w_off[l], b_off[l], no, nb, z, True)
+                if l < L - 1:
+                    _activate(z, a, nb * no, act)
+                elif ce == 1:
+                    for b in range(nb):
+                        o = b * no
+                        m = z[o]
+                        for j in range(1, no):
+                            if z[o + j] > m:
+                                m = z[o + j]
+                        tot = zero
+                        for j in range(no):
+                            e = np.exp(z[o + j] - m)
+                            a[o + j] = e
+                            tot += e
+                        for j in range(no):
+                            a[o + j] /= tot
+                else:
+                    _activate(z, a, nb * no, 0)
+            # output error and cost
+            A = acts[offs[L - 1]:offs[L]]
+            Z = zs[offs[L - 1]:offs[L]]
+            D = deltas[offs[L - 1]:offs[L]]
+            scale = dt(2.0 / nb) if ce == 0 else dt(1.0 / nb)
+            for b in range(nb):
+                lab = idx[start + b]
+                for j in range(n_out):
+                    if b < k:
+                        y = ny
+                    else:
+                        y = one if j == labels[lab] else zero
+                    D[b * n_out + j] = y
+            cost = 0.0
+            for b in range(nb):
+                for j in range(n_out):
+                    o = b * n_out + j
+                    y = D[o]
+                    a_ = A[o]
+                    diff = a_ - y
+                    if ce == 0:
+                        cost += float(diff) * float(diff)
+                        D[o] = diff * ((one - a_) * a_) * scale
+                    else:
+                        if y != zero:
+                            cost -= float(y) * float(np.log(max(a_, tiny)))
+                        D[o] = diff * scale
+            cost /= nb
+            # backprop
+            for l in range(L - 1, -1, -1):
+                ni, no = sizes[l], sizes[l + 1]
+                d = deltas[offs[l]:offs[l + 1]]
+                if l == 0 and not gather:
+                    _gradient(X, rows, ni, d, no, nb, grad, w_off[0], b_off[0], False)
+                elif l == 0:
+                    _gradient(xb, ident, ni, d, no, nb, grad, w_off[0], b_off[0], True)
+                else:
+                    _gradient(acts[offs[l - 1]:offs[l]], ident, ni, d, no, nb, grad, w_off[l], b_off[l], True)
+                    _delta_down(d, no, theta, w_off[l], ni, nb, zs[offs[l - 1]:offs[l]],
+                                acts[offs[l - 1]:offs[l]], act, deltas[offs[l - 1]:offs[l]])
+            g2 = 0.0
+            for p in range(grad.shape[0]):
+                g2 += float(grad[p]) * float(grad[p])
+            gnorm = np.sqrt(g2)
+            costs[s] = cost
+            gnorms[s] = gnorm
+            if not (np.isfinite(cost) and np.isfinite(gnorm)):
+                return s, NOT_FINITE
+            if cost > blowup * first_cost[0]:
+                return s, BLEW_UP
+            if l2 != zero:
+                for l in range(L):
+                    for p in range(w_off[l], w_off[l] + sizes[l] * sizes[l + 1]):
+                        grad[p] += l2 * theta[p]
+            if mu != zero:
+                for p in range(grad.shape[0]):
+                    v = velocity[p] * mu - grad[p] * lr
+                    velocity[p] = v
+                    theta[p] += v
+            else:
+                for p in range(grad.shape[0]):
+                    theta[p] -= grad[p] * lr
+            if step0 + s == 0 or first_cost[0] == np.inf:
+                first_cost[0] = max(cost, 0.1)
+            noise_pos += k
+        return n_steps, OK
+
+
+# driving a Trainer
+
+_compile_lock = threading.Lock()
+_ready = threading.Event()
+_layouts: dict = {}
+
+
+def _layout_arrays(layout):
+    key = layout.sizes
+    arrs = _layouts.get(key)
+    if arrs is None:
+        arrs = _layouts[key] = (np.array(layout.sizes, np.int64),
+                                np.array([w.start for w, _ in layout.slices], np.int64),
+                                np.array([b.start for _, b in layout.slices], np.int64))
+    return arrs
+
+
+def _call(theta, velocity, layout, act, cost, X, labels, idx, batch, n_steps, hp, noise_k, noise, noise_y,
+          step0, first_cost, blowup):
+    sizes, w_off, b_off = _layout_arrays(layout)
+    costs = np.empty(n_steps)
+    gnorms = np.empty(n_steps)
+    done, status = train_chunk(theta, velocity, sizes, w_off, b_off, ACT_CODES[act], COST_CODES[cost], X,
+                               labels, idx, int(batch), int(n_steps), hp, noise_k, noise, float(noise_y),
+                               int(step0), first_cost, float(blowup), costs, gnorms)
+    return int(done), int(status), costs, gnorms
+
+
+def warm_up():
+    """Compile (or load from Numba's on-disk cache) the kernel for float32 and float64. Idempotent and
+    thread-safe; :func:`is_ready` is True afterwards. Takes ~0.5 s from the cache, ~10 s the first time."""
+    if _ready.is_set() or numba is None:
+        return
+    from .network import Layout
+
+    with _compile_lock:
+        if _ready.is_set():
+            return
+        layout = Layout((3, 2, 2))
+        for dtype in (np.float32, np.float64):
+            theta = np.zeros(layout.size, dtype)
+            X = np.zeros(2 * 3, dtype)
+            X.flags.writeable = False
+            _call(theta, np.zeros_like(theta), layout, "sigmoid", "quadratic", X, np.zeros(2, np.intp),
+                  np.zeros(1, np.int64), 1, 1, np.zeros(3, dtype), np.zeros(1, np.int64), np.zeros(3, dtype), 0.0,
+                  0, np.array([np.inf]), 10.0)
+        global _blas
+        if HAVE_BLAS:  # SciPy's BLAS is loaded now: keep a controller to pin it to one thread per chunk
+            from threadpoolctl import ThreadpoolController
+
+            _blas = ThreadpoolController()
+        _ready.set()
+
+
+_blas = None
+
+
+def _one_blas_thread():
+    """A context that runs BLAS on one thread: the engine is single-threaded by design (the other core is
+    the GUI's), and SciPy's OpenBLAS may have been loaded after the caller's own ``threadpool_limits``.
+    About 30 us, once per :func:`run_steps`."""
+    return _blas.limit(limits=1, user_api="blas") if _blas is not None else contextlib.nullcontext()
+
+
+def is_ready() -> bool:
+    """True once the kernel is compiled or loaded (so a call does not stall on compilation)."""
+    return _ready.is_set()
+
+
+_warm_thread: threading.Thread | None = None
+
+
+def start_warm_up():
+    """Start :func:`warm_up` on a daemon thread (once); returns at once."""
+    global _warm_thread
+    if numba is None or _ready.is_set() or _warm_thread is not None:
+        return
+    _warm_thread = threading.Thread(target=warm_up, name="digitviz-fused-warm-up", daemon=True)
+    _warm_thread.start()
+
+
+def run_steps(tr, n: int):
+    """Up to ``n`` steps of the trainer ``tr`` on the fused engine; see :meth:`Trainer.run_steps`.
+
+    Walks exactly the batches (and draws exactly the doubt noise) that ``n`` calls of ``tr.step()``
+    would, updates its counters and history the same way, and stops early at the end of an epoch.
+    A step that would diverge is handed to ``tr.step()`` (the reference), which raises
+    :class:`~digitviz.core.training.Diverged` with ``theta`` as it was before that step.
+
+    Returns
+    -------
+    costs, grad_norms : ndarray, shape (k,)
+        Batch cost and gradient norm of each of the ``k <= n`` steps done.
+    """
+    warm_up()
+    X = tr.X_train.reshape(-1)
+    if X.flags.writeable:  # one compiled signature: the kernel only ever sees read-only images
+        X = X.view()
+        X.flags.writeable = False
+    noise_y = 0.0 if tr.net.cost_name == "quadratic" else 1.0 / tr.n_out
+    if tr._pos >= len(tr._order):
+        tr._new_epoch()
+    with _one_blas_thread():
+        return _run(tr, n, X, noise_y)
+
+
+def _run(tr, n, X, noise_y):
+    from .training import BLOWUP, uniform_noise
+
+    c, net, opt = tr.config, tr.net, tr.opt
+    B, dtype, n_in = c.batch_size, tr.dtype, net.sizes[0]
+    out_c, out_g = [], []
+    done = 0
+    while done < n and tr._pos < len(tr._order):
+        stride = tr.history.path_stride
+        left = len(tr._order) - tr._pos
+        m = min(n - done, -(-left // B), stride - tr.step_count % stride)  # end at a path snapshot
+        idx = np.ascontiguousarray(tr._order[tr._pos:tr._pos + m * B], np.int64)
+        noise_k = np.zeros(m, np.int64)
+        noise = np.zeros(0, dtype)
+        if c.doubt > 0:
+            rng_state = tr._noise_rng.bit_generator.state
+            parts = []
+            for s in range(m):
+                k = tr._noise_rng.binomial(min(B, len(idx) - s * B), c.doubt)
+                noise_k[s] = k
+                if k:
+                    parts.append(uniform_noise(tr._noise_rng, k, n_in, dtype).reshape(-1))
+            if parts:
+                noise = np.concatenate(parts)
+        hp = np.array([opt.lr, opt.momentum, opt.l2], dtype)
+        first = np.array([tr._first_cost], np.float64)
+        t0 = time.perf_counter()
+        k_done, status, costs, gnorms = _call(net.theta, opt.velocity, net.layout, net.activation, net.cost_name,
+                                              X, tr.train_labels, idx, B, m, hp, noise_k, noise, noise_y,
+                                              tr.step_count, first, BLOWUP)
+        tr.train_seconds += time.perf_counter() - t0
+        examples = min(k_done * B, len(idx))
+        step0 = tr.step_count
+        tr._pos += examples
+        tr.examples_seen += examples
+        tr.step_count += k_done
+        tr._first_cost = float(first[0])
+        for s in range(k_done):
+            tr.history.record_step(step0 + s + 1, float(costs[s]), float(gnorms[s]), net.theta)
+        if k_done:
+            tr.last_batch = _batch_of(tr, idx, k_done - 1, noise_k, noise)
+        out_c.append(costs[:k_done])
+        out_g.append(gnorms[:k_done])
+        done += k_done
+        if status != OK:
+            if c.doubt > 0:  # rewind the noise to just after the steps done; step() draws its own
+                tr._noise_rng.bit_generator.state = rng_state
+                for s in range(k_done):
+                    k = tr._noise_rng.binomial(min(B, len(idx) - s * B), c.doubt)
+                    if k:
+                        uniform_noise(tr._noise_rng, k, n_in, dtype)
+            res = tr.step()  # raises Diverged unless NumPy's rounding happens to keep it finite
+            out_c.append(np.array([res.cost]))
+            out_g.append(np.array([res.grad_norm]))
+            done += 1
+    if not out_c:
+        return np.zeros(0), np.zeros(0)
+    return np.concatenate(out_c), np.concatenate(out_g)
+
+
+def _batch_of(tr, idx, s, noise_k, noise):
+    """``(X, Y, labels, indices)`` of step ``s`` of a chunk, as :meth:`Trainer.next_batch` gives it."""
+    B, n_in = tr.config.batch_size, tr.net.sizes[0]
+    rows = idx[s * B:(s + 1) * B].astype(np.intp)
+    X = np.array(tr.X_train[rows])
+    labels = tr.train_labels[rows].copy()
+    Y = tr._eye[labels]
+    k = int(noise_k[s])
+    if k:
+        start = int(noise_k[:s].sum()) * n_in
+        X[:k] = noise[start:start + k * n_in].reshape(k, n_in)
+        Y[:k] = 0.0 if tr.net.cost_name == "quadratic" else 1.0 / tr.n_out
+        labels[:k] = -1
+        rows = rows.copy()
+        rows[:k] = -1
+    return X, Y, labels, rows
