@@ -88,3 +88,15 @@ def test_fetch_rejects_files_that_fail_the_official_checksums(mnist_dir, tmp_pat
     assert rc == 2
     assert "train-images-idx3-ubyte.gz" in capsys.readouterr().err
     assert not list(dest.glob("*.gz")) and not list(dest.glob("*.part"))
+
+
+@pytest.mark.parametrize("flag,engine", [([], "fused"), (["--engine", "numpy"], "numpy")])
+def test_engine_flag_picks_what_trains(mnist_dir, capsys, monkeypatch, flag, engine):
+    from digitviz.core import fused
+
+    if engine == "fused" and not fused.available():
+        pytest.skip("numba not importable")
+    monkeypatch.delenv("DIGITVIZ_ENGINE", raising=False)  # main() sets it; restored after the test
+    assert main(["--data", str(mnist_dir), *flag, "train", "--epochs", "1", "--hidden", "8"]) == 0
+    out = capsys.readouterr().out
+    assert f"; {engine} engine)" in out.splitlines()[0]

@@ -10,6 +10,7 @@ Imports: NumPy and the standard library only.
 from __future__ import annotations
 
 import math
+import os
 import time
 from dataclasses import asdict, dataclass, field, fields, replace
 
@@ -356,9 +357,13 @@ ENGINES = ("fused", "numpy")
 
 
 def default_engine() -> str:
-    """``"fused"`` when Numba can be imported, else ``"numpy"``."""
+    """``$DIGITVIZ_ENGINE`` when it names an engine (``digitviz --engine`` sets it), else ``"fused"``
+    when Numba can be imported, else ``"numpy"``."""
     from . import fused
 
+    wanted = os.environ.get("DIGITVIZ_ENGINE", "")
+    if wanted == "numpy" or (wanted == "fused" and fused.available()):
+        return wanted
     return "fused" if fused.available() else "numpy"
 
 
