@@ -656,7 +656,11 @@ def _run(tr, n, X, noise_y):
                     k = tr._noise_rng.binomial(min(B, len(idx) - s * B), c.doubt)
                     if k:
                         uniform_noise(tr._noise_rng, k, n_in, dtype)
-            res = tr.step()  # raises Diverged unless NumPy's rounding happens to keep it finite
+            try:
+                res = tr.step()  # raises Diverged unless NumPy's rounding happens to keep it finite
+            except Exception as e:
+                e.chunk = (np.concatenate(out_c), np.concatenate(out_g))  # the steps done before it
+                raise
             out_c.append(np.array([res.cost]))
             out_g.append(np.array([res.grad_norm]))
             done += 1

@@ -86,6 +86,9 @@ class Snapshot:
         A plain-words event for the user ("", or e.g. why training paused).
     generation : int
         Increases at every reset; a view clears its history when it changes.
+    engine : str
+        What trains: ``"fused"`` (compiled, see :mod:`digitviz.core.fused`), ``"numpy"``, or
+        ``"numpy (fused compiling)"`` while the fused engine is still being compiled.
     """
 
     step: int
@@ -107,6 +110,7 @@ class Snapshot:
     step_report: StepReport | None = None
     message: str = ""
     generation: int = 0
+    engine: str = ""
 
     @property
     def test_acc(self) -> float:

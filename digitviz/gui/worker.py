@@ -23,10 +23,12 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal, Slot
 from threadpoolctl import threadpool_limits
 
+from digitviz.core import fused
 from digitviz.core.snapshot import Snapshot, StepReport, frozen_copy
 from digitviz.core.training import Diverged, TrainConfig, Trainer
 
 PUBLISH_INTERVAL = 0.03  # seconds between snapshots while running
+CHUNK_SECONDS = 0.015  # the fused engine trains this long per call, then the loop reads the inbox
 _EMPTY_I = np.zeros(0, np.int64)
 _EMPTY_F = np.zeros(0)
 for _a in (_EMPTY_I, _EMPTY_F):
@@ -85,6 +87,7 @@ class TrainWorker(QObject):
         self._next_due = 0.0
         self._published = 0        # snapshots emitted so far
         self._last_pub = 0.0
+        self._chunk = 8            # fused steps per call, adapted to take about CHUNK_SECONDS
 
     # commands (any thread)
 
@@ -144,6 +147,7 @@ class TrainWorker(QObject):
         data, config = self._initial
         self._initial = None
         self.trainer = Trainer(data, config)
+        fused.start_warm_up()  # compiles (or loads Numba's disk cache) on its own thread; NumPy trains meanwhile
         self._reset_records()
         self._publish()
         inbox = self._inbox
@@ -267,27 +271,58 @@ class TrainWorker(QObject):
         self._rate_t = time.perf_counter()
         self._rate_n = self.trainer.examples_seen if self.trainer else 0
 
+    def _engine(self) -> str:
+        if self.trainer.engine != "fused":
+            return self.trainer.engine
+        return "fused" if fused.is_ready() else "numpy (fused compiling)"
+
     def _train_one(self):
-        """One mini-batch while playing / stepping n / finishing an epoch."""
+        """One mini-batch while playing / stepping n / finishing an epoch; at full speed on the fused
+        engine, a chunk of them sized to take about ``CHUNK_SECONDS`` (the kernel frees the GIL)."""
         tr = self.trainer
         try:
-            res = tr.step()
+            if self._interval or self._engine() != "fused":
+                res = tr.step()
+                self._record(res.cost, res.grad_norm, tr.step_count)
+                done = 1
+            else:
+                n = min(self._chunk, self._remaining) if self._remaining > 0 else self._chunk
+                t0 = time.perf_counter()
+                costs, gnorms = tr.run_steps(n)
+                dt = time.perf_counter() - t0
+                done = len(costs)
+                self._record_chunk(costs, gnorms)
+                if done == n and dt > 0:
+                    self._chunk = int(min(max(1, n * CHUNK_SECONDS / dt), 2 * n + 1, 100_000))
         except Diverged as e:
+            self._record_chunk(*getattr(e, "chunk", ((), ())))  # the steps of the chunk before it
             self._diverged(e)
             return
-        self._record(res)
         if self._remaining > 0:
-            self._remaining -= 1
+            self._remaining = max(0, self._remaining - done)
         if tr.epoch_done:
             self._to_epoch_end = False
             self._finish_epoch()
 
-    def _record(self, res):
-        self._steps.append(self.trainer.step_count)
-        self._costs.append(res.cost)
-        self._gnorms.append(res.grad_norm)
-        self._last_cost, self._last_gnorm = res.cost, res.grad_norm
-        self._epoch_cost_sum += res.cost
+    def _record_chunk(self, costs, gnorms):
+        """:meth:`_record` for the steps of a chunk that just ended (in bulk: a chunk can be 1,000 steps)."""
+        n = len(costs)
+        if not n:
+            return
+        first = self.trainer.step_count - n + 1
+        self._steps.extend(range(first, first + n))
+        self._costs.extend(np.asarray(costs).tolist())
+        self._gnorms.extend(np.asarray(gnorms).tolist())
+        self._last_cost, self._last_gnorm = float(costs[-1]), float(gnorms[-1])
+        self._epoch_cost_sum += float(np.sum(costs))
+        self._epoch_cost_n += n
+
+    def _record(self, cost, grad_norm, step):
+        self._steps.append(step)
+        self._costs.append(cost)
+        self._gnorms.append(grad_norm)
+        self._last_cost, self._last_gnorm = cost, grad_norm
+        self._epoch_cost_sum += cost
         self._epoch_cost_n += 1
 
     def _finish_epoch(self):
@@ -317,7 +352,7 @@ class TrainWorker(QObject):
             return None
         finally:
             tr.opt.keep_grad = False
-        self._record(res)
+        self._record(res.cost, res.grad_norm, tr.step_count)
         X, Y, _, _ = tr.last_batch
         cost_after = net.cost(X, Y)
         A = net.feedforward(X, theta_before)
@@ -377,7 +412,7 @@ class TrainWorker(QObject):
             examples_per_s=self._rate if self._busy else float("nan"),
             new_steps=new_steps, new_costs=new_costs, new_grad_norms=new_gnorms, new_path=tuple(new_path),
             epochs=tuple(dict(e) for e in h.epochs), step_report=step_report, message=message,
-            generation=self.generation)
+            generation=self.generation, engine=self._engine())
         self._published += 1
         self._last_pub = now
         self.snapshot.emit(snap)
