@@ -59,33 +59,56 @@ def available() -> bool:
 
 
 if numba is not None:
+    from llvmlite import ir
+    from numba.core import cgutils, types
+    from numba.extending import intrinsic
+
+    @intrinsic
+    def _prefetch(typingctx, arr, k):
+        """Ask the CPU to bring the cache line holding ``arr.flat[k]`` into L2 (LLVM's ``llvm.prefetch``)."""
+        if not isinstance(arr, types.Array) or not isinstance(k, types.Integer):
+            return None
+
+        def codegen(context, builder, signature, args):
+            ary = context.make_array(signature.args[0])(context, builder, args[0])
+            ptr = builder.bitcast(builder.gep(ary.data, [args[1]]), ir.IntType(8).as_pointer())
+            i32 = ir.IntType(32)
+            name = "llvm.prefetch.p0" if str(ptr.type) == "ptr" else "llvm.prefetch.p0i8"  # opaque pointers or not
+            fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(ir.VoidType(), [ptr.type, i32, i32, i32]),
+                                                name)
+            builder.call(fn, [ptr, i32(0), i32(2), i32(1)])  # read, keep in L2, data cache
+            return context.get_dummy_value()
+
+        return types.void(arr, k), codegen
 
     @njit(nogil=True, cache=True, fastmath=_FASTMATH)
     def _dense_forward(src, rows, n_in, theta, w_off, b_off, n_out, nb, z):
         """``z[b, j] = src_row(b) . W[j] + b[j]`` for ``b < nb``; input row ``b`` starts at ``rows[b] * n_in``.
 
-        Tiles of 4 examples x 4 neurons: 16 running dot products, so every vector load of an input row
-        or a weight row feeds 4 fused multiply-adds (~100 GFLOP/s here at mini-batch 100, against ~67
-        for NumPy's BLAS on the same product). Row views indexed from 0 by the loop variable let Numba
-        drop its negative-index check, so LLVM emits contiguous vector loads (``src[r + i]`` gave gathers).
+        Tiles of 4 neurons x 4 examples: 16 running dot products, so every vector load of an input row
+        or a weight row feeds 4 fused multiply-adds. Neurons outside, examples inside: four weight rows
+        stay in L1 while the batch's rows stream past (from L2 after the first tile), so ``W`` is read
+        once per step even when it is large (784-256-10). Row views indexed from 0 by the loop variable
+        let Numba drop its negative-index check, so LLVM emits contiguous vector loads
+        (``src[r + i]`` gave gathers, 3 GFLOP/s).
         """
         zero = theta.dtype.type(0)
-        b0 = 0
-        while b0 + 4 <= nb:
-            x0 = src[rows[b0] * n_in:(rows[b0] + 1) * n_in]
-            x1 = src[rows[b0 + 1] * n_in:(rows[b0 + 1] + 1) * n_in]
-            x2 = src[rows[b0 + 2] * n_in:(rows[b0 + 2] + 1) * n_in]
-            x3 = src[rows[b0 + 3] * n_in:(rows[b0 + 3] + 1) * n_in]
-            o0 = b0 * n_out
-            o1 = o0 + n_out
-            o2 = o1 + n_out
-            o3 = o2 + n_out
-            j = 0
-            while j + 4 <= n_out:
-                w = theta[w_off + j * n_in:w_off + (j + 1) * n_in]
-                v = theta[w_off + (j + 1) * n_in:w_off + (j + 2) * n_in]
-                u = theta[w_off + (j + 2) * n_in:w_off + (j + 3) * n_in]
-                y = theta[w_off + (j + 3) * n_in:w_off + (j + 4) * n_in]
+        j = 0
+        while j + 4 <= n_out:
+            w = theta[w_off + j * n_in:w_off + (j + 1) * n_in]
+            v = theta[w_off + (j + 1) * n_in:w_off + (j + 2) * n_in]
+            u = theta[w_off + (j + 2) * n_in:w_off + (j + 3) * n_in]
+            y = theta[w_off + (j + 3) * n_in:w_off + (j + 4) * n_in]
+            bw = theta[b_off + j]
+            bv = theta[b_off + j + 1]
+            bu = theta[b_off + j + 2]
+            by = theta[b_off + j + 3]
+            b0 = 0
+            while b0 + 4 <= nb:
+                x0 = src[rows[b0] * n_in:(rows[b0] + 1) * n_in]
+                x1 = src[rows[b0 + 1] * n_in:(rows[b0 + 1] + 1) * n_in]
+                x2 = src[rows[b0 + 2] * n_in:(rows[b0 + 2] + 1) * n_in]
+                x3 = src[rows[b0 + 3] * n_in:(rows[b0 + 3] + 1) * n_in]
                 s0 = s1 = s2 = s3 = t0 = t1 = t2 = t3 = zero
                 p0 = p1 = p2 = p3 = q0 = q1 = q2 = q3 = zero
                 for i in range(n_in):
@@ -113,29 +136,52 @@ if numba is not None:
                     q1 += a1 * yi
                     q2 += a2 * yi
                     q3 += a3 * yi
-                bw = theta[b_off + j]
-                bv = theta[b_off + j + 1]
-                bu = theta[b_off + j + 2]
-                by = theta[b_off + j + 3]
-                z[o0 + j] = s0 + bw
-                z[o1 + j] = s1 + bw
-                z[o2 + j] = s2 + bw
-                z[o3 + j] = s3 + bw
-                z[o0 + j + 1] = t0 + bv
-                z[o1 + j + 1] = t1 + bv
-                z[o2 + j + 1] = t2 + bv
-                z[o3 + j + 1] = t3 + bv
-                z[o0 + j + 2] = p0 + bu
-                z[o1 + j + 2] = p1 + bu
-                z[o2 + j + 2] = p2 + bu
-                z[o3 + j + 2] = p3 + bu
-                z[o0 + j + 3] = q0 + by
-                z[o1 + j + 3] = q1 + by
-                z[o2 + j + 3] = q2 + by
-                z[o3 + j + 3] = q3 + by
-                j += 4
-            while j < n_out:
-                w = theta[w_off + j * n_in:w_off + (j + 1) * n_in]
+                o0 = b0 * n_out + j
+                o1 = o0 + n_out
+                o2 = o1 + n_out
+                o3 = o2 + n_out
+                z[o0] = s0 + bw
+                z[o1] = s1 + bw
+                z[o2] = s2 + bw
+                z[o3] = s3 + bw
+                z[o0 + 1] = t0 + bv
+                z[o1 + 1] = t1 + bv
+                z[o2 + 1] = t2 + bv
+                z[o3 + 1] = t3 + bv
+                z[o0 + 2] = p0 + bu
+                z[o1 + 2] = p1 + bu
+                z[o2 + 2] = p2 + bu
+                z[o3 + 2] = p3 + bu
+                z[o0 + 3] = q0 + by
+                z[o1 + 3] = q1 + by
+                z[o2 + 3] = q2 + by
+                z[o3 + 3] = q3 + by
+                b0 += 4
+            while b0 < nb:
+                x0 = src[rows[b0] * n_in:(rows[b0] + 1) * n_in]
+                s0 = t0 = p0 = q0 = zero
+                for i in range(n_in):
+                    a0 = x0[i]
+                    s0 += a0 * w[i]
+                    t0 += a0 * v[i]
+                    p0 += a0 * u[i]
+                    q0 += a0 * y[i]
+                o0 = b0 * n_out + j
+                z[o0] = s0 + bw
+                z[o0 + 1] = t0 + bv
+                z[o0 + 2] = p0 + bu
+                z[o0 + 3] = q0 + by
+                b0 += 1
+            j += 4
+        while j < n_out:
+            w = theta[w_off + j * n_in:w_off + (j + 1) * n_in]
+            bw = theta[b_off + j]
+            b0 = 0
+            while b0 + 4 <= nb:
+                x0 = src[rows[b0] * n_in:(rows[b0] + 1) * n_in]
+                x1 = src[rows[b0 + 1] * n_in:(rows[b0 + 1] + 1) * n_in]
+                x2 = src[rows[b0 + 2] * n_in:(rows[b0 + 2] + 1) * n_in]
+                x3 = src[rows[b0 + 3] * n_in:(rows[b0 + 3] + 1) * n_in]
                 s0 = s1 = s2 = s3 = zero
                 for i in range(n_in):
                     wi = w[i]
@@ -143,59 +189,58 @@ if numba is not None:
                     s1 += x1[i] * wi
                     s2 += x2[i] * wi
                     s3 += x3[i] * wi
-                bw = theta[b_off + j]
-                z[o0 + j] = s0 + bw
-                z[o1 + j] = s1 + bw
-                z[o2 + j] = s2 + bw
-                z[o3 + j] = s3 + bw
-                j += 1
-            b0 += 4
-        while b0 < nb:
-            x0 = src[rows[b0] * n_in:(rows[b0] + 1) * n_in]
-            for j in range(n_out):
-                w = theta[w_off + j * n_in:w_off + (j + 1) * n_in]
+                z[b0 * n_out + j] = s0 + bw
+                z[(b0 + 1) * n_out + j] = s1 + bw
+                z[(b0 + 2) * n_out + j] = s2 + bw
+                z[(b0 + 3) * n_out + j] = s3 + bw
+                b0 += 4
+            while b0 < nb:
+                x0 = src[rows[b0] * n_in:(rows[b0] + 1) * n_in]
                 s0 = zero
                 for i in range(n_in):
                     s0 += x0[i] * w[i]
-                z[b0 * n_out + j] = s0 + theta[b_off + j]
-            b0 += 1
+                z[b0 * n_out + j] = s0 + bw
+                b0 += 1
+            j += 1
 
     @njit(nogil=True, cache=True, fastmath=_FASTMATH)
     def _dense_grad(src, rows, n_in, d, n_out, nb, grad, w_off, b_off):
         """Weight and bias gradient of one layer: ``gW = d.T @ src_rows``, ``gb = d.sum(0)``.
 
-        Tiles of 4 neurons x 4 examples: each pass over a gradient row adds four examples' outer
-        products, and each loaded input vector feeds four rows (~68 GFLOP/s here).
+        Tiles of 4 neurons x 4 examples, neurons outside: four gradient rows stay in L1 while every
+        example's outer product is added, and are written once; each loaded input vector feeds four rows.
         """
         zero = grad.dtype.type(0)
-        gw = grad[w_off:w_off + n_out * n_in]
-        for k in range(n_out * n_in):
-            gw[k] = zero
         for j in range(n_out):
             s = zero
             for b in range(nb):
                 s += d[b * n_out + j]
             grad[b_off + j] = s
-        b0 = 0
-        while b0 + 4 <= nb:
-            x0 = src[rows[b0] * n_in:(rows[b0] + 1) * n_in]
-            x1 = src[rows[b0 + 1] * n_in:(rows[b0 + 1] + 1) * n_in]
-            x2 = src[rows[b0 + 2] * n_in:(rows[b0 + 2] + 1) * n_in]
-            x3 = src[rows[b0 + 3] * n_in:(rows[b0 + 3] + 1) * n_in]
-            o0 = b0 * n_out
-            o1 = o0 + n_out
-            o2 = o1 + n_out
-            o3 = o2 + n_out
-            j = 0
-            while j + 4 <= n_out:
-                d0, d1, d2, d3 = d[o0 + j], d[o1 + j], d[o2 + j], d[o3 + j]
-                e0, e1, e2, e3 = d[o0 + j + 1], d[o1 + j + 1], d[o2 + j + 1], d[o3 + j + 1]
-                f0, f1, f2, f3 = d[o0 + j + 2], d[o1 + j + 2], d[o2 + j + 2], d[o3 + j + 2]
-                h0, h1, h2, h3 = d[o0 + j + 3], d[o1 + j + 3], d[o2 + j + 3], d[o3 + j + 3]
-                g = gw[j * n_in:(j + 1) * n_in]
-                h = gw[(j + 1) * n_in:(j + 2) * n_in]
-                p = gw[(j + 2) * n_in:(j + 3) * n_in]
-                q = gw[(j + 3) * n_in:(j + 4) * n_in]
+        j = 0
+        while j + 4 <= n_out:
+            g = grad[w_off + j * n_in:w_off + (j + 1) * n_in]
+            h = grad[w_off + (j + 1) * n_in:w_off + (j + 2) * n_in]
+            p = grad[w_off + (j + 2) * n_in:w_off + (j + 3) * n_in]
+            q = grad[w_off + (j + 3) * n_in:w_off + (j + 4) * n_in]
+            for i in range(n_in):
+                g[i] = zero
+                h[i] = zero
+                p[i] = zero
+                q[i] = zero
+            b0 = 0
+            while b0 + 4 <= nb:
+                x0 = src[rows[b0] * n_in:(rows[b0] + 1) * n_in]
+                x1 = src[rows[b0 + 1] * n_in:(rows[b0 + 1] + 1) * n_in]
+                x2 = src[rows[b0 + 2] * n_in:(rows[b0 + 2] + 1) * n_in]
+                x3 = src[rows[b0 + 3] * n_in:(rows[b0 + 3] + 1) * n_in]
+                o0 = b0 * n_out + j
+                o1 = o0 + n_out
+                o2 = o1 + n_out
+                o3 = o2 + n_out
+                d0, d1, d2, d3 = d[o0], d[o1], d[o2], d[o3]
+                e0, e1, e2, e3 = d[o0 + 1], d[o1 + 1], d[o2 + 1], d[o3 + 1]
+                f0, f1, f2, f3 = d[o0 + 2], d[o1 + 2], d[o2 + 2], d[o3 + 2]
+                h0, h1, h2, h3 = d[o0 + 3], d[o1 + 3], d[o2 + 3], d[o3 + 3]
                 for i in range(n_in):
                     a0 = x0[i]
                     a1 = x1[i]
@@ -205,22 +250,40 @@ if numba is not None:
                     h[i] += e0 * a0 + e1 * a1 + e2 * a2 + e3 * a3
                     p[i] += f0 * a0 + f1 * a1 + f2 * a2 + f3 * a3
                     q[i] += h0 * a0 + h1 * a1 + h2 * a2 + h3 * a3
-                j += 4
-            while j < n_out:
-                d0, d1, d2, d3 = d[o0 + j], d[o1 + j], d[o2 + j], d[o3 + j]
-                g = gw[j * n_in:(j + 1) * n_in]
+                b0 += 4
+            while b0 < nb:
+                x0 = src[rows[b0] * n_in:(rows[b0] + 1) * n_in]
+                o0 = b0 * n_out + j
+                d0, e0, f0, h0 = d[o0], d[o0 + 1], d[o0 + 2], d[o0 + 3]
+                for i in range(n_in):
+                    a0 = x0[i]
+                    g[i] += d0 * a0
+                    h[i] += e0 * a0
+                    p[i] += f0 * a0
+                    q[i] += h0 * a0
+                b0 += 1
+            j += 4
+        while j < n_out:
+            g = grad[w_off + j * n_in:w_off + (j + 1) * n_in]
+            for i in range(n_in):
+                g[i] = zero
+            b0 = 0
+            while b0 + 4 <= nb:
+                x0 = src[rows[b0] * n_in:(rows[b0] + 1) * n_in]
+                x1 = src[rows[b0 + 1] * n_in:(rows[b0 + 1] + 1) * n_in]
+                x2 = src[rows[b0 + 2] * n_in:(rows[b0 + 2] + 1) * n_in]
+                x3 = src[rows[b0 + 3] * n_in:(rows[b0 + 3] + 1) * n_in]
+                d0, d1, d2, d3 = d[b0 * n_out + j], d[(b0 + 1) * n_out + j], d[(b0 + 2) * n_out + j], d[(b0 + 3) * n_out + j]
                 for i in range(n_in):
                     g[i] += d0 * x0[i] + d1 * x1[i] + d2 * x2[i] + d3 * x3[i]
-                j += 1
-            b0 += 4
-        while b0 < nb:
-            x0 = src[rows[b0] * n_in:(rows[b0] + 1) * n_in]
-            for j in range(n_out):
+                b0 += 4
+            while b0 < nb:
+                x0 = src[rows[b0] * n_in:(rows[b0] + 1) * n_in]
                 d0 = d[b0 * n_out + j]
-                g = gw[j * n_in:(j + 1) * n_in]
                 for i in range(n_in):
                     g[i] += d0 * x0[i]
-            b0 += 1
+                b0 += 1
+            j += 1
 
     @njit(nogil=True, cache=True, fastmath=_FASTMATH)
     def _forward(src, rows, n_in, theta, w_off, b_off, n_out, nb, z, dense):
@@ -389,6 +452,13 @@ if numba is not None:
             for l in range(L):
                 offs[l + 1] = offs[l] + nb * sizes[l + 1]
             k = noise_k[s]
+            # the next batch's rows are random rows of a 188 MB array: start loading them now, so the
+            # next step finds them in L2 (at mini-batch 100 this was the largest cost left)
+            line = 64 // X.itemsize
+            for b in range(start + batch, min(start + 2 * batch, n_total)):
+                r = idx[b] * n_in0
+                for off in range(0, n_in0, line):
+                    _prefetch(X, r + off)
             # input rows: straight from X, or (doubt) a gathered batch whose first k rows are noise
             gather = HAVE_BLAS or k > 0  # BLAS needs the batch in one block
             if not gather:
