@@ -503,7 +503,6 @@ if numba is not None:
                     _activate(z, a, nb * no, 0)
             # output error and cost
             A = acts[offs[L - 1]:offs[L]]
-            Z = zs[offs[L - 1]:offs[L]]
             D = deltas[offs[L - 1]:offs[L]]
             scale = dt(2.0 / nb) if ce == 0 else dt(1.0 / nb)
             for b in range(nb):
