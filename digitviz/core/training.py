@@ -367,6 +367,12 @@ def default_engine() -> str:
     return "fused" if fused.available() else "numpy"
 
 
+def _fused_available() -> bool:
+    from . import fused
+
+    return fused.available()
+
+
 def training_labels(labels, config: TrainConfig):
     """The labels a run trains on: ``labels`` themselves, or with ``config.random_labels`` the same
     labels permuted by a generator seeded from ``config.seed`` (Zhang et al. 2017)."""
@@ -403,6 +409,8 @@ class Trainer:
         self.engine = default_engine() if engine is None else engine
         if self.engine not in ENGINES:
             raise ValueError(f"unknown engine {self.engine!r}; choose from {', '.join(ENGINES)}")
+        if self.engine == "fused" and default_engine() == "numpy" and not _fused_available():
+            raise ValueError("the fused engine needs numba, which cannot be imported here: use engine 'numpy'")
         self.config = config
         self.net = net if net is not None else config.network()
         self.dtype = self.net.dtype
@@ -576,6 +584,8 @@ class Trainer:
         The same batches, records and :class:`Diverged` as ``n`` calls of :meth:`step`; returns the
         steps' batch costs and gradient norms, two arrays of shape ``(k,)``, ``k <= n``.
         """
+        if n < 1:
+            return np.zeros(0), np.zeros(0)
         if self.engine == "fused" and not self.opt.keep_grad:
             from . import fused
 
