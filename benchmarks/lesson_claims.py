@@ -19,8 +19,14 @@ Figures:
 * ``minima_test_acc_spread``, ``minima_line_barrier``: three seeds of the lesson network.
 * ``weights_init_correlation``: mean over the first hidden layer's neurons of the correlation between a
   neuron's trained incoming weights and its initial ones.
+* issue 11 (``--part issue11`` runs only these): ``draw_confidence_blank``, ``draw_confidence_noise``,
+  ``draw_mean_digit_corr``, ``draw_transfer_share`` (asking the lesson network to draw each digit);
+  ``shift3_acc_plain``, ``shift3_acc_augmented``, ``centred_acc_augmented``, ``shift3_rate_ratio`` (moved
+  digits, and training on them); ``book_noise_confident_share`` (median and range over seeds 0-4) and
+  ``book_test_acc`` (the video's recipe).
 
-Usage: ``python benchmarks/lesson_claims.py [--data DIR] [--minima-epochs 10] [--quick]``
+Usage: ``python benchmarks/lesson_claims.py [--data DIR] [--minima-epochs 10] [--book-epochs 30]
+[--part all|issue11] [--quick]``
 """
 
 from __future__ import annotations
@@ -37,10 +43,13 @@ from threadpoolctl import threadpool_limits
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from digitviz.core import experiments as ex  # noqa: E402
-from digitviz.core.data import load_mnist  # noqa: E402
-from digitviz.core.probe import probe  # noqa: E402
-from digitviz.core.training import PRESETS, Trainer  # noqa: E402
+from digitviz.core import experiments as ex
+from digitviz.core.confidence import sure_as_share
+from digitviz.core.data import load_mnist
+from digitviz.core.drawing import correlation, draw_digit, mean_digit_images
+from digitviz.core.probe import probe
+from digitviz.core.training import PRESETS, Trainer
+from digitviz.core.transforms import iter_rotation_curve, shift_curve
 
 DOUBT = 0.1       # share of each mini-batch replaced by "no digit" noise in the doubt run
 CONFIDENT = 0.9   # a top output above this counts as a confident answer
@@ -84,6 +93,9 @@ def main(argv=None):
     ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data" / "mnist",
                     help="folder with the four MNIST files (default: ../shared/data/mnist from the repo root)")
     ap.add_argument("--minima-epochs", type=int, default=10, help="epochs per seed for the minima figures")
+    ap.add_argument("--book-epochs", type=int, default=30, help="epochs per seed of the book preset (5 seeds)")
+    ap.add_argument("--part", choices=("all", "issue11"), default="all",
+                    help="issue11: only the figures of issue 11 (drawing, moved digits, book preset)")
     ap.add_argument("--quick", action="store_true", help="1 epoch everywhere (a smoke test, not the claims)")
     args = ap.parse_args(argv)
     data = load_mnist(args.data)
@@ -91,6 +103,12 @@ def main(argv=None):
 
     def epochs_of(config):
         return 1 if args.quick else config.epochs
+
+    if args.part == "issue11":
+        with threadpool_limits(limits=1):
+            issue11(data, args, epochs_of)
+        say(f"# total {time.perf_counter() - t_start:.0f} s, BLAS pinned to 1 thread")
+        return
 
     with threadpool_limits(limits=1):
         say("# The lesson's claims, measured on MNIST (60,000 training / 10,000 test digits); lesson quotes"
@@ -186,7 +204,126 @@ def main(argv=None):
         say("# the same noise probe on these three networks: noise_confident_share "
             + ", ".join(f"seed {r.seed} {v:.3f}" for r, v in zip(results, shares)))
 
+        issue11(data, args, epochs_of)
+
     say(f"# total {time.perf_counter() - t_start:.0f} s, BLAS pinned to 1 thread")
+
+
+def rate_ratio(data, plain_cfg, moved_cfg, steps=3000, rounds=3):
+    """Median over interleaved rounds of (examples/s training ``moved_cfg``) / (examples/s ``plain_cfg``)."""
+    def rate(cfg):
+        tr = Trainer(data, cfg)
+        tr.history.path_stride = 1 << 62
+        for _ in range(100):
+            tr.step()
+        t = time.perf_counter()
+        for _ in range(steps):
+            tr.step()
+        return steps * cfg.batch_size / (time.perf_counter() - t)
+
+    pairs = [(rate(plain_cfg), rate(moved_cfg)) for _ in range(rounds)]
+    return float(np.median([m / p for p, m in pairs])), pairs
+
+
+def issue11(data, args, epochs_of):
+    """The figures of issue 11: drawing, moved digits, the book preset."""
+    cfg = PRESETS["lesson"]
+    X_test = data.images_as("test")
+    y_test = np.asarray(data.test_labels)
+    digits = np.arange(10)
+
+    # 1. ask it to draw
+    t = time.perf_counter()
+    first, second = (train(data, replace(cfg, seed=s), epochs_of(cfg)) for s in (0, 1))
+    say(f"# issue 11: lesson preset, seeds 0 and 1, {epochs_of(cfg)} epochs each ({time.perf_counter() - t:.0f} s):"
+        f" test accuracy {first.evaluate('test').accuracy:.4f} and {second.evaluate('test').accuracy:.4f}",
+        "# lesson: the network 'has no idea how to draw digits'. Here: projected gradient descent on the 784 pixels"
+        " (weights fixed), lowering the lesson's cost against one-hot k, 300 steps of length 1 (L2, pixel space),"
+        " pixels clipped to [0, 1]; digits 0-9 at once")
+    M = mean_digit_images(data.images_as("train"), data.train_labels)
+    t = time.perf_counter()
+    blank = draw_digit(first.net, digits, "blank")
+    dt = time.perf_counter() - t
+    noisy = [draw_digit(first.net, digits, "noise", rng=np.random.default_rng(s)) for s in (0, 1, 2)]
+    say(f"# drawing ten digits at once, 300 steps: {dt * 1000:.0f} ms",
+        "# from blank, output k per digit: " + " ".join(f"{c:.2f}" for c in blank.confidence),
+        "# from noise (seed 0), output k per digit: " + " ".join(f"{c:.2f}" for c in noisy[0].confidence),
+        f"# mean pixel of the drawings: from blank {blank.images.mean():.3f}, from noise {noisy[0].images.mean():.3f}")
+    figure("draw_confidence_blank", float(np.median(blank.confidence)))
+    figure("draw_confidence_noise", float(np.median(noisy[0].confidence)))
+    corr_blank = correlation(blank.images, M)
+    corr_noise = correlation(np.concatenate([d.images for d in noisy]), np.tile(M, (3, 1)))
+    say("# corr(drawn from blank, average training image of its digit) per digit: "
+        + " ".join(f"{c:.2f}" for c in corr_blank),
+        f"# the same from noise (three seeds): median {np.median(corr_noise):.3f}")
+    figure("draw_mean_digit_corr", float(np.median(corr_blank)))
+    drawn = np.concatenate([d.images for d in noisy])
+    calls = second.net.predict(drawn)
+    say("# a second network (seed 1) on the 30 drawings from noise (ten digits, noise seeds 0-2) answers: "
+        + " ".join(str(int(c)) for c in calls)
+        + f"; on the ten from blank it calls {np.mean(second.net.predict(blank.images) == digits):.0%} right")
+    figure("draw_transfer_share", float(np.mean(calls == np.tile(digits, 3))))
+    del second
+
+    # 2. moved digits
+    say("# lesson: it only ever saw centred, unmoving digits. Every test digit shifted by s whole pixels in its own"
+        " random direction (round(s (cos phi, sin phi)), seed 0), or rotated by a degrees (random sense, seed 0)")
+    t = time.perf_counter()
+    plain_shift = shift_curve(first.net, X_test, y_test, range(9), seed=0)
+    dt = time.perf_counter() - t
+    plain_rot = [acc for _, acc in iter_rotation_curve(first.net, X_test, y_test, range(0, 46, 5), seed=0)]
+    say("# plain lesson network, accuracy at shifts 0-8: " + " ".join(f"{a:.3f}" for a in plain_shift)
+        + f" ({dt * 1000:.0f} ms for the curve on 10,000 digits)",
+        "# at rotations 0, 5, ..., 45 degrees: " + " ".join(f"{a:.3f}" for a in plain_rot))
+    figure("shift3_acc_plain", float(plain_shift[3]))
+    moved_cfg = replace(cfg, shift_px=3)
+    t = time.perf_counter()
+    moved = train(data, moved_cfg, epochs_of(cfg))
+    say(f"# trained on moved digits: TrainConfig(shift_px=3), each training image shifted by -3..3 px in x and y,"
+        f" {epochs_of(cfg)} epochs like the plain one ({time.perf_counter() - t:.0f} s)")
+    moved_shift = shift_curve(moved.net, X_test, y_test, range(9), seed=0)
+    moved_rot = [acc for _, acc in iter_rotation_curve(moved.net, X_test, y_test, range(0, 46, 5), seed=0)]
+    say("# augmented network, accuracy at shifts 0-8: " + " ".join(f"{a:.3f}" for a in moved_shift),
+        "# at rotations 0, 5, ..., 45 degrees: " + " ".join(f"{a:.3f}" for a in moved_rot))
+    figure("shift3_acc_augmented", float(moved_shift[3]))
+    figure("centred_acc_augmented", float(moved_shift[0]))
+    del moved
+    ratio, pairs = rate_ratio(data, cfg, moved_cfg)
+    say("# training rate, examples/s plain / shifted +-3 px, 3 interleaved rounds of 3,000 steps: "
+        + ", ".join(f"{p:,.0f} / {m:,.0f}" for p, m in pairs))
+    figure("shift3_rate_ratio", ratio)
+    ratio_rot, pairs = rate_ratio(data, cfg, replace(cfg, shift_px=3, rotate_deg=15))
+    say("# the same with rotations of up to +-15 degrees as well: "
+        + ", ".join(f"{p:,.0f} / {m:,.0f}" for p, m in pairs) + f"; ratio {ratio_rot:.2f}")
+
+    # 5. the book's recipe
+    lesson_probe = noise_probe(first.net, data)
+    share = sure_as_share(np.median(lesson_probe.noise_top), lesson_probe.digits_top)
+    say(f"# lesson preset seed 0: median top output on noise {np.median(lesson_probe.noise_top):.3f}, share above"
+        f" {CONFIDENT} {lesson_probe.noise_confident_share:.3f}; that median is as sure as for {share:.0%} of real"
+        " test digits")
+    del first
+    book = PRESETS["book"]
+    b_epochs = 1 if args.quick else args.book_epochs
+    say("# lesson: shown noise, the video's network answers as confidently as for a real digit. The video's network"
+        " was trained with the book's code: N(0, 1) weights and biases, sigmoid, quadratic, eta 3 on half the cost"
+        f" (1.5 here), mini-batch 10, 30 epochs. book preset, seeds 0-4, {b_epochs} epochs each"
+        + ("" if b_epochs == book.epochs else f" (NOT the recipe's {book.epochs}: --book-epochs)"))
+    shares, accs, sure = [], [], []
+    for seed in range(5):
+        t = time.perf_counter()
+        tr = train(data, replace(book, seed=seed), b_epochs)
+        p = noise_probe(tr.net, data)
+        shares.append(p.noise_confident_share)
+        accs.append(tr.evaluate("test").accuracy)
+        sure.append(sure_as_share(np.median(p.noise_top), p.digits_top))
+        say(f"# book seed {seed}: test accuracy {accs[-1]:.4f}, noise above {CONFIDENT}: {shares[-1]:.3f}, median top"
+            f" output on noise {np.median(p.noise_top):.3f} (as sure as for {sure[-1]:.0%} of real digits),"
+            f" answered as 0-9: {' '.join(str(int(c)) for c in p.noise_answers)} ({time.perf_counter() - t:.0f} s)")
+    figure("book_noise_confident_share", float(np.median(shares)))
+    say(f"book_noise_confident_share_range: {min(shares):.4f} {max(shares):.4f}")
+    figure("book_test_acc", float(np.median(accs)))
+    say(f"# book_test_acc is the median over seeds 0-4; range {min(accs):.4f}-{max(accs):.4f}")
 
 
 if __name__ == "__main__":

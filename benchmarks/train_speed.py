@@ -236,9 +236,9 @@ def time_to_target(data, cfg, target, max_epochs=None):
     hit, best, t0 = None, 0.0, time.perf_counter()
     for _ in range(max_epochs or cfg.epochs):
         rec = tr.run_epoch()
-        best = max(best, rec["test_acc"])
-        if hit is None and rec["test_acc"] >= target:
-            hit = (rec["epoch"], tr.train_seconds, time.perf_counter() - t0)
+        best = max(best, rec.test_acc)
+        if hit is None and rec.test_acc >= target:
+            hit = (rec.epoch, tr.train_seconds, time.perf_counter() - t0)
             if max_epochs is None:
                 break
     return hit, best, tr

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 import time
@@ -40,6 +41,7 @@ def _load_data(arg):
 
 
 def _config_from_args(a):
+    from .core.network import MAX_PARAMS, Layout
     from .core.training import PRESETS
 
     cfg = PRESETS[a.preset]
@@ -48,16 +50,34 @@ def _config_from_args(a):
         changes["sizes"] = (784, *a.hidden, 10)
     for name, key in [("activation", "activation"), ("cost", "cost"), ("epochs", "epochs"),
                       ("batch", "batch_size"), ("lr", "lr"), ("lr_decay", "lr_decay"), ("momentum", "momentum"),
-                      ("l2", "l2"), ("seed", "seed"), ("doubt", "doubt"), ("dtype", "dtype")]:
+                      ("l2", "l2"), ("seed", "seed"), ("doubt", "doubt"), ("dtype", "dtype"),
+                      ("shift_px", "shift_px"), ("rotate_deg", "rotate_deg")]:
         v = getattr(a, name)
         if v is not None:
             changes[key] = v
     if a.random_labels:
         changes["random_labels"] = True
-    return replace(cfg, **changes)
+    cfg = replace(cfg, **changes)
+    n = Layout(cfg.sizes).size
+    if n > MAX_PARAMS:
+        raise ValueError(f"a {'-'.join(map(str, cfg.sizes))} network has {n:,} parameters; "
+                         f"digitviz builds at most {MAX_PARAMS:,}")
+    return cfg
 
 
 def cmd_train(a) -> int:
+    """``digitviz train``; Ctrl+C stops it with one line (exit 130) and saves nothing."""
+    progress: dict = {}
+    try:
+        return _train(a, progress)
+    except KeyboardInterrupt:
+        tr = progress.get("trainer")
+        where = f"at epoch {tr.epoch + 1} (step {tr.step_count:,})" if tr is not None else "before training"
+        print(f"digitviz: stopped {where}; nothing was saved", file=sys.stderr)
+        return 130
+
+
+def _train(a, progress: dict) -> int:
     from threadpoolctl import threadpool_limits
 
     from .core.persist import save_network
@@ -73,6 +93,7 @@ def cmd_train(a) -> int:
     # one BLAS thread: this small network never gains from two, and loses when the other core is busy
     with threadpool_limits(1):
         tr = Trainer(data, cfg, engine=a.engine)
+        progress["trainer"] = tr
         if not a.json:
             print(f"# {'-'.join(map(str, cfg.sizes))} {cfg.activation} {cfg.cost}, lr {cfg.lr:g}"
                   f"{f' x{cfg.lr_decay:g}/epoch' if cfg.lr_decay != 1 else ''}, batch {cfg.batch_size}, "
@@ -84,28 +105,33 @@ def cmd_train(a) -> int:
             try:
                 rec = tr.run_epoch()
             except Diverged as e:
-                print(f"digitviz: training stopped at step {tr.step_count}: {e}", file=sys.stderr)
+                print(f"digitviz: training stopped at step {tr.step_count:,}: {e} "
+                      f"(test accuracy now {tr.test_acc:.1%})", file=sys.stderr)
                 return 1
-            if rec["test_acc"] > best[0]:
-                best = (rec["test_acc"], rec["epoch"])
+            if rec.test_acc > best[0]:
+                best = (rec.test_acc, rec.epoch)
             if a.json:
-                print(json.dumps(rec), flush=True)
+                print(json.dumps(rec.to_dict()), flush=True)
             else:
-                print(f"epoch {rec['epoch']:3d}  train cost {rec['train_cost']:.4f}  "
-                      f"test accuracy {rec['test_acc']:.2%}  {rec['examples_per_s']:,.0f} examples/s", flush=True)
+                print(f"epoch {rec.epoch:3d}  train cost {rec.train_cost:.4f}  "
+                      f"test accuracy {rec.test_acc:.2%}  {rec.examples_per_s:,.0f} examples/s", flush=True)
         wall = time.perf_counter() - t0
         final = tr.history.epochs[-1] if tr.history.epochs else None
     summary = dict(preset=a.preset, config=cfg.to_dict(), epochs=cfg.epochs,
-                   final_test_acc=final["test_acc"] if final else None, best_test_acc=best[0],
+                   final_test_acc=final.test_acc if final else None, best_test_acc=best[0],
                    best_epoch=best[1], train_seconds=tr.train_seconds, wall_seconds=wall)
     if a.save:
-        path = save_network(a.save, tr.net, cfg, dict(step=tr.step_count, epoch=tr.epoch,
-                                                      test_acc=summary["final_test_acc"]))
+        try:
+            path = save_network(a.save, tr.net, cfg, dict(step=tr.step_count, epoch=tr.epoch,
+                                                          test_acc=summary["final_test_acc"]))
+        except OSError as e:
+            print(f"digitviz: could not save to {a.save}: {e.strerror or e}", file=sys.stderr)
+            return 1
         summary["saved"] = str(path)
     if a.json:
         print(json.dumps({"summary": summary}))
     elif final:
-        print(f"done: test accuracy {final['test_acc']:.2%} after {cfg.epochs} epochs "
+        print(f"done: test accuracy {final.test_acc:.2%} after {cfg.epochs} epochs "
               f"(best {best[0]:.2%} at epoch {best[1]}), {tr.train_seconds:.1f} s of training, "
               f"{wall:.1f} s wall" + (f"; saved to {summary['saved']}" if a.save else ""))
     return 0
@@ -139,6 +165,14 @@ class _Bar:
 
     def __init__(self):
         self.last = 0.0
+        self.open = False  # a line is drawn and not yet ended
+
+    def end(self):
+        """End an unfinished bar line, so that a message after it starts on its own line."""
+        if self.open:
+            sys.stderr.write("\n")
+            sys.stderr.flush()
+            self.open = False
 
     def __call__(self, name, done, total):
         now = time.monotonic()
@@ -148,8 +182,9 @@ class _Bar:
         frac = done / total if total else 1.0
         bar = "#" * int(30 * frac)
         sys.stderr.write(f"\r{name:28s} [{bar:30s}] {frac:6.1%} {done / 1e6:6.1f} MB")
+        self.open = True
         if done >= total:
-            sys.stderr.write("\n")
+            self.end()
         sys.stderr.flush()
 
 
@@ -159,11 +194,14 @@ def cmd_fetch(a) -> int:
 
     dest = Path(a.dest) if a.dest else default_cache_dir()
     kw = {"mirrors": a.mirror} if a.mirror else {}
+    bar = _Bar()
     try:
-        path = fetch_mnist(dest, progress=_Bar(), **kw)
+        path = fetch_mnist(dest, progress=bar, **kw)
     except FetchError as e:
+        bar.end()
         return _err(str(e))
     except KeyboardInterrupt:
+        bar.end()
         return _err("cancelled; nothing partial was left behind")
     print(f"MNIST is in {path}")
     return 0
@@ -175,11 +213,40 @@ def cmd_app(a) -> int:
     return app_main(data_dir=a.data)
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage errors in one line (``digitviz train: argument --hidden: ...``), exit code 2."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
+def _int_at_least(low):
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"must be at least {low}, got {value}")
+        return value
+    return parse
+
+
+def _finite_float(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a finite number, got {text}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     from .core.network import ACTIVATIONS, COSTS
     from .core.training import PRESET_BLURBS, PRESETS
 
-    p = argparse.ArgumentParser(prog="digitviz", description="Watch a neural network learn to read handwritten "
+    p = _Parser(prog="digitviz", description="Watch a neural network learn to read handwritten "
                                 "digits. With no command, opens the app.")
     p.add_argument("--version", action="version", version=f"digitviz {__version__}")
     p.add_argument("--data", metavar="DIR", help="folder with the four MNIST files (else $DIGITVIZ_DATA, "
@@ -192,19 +259,21 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Train headless. Presets: " + " ".join(f"{k}: {v}" for k, v in PRESET_BLURBS.items()))
     t.add_argument("--data", metavar="DIR", default=argparse.SUPPRESS)
     t.add_argument("--preset", choices=list(PRESETS), default="lesson")
-    t.add_argument("--hidden", type=int, nargs="*", metavar="N", help="hidden layer sizes, e.g. --hidden 16 16")
+    t.add_argument("--hidden", type=_int_at_least(1), nargs="*", metavar="N", help="hidden layer sizes, e.g. --hidden 16 16")
     t.add_argument("--activation", choices=ACTIVATIONS)
     t.add_argument("--cost", choices=COSTS)
-    t.add_argument("--epochs", type=int)
-    t.add_argument("--batch", type=int, help="mini-batch size")
-    t.add_argument("--lr", type=float, help="learning rate (quadratic cost has no 1/2: 1.5 = the book's 3.0)")
-    t.add_argument("--lr-decay", type=float, help="learning-rate multiplier per epoch")
-    t.add_argument("--momentum", type=float)
-    t.add_argument("--l2", type=float, help="L2 penalty on the weights")
-    t.add_argument("--seed", type=int)
+    t.add_argument("--epochs", type=_int_at_least(1))
+    t.add_argument("--batch", type=_int_at_least(1), help="mini-batch size")
+    t.add_argument("--lr", type=_finite_float, help="learning rate (quadratic cost has no 1/2: 1.5 = the book's 3.0)")
+    t.add_argument("--lr-decay", type=_finite_float, help="learning-rate multiplier per epoch")
+    t.add_argument("--momentum", type=_finite_float)
+    t.add_argument("--l2", type=_finite_float, help="L2 penalty on the weights")
+    t.add_argument("--seed", type=_int_at_least(0))
     t.add_argument("--random-labels", action="store_true", help="train on shuffled labels (Zhang et al. 2017)")
-    t.add_argument("--doubt", type=float, help="fraction of noise images with a 'no digit' target")
+    t.add_argument("--doubt", type=_finite_float, help="fraction of noise images with a 'no digit' target")
     t.add_argument("--dtype", choices=["float32", "float64"])
+    t.add_argument("--shift-px", type=int, help="train on moved digits: random shifts of up to this many pixels")
+    t.add_argument("--rotate-deg", type=float, help="... and random rotations of up to this many degrees")
     t.add_argument("--save", metavar="FILE.npz", help="save the trained network")
     t.add_argument("--json", action="store_true", help="JSON lines instead of text")
     t.add_argument("--engine", choices=["fused", "numpy"], default=argparse.SUPPRESS)

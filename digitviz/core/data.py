@@ -3,9 +3,10 @@
 The loader trusts nothing. Every way a file can be wrong (bad magic, a dtype other than uint8,
 truncated or trailing bytes, broken gzip, labels outside 0-9, counts that disagree) becomes a
 :class:`DataError` whose message names the file and says what is wrong, so the GUI can show it
-in one line. Files are parsed with :func:`numpy.frombuffer` on the decompressed bytes (no copy,
-no pickle), and the arrays of a :class:`Dataset` are read-only so that the training thread and
-the GUI thread can share them safely.
+in one line. Files are streamed (gzip decompressed chunk by chunk) straight into their arrays,
+after the header's declared counts are checked against stated bounds (:data:`MAX_ITEMS`,
+:data:`MAX_BYTES`), so memory stays bounded whatever a file holds; no pickle. The arrays of a
+:class:`Dataset` are read-only so that the training thread and the GUI thread can share them.
 
 Imports: NumPy and the standard library only.
 """
@@ -41,10 +42,34 @@ class DataError(Exception):
     """MNIST data is missing or malformed; the message names the file and what is wrong."""
 
 
+MAX_ITEMS = 250_000
+"""Most images (or labels) one IDX file may declare: MNIST has 60,000, EMNIST Digits, the largest
+MNIST-format digit set, 240,000. A header declaring more is refused before any data is read."""
+MAX_BYTES = MAX_ITEMS * 28 * 28
+"""Most data bytes one IDX file may declare (196 MB: MAX_ITEMS 28x28 images)."""
+_CHUNK = 1 << 20
+_TRAILING_PROBE = 1 << 16  # trailing bytes counted up to this many, then "more than"
+
+
+def _read_full(stream, view) -> int:
+    """Fill ``view`` from ``stream`` in chunks; returns the number of bytes read (less at EOF)."""
+    pos, n = 0, len(view)
+    while pos < n:
+        got = stream.readinto(view[pos:pos + _CHUNK])
+        if not got:
+            break
+        pos += got
+    return pos
+
+
 def read_idx(path, *, magic=None) -> np.ndarray:
     """Read one IDX file, raw or gzip-compressed, into a uint8 array of the header's shape.
 
-    Compression is detected from the gzip magic bytes, not from the file name.
+    Compression is detected from the gzip magic bytes, not from the file name. The file is
+    streamed: the header is checked first (at most :data:`MAX_ITEMS` items and :data:`MAX_BYTES`
+    bytes of data), then exactly the declared bytes are decompressed into the array and at most
+    64 KiB more to detect trailing data, so memory stays bounded by the declared size whatever
+    the file holds (a gzip "bomb" of zeros costs nothing).
 
     Parameters
     ----------
@@ -60,26 +85,34 @@ def read_idx(path, *, magic=None) -> np.ndarray:
     Raises
     ------
     DataError
-        If the file cannot be read, is not valid gzip, or its header and length disagree.
+        If the file cannot be read, is not valid gzip, declares more than the bounds, or its
+        header and length disagree.
     """
     path = Path(path)
     try:
-        raw = path.read_bytes()
+        with open(path, "rb") as fh:
+            packed = fh.read(2) == _GZIP_MAGIC
+            fh.seek(0)
+            if packed:
+                with gzip.GzipFile(fileobj=fh, mode="rb") as stream:
+                    return _parse_idx(path, stream, magic)
+            return _parse_idx(path, fh, magic)
+    except EOFError as e:
+        raise DataError(f"{path}: gzip data is truncated (the download may be incomplete)") from e
+    except (gzip.BadGzipFile, zlib.error) as e:
+        raise DataError(f"{path}: gzip data is corrupt ({e})") from e
     except OSError as e:
         raise DataError(f"{path}: cannot read file: {e.strerror or e}") from e
-    if raw[:2] == _GZIP_MAGIC:
-        try:
-            raw = gzip.decompress(raw)
-        except EOFError as e:
-            raise DataError(f"{path}: gzip data is truncated (the download may be incomplete)") from e
-        except (OSError, zlib.error) as e:
-            raise DataError(f"{path}: gzip data is corrupt ({e})") from e
 
-    if len(raw) < 4:
-        raise DataError(f"{path}: file is {len(raw)} bytes, too short for an IDX header")
+
+def _parse_idx(path: Path, stream, magic) -> np.ndarray:
+    head = bytearray(4)
+    got = _read_full(stream, memoryview(head))
+    if got < 4:
+        raise DataError(f"{path}: file is {got} bytes, too short for an IDX header")
     # The magic number is 0, 0, dtype code, number of dimensions.
-    zero, dtype_code, ndim = raw[:2], raw[2], raw[3]
-    header_magic = int.from_bytes(raw[:4], "big")
+    zero, dtype_code, ndim = bytes(head[:2]), head[2], head[3]
+    header_magic = int.from_bytes(head, "big")
     if zero != b"\0\0":
         raise DataError(f"{path}: not an IDX file (magic number {header_magic:#010x})")
     if dtype_code != _UINT8:
@@ -89,20 +122,88 @@ def read_idx(path, *, magic=None) -> np.ndarray:
     if ndim == 0:
         raise DataError(f"{path}: header declares 0 dimensions")
     header_len = 4 + 4 * ndim
-    if len(raw) < header_len:
-        raise DataError(f"{path}: file is {len(raw)} bytes, too short for a {ndim}-dimensional IDX header")
-    shape = tuple(int.from_bytes(raw[4 + 4 * k : 8 + 4 * k], "big") for k in range(ndim))
-    expected = header_len + math.prod(shape)
-    if len(raw) < expected:
+    dims = bytearray(4 * ndim)
+    got = _read_full(stream, memoryview(dims))
+    if got < len(dims):
+        raise DataError(f"{path}: file is {4 + got} bytes, too short for a {ndim}-dimensional IDX header")
+    shape = tuple(int.from_bytes(dims[4 * k: 4 * k + 4], "big") for k in range(ndim))
+    if shape[0] > MAX_ITEMS:
+        raise DataError(f"{path}: header declares {shape[0]:,} items; MNIST-like data has at most "
+                        f"{MAX_ITEMS:,} per file")
+    n = math.prod(shape)
+    if n > MAX_BYTES:
+        raise DataError(f"{path}: header declares {shape} = {n:,} bytes of data; MNIST-like data has "
+                        f"at most {MAX_BYTES:,} per file")
+    expected = header_len + n
+    out = np.empty(n, dtype=np.uint8)
+    got = _read_full(stream, out.data)
+    if got < n:
         raise DataError(
-            f"{path}: truncated: header {shape} needs {expected} bytes but the data has only {len(raw)}"
+            f"{path}: truncated: header {shape} needs {expected} bytes but the data has only {header_len + got}"
         )
-    if len(raw) > expected:
-        raise DataError(
-            f"{path}: {len(raw) - expected} unexpected trailing bytes after the {shape} data"
-        )
-    # frombuffer on bytes: no copy, and the result is read-only.
-    return np.frombuffer(raw, dtype=np.uint8, offset=header_len).reshape(shape)
+    extra = _read_full(stream, memoryview(bytearray(_TRAILING_PROBE)))
+    if extra:
+        amount = f"more than {extra - 1:,}" if extra == _TRAILING_PROBE else f"{extra}"
+        raise DataError(f"{path}: {amount} unexpected trailing bytes after the {shape} data")
+    out.flags.writeable = False
+    return out.reshape(shape)
+
+
+class ScaledImages:
+    """uint8 images seen as floats in ``[0, 1]``, converted only the rows asked for, never held whole.
+
+    The training set as float32 would be 188 MB beside its 47 MB of uint8; training reads it a
+    mini-batch at a time and evaluates it in chunks, so it never needs the whole float copy. Indexing
+    (an int, a slice, an index array) returns a new writable array of ``dtype``, scaled exactly as
+    :meth:`Dataset.images_as` scales (divide by 255, so 255 maps to exactly 1.0).
+
+    Parameters
+    ----------
+    images : np.ndarray
+        uint8, shape ``(N, 784)``; kept by reference (no copy).
+    dtype : floating dtype, default float32
+
+    Attributes
+    ----------
+    shape : tuple
+        ``(N, 784)``, like the float array it stands for; ``dtype`` and ``ndim`` likewise.
+    """
+
+    CHUNK = 8192  # rows per chunk in :meth:`chunks` and iteration (25 MB of float32)
+
+    def __init__(self, images, dtype=np.float32):
+        self.images = np.asarray(images)
+        if self.images.dtype != np.uint8:
+            raise ValueError(f"images must be uint8, got {self.images.dtype}")
+        self.dtype = np.dtype(dtype)
+        if self.dtype.kind != "f":
+            raise ValueError(f"dtype must be a floating type, got {self.dtype}")
+        self.shape = self.images.shape
+        self.ndim = self.images.ndim
+
+    def __len__(self):
+        return len(self.images)
+
+    def __getitem__(self, key) -> np.ndarray:
+        out = np.asarray(self.images[key]).astype(self.dtype)
+        out /= self.dtype.type(255)
+        return out
+
+    def __iter__(self):
+        for lo in range(0, len(self), self.CHUNK):
+            yield from self[lo:lo + self.CHUNK]
+
+    def __array__(self, dtype=None, copy=None):
+        """The whole float array (a transient copy; prefer :meth:`chunks` for large sets)."""
+        out = self[:]
+        return out if dtype is None else out.astype(dtype, copy=False)
+
+    def chunks(self, rows: int | None = None):
+        """``(slice, float array)`` pairs covering every row in order, ``rows`` (default CHUNK) at a time."""
+        rows = int(rows or self.CHUNK)
+        for lo in range(0, len(self), rows):
+            sl = slice(lo, min(lo + rows, len(self)))
+            yield sl, self[sl]
 
 
 @dataclass(frozen=True, eq=False)
@@ -131,6 +232,27 @@ class Dataset:
     # Converted images, keyed by (which, dtype); filled by images_as. eq=False above because
     # comparing or hashing arrays field by field is meaningless.
     _converted: dict = field(default_factory=dict, init=False, repr=False)
+    # (parent Dataset, train slice, test slice) for a dataset made by subset(): its conversions are
+    # views of the parent's when the parent has them, never a second copy of the same pixels.
+    _base: tuple | None = field(default=None, init=False, repr=False)
+
+    def subset(self, n_train: int | None = None, n_test: int | None = None) -> "Dataset":
+        """The first ``n_train`` training and ``n_test`` test examples (views, no copies; None: all).
+
+        The subset shares this dataset's converted images (:meth:`images_as`) as views.
+        """
+        tr = slice(None) if n_train is None else slice(0, int(n_train))
+        te = slice(None) if n_test is None else slice(0, int(n_test))
+        sub = Dataset(train_images=self.train_images[tr], train_labels=self.train_labels[tr],
+                      test_images=self.test_images[te], test_labels=self.test_labels[te], source=Path(self.source))
+        object.__setattr__(sub, "_base", (self, tr, te))
+        return sub
+
+    def scaled(self, which: str, dtype=np.float32) -> ScaledImages:
+        """One split's images as a :class:`ScaledImages`: floats on demand, no full copy kept."""
+        if which not in ("train", "test"):
+            raise ValueError(f"which must be 'train' or 'test', got {which!r}")
+        return ScaledImages(self.train_images if which == "train" else self.test_images, dtype)
 
     def images_as(self, which: str, dtype=np.float32) -> np.ndarray:
         """Images of one split scaled to ``[0, 1]``, converted once and then cached.
@@ -152,6 +274,11 @@ class Dataset:
             raise ValueError(f"dtype must be a floating type, got {dtype}")
         key = (which, dtype)
         cached = self._converted.get(key)
+        if cached is None and self._base is not None and self._base[0]._has_converted(key):
+            # cut from a dataset that converted these images already: a view of its copy
+            parent, tr, te = self._base
+            whole = parent.images_as(which, dtype)
+            cached = self._converted.setdefault(key, whole[tr if which == "train" else te])
         if cached is None:
             images = self.train_images if which == "train" else self.test_images
             cached = images.astype(dtype)
@@ -160,6 +287,15 @@ class Dataset:
             # setdefault is atomic: two threads racing here end up sharing one array.
             cached = self._converted.setdefault(key, cached)
         return cached
+
+    def _has_converted(self, key) -> bool:
+        """Whether this dataset or one it was cut from holds the conversion ``key``."""
+        ds = self
+        while ds is not None:
+            if key in ds._converted:
+                return True
+            ds = ds._base[0] if ds._base is not None else None
+        return False
 
 
 def _candidates(name: str) -> list[str]:

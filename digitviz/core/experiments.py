@@ -11,7 +11,8 @@ a run early, keeping what it has. Nothing here prints, starts threads or knows a
   :class:`LabelsRun`.
 - Many minima, roughly equal: :func:`train_seeds`, :func:`line_barrier` (with landscape's ``line_costs``),
   :func:`pair_lines`.
-- Where it goes wrong: :func:`evaluate_outputs`, :func:`confusion_examples`, :func:`mistakes`.
+- Where it goes wrong: :func:`~digitviz.core.training.evaluate` (its ``outputs``), :func:`confusion_examples`,
+  :func:`mistakes`.
 - What training did to the first layer: :func:`init_correlation`, :func:`row_correlations`.
 
 Imports: NumPy and the standard library only.
@@ -20,7 +21,6 @@ Imports: NumPy and the standard library only.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Callable, NamedTuple
 
 import numpy as np
@@ -28,6 +28,7 @@ import numpy as np
 from .data import Dataset
 from .landscape import line_costs
 from .network import Layout, Network, one_hot
+from .series import frozen_copy
 from .training import Evaluation, TrainConfig, Trainer, evaluate
 
 LABEL_COPIES = ("true", "shuffled")
@@ -54,13 +55,9 @@ def subset(data: Dataset, n_train: int | None = None, n_test: int | None = None)
     """The first ``n_train`` training and ``n_test`` test examples of ``data`` (views, no copies).
 
     ``None`` keeps a split whole. Handy to make an experiment fast (a small run memorises random
-    labels sooner) and for tests.
+    labels sooner) and for tests. It shares ``data``'s converted images (:meth:`Dataset.subset`).
     """
-    tr = slice(None) if n_train is None else slice(0, int(n_train))
-    te = slice(None) if n_test is None else slice(0, int(n_test))
-    return Dataset(train_images=data.train_images[tr], train_labels=data.train_labels[tr],
-                   test_images=data.test_images[te], test_labels=data.test_labels[te],
-                   source=Path(data.source))
+    return data.subset(n_train, n_test)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -396,12 +393,6 @@ class SeedResult:
     train_cost: float
 
 
-def _frozen(a):
-    c = np.array(a, copy=True)
-    c.flags.writeable = False
-    return c
-
-
 def train_seeds(data: Dataset, config: TrainConfig, seeds, epochs: float, every: int = 200,
                 stop: Callable[[], bool] | None = None):
     """Train the same network from several seeds, one after the other.
@@ -441,7 +432,7 @@ def train_seeds(data: Dataset, config: TrainConfig, seeds, epochs: float, every:
                 yield SeedProgress(int(seed), index, step, steps)
         test = tr.evaluate("test")
         train = tr.evaluate("train")
-        yield SeedResult(int(seed), index, _frozen(tr.theta0), _frozen(tr.net.theta), test.accuracy,
+        yield SeedResult(int(seed), index, frozen_copy(tr.theta0), frozen_copy(tr.net.theta), test.accuracy,
                          float(test.cost), float(train.cost))
 
 
@@ -501,7 +492,7 @@ def pair_lines(config: TrainConfig, results, X, labels, n: int = 51, stop: Calla
     ------
     PairLine
     """
-    net = config.network()
+    net = Network.from_config(config)
     for i in range(len(results)):
         for j in range(i + 1, len(results)):
             if _stopped(stop):
@@ -512,20 +503,6 @@ def pair_lines(config: TrainConfig, results, X, labels, n: int = 51, stop: Calla
 
 # ---------------------------------------------------------------------------------------------------
 # Where it goes wrong
-
-
-def evaluate_outputs(net: Network, X, labels, theta=None) -> tuple[Evaluation, np.ndarray]:
-    """:func:`~digitviz.core.training.evaluate` plus the output activations ``(M, n_out)``."""
-    out = net.feedforward(X, theta)
-    labels = np.asarray(labels).astype(np.intp)
-    k = out.shape[1]
-    pred = np.argmax(out, axis=1)
-    confusion = np.bincount(labels * k + pred, minlength=k * k).reshape(k, k)
-    totals = confusion.sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        per_class = np.diag(confusion) / totals
-    cost = net.cost_of(out, one_hot(labels, k, out.dtype))
-    return Evaluation(float(np.mean(pred == labels)), cost, per_class, pred, confusion), out
 
 
 def confusion_examples(evaluation: Evaluation, labels, true: int, pred: int) -> np.ndarray:

@@ -1,9 +1,10 @@
 """Download the four MNIST files into the user's cache, checked against their MD5 sums.
 
 Each file is streamed into a temporary ``.part`` file in the destination folder while its MD5 is
-computed, then checked (size and MD5) and renamed onto its final name with :func:`os.replace`.
-A file therefore either appears complete and verified or not at all: a failure, a bad checksum
-or a cancel removes the temporary file. Mirrors are tried in order; a mirror that worked is
+computed, then checked (size and MD5), fsynced and renamed onto its final name (see
+:mod:`digitviz.core.atomic`). A file therefore either appears complete and verified or not at
+all: a failure, a bad checksum or a cancel removes the temporary file, and ``.part`` files of a
+fetch that was killed are removed by the next fetch into that folder. Mirrors are tried in order; a mirror that worked is
 tried first for the remaining files, so a dead mirror costs one timeout, not four.
 
 Imports: the standard library (``urllib.request``) and :mod:`digitviz.core.data`; never Qt.
@@ -16,13 +17,15 @@ import errno
 import hashlib
 import http.client
 import os
+import re
 import socket
-import tempfile
+import threading
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 from digitviz import __version__
+from digitviz.core import atomic
 from digitviz.core.data import default_cache_dir
 
 MIRRORS = [
@@ -38,6 +41,7 @@ OFFICIAL = {
     "t10k-labels-idx1-ubyte.gz": ("ec29112dd5afa0611ce80d1b7f02629c", 4542),
 }
 CHUNK = 64 * 1024
+_POLL_S = 0.05  # how often a download checks its cancel flag while a read blocks
 
 
 class FetchError(Exception):
@@ -74,40 +78,121 @@ def _is_valid(path: Path, md5: str, size: int) -> bool:
         return False
 
 
+class _Stalled(Exception):
+    """The server accepted the connection but sent nothing for ``timeout`` seconds."""
+
+
+def _opener(connections: list):
+    """A urllib opener that records every HTTP(S) connection it makes, so that it can be cut."""
+
+    def tracked(cls):
+        def make(*args, **kwargs):
+            conn = cls(*args, **kwargs)
+            connections.append(conn)
+            return conn
+        return make
+
+    class Http(urllib.request.HTTPHandler):
+        def http_open(self, req):
+            return self.do_open(tracked(http.client.HTTPConnection), req)
+
+    class Https(urllib.request.HTTPSHandler):
+        def https_open(self, req):
+            return self.do_open(tracked(http.client.HTTPSConnection), req, context=self._context)
+
+    return urllib.request.build_opener(Http, Https)
+
+
+@contextlib.contextmanager
+def _cut_on_cancel(cancel, connections):
+    """While active, a watchdog polls ``cancel`` every 50 ms and, once it is true, shuts the open
+    connections down, so that a read blocked on a slow or stalled server returns at once."""
+    if cancel is None:
+        yield
+        return
+    done = threading.Event()
+
+    def watch():
+        while not done.wait(_POLL_S):
+            if cancel():
+                for conn in list(connections):  # HTTP connections and, once open, the response
+                    try:
+                        sock = getattr(conn, "sock", None)
+                        fd = sock.fileno() if sock is not None else conn.fileno()
+                    except (AttributeError, OSError, ValueError):  # not connected yet, or closed
+                        continue
+                    # a duplicate of the descriptor: shutting it down ends the connection for the
+                    # reader without touching its (possibly TLS) socket object from this thread
+                    with contextlib.suppress(OSError), socket.fromfd(fd, socket.AF_INET, socket.SOCK_STREAM) as dup:
+                        dup.shutdown(socket.SHUT_RDWR)
+                return
+
+    watchdog = threading.Thread(target=watch, name="fetch-cancel", daemon=True)
+    watchdog.start()
+    try:
+        yield
+    finally:
+        done.set()
+        watchdog.join()
+
+
 def _download(url, final, md5, size, progress, timeout, cancel):
     """Stream ``url`` into a temporary file next to ``final``, verify it, then rename it."""
     name = final.name
     request = urllib.request.Request(url, headers={"User-Agent": f"digitviz/{__version__}"})
-    with urllib.request.urlopen(request, timeout=timeout) as response:
-        length = response.headers.get("Content-Length")
-        if length is not None and length.isdigit() and int(length) != size:
-            raise _BadDownload(f"server reports {length} bytes, expected {size}")
-        fd, tmp = tempfile.mkstemp(dir=final.parent, prefix=name + ".", suffix=".part")
+    connections: list = []
+    cancelled = (lambda: False) if cancel is None else cancel
+    with _cut_on_cancel(cancel, connections):
         try:
-            digest, done = hashlib.md5(), 0
-            with os.fdopen(fd, "wb") as out:
-                while True:
-                    if cancel is not None and cancel():
-                        raise _Cancelled
-                    chunk = response.read(CHUNK)
-                    if not chunk:
-                        break
-                    done += len(chunk)
-                    if done > size:
-                        raise _BadDownload(f"got more than the expected {size} bytes")
-                    digest.update(chunk)
-                    out.write(chunk)
-                    if progress is not None:
-                        progress(name, done, size)
-            if done != size:
-                raise _BadDownload(f"got {done} bytes, expected {size}")
-            if digest.hexdigest() != md5:
-                raise _BadDownload(f"MD5 is {digest.hexdigest()}, expected {md5}")
-            os.replace(tmp, final)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
+            response = _opener(connections).open(request, timeout=timeout)
+        except TimeoutError:  # connected, but no answer (urllib wraps connect timeouts in URLError)
+            raise _Cancelled if cancelled() else _Stalled(f"server stalled after {timeout:g} s without answering") from None
+        except OSError:
+            if cancelled():
+                raise _Cancelled from None
             raise
+        connections.append(response)  # urllib has let go of the connection's socket by now
+        with response:
+            length = response.headers.get("Content-Length")
+            if length is not None and length.isdigit() and int(length) != size:
+                raise _BadDownload(f"server reports {length} bytes, expected {size}")
+            fd, tmp = atomic.create_temp(final)
+            try:
+                digest, done = hashlib.md5(), 0
+                with os.fdopen(fd, "wb") as out:
+                    while True:
+                        if cancelled():
+                            raise _Cancelled
+                        try:
+                            chunk = response.read1(CHUNK)  # what has arrived: progress keeps moving on a slow link
+                        except TimeoutError:
+                            if cancelled():
+                                raise _Cancelled from None
+                            raise _Stalled(f"download stalled after {timeout:g} s without data "
+                                           f"({done / 1e6:.1f} of {size / 1e6:.1f} MB)") from None
+                        except (OSError, http.client.HTTPException):
+                            if cancelled():
+                                raise _Cancelled from None
+                            raise
+                        if not chunk:
+                            if cancelled():
+                                raise _Cancelled
+                            break
+                        done += len(chunk)
+                        if done > size:
+                            raise _BadDownload(f"got more than the expected {size} bytes")
+                        digest.update(chunk)
+                        out.write(chunk)
+                        if progress is not None:
+                            progress(name, done, size)
+                    if done != size:
+                        raise _BadDownload(f"got {done} bytes, expected {size}")
+                    if digest.hexdigest() != md5:
+                        raise _BadDownload(f"MD5 is {digest.hexdigest()}, expected {md5}")
+                    atomic.finish(out, tmp, final)
+            except BaseException:
+                atomic.discard(tmp)
+                raise
 
 
 _UNREACHABLE = {errno.ENETUNREACH, errno.EHOSTUNREACH, errno.ENETDOWN, errno.EHOSTDOWN}
@@ -154,9 +239,12 @@ def fetch_mnist(
         ``progress(filename, bytes_done, bytes_total)``, called from the calling thread after each
         chunk, and once with ``bytes_done == bytes_total`` for a file that was already present.
     timeout : float
-        Seconds for connecting and for each read.
+        Seconds for connecting and for each read; a server that sends nothing for that long is
+        reported as stalled.
     cancel : callable, optional
-        Polled between chunks; returning True aborts with ``FetchError("cancelled")``.
+        Polled between chunks and, by a watchdog thread, every 50 ms while a read waits; returning
+        True aborts with ``FetchError("cancelled")`` at once (the connection is shut down).
+        Only the TCP connect itself (at most ``timeout``) is not cut short.
 
     Returns
     -------
@@ -173,6 +261,8 @@ def fetch_mnist(
         dest.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise FetchError(f"cannot create {dest}: {e.strerror or e}") from e
+    # temporary files left by an earlier fetch that was killed
+    atomic.clean_stale(dest, "|".join(re.escape(n) for n in checksums))
     order = [m if m.endswith("/") else m + "/" for m in mirrors]
     if not order:
         raise FetchError("no MNIST mirrors given")
@@ -192,11 +282,11 @@ def fetch_mnist(
                 _download(url, final, md5, size, progress, timeout, cancel)
             except _Cancelled:
                 raise FetchError("cancelled") from None
-            except (_BadDownload, OSError, http.client.HTTPException) as e:
+            except (_BadDownload, _Stalled, OSError, http.client.HTTPException) as e:
                 if isinstance(e, urllib.error.HTTPError):
                     e.close()  # an HTTPError holds the open response and its socket
                 failures.append(e)
-                reason = str(e) + f" ({url})" if isinstance(e, _BadDownload) else _describe(e, url)
+                reason = str(e) + f" ({url})" if isinstance(e, (_BadDownload, _Stalled)) else _describe(e, url)
                 continue
             order.remove(mirror)
             order.insert(0, mirror)  # it works: try it first for the remaining files

@@ -47,7 +47,7 @@ COST_CODES = {"quadratic": 0, "cross_entropy": 1}
 HAVE_BLAS = False and importlib.util.find_spec("scipy") is not None
 BLAS_MIN = 2048  # products with fewer weights than this stay in loops (a BLAS call costs ~0.3 us)
 # status codes returned by the kernel
-OK, NOT_FINITE, BLEW_UP = 0, 1, 2
+OK, NOT_FINITE, BLEW_UP, ROSE = 0, 1, 2, 3
 
 # Reassociation lets LLVM vectorise the dot products; no "nnan"/"ninf": the divergence checks need them.
 # No "arcp" either: the images are divided by 255 exactly as NumPy does (not multiplied by 1/255).
@@ -75,8 +75,8 @@ if numba is not None:
             ptr = builder.bitcast(builder.gep(ary.data, [args[1]]), ir.IntType(8).as_pointer())
             i32 = ir.IntType(32)
             name = "llvm.prefetch.p0" if str(ptr.type) == "ptr" else "llvm.prefetch.p0i8"  # opaque pointers or not
-            fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(ir.VoidType(), [ptr.type, i32, i32, i32]),
-                                                name)
+            fnty = ir.FunctionType(ir.VoidType(), [ptr.type, i32, i32, i32])
+            fn = cgutils.get_or_insert_function(builder.module, fnty, name)
             builder.call(fn, [ptr, i32(0), i32(2), i32(1)])  # read, keep in L2, data cache
             return context.get_dummy_value()
 
@@ -274,7 +274,8 @@ if numba is not None:
                 x1 = src[rows[b0 + 1] * n_in:(rows[b0 + 1] + 1) * n_in]
                 x2 = src[rows[b0 + 2] * n_in:(rows[b0 + 2] + 1) * n_in]
                 x3 = src[rows[b0 + 3] * n_in:(rows[b0 + 3] + 1) * n_in]
-                d0, d1, d2, d3 = d[b0 * n_out + j], d[(b0 + 1) * n_out + j], d[(b0 + 2) * n_out + j], d[(b0 + 3) * n_out + j]
+                d0, d1 = d[b0 * n_out + j], d[(b0 + 1) * n_out + j]
+                d2, d3 = d[(b0 + 2) * n_out + j], d[(b0 + 3) * n_out + j]
                 for i in range(n_in):
                     g[i] += d0 * x0[i] + d1 * x1[i] + d2 * x2[i] + d3 * x3[i]
                 b0 += 4
@@ -306,7 +307,8 @@ if numba is not None:
         if HAVE_BLAS:
             if dense and n_in * n_out >= BLAS_MIN:
                 d2 = d[0:nb * n_out].reshape((nb, n_out))
-                np.dot(d2.T, src[0:nb * n_in].reshape((nb, n_in)), grad[w_off:w_off + n_out * n_in].reshape((n_out, n_in)))
+                gw = grad[w_off:w_off + n_out * n_in].reshape((n_out, n_in))
+                np.dot(d2.T, src[0:nb * n_in].reshape((nb, n_in)), gw)
                 for j in range(n_out):
                     s = grad.dtype.type(0)
                     for b in range(nb):
@@ -379,9 +381,31 @@ if numba is not None:
             for k in range(n):
                 a[k] = np.tanh(z[k])
 
+    @njit(nogil=True, cache=True)  # no fastmath: the arithmetic of DivergenceWatch.observe
+    def _rise(wst, cost, alpha, rise, floor):
+        """The RISE test of :meth:`DivergenceWatch.observe` on ``wst = [ema, first, low, high_steps]``;
+        returns the updated ``high_steps``. Compiled without fastmath (LLVM's flags are per instruction, so
+        they stay off when inlined): ``wst`` follows the watch to rounding (measured: within 2e-16 relative;
+        LLVM may still fuse the EMA's multiply-add)."""
+        ema = wst[0]
+        e = cost if np.isnan(ema) else ema + alpha * (cost - ema)
+        wst[0] = e
+        if np.isnan(wst[1]):
+            wst[1] = e
+        if e < wst[2]:
+            wst[2] = e
+        ref = wst[2]
+        if floor * wst[1] > ref:
+            ref = floor * wst[1]
+        if e > rise * ref:
+            wst[3] += 1.0
+        else:
+            wst[3] = 0.0
+        return wst[3]
+
     @njit(nogil=True, cache=True, fastmath=_FASTMATH)
-    def train_chunk(theta, velocity, sizes, w_off, b_off, act, ce, U, labels, idx, batch, n_steps, hp, noise_k,
-                    noise, noise_y, step0, first_cost, blowup, costs, gnorms):
+    def train_chunk(theta, velocity, sizes, w_off, b_off, act, ce, U, Xf, labels, idx, batch, n_steps, hp, noise_k,
+                    noise, noise_y, step0, first_cost, blowup, wst, rise_c, costs, gnorms):
         """Up to ``n_steps`` SGD steps on consecutive mini-batches, updating ``theta`` in place.
 
         Parameters
@@ -395,6 +419,10 @@ if numba is not None:
         U : uint8 array, shape (N * n_in,)
             The training images, flat, as bytes: a batch's rows are gathered and divided by 255 in
             ``theta``'s dtype, exactly as :meth:`Trainer.next_batch` does (4x less memory to fetch than floats).
+        Xf : ndarray, shape (M * n_in,) or (0,), theta's dtype
+            Empty, or the chunk's inputs already gathered (moved digits: the driver gathers, moves and puts
+            doubt's noise rows in with NumPy); row ``s * batch + b`` is row ``b`` of step ``s``. Then ``U``
+            and ``noise`` are not read (``idx`` still gives the labels, ``noise_k`` the noise targets).
         labels : int array, shape (N,)
             The label each row of ``U`` trains on.
         idx : int64 array, shape (M,)
@@ -415,16 +443,22 @@ if numba is not None:
             The run's first batch cost (``inf`` before it is known): a batch cost above ``blowup`` times it
             stops training (the NumPy path's rule).
         blowup : float
+        wst : float64 array, shape (4,)
+            The RISE test's state ``[ema, first, low, high_steps]`` (:meth:`DivergenceWatch.rise_state`),
+            updated after every step.
+        rise_c : float64 array, shape (4,)
+            ``[COST_ALPHA, RISE, RISE_FLOOR, RISE_STEPS]``.
         costs, gnorms : float64 arrays, shape (n_steps,)
             Filled with each step's batch cost and gradient norm.
 
         Returns
         -------
         done : int
-            Steps applied. When ``done < n_steps`` step ``done`` diverged (status) and ``theta`` is as after
-            the ``done`` steps before it.
+            Steps applied. With NOT_FINITE or BLEW_UP, step ``done`` diverged and ``theta`` is as after the
+            ``done`` steps before it; with ROSE, the smoothed cost of step ``done`` (applied) rose for
+            ``RISE_STEPS`` steps in a row.
         status : int
-            :data:`OK`, :data:`NOT_FINITE` or :data:`BLEW_UP`.
+            :data:`OK`, :data:`NOT_FINITE`, :data:`BLEW_UP` or :data:`ROSE`.
         """
         dt = theta.dtype.type
         L = sizes.shape[0] - 1
@@ -448,6 +482,8 @@ if numba is not None:
         tiny = np.finfo(theta.dtype).tiny
         n_total = idx.shape[0]
         noise_pos = 0
+        gathered = Xf.shape[0] > 0
+        alpha, rise, floor, rise_steps = rise_c[0], rise_c[1], rise_c[2], rise_c[3]
         for s in range(n_steps):
             start = s * batch
             nb = min(batch, n_total - start)
@@ -456,14 +492,17 @@ if numba is not None:
             k = noise_k[s]
             # the next batch's rows are random rows of a 47 MB array: start loading them now, so the
             # next step finds them in L2 (at mini-batch 100 this was the largest cost left)
-            for b in range(start + batch, min(start + 2 * batch, n_total)):
-                r = idx[b] * n_in0
-                for off in range(0, n_in0, 64):
-                    _prefetch(U, r + off)
+            if not gathered:
+                for b in range(start + batch, min(start + 2 * batch, n_total)):
+                    r = idx[b] * n_in0
+                    for off in range(0, n_in0, 64):
+                        _prefetch(U, r + off)
             # the batch, gathered: doubt's noise rows first, then images divided by 255 as NumPy does
             for b in range(nb):
                 xr = xb[b * n_in0:(b + 1) * n_in0]
-                if b < k:
+                if gathered:
+                    xr[:] = Xf[(start + b) * n_in0:(start + b + 1) * n_in0]
+                elif b < k:
                     r = (noise_pos + b) * n_in0
                     xr[:] = noise[r:r + n_in0]
                 else:
@@ -559,6 +598,8 @@ if numba is not None:
             if step0 + s == 0 or first_cost[0] == np.inf:
                 first_cost[0] = max(cost, 0.1)
             noise_pos += k
+            if _rise(wst, cost, alpha, rise, floor) >= rise_steps:
+                return s + 1, ROSE
         return n_steps, OK
 
 
@@ -579,15 +620,28 @@ def _layout_arrays(layout):
     return arrs
 
 
-def _call(theta, velocity, layout, act, cost, U, labels, idx, batch, n_steps, hp, noise_k, noise, noise_y,
-          step0, first_cost, blowup):
+def _call(theta, velocity, layout, act, cost, U, Xf, labels, idx, batch, n_steps, hp, noise_k, noise, noise_y,
+          step0, first_cost, blowup, wst):
     sizes, w_off, b_off = _layout_arrays(layout)
     costs = np.empty(n_steps)
     gnorms = np.empty(n_steps)
-    done, status = train_chunk(theta, velocity, sizes, w_off, b_off, ACT_CODES[act], COST_CODES[cost], U,
+    done, status = train_chunk(theta, velocity, sizes, w_off, b_off, ACT_CODES[act], COST_CODES[cost], U, Xf,
                                labels, idx, int(batch), int(n_steps), hp, noise_k, noise, float(noise_y),
-                               int(step0), first_cost, float(blowup), costs, gnorms)
+                               int(step0), first_cost, float(blowup), wst, _rise_constants(), costs, gnorms)
     return int(done), int(status), costs, gnorms
+
+
+_RISE_C = None
+
+
+def _rise_constants():
+    """``[COST_ALPHA, RISE, RISE_FLOOR, RISE_STEPS]`` of :mod:`digitviz.core.training` (read once)."""
+    global _RISE_C
+    if _RISE_C is None:
+        from .training import COST_ALPHA, RISE, RISE_STEPS, DivergenceWatch
+
+        _RISE_C = np.array([COST_ALPHA, RISE, DivergenceWatch.RISE_FLOOR, RISE_STEPS], np.float64)
+    return _RISE_C
 
 
 def warm_up():
@@ -600,20 +654,47 @@ def warm_up():
     with _compile_lock:
         if _ready.is_set():
             return
+        before = _blas_libraries()
         layout = Layout((3, 2, 2))
         for dtype in (np.float32, np.float64):
-            theta = np.zeros(layout.size, dtype)
             U = np.zeros(2 * 3, np.uint8)
             U.flags.writeable = False
-            _call(theta, np.zeros_like(theta), layout, "sigmoid", "quadratic", U, np.zeros(2, np.intp),
-                  np.zeros(1, np.int64), 1, 1, np.zeros(3, dtype), np.zeros(1, np.int64), np.zeros(3, dtype), 0.0,
-                  0, np.array([np.inf]), 10.0)
+            for Xf in (np.zeros(0, dtype), np.zeros(3, dtype)):  # from the images, and from a gathered batch
+                theta = np.zeros(layout.size, dtype)
+                wst = np.array([np.nan, np.nan, np.inf, 0.0])
+                _call(theta, np.zeros_like(theta), layout, "sigmoid", "quadratic", U, Xf, np.zeros(2, np.intp),
+                      np.zeros(1, np.int64), 1, 1, np.zeros(3, dtype), np.zeros(1, np.int64), np.zeros(3, dtype),
+                      0.0, 0, np.array([np.inf]), 10.0, wst)
+        _one_thread_for_new_blas(before)
         global _blas
         if HAVE_BLAS:  # SciPy's BLAS is loaded now: keep a controller to pin it to one thread per chunk
             from threadpoolctl import ThreadpoolController
 
             _blas = ThreadpoolController()
         _ready.set()
+
+
+def _blas_libraries():
+    """File paths of the BLAS / OpenMP libraries loaded now (empty without threadpoolctl)."""
+    try:
+        from threadpoolctl import ThreadpoolController
+    except ImportError:  # pragma: no cover - threadpoolctl is a dependency of the app
+        return None
+    return {lib.filepath for lib in ThreadpoolController().lib_controllers}
+
+
+def _one_thread_for_new_blas(before):
+    """Numba's first compilation imports SciPy's BLAS when SciPy is installed (for its np.dot support,
+    which this engine does not use). That library arrives after the app pinned BLAS to one thread
+    process-wide, with as many threads as cores: pin it too, so every BLAS in the process stays on one
+    thread as the app and its tests expect (nothing in digitviz calls it)."""
+    if before is None:
+        return
+    from threadpoolctl import ThreadpoolController
+
+    for lib in ThreadpoolController().lib_controllers:
+        if lib.filepath not in before:
+            lib.set_num_threads(1)
 
 
 _blas = None
@@ -646,15 +727,19 @@ def start_warm_up():
 def run_steps(tr, n: int):
     """Up to ``n`` steps of the trainer ``tr`` on the fused engine; see :meth:`Trainer.run_steps`.
 
-    Walks exactly the batches (and draws exactly the doubt noise) that ``n`` calls of ``tr.step()``
-    would, updates its counters and history the same way, and stops early at the end of an epoch.
-    A step that would diverge is handed to ``tr.step()`` (the reference), which raises
-    :class:`~digitviz.core.training.Diverged` with ``theta`` as it was before that step.
+    Walks exactly the batches (and draws exactly the doubt noise and the moves of "train on moved
+    digits") that ``n`` calls of ``tr.step()`` would, updates its counters, history and
+    :class:`~digitviz.core.training.DivergenceWatch` the same way, and stops early at the end of an epoch.
+    Chunks end at every path point and every probe check of the watch, so the watch checks (and keeps
+    good copies of) exactly the parameters the NumPy path would; its RISE test runs in the kernel after
+    every step. A step that would be not finite or blow up is handed to ``tr.step()`` (the reference),
+    which raises :class:`~digitviz.core.training.Diverged` with ``theta`` as it was before that step.
 
     Returns
     -------
     costs, grad_norms : ndarray, shape (k,)
-        Batch cost and gradient norm of each of the ``k <= n`` steps done.
+        Batch cost and gradient norm of each of the ``k <= n`` steps done. A ``Diverged`` raised carries
+        the ``(costs, grad_norms)`` of the steps done before it as ``.chunk``.
     """
     warm_up()
     U = np.ascontiguousarray(tr.U_train).reshape(-1)
@@ -668,36 +753,83 @@ def run_steps(tr, n: int):
         return _run(tr, n, U, noise_y)
 
 
-def _run(tr, n, U, noise_y):
-    from .training import BLOWUP, uniform_noise
+def _draw_noise(tr, m, n_rows, B, n_in, dtype):
+    """Doubt: the noise rows of ``m`` steps, drawn as ``m`` calls of :meth:`Trainer.next_batch` draw them."""
+    from .inputs import noise as draw
 
-    c, net, opt = tr.config, tr.net, tr.opt
+    noise_k = np.zeros(m, np.int64)
+    parts = []
+    for s in range(m):
+        k = tr._noise_rng.binomial(min(B, n_rows - s * B), tr.config.doubt)
+        noise_k[s] = k
+        if k:
+            parts.append(draw(tr._noise_rng, "uniform", k, n_in, dtype).reshape(-1))
+    return noise_k, (np.concatenate(parts) if parts else np.zeros(0, dtype))
+
+
+def _gather_moved(tr, idx, noise_k, noise, B):
+    """Moved digits: the chunk's inputs ``(len(idx), n_in)``, gathered and scaled as
+    :meth:`Trainer.next_batch` does, moved by the trainer's :class:`~digitviz.core.transforms.Augmenter`,
+    doubt's noise rows put in; the moves are the very ones ``next_batch`` would draw, batch after batch.
+
+    Shifts alone are moved a slice of whole batches (at most 4,096 images) at a time: the augmenter draws
+    its shifts ahead in blocks of 4,096 whatever the call size up to that, so the draws are the same as
+    one call per batch. A rotation draws its angles per call, so rotated batches are moved one by one.
+    """
+    c = tr.config
+    X = np.empty((len(idx), tr.net.sizes[0]), tr.dtype)
+    np.divide(tr.U_train[idx], tr.dtype.type(255), out=X)
+    aug = tr.augmenter()
+    per = B if c.rotate_deg else B * max(1, 4096 // B)
+    for lo in range(0, len(idx), per):
+        part = X[lo:lo + per]
+        aug(part, out=part)
+    aug._last = aug._last[-(((len(idx) - 1) % B) + 1):]  # what last_shifts says after the last batch
+    if noise.size:
+        n_in = X.shape[1]
+        pos = 0
+        for s in np.flatnonzero(noise_k):
+            k = int(noise_k[s])
+            X[s * B:s * B + k] = noise[pos:pos + k * n_in].reshape(k, n_in)
+            pos += k * n_in
+    return X
+
+
+def _run(tr, n, U, noise_y):
+    from .training import BLOWUP, Diverged, Divergence
+
+    c, net, opt, watch = tr.config, tr.net, tr.opt, tr.watch
     B, dtype, n_in = c.batch_size, tr.dtype, net.sizes[0]
+    moved = bool(c.shift_px or c.rotate_deg)
     out_c, out_g = [], []
     done = 0
+    empty = np.zeros(0, dtype)
     while done < n and tr._pos < len(tr._order):
         stride = tr.history.path_stride
         left = len(tr._order) - tr._pos
-        m = min(n - done, -(-left // B), stride - tr.step_count % stride)  # end at a path snapshot
+        m = min(n - done, -(-left // B), stride - tr.step_count % stride)  # end at a path point
+        due = watch.next_check
+        if due is not None:  # ... and at the watch's next probe check
+            m = min(m, max(1, -(-(due - tr.examples_seen) // B)))
         idx = np.ascontiguousarray(tr._order[tr._pos:tr._pos + m * B], np.int64)
-        noise_k = np.zeros(m, np.int64)
-        noise = np.zeros(0, dtype)
         if c.doubt > 0:
             rng_state = tr._noise_rng.bit_generator.state
-            parts = []
-            for s in range(m):
-                k = tr._noise_rng.binomial(min(B, len(idx) - s * B), c.doubt)
-                noise_k[s] = k
-                if k:
-                    parts.append(uniform_noise(tr._noise_rng, k, n_in, dtype).reshape(-1))
-            if parts:
-                noise = np.concatenate(parts)
+            noise_k, noise = _draw_noise(tr, m, len(idx), B, n_in, dtype)
+        else:
+            noise_k, noise = np.zeros(m, np.int64), empty
+        if moved:
+            aug = tr.augmenter()
+            aug_state = (aug.rng.bit_generator.state, aug._choices.copy(), aug._last)
+            Xf = _gather_moved(tr, idx, noise_k, noise, B).reshape(-1)
+        else:
+            Xf = empty
         hp = np.array([opt.lr, opt.momentum, opt.l2], dtype)
         first = np.array([tr._first_cost], np.float64)
+        wst = watch.rise_state()
         t0 = time.perf_counter()
         k_done, status, costs, gnorms = _call(net.theta, opt.velocity, net.layout, net.activation, net.cost_name,
-                                              U, tr.train_labels, idx, B, m, hp, noise_k, noise, noise_y,
-                                              tr.step_count, first, BLOWUP)
+                                              U, Xf, tr.train_labels, idx, B, m, hp, noise_k, noise, noise_y,
+                                              tr.step_count, first, BLOWUP, wst)
         tr.train_seconds += time.perf_counter() - t0
         examples = min(k_done * B, len(idx))
         step0 = tr.step_count
@@ -705,23 +837,33 @@ def _run(tr, n, U, noise_y):
         tr.examples_seen += examples
         tr.step_count += k_done
         tr._first_cost = float(first[0])
-        for s in range(k_done):
-            tr.history.record_step(step0 + s + 1, float(costs[s]), float(gnorms[s]), net.theta)
+        watch.set_rise_state(wst)
+        tr.history.record_steps(np.arange(step0 + 1, step0 + k_done + 1), costs[:k_done], gnorms[:k_done],
+                                net.theta)
         if k_done:
-            tr.last_batch = _batch_of(tr, idx, k_done - 1, noise_k, noise)
+            tr.last_batch = _batch_of(tr, idx, k_done - 1, noise_k, noise, Xf)
         out_c.append(costs[:k_done])
         out_g.append(gnorms[:k_done])
         done += k_done
-        if status != OK:
-            if c.doubt > 0:  # rewind the noise to just after the steps done; step() draws its own
+        try:
+            if status == ROSE:
+                raise Diverged(Divergence.RISE, wst[0], opt.lr, reference=watch.rise_reference)
+            if status == OK and k_done:
+                watch.probe(tr.step_count, tr.examples_seen, float(costs[k_done - 1]), net, opt.lr)
+        except Diverged as e:
+            tr._diverged(e)
+            e.chunk = (np.concatenate(out_c), np.concatenate(out_g))
+            raise
+        if status in (NOT_FINITE, BLEW_UP):
+            # rewind the draws to just after the steps done; step() then draws its own
+            if c.doubt > 0:
                 tr._noise_rng.bit_generator.state = rng_state
-                for s in range(k_done):
-                    k = tr._noise_rng.binomial(min(B, len(idx) - s * B), c.doubt)
-                    if k:
-                        uniform_noise(tr._noise_rng, k, n_in, dtype)
+                _draw_noise(tr, k_done, len(idx), B, n_in, dtype)
+            if moved:
+                _rewind_moves(tr, aug_state, idx[:k_done * B], B)
             try:
                 res = tr.step()  # raises Diverged unless NumPy's rounding happens to keep it finite
-            except Exception as e:
+            except Diverged as e:
                 e.chunk = (np.concatenate(out_c), np.concatenate(out_g))  # the steps done before it
                 raise
             out_c.append(np.array([res.cost]))
@@ -732,18 +874,33 @@ def _run(tr, n, U, noise_y):
     return np.concatenate(out_c), np.concatenate(out_g)
 
 
-def _batch_of(tr, idx, s, noise_k, noise):
+def _rewind_moves(tr, state, idx_done, B):
+    """Put the augmenter back as if only the batches of ``idx_done`` had been moved."""
+    rng_state, choices, last = state
+    aug = tr.augmenter()
+    aug.rng.bit_generator.state = rng_state
+    aug._choices, aug._last = choices, last
+    if len(idx_done):  # move them again (only after a divergence): the augmenter then stands where step() expects
+        _gather_moved(tr, idx_done, np.zeros(-(-len(idx_done) // B), np.int64), np.zeros(0, tr.dtype), B)
+
+
+def _batch_of(tr, idx, s, noise_k, noise, Xf):
     """``(X, Y, labels, indices)`` of step ``s`` of a chunk, as :meth:`Trainer.next_batch` gives it."""
     B, n_in = tr.config.batch_size, tr.net.sizes[0]
     rows = idx[s * B:(s + 1) * B].astype(np.intp)
-    X = np.array(tr.X_train[rows])
-    labels = tr.train_labels[rows].copy()
+    if Xf.size:
+        X = Xf.reshape(-1, n_in)[s * B:s * B + len(rows)].copy()
+    else:
+        X = tr.X_train[rows]  # a new float array (ScaledImages)
+    labels = tr.train_labels[rows]
     Y = tr._eye[labels]
     k = int(noise_k[s])
     if k:
-        start = int(noise_k[:s].sum()) * n_in
-        X[:k] = noise[start:start + k * n_in].reshape(k, n_in)
+        if not Xf.size:
+            start = int(noise_k[:s].sum()) * n_in
+            X[:k] = noise[start:start + k * n_in].reshape(k, n_in)
         Y[:k] = 0.0 if tr.net.cost_name == "quadratic" else 1.0 / tr.n_out
+        labels = labels.copy()
         labels[:k] = -1
         rows = rows.copy()
         rows[:k] = -1

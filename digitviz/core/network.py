@@ -21,6 +21,9 @@ import numpy as np
 ACTIVATIONS = ("sigmoid", "relu", "tanh")
 COSTS = ("quadratic", "cross_entropy")
 DEFAULT_SIZES = (784, 16, 16, 10)
+# The largest network digitviz builds, loads or saves: 50 times the "wide" preset (784-4096-10 has
+# 3.3 M). Its float64 parameters alone are 80 MB, and training keeps several vectors that size.
+MAX_PARAMS = 10_000_000
 
 
 class Layout:
@@ -248,6 +251,33 @@ class Network:
     @property
     def n_params(self) -> int:
         return self.layout.size
+
+    @property
+    def arch_key(self) -> tuple:
+        """``(sizes, activation, cost, dtype name)``: what a flat ``theta`` needs to mean the same function.
+
+        Equal to ``TrainConfig.arch_key`` of a config that builds this network.
+        """
+        return (self.sizes, self.activation, self.cost_name, self.dtype.name)
+
+    @classmethod
+    def from_config(cls, config, theta=None) -> Network:
+        """The network a :class:`~digitviz.core.training.TrainConfig` describes.
+
+        Parameters
+        ----------
+        config : TrainConfig
+            Supplies sizes, activation, cost, dtype, and (without ``theta``) seed and init.
+        theta : ndarray, shape (P,), optional
+            Parameters to copy in. Without it the weights are freshly initialised from
+            ``config.seed`` (the same seed gives the same numbers).
+        """
+        if theta is None:
+            return cls(config.sizes, config.activation, config.cost, np.dtype(config.dtype), seed=config.seed,
+                       init=config.init)
+        net = cls(config.sizes, config.activation, config.cost, np.dtype(config.dtype), seed=None, init=None)
+        net.set_theta(theta)
+        return net
 
     def __repr__(self):
         return (f"Network(sizes={self.sizes}, activation={self.activation!r}, cost={self.cost_name!r}, "

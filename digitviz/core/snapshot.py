@@ -8,20 +8,27 @@ Imports: NumPy and the standard library only.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import enum
+import math
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 
+from .series import frozen_copy
 from .training import TrainConfig
 
+__all__ = ["Event", "Snapshot", "StepReport", "frozen_copy", "merge_snapshots"]
 
-def frozen_copy(a):
-    """A read-only copy of ``a`` (or None)."""
-    if a is None:
-        return None
-    c = np.array(a, copy=True)
-    c.flags.writeable = False
-    return c
+
+class Event(enum.Enum):
+    """What a snapshot's ``message`` is about, so a view decides by kind, never by the words."""
+
+    DIVERGED = "diverged"            # training paused: the run diverged (see Snapshot.restore_point)
+    RESTORED = "restored"            # the recent good weights were put back
+    NO_DATA = "no data"              # a command needs training data there is not
+    SETTING_REJECTED = "setting rejected"  # a live setting was not applied
+    RESET_FAILED = "reset failed"
 
 
 @dataclass(frozen=True)
@@ -78,12 +85,19 @@ class Snapshot:
         Per-step records since the previous snapshot (the curves append them).
     new_path : tuple of (int, ndarray)
         Descent-path points ``(step, theta)`` recorded since the previous snapshot.
-    epochs : tuple of dict
+    epochs : tuple of EpochRecord
         All epoch records so far (see :meth:`Trainer.end_epoch`).
     step_report : StepReport or None
         Set on the snapshot published right after a single step.
     message : str
         A plain-words event for the user ("", or e.g. why training paused).
+    event : Event or None
+        What ``message`` is about (None with no message).
+    restore_point : tuple of (int, float) or None
+        With ``Event.DIVERGED``: ``(step, test accuracy)`` of the recent good weights the worker can put back.
+    accuracy : float
+        Test accuracy last measured of the weights the network has now (at the last epoch's end, a
+        divergence or a restore); NaN when not measured since they were made (reset, load).
     generation : int
         Increases at every reset; a view clears its history when it changes.
     engine : str
@@ -109,9 +123,36 @@ class Snapshot:
     epochs: tuple = ()
     step_report: StepReport | None = None
     message: str = ""
+    event: Event | None = None
+    restore_point: tuple | None = None
+    accuracy: float = float("nan")
     generation: int = 0
     engine: str = ""
 
     @property
     def test_acc(self) -> float:
-        return self.epochs[-1]["test_acc"] if self.epochs else float("nan")
+        """The test accuracy of the weights shown: the last measured, else the last epoch's (NaN: none)."""
+        if not math.isnan(self.accuracy):
+            return self.accuracy
+        return self.epochs[-1].test_acc if self.epochs else float("nan")
+
+
+def merge_snapshots(old: Snapshot, new: Snapshot) -> Snapshot:
+    """``new`` carrying ``old``'s undelivered per-step records, path points, step report and event.
+
+    Both must be of the same generation. Whoever skips delivering a snapshot merges it into the
+    next one, so a curve or a path never loses a point, and no event is lost.
+    """
+    cat = np.concatenate
+    changes: dict[str, Any] = {}
+    if len(old.new_steps):
+        changes.update(new_steps=frozen_copy(cat([old.new_steps, new.new_steps]), copy=False),
+                       new_costs=frozen_copy(cat([old.new_costs, new.new_costs]), copy=False),
+                       new_grad_norms=frozen_copy(cat([old.new_grad_norms, new.new_grad_norms]), copy=False))
+    if old.new_path:
+        changes["new_path"] = old.new_path + new.new_path
+    if new.step_report is None and old.step_report is not None and old.step == new.step:
+        changes["step_report"] = old.step_report
+    if not new.message and old.message:
+        changes.update(message=old.message, event=old.event, restore_point=old.restore_point)
+    return replace(new, **changes) if changes else new

@@ -9,6 +9,7 @@ Imports: NumPy and the standard library only.
 
 from __future__ import annotations
 
+import enum
 import math
 import os
 import time
@@ -16,7 +17,11 @@ from dataclasses import asdict, dataclass, field, fields, replace
 
 import numpy as np
 
-from .network import Network, one_hot
+from .data import ScaledImages
+from .inputs import noise
+from .network import ACTIVATIONS, COSTS, Network, one_hot
+from .series import BoundedSeries, frozen_copy
+from .transforms import Augmenter
 
 # Presets. Measured on this project's 2-core machine (see README and benchmarks/train_speed.py).
 # Our quadratic cost has no factor 1/2, so lr 1.5 here is the book's eta = 3.0.
@@ -54,6 +59,11 @@ class TrainConfig:
         "float32" or "float64".
     init : str
         Weight initialisation, "scaled" or "standard" (see Network).
+    shift_px : int
+        "Train on moved digits": each training image of a mini-batch is shifted by a random whole number
+        of pixels in -shift_px..shift_px, horizontally and vertically (0: off).
+    rotate_deg : float
+        ... and rotated by a random angle in [-rotate_deg, rotate_deg] degrees (0: off).
     """
 
     sizes: tuple = (784, 16, 16, 10)
@@ -70,6 +80,8 @@ class TrainConfig:
     doubt: float = 0.0
     dtype: str = "float32"
     init: str = "scaled"
+    shift_px: int = 0
+    rotate_deg: float = 0.0
 
     def __post_init__(self):
         object.__setattr__(self, "sizes", tuple(int(s) for s in self.sizes))
@@ -86,17 +98,37 @@ class TrainConfig:
             problems.append(f"L2 must be >= 0, got {self.l2}")
         if not (0 <= self.doubt < 1):
             problems.append(f"doubt fraction must be in [0, 1), got {self.doubt}")
+        if not (0 <= self.shift_px <= 14) or self.shift_px != int(self.shift_px):
+            problems.append(f"shift must be a whole number of pixels in 0..14, got {self.shift_px}")
+        if not (0 <= self.rotate_deg <= 180):
+            problems.append(f"rotation must be in 0..180 degrees, got {self.rotate_deg}")
         if self.dtype not in ("float32", "float64"):
             problems.append(f"dtype must be float32 or float64, got {self.dtype}")
+        if not math.isfinite(self.l2):
+            problems.append(f"L2 must be a finite number, got {self.l2}")
+        if len(self.sizes) < 2 or min(self.sizes) < 1:
+            problems.append(f"layer sizes must be positive, got {'-'.join(map(str, self.sizes))}")
+        if self.epochs < 1:
+            problems.append(f"epochs must be at least 1, got {self.epochs}")
+        if not 0 <= self.seed < 2**32:
+            problems.append(f"seed must be in 0 to {2**32 - 1}, got {self.seed}")
+        if self.activation not in ACTIVATIONS or self.cost not in COSTS or self.init not in ("scaled", "standard"):
+            problems.append(f"unknown activation, cost or init: {self.activation}, {self.cost}, {self.init}")
         if problems:
             raise ValueError("; ".join(problems))
 
     def network(self) -> Network:
-        """A freshly initialised network for these settings (seeded)."""
-        return Network(self.sizes, self.activation, self.cost, np.dtype(self.dtype), seed=self.seed,
-                       init=self.init)
+        """A freshly initialised network for these settings (seeded): ``Network.from_config(self)``."""
+        return Network.from_config(self)
+
+    @property
+    def arch_key(self) -> tuple:
+        """``(sizes, activation, cost, dtype)``: equal keys mean the same kind of network, so one theta
+        fits both (equal to ``Network.arch_key`` of the network this config builds)."""
+        return (self.sizes, self.activation, self.cost, np.dtype(self.dtype).name)
 
     def lr_at(self, epoch: int) -> float:
+        """The effective learning rate during epoch ``epoch`` (from 0): ``lr * lr_decay ** epoch``."""
         return self.lr * self.lr_decay ** epoch
 
     def to_dict(self) -> dict:
@@ -109,15 +141,18 @@ class TrainConfig:
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in d.items() if k in known})
 
-    def architecture_differs(self, other: "TrainConfig") -> bool:
-        """True when switching to ``other`` needs new weights (shape, activation, cost, dtype, seed)."""
-        keys = ("sizes", "activation", "cost", "dtype", "init", "seed")
-        return any(getattr(self, k) != getattr(other, k) for k in keys)
+    def needs_reset(self, other: "TrainConfig") -> bool:
+        """True when switching to ``other`` needs new weights or labels (architecture, init, seed, labels)."""
+        return (self.arch_key, self.init, self.seed, self.random_labels) != (
+            other.arch_key, other.init, other.seed, other.random_labels)
 
 
 PRESETS = {
     # The lesson's network and cost, plain SGD at mini-batch 10 (book: eta 3.0 with cost/2).
     "lesson": TrainConfig(),
+    # The video's network as trained with the book's code (network.py): the same recipe, but weights and
+    # biases drawn from N(0, 1) (the lesson preset scales the weights by 1/sqrt(n_in)).
+    "book": TrainConfig(init="standard"),
     # Same 784-16-16-10 shape, with ReLU + softmax cross-entropy and a decaying rate (momentum did
     # not help this small network in our sweeps).
     "tweaked": TrainConfig(activation="relu", cost="cross_entropy", lr=0.05, lr_decay=0.85, batch_size=10,
@@ -134,19 +169,94 @@ def preset_of(config: TrainConfig) -> str:
     return ""
 
 
-PRESET_TARGETS = {"lesson": 0.94, "tweaked": 0.96, "wide": 0.98}
+PRESET_TARGETS = {"lesson": 0.94, "book": 0.93, "tweaked": 0.96, "wide": 0.98}
 PRESET_BLURBS = {
     "lesson": "The lesson's network: 784-16-16-10, sigmoid, quadratic cost, plain SGD. Levels off at 94-95%.",
+    "book": "The video's recipe, from the book's code: the lesson's network with N(0, 1) weights and biases,"
+            " sigmoid, quadratic cost, learning rate 3 on half the cost, mini-batch 10, 30 epochs.",
     "tweaked": "Same 784-16-16-10 shape with ReLU, softmax cross-entropy and a decaying learning rate: ~96%.",
     "wide": "A wider 784-256-10 ReLU network with cross-entropy and momentum: ~98% in seconds.",
 }
 
 
 BLOWUP = 10  # a batch cost this many times the run's first batch cost counts as diverged
+RISE = 4.0  # ... and so does a smoothed cost that stays this many times above its lowest value so far
+RISE_STEPS = 50  # ... for this many steps in a row
+COST_ALPHA = 0.02  # smoothing of the cost the rise test watches (about the last 50 steps)
+PROBE_SIZE = 256  # a fixed batch of training images, checked every PROBE_EVERY_EXAMPLES examples:
+PROBE_EVERY_EXAMPLES = 10 * PROBE_SIZE  # (forward passes on 10% of what training sees: a few % slower)
+PINNED = 1e-3  # an output within this of 0 or 1 is pinned; a network whose outputs are (nearly) all
+COLLAPSE_PINNED, COLLAPSE_SAME = 0.99, 0.95  # pinned and that gives (nearly) every image the same answer collapsed
+
+
+def format_lr(lr: float) -> str:
+    """A learning rate as the app and its messages write it (4 significant digits: "16.78", "1e+06")."""
+    return f"{lr:.4g}"
+
+
+class Divergence(enum.Enum):
+    """How a run went wrong (:attr:`Diverged.kind`)."""
+
+    NAN = "nan"            # the cost or gradient became not-a-number
+    INF = "inf"            # ... or infinite
+    BLOWUP = "blow-up"     # one batch cost more than BLOWUP x the run's first
+    RISE = "rise"          # the smoothed cost rose and stayed RISE x above its lowest
+    COLLAPSE = "collapse"  # outputs pinned at 0 or 1, the same answer for almost every image
 
 
 class Diverged(ArithmeticError):
-    """Training produced a non-finite cost or gradient; the parameters were left as they were."""
+    """Training went wrong; after NAN, INF and BLOWUP the parameters were left as they were before the step.
+
+    Attributes
+    ----------
+    kind : Divergence
+    cost : float
+        The cost that gave it away (the batch's, or the smoothed cost for RISE; NaN/inf as it was).
+    lr : float
+        The effective learning rate of the step (after any decay).
+    reference : float
+        What ``cost`` is compared with: the first batch's cost (BLOWUP), the lowest smoothed cost (RISE).
+    answer, share : int, float
+        COLLAPSE: the answer given, and to what share of the fixed batch.
+    set_lr : float
+        The learning rate set, when decay made ``lr`` differ from it (NaN otherwise).
+    epochs : int
+        Epochs of decay between ``set_lr`` and ``lr``.
+    """
+
+    def __init__(self, kind: Divergence, cost: float, lr: float, reference: float = math.nan, answer: int = -1,
+                 share: float = math.nan):
+        self.kind, self.cost, self.lr, self.reference = kind, float(cost), float(lr), float(reference)
+        self.answer, self.share = int(answer), float(share)
+        self.set_lr, self.epochs = math.nan, 0
+        super().__init__(divergence_text(self))
+
+    def decayed_from(self, set_lr: float, epochs: int):
+        """Say that ``lr`` is ``set_lr`` after ``epochs`` epochs of decay (the field shows ``set_lr``)."""
+        if set_lr != self.lr:
+            self.set_lr, self.epochs = float(set_lr), int(epochs)
+            self.args = (divergence_text(self),)
+
+
+def divergence_text(d: Diverged) -> str:
+    """What happened, in plain words, e.g. "the cost became infinite: learning rate 100 is too large ..."."""
+    k = d.kind
+    if k is Divergence.NAN:
+        what = "the cost became not-a-number (NaN)"
+    elif k is Divergence.INF:
+        what = "the cost became infinite"
+    elif k is Divergence.BLOWUP:
+        what = f"the cost blew up to {d.cost:.3g}, more than {BLOWUP}x where this run started ({d.reference:.3g})"
+    elif k is Divergence.RISE:
+        what = (f"the cost rose to {d.cost:.3g} and stayed there, {d.cost / d.reference:.0f}x its lowest "
+                f"({d.reference:.3g})")
+    else:
+        what = (f"the network collapsed (its outputs are pinned at 0 or 1 and it answers {d.answer} "
+                f"for {d.share:.0%} of a fixed batch of training images)")
+    lr = format_lr(d.lr)
+    if not math.isnan(d.set_lr):
+        lr += f" (the {format_lr(d.set_lr)} set, after {d.epochs} epoch{'s' * (d.epochs != 1)} of decay)"
+    return f"{what}: learning rate {lr} is too large for this network and cost"
 
 
 @dataclass
@@ -206,13 +316,10 @@ class SGD:
         cost, g = net.backprop(X, Y)
         gnorm = math.sqrt(float(np.vdot(g, g)))
         if not (math.isfinite(cost) and math.isfinite(gnorm)):
-            raise Diverged(
-                f"the cost became {'infinite' if math.isinf(cost) else 'not a number'}: "
-                f"learning rate {self.lr:g} is too large for this network and cost")
+            inf = math.isinf(cost) or (math.isinf(gnorm) and not math.isnan(cost))
+            raise Diverged(Divergence.INF if inf else Divergence.NAN, cost, self.lr)
         if cost > max_cost:
-            raise Diverged(
-                f"the cost blew up to {cost:.3g}, more than {BLOWUP}x where this run started: "
-                f"learning rate {self.lr:g} is too large for this network and cost")
+            raise Diverged(Divergence.BLOWUP, cost, self.lr, reference=max_cost / BLOWUP)
         if self.keep_grad:
             self.last_grad = g.copy()
         if self.l2:
@@ -247,6 +354,8 @@ class Evaluation:
     predictions : ndarray, shape (M,)
     confusion : ndarray, shape (10, 10)
         ``confusion[true, predicted]`` counts.
+    outputs : ndarray, shape (M, n_out)
+        The output activations (what the network answered, and how sure).
     """
 
     accuracy: float
@@ -254,12 +363,16 @@ class Evaluation:
     per_class: np.ndarray
     predictions: np.ndarray
     confusion: np.ndarray
+    outputs: np.ndarray | None = None
 
 
 def evaluate(net: Network, X, labels, theta=None) -> Evaluation:
-    """Accuracy, cost, per-class accuracy, predictions and confusion matrix on ``(X, labels)``."""
+    """Accuracy, cost, per-class accuracy, predictions, confusion matrix and outputs on ``(X, labels)``."""
     labels = np.asarray(labels).astype(np.intp)
-    out = net.feedforward(X, theta)
+    if isinstance(X, ScaledImages):  # converted a chunk at a time, never as one full float copy
+        out = np.concatenate([net.feedforward(x, theta) for _, x in X.chunks()])
+    else:
+        out = net.feedforward(X, theta)
     pred = np.argmax(out, axis=1)
     k = out.shape[1]
     confusion = np.bincount(labels * k + pred, minlength=k * k).reshape(k, k)
@@ -267,53 +380,46 @@ def evaluate(net: Network, X, labels, theta=None) -> Evaluation:
     with np.errstate(invalid="ignore", divide="ignore"):
         per_class = np.diag(confusion) / totals
     cost = net.cost_of(out, one_hot(labels, k, out.dtype))
-    return Evaluation(float(np.mean(pred == labels)), cost, per_class, pred, confusion)
+    return Evaluation(float(np.mean(pred == labels)), cost, per_class, pred, confusion, out)
 
 
-class _Series:
-    """An append-only float series with bounded memory: when full, pairs are averaged and the
-    stride doubles, so a run of any length keeps at most ``capacity`` points."""
+@dataclass(frozen=True)
+class EpochRecord:
+    """What one finished epoch measured (:meth:`Trainer.end_epoch`).
 
-    def __init__(self, capacity=1 << 18):
-        self.capacity = capacity
-        self.values = np.empty(capacity, np.float64)
-        self.n = 0
-        self.stride = 1  # raw steps per stored point
-        self._acc = 0.0
-        self._acc_n = 0
+    Attributes
+    ----------
+    epoch, step : int
+        Epochs finished and steps taken when it was measured.
+    train_cost : float
+        Average batch cost during the epoch.
+    train_acc, test_acc, test_cost : float
+        Of the weights at the end of the epoch, on the whole training (labels trained on) and test sets.
+    seconds, examples_per_s : float
+        Training time of the epoch and its rate.
+    """
 
-    def append(self, v: float):
-        self._acc += v
-        self._acc_n += 1
-        if self._acc_n < self.stride:
-            return
-        if self.n == self.capacity:
-            half = self.capacity // 2
-            self.values[:half] = self.values[:2 * half].reshape(half, 2).mean(axis=1)
-            self.n = half
-            self.stride *= 2
-            return  # the pending bucket is half full at the new stride: keep accumulating
-        self.values[self.n] = self._acc / self._acc_n
-        self.n += 1
-        self._acc = 0.0
-        self._acc_n = 0
+    epoch: int
+    step: int
+    train_cost: float = math.nan
+    train_acc: float = math.nan
+    test_acc: float = math.nan
+    test_cost: float = math.nan
+    seconds: float = math.nan
+    examples_per_s: float = math.nan
 
-    def steps(self):
-        """The step number (1-based, at the end of each stored bucket) of each stored point."""
-        return (np.arange(self.n) + 1) * self.stride
-
-    def array(self):
-        return self.values[:self.n]
+    def to_dict(self) -> dict:
+        return asdict(self)
 
 
 @dataclass
 class History:
-    """A run's record, bounded in memory.
+    """A run's record, bounded in memory (each series a :class:`~digitviz.core.series.BoundedSeries`).
 
     - ``costs`` / ``grad_norms``: per step; past 262,144 points pairs are averaged (stride doubles),
-      so they never exceed 2 x 2 MiB.
-    - ``epochs``: one dict per finished epoch (epoch, step, train_acc, test_acc, test_cost, seconds).
-    - ``path``: parameter snapshots every ``path_stride`` steps, for the descent path. At most
+      so they never exceed 2 x 2 MiB (4 MiB with their steps).
+    - ``epochs``: one :class:`EpochRecord` per finished epoch.
+    - ``path``: read-only parameter snapshots every ``path_stride`` steps, for the descent path. At most
       ``path_capacity`` are kept (capacity = 64 MiB / bytes per theta, at least 16, at most 1024);
       when full every other one is dropped and the stride doubles, so the path always spans the run.
     """
@@ -321,36 +427,74 @@ class History:
     n_params: int
     itemsize: int = 4
     path_stride: int = 100
-    costs: _Series = field(default_factory=_Series)
-    grad_norms: _Series = field(default_factory=_Series)
+    costs: BoundedSeries = field(default_factory=lambda: BoundedSeries(1 << 18, mean=True))
+    grad_norms: BoundedSeries = field(default_factory=lambda: BoundedSeries(1 << 18, mean=True))
     epochs: list = field(default_factory=list)
-    path_steps: list = field(default_factory=list)
-    path_thetas: list = field(default_factory=list)
 
     def __post_init__(self):
         self.path_capacity = int(min(1024, max(16, (64 << 20) // (self.n_params * self.itemsize))))
+        self._path = BoundedSeries(self.path_capacity, dtype=object, initial=16)
 
     def record_step(self, step: int, cost: float, grad_norm: float, theta):
-        self.costs.append(cost)
-        self.grad_norms.append(grad_norm)
+        self.costs.append(step, cost)
+        self.grad_norms.append(step, grad_norm)
         if step % self.path_stride == 0:
             self.record_theta(step, theta)
 
-    def record_theta(self, step: int, theta):
-        if self.path_steps and self.path_steps[-1] == step:
+    def record_steps(self, steps, costs, grad_norms, theta):
+        """:meth:`record_step` for a run of consecutive steps at once (a chunk of the fused engine).
+
+        Parameters
+        ----------
+        steps : int array, shape (m,)
+            Consecutive, ascending steps.
+        costs, grad_norms : float arrays, shape (m,)
+        theta : ndarray, shape (P,)
+            The parameters after the last step: it becomes a path point when that step is at the path
+            stride. An earlier step at the stride would need its own parameters, so it is refused
+            (end chunks at path points).
+        """
+        m = len(steps)
+        if not m:
             return
-        if len(self.path_thetas) >= self.path_capacity:
-            self.path_steps = self.path_steps[::2]
-            self.path_thetas = self.path_thetas[::2]
+        first, last = int(steps[0]), int(steps[-1])
+        stride = self.path_stride
+        if last // stride - (first - 1) // stride > (last % stride == 0):
+            raise ValueError(f"steps {first}..{last} pass a path point before their last step (stride {stride})")
+        self.costs.extend(steps, costs)
+        self.grad_norms.extend(steps, grad_norms)
+        if last % stride == 0:
+            self.record_theta(last, theta)
+
+    def record_theta(self, step: int, theta):
+        """Keep a read-only copy of ``theta`` as the path point of ``step`` (once per step)."""
+        last = self._path.last_step
+        if last is not None and step <= last:
+            return
+        halvings = self._path.stride
+        self._path.append(step, frozen_copy(theta))
+        if self._path.stride != halvings:
             self.path_stride *= 2
-        self.path_steps.append(step)
-        self.path_thetas.append(np.array(theta, copy=True))
+
+    @property
+    def path_steps(self) -> np.ndarray:
+        """Steps of the kept path points, ascending (a view)."""
+        return self._path.steps()
+
+    @property
+    def path_thetas(self) -> np.ndarray:
+        """The kept path points: an object array of read-only (P,) vectors (a view)."""
+        return self._path.values()
+
+    def forget_path(self):
+        """Drop every path point but the last (whoever consumed them keeps them; the stride stays)."""
+        self._path.keep_last(1)
 
     def path(self):
         """``(steps (K,), thetas (K, P))`` of the recorded descent path."""
-        if not self.path_thetas:
+        if not len(self._path):
             return np.zeros(0, np.int64), np.zeros((0, self.n_params))
-        return np.array(self.path_steps), np.stack(self.path_thetas)
+        return self.path_steps.copy(), np.stack(list(self.path_thetas))
 
 
 ENGINES = ("fused", "numpy")
@@ -382,9 +526,104 @@ def training_labels(labels, config: TrainConfig):
     return np.random.default_rng([config.seed, 2]).permutation(labels)
 
 
-def uniform_noise(rng: np.random.Generator, n: int, n_in=784, dtype=np.float32):
-    """``n`` images of independent uniform random pixels in [0, 1] (the lesson's noise)."""
-    return rng.random((n, n_in), dtype=np.float32).astype(dtype, copy=False)
+class DivergenceWatch:
+    """Notices a run going wrong while its cost stays finite, and keeps a recent good copy of theta.
+
+    A sigmoid output with the quadratic cost can never cost more than 10 a example, so "the cost became
+    huge" misses the commonest wreck (a too-large learning rate pins every output at 0 or 1). Two tests,
+    each relative to the run itself, work for every activation and cost:
+
+    - RISE: the smoothed cost (EMA, ``COST_ALPHA``) stays more than ``RISE`` x its lowest value so far (and
+      that lowest at least ``RISE_FLOOR`` x its first, so that noise on a tiny cost never counts) for
+      ``RISE_STEPS`` steps in a row.
+    - COLLAPSE: on a fixed batch of ``PROBE_SIZE`` training images, checked every ``PROBE_EVERY_EXAMPLES``
+      examples, at least 99% of the output values are within ``PINNED`` of 0 or 1 and at least 95% of the
+      images get the same answer.
+
+    At each probe check that finds the run healthy (cost not rising, probe accuracy within 2 points of
+    its best), theta is copied into ``good_theta`` (one preallocated vector): what :meth:`Trainer.restore_good`
+    goes back to.
+
+    Parameters
+    ----------
+    theta : ndarray, shape (P,)
+        The run's first parameters (the first good copy).
+    X_probe : ndarray, shape (M, n_in), or None
+    labels_probe : ndarray, shape (M,), or None
+        The labels trained on, for the probe accuracy.
+    """
+
+    RISE_FLOOR = 0.05
+
+    def __init__(self, theta, X_probe=None, labels_probe=None):
+        self.X_probe, self.labels_probe = X_probe, labels_probe
+        self.good_theta = np.array(theta, copy=True)
+        self.good_step = 0
+        self.ema = math.nan
+        self.first = math.nan
+        self.low = math.inf
+        self.high_steps = 0
+        self.best = -1.0
+        self._next_check = PROBE_EVERY_EXAMPLES
+
+    def observe(self, step: int, examples_seen: int, cost: float, net: Network, lr: float):
+        """After a step: raises :class:`Diverged` (RISE or COLLAPSE), or maybe keeps a good copy."""
+        e = self.ema = cost if math.isnan(self.ema) else self.ema + COST_ALPHA * (cost - self.ema)
+        if math.isnan(self.first):
+            self.first = e
+        self.low = min(self.low, e)
+        ref = max(self.low, self.RISE_FLOOR * self.first)
+        if e > RISE * ref:
+            self.high_steps += 1
+            if self.high_steps >= RISE_STEPS:
+                raise Diverged(Divergence.RISE, e, lr, reference=ref)
+        else:
+            self.high_steps = 0
+        self.probe(step, examples_seen, cost, net, lr)
+
+    @property
+    def rise_reference(self) -> float:
+        """What the smoothed cost is compared with: its lowest, or ``RISE_FLOOR`` x its first if higher."""
+        return max(self.low, self.RISE_FLOOR * self.first)
+
+    def rise_state(self) -> np.ndarray:
+        """``[ema, first, low, high_steps]`` as float64 (the fused engine runs the RISE test in its kernel,
+        with the same arithmetic, and hands the state back with :meth:`set_rise_state`)."""
+        return np.array([self.ema, self.first, self.low, self.high_steps], np.float64)
+
+    def set_rise_state(self, state):
+        self.ema, self.first, self.low = float(state[0]), float(state[1]), float(state[2])
+        self.high_steps = int(state[3])
+
+    @property
+    def next_check(self) -> int | None:
+        """``examples_seen`` at which the next probe check is due (None without a probe)."""
+        return None if self.X_probe is None else self._next_check
+
+    def probe(self, step: int, examples_seen: int, cost: float, net: Network, lr: float):
+        """The probe part of :meth:`observe` (COLLAPSE, the good copy); nothing unless a check is due."""
+        if self.X_probe is None or examples_seen < self._next_check:
+            return
+        e, ref = self.ema, self.rise_reference
+        self._next_check = examples_seen + PROBE_EVERY_EXAMPLES
+        out = net.feedforward(self.X_probe)
+        pred = np.argmax(out, axis=1)
+        counts = np.bincount(pred, minlength=out.shape[1])
+        answer = int(np.argmax(counts))
+        share = counts[answer] / len(pred)
+        pinned = float(np.mean((out < PINNED) | (out > 1 - PINNED)))
+        if pinned >= COLLAPSE_PINNED and share >= COLLAPSE_SAME:
+            raise Diverged(Divergence.COLLAPSE, cost, lr, answer=answer, share=share)
+        acc = float(np.mean(pred == self.labels_probe))
+        if self.high_steps == 0 and e <= 2 * ref and acc >= self.best - 0.02:
+            self.best = max(self.best, acc)
+            np.copyto(self.good_theta, net.theta)
+            self.good_step = step
+
+    def restored(self):
+        """The good copy was put back: the cost is watched afresh from there."""
+        self.ema = math.nan
+        self.high_steps = 0
 
 
 class Trainer:
@@ -397,7 +636,7 @@ class Trainer:
         (the app without data), but cannot step.
     config : TrainConfig
     net : Network, optional
-        An existing network to continue training (default: ``config.network()``).
+        An existing network to continue training (default: ``Network.from_config(config)``).
     engine : {"fused", "numpy"}, optional
         What :meth:`run_steps` and :meth:`run_epoch` train with: the compiled, GIL-free kernel of
         :mod:`digitviz.core.fused` (default when Numba imports) or this module's NumPy code (the
@@ -412,7 +651,7 @@ class Trainer:
         if self.engine == "fused" and default_engine() == "numpy" and not _fused_available():
             raise ValueError("the fused engine needs numba, which cannot be imported here: use engine 'numpy'")
         self.config = config
-        self.net = net if net is not None else config.network()
+        self.net = net if net is not None else Network.from_config(config)
         self.dtype = self.net.dtype
         self.opt = SGD(self.net, config.lr, config.momentum, config.l2, keep_grad=keep_grad)
         self.data = data
@@ -429,7 +668,7 @@ class Trainer:
         if data is None:
             return
         self.U_train = np.asarray(data.train_images)
-        self.X_train = data.images_as("train", self.dtype)
+        self.X_train = ScaledImages(self.U_train, self.dtype)  # floats on demand: batches come from U_train
         self.X_test = data.images_as("test", self.dtype)
         self.true_train_labels = np.asarray(data.train_labels, np.intp)
         self.test_labels = np.asarray(data.test_labels, np.intp)
@@ -443,9 +682,15 @@ class Trainer:
         self._pos = 0
         self._order_rng = np.random.default_rng([c.seed, 1])
         self._noise_rng = np.random.default_rng([c.seed, 3])
+        self._augmenter = None  # built from [seed, 4] at the first moved batch
         self._order = None if self.X_train is None else self._order_rng.permutation(len(self.X_train))
         self.history = History(self.net.n_params, self.net.dtype.itemsize)
         self.history.record_theta(0, self.net.theta)
+        probe = slice(0, PROBE_SIZE)
+        self.watch = DivergenceWatch(self.net.theta, None if self.X_train is None else self.X_train[probe],
+                                     None if self.X_train is None else self.train_labels[probe])
+        self.test_acc = math.nan  # test accuracy last measured of the weights in the network now
+        self.good_acc = math.nan  # test accuracy of watch.good_theta, measured when the run diverged
         self.opt.lr = c.lr_at(0)
         self.opt.reset_state()
         self.train_seconds = 0.0
@@ -468,10 +713,9 @@ class Trainer:
     def reset(self, config: TrainConfig | None = None):
         """New random weights from the seed (and optionally new settings); the history restarts."""
         config = config or self.config
-        rebuild = config.architecture_differs(self.config) or config.random_labels != self.config.random_labels
-        if config.sizes != self.config.sizes or config.activation != self.config.activation \
-                or config.cost != self.config.cost or config.dtype != self.config.dtype:
-            self.net = config.network()
+        rebuild = config.needs_reset(self.config)
+        if config.arch_key != self.config.arch_key:
+            self.net = Network.from_config(config)
             self.dtype = self.net.dtype
             self._eye = np.eye(self.net.sizes[-1], dtype=self.dtype)
             self.opt = SGD(self.net, config.lr, config.momentum, config.l2, keep_grad=self.opt.keep_grad)
@@ -487,7 +731,7 @@ class Trainer:
     def update_config(self, **changes):
         """Change settings that do not need new weights (lr, batch size, momentum, L2, decay, doubt)."""
         new = replace(self.config, **changes)
-        if new.architecture_differs(self.config) or new.random_labels != self.config.random_labels:
+        if new.needs_reset(self.config):
             raise ValueError("changing the architecture, seed or labels needs a reset")
         self.config = new
         self.opt.lr = new.lr_at(self.epoch)
@@ -520,18 +764,34 @@ class Trainer:
         # as Dataset.images_as does
         np.take(self.U_train, idx, axis=0, out=U)
         np.divide(U, self.dtype.type(255), out=X)
+        if self.config.shift_px or self.config.rotate_deg:
+            self._move(X)
         labels = self.train_labels[idx]
         np.take(self._eye, labels, axis=0, out=Y)
         if self.config.doubt > 0:
             k = self._noise_rng.binomial(len(idx), self.config.doubt)
             if k:
-                X[:k] = uniform_noise(self._noise_rng, k, X.shape[1], self.dtype)
+                X[:k] = noise(self._noise_rng, "uniform", k, X.shape[1], self.dtype)
                 Y[:k] = 0.0 if self.net.cost_name == "quadratic" else 1.0 / self.n_out
                 labels = labels.copy()
                 labels[:k] = -1
                 idx = idx.copy()
                 idx[:k] = -1
         return X, Y, labels, idx
+
+    def _move(self, X):
+        """Train on moved digits: shift and rotate the batch ``X`` in place at random
+        (``TrainConfig.shift_px``, ``rotate_deg``; see :class:`digitviz.core.transforms.Augmenter`)."""
+        self.augmenter()(X, out=X)
+
+    def augmenter(self) -> Augmenter:
+        """The run's :class:`~digitviz.core.transforms.Augmenter` for the current settings (built from
+        ``[seed, 4]`` at the first moved batch; a change of range keeps its generator)."""
+        c, aug = self.config, self._augmenter
+        if aug is None or (aug.shift_px, aug.rotate_deg) != (c.shift_px, c.rotate_deg):
+            rng = aug.rng if aug is not None else np.random.default_rng([c.seed, 4])
+            aug = self._augmenter = Augmenter(c.shift_px, c.rotate_deg, rng)
+        return aug
 
     def upcoming_example(self):
         """``(x (n_in,), label)`` of the first example the next step will train on, before any step
@@ -568,7 +828,11 @@ class Trainer:
         t = time.perf_counter()
         # softmax and the clipped sigmoid keep the cost finite even when a too-large step throws the
         # weights far away, so "blew up" also means: far above where the run started
-        res = self.opt.step(X, Y, max_cost=BLOWUP * self._first_cost)
+        try:
+            res = self.opt.step(X, Y, max_cost=BLOWUP * self._first_cost)
+        except Diverged as e:
+            self._diverged(e)
+            raise
         if self.step_count == 0 or self._first_cost == math.inf:
             self._first_cost = max(res.cost, 0.1)
         self.train_seconds += time.perf_counter() - t
@@ -576,7 +840,37 @@ class Trainer:
         self.examples_seen += len(labels)
         self.last_batch = (X, Y, labels, idx)
         self.history.record_step(self.step_count, res.cost, res.grad_norm, self.net.theta)
+        try:
+            self.watch.observe(self.step_count, self.examples_seen, res.cost, self.net, res.lr)
+        except Diverged as e:
+            self._diverged(e)
+            raise
         return res
+
+    def _diverged(self, exc: Diverged):
+        """Name the decay, measure what is left and the good copy (so nobody shows an accuracy of weights
+        no longer there)."""
+        exc.decayed_from(self.config.lr, self.epoch)
+        if self.X_test is None:
+            return
+        self.test_acc = self.evaluate("test").accuracy
+        self.good_acc = self.evaluate("test", theta=self.watch.good_theta).accuracy
+
+    @property
+    def good_step(self) -> int:
+        """Step of the recent good copy of theta (see :class:`DivergenceWatch`)."""
+        return self.watch.good_step
+
+    def restore_good(self):
+        """Put the recent good copy of theta back, exactly; momentum restarts from rest.
+
+        The step counter keeps counting (the steps were taken); the path gets a point at this step.
+        """
+        self.net.set_theta(self.watch.good_theta)
+        self.opt.reset_state()
+        self.watch.restored()
+        self.test_acc = self.good_acc
+        self.history.record_theta(self.step_count, self.net.theta)
 
     def run_steps(self, n: int):
         """Up to ``n`` steps on this trainer's engine, stopping early at the end of an epoch.
@@ -599,7 +893,7 @@ class Trainer:
     def epoch_done(self) -> bool:
         return self._order is not None and self._pos >= len(self._order)
 
-    def run_epoch(self, on_step=None) -> dict:
+    def run_epoch(self, on_step=None) -> EpochRecord:
         """Steps to the end of the current epoch, then evaluates; returns the epoch's record."""
         t0 = time.perf_counter()
         n0 = self.examples_seen
@@ -616,14 +910,15 @@ class Trainer:
         return self.end_epoch(seconds=time.perf_counter() - t0, examples=self.examples_seen - n0,
                               train_cost=float(np.mean(costs)))
 
-    def end_epoch(self, seconds=float("nan"), examples=0, train_cost=float("nan")) -> dict:
+    def end_epoch(self, seconds=float("nan"), examples=0, train_cost=float("nan")) -> EpochRecord:
         """Evaluate on the training and test sets and append the epoch's record to the history."""
         test = self.evaluate("test")
         train = self.evaluate("train")
-        rec = dict(epoch=self.epoch + 1 if self.epoch_done else self.epoch, step=self.step_count,
-                   train_cost=train_cost, train_acc=train.accuracy, test_acc=test.accuracy,
-                   test_cost=test.cost, seconds=seconds,
-                   examples_per_s=examples / seconds if seconds and seconds > 0 else float("nan"))
+        rec = EpochRecord(epoch=self.epoch + 1 if self.epoch_done else self.epoch, step=self.step_count,
+                          train_cost=float(train_cost), train_acc=train.accuracy, test_acc=test.accuracy,
+                          test_cost=float(test.cost), seconds=float(seconds),
+                          examples_per_s=examples / seconds if seconds and seconds > 0 else float("nan"))
+        self.test_acc = test.accuracy
         self.history.epochs.append(rec)
         self.history.record_theta(self.step_count, self.net.theta)
         return rec

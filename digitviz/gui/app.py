@@ -9,8 +9,10 @@ import sys
 
 from PySide6.QtCore import QObject, QEvent, QTimer
 from PySide6.QtWidgets import QApplication
-from threadpoolctl import threadpool_limits
 
+from ..memory import release_large_allocations
+from ..prereq import gui_prerequisite_problem
+from .jobs import pin_blas
 from .main_window import MainWindow
 from .style import icon, stylesheet
 
@@ -19,6 +21,7 @@ def make_app(argv=None) -> QApplication:
     """The QApplication (created once), themed and named so QSettings finds its place."""
     app = QApplication.instance()
     if app is None:
+        release_large_allocations()  # large temporaries give their memory back (digitviz.memory)
         app = QApplication(list(sys.argv if argv is None else ["digitviz", *argv]))
     app.setOrganizationName("digitviz")
     app.setApplicationName("digitviz")
@@ -26,11 +29,9 @@ def make_app(argv=None) -> QApplication:
     app.setWindowIcon(icon("app"))
     app.setStyle("Fusion")
     app.setStyleSheet(stylesheet())
-    # One BLAS thread for the whole process, once: the limit is process-wide, so per-thread
-    # `with threadpool_limits(1)` blocks in the training, landscape and probe threads could
-    # otherwise restore two threads under each other's feet. On 2 cores a second BLAS thread
-    # never helps these small matrices and fights the GUI thread for the other core.
-    threadpool_limits(1)
+    # One BLAS thread for the whole process, once (already done when digitviz.gui was imported;
+    # idempotent): jobs and the training thread never set limits of their own (see gui/jobs.py).
+    pin_blas()
     return app
 
 
@@ -61,7 +62,14 @@ def main(argv=None, data_dir=None, on_shown=None) -> int:
         MNIST folder (``--data``); otherwise ``DIGITVIZ_DATA``, the cache folder, or the last one used.
     on_shown : callable(window), optional
         Called once when the window is first on screen (the startup benchmark uses it).
+
+    Returns 2 without starting Qt when the X11 platform plugin's system libraries are missing
+    (:mod:`digitviz.prereq`): one line on stderr names them and the ``apt install`` that brings them.
     """
+    problem = gui_prerequisite_problem()
+    if problem is not None and QApplication.instance() is None:
+        print(problem, file=sys.stderr)  # instead of Qt's abort when its xcb plugin cannot load
+        return 2
     app = make_app(argv)
     window = MainWindow(data_dir=data_dir)
     if on_shown is not None:

@@ -6,6 +6,8 @@
 - Diverging (orange .. dark .. blue, centred on zero and dark there, so a zero weight looks like the
   background): :data:`DIVERGING_CMAP` and :func:`diverging_lut` for weight images.
 - Connections: :func:`edge_pens` gives one cosmetic pen per (sign, magnitude bin).
+- Runs: :data:`RUN_COLORS` and :func:`run_color`, one colour per kept or compared run (learning curves,
+  experiments), apart from the live run's curve colours.
 
 Imports: NumPy, PySide6 and pyqtgraph.
 """
@@ -25,6 +27,9 @@ POSITIVE = "#4aa3ff"   # blue
 NEGATIVE = "#ff9a3c"   # orange
 HIGHLIGHT = "#ffe08a"  # the network's answer, a selected neuron
 TRUTH = "#7ee2a8"      # the true label (also marked by a shape, not only by colour)
+# One colour per run (kept learning-curve runs, experiment runs and seeds): eight that stay apart from
+# each other and from the live run's curves (blue cost, green train, amber test, purple gradient).
+RUN_COLORS = ("#ff7b72", "#39c5bb", "#f778ba", "#ffa657", "#a5d6ff", "#d4e157", "#c9d1d9", "#c69c6d")
 
 N_LEVELS = 256
 
@@ -37,6 +42,11 @@ DIVERGING_CMAP = pg.ColorMap(
     [0.0, 0.25, 0.5, 0.75, 1.0],
     [(255, 214, 150), (255, 140, 40), (20, 22, 26), (40, 130, 255), (170, 220, 255)],
     name="digitviz-diverging")
+
+
+def run_color(i: int) -> str:
+    """The colour of run ``i`` (0-based), cycling through :data:`RUN_COLORS`."""
+    return RUN_COLORS[i % len(RUN_COLORS)]
 
 
 def _brush_table(cmap: pg.ColorMap, n=N_LEVELS):

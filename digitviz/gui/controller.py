@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import replace
 
 import numpy as np
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
-from digitviz.core.snapshot import Snapshot
+from digitviz.core.series import BoundedSeries
+from digitviz.core.snapshot import Snapshot, merge_snapshots
 from digitviz.core.training import TrainConfig
 
 from .worker import TrainWorker
@@ -43,8 +43,8 @@ class TrainingController(QObject):
     -------
     frame(Snapshot)
         The latest snapshot, once per timer tick when it changed.
-    message(str)
-        A plain-words event from the worker (e.g. training diverged), emitted once.
+    message(Snapshot)
+        A snapshot whose ``message`` (with its typed ``event``) is new, e.g. training diverged; emitted once.
     step_reported(Snapshot)
         A snapshot carrying a single step's :class:`~digitviz.core.snapshot.StepReport`.
 
@@ -52,12 +52,13 @@ class TrainingController(QObject):
     ----------
     latest : Snapshot or None
     snapshots_received, frames_emitted : int
-    path_steps : list of int; path_thetas : list of read-only ndarray
-        The descent path accumulated from snapshots' ``new_path`` (bounded; cleared on reset).
+    path : BoundedSeries
+        The descent path accumulated from snapshots' ``new_path``: read-only thetas by reference, at most
+        ``PATH_CAPACITY`` (every other one dropped when full; cleared on reset).
     """
 
     frame = Signal(object)
-    message = Signal(str)
+    message = Signal(object)
     step_reported = Signal(object)
 
     def __init__(self, data=None, config: TrainConfig | None = None, frame_ms=FRAME_MS, parent=None):
@@ -68,9 +69,7 @@ class TrainingController(QObject):
         self.snapshots_received = 0
         self.frames_emitted = 0
         self.last_rate = float("nan")
-        self.path_steps: list[int] = []
-        self.path_thetas: list[np.ndarray] = []
-        self._path_stride = 1
+        self.path_series = BoundedSeries(PATH_CAPACITY, dtype=object, initial=64)
         self._generation = None
         self._stopped = False
         self.max_busy = MAX_BUSY
@@ -144,6 +143,10 @@ class TrainingController(QObject):
     def load(self, net, config):
         self.worker.load(net, config)
 
+    def restore_good(self):
+        """Put back the recent good weights (offered with a divergence)."""
+        self.worker.restore_good()
+
     def shutdown(self, timeout_ms=2000) -> bool:
         """Stop the worker and wait for its thread (idempotent). True when the thread ended."""
         self.timer.stop()
@@ -164,35 +167,26 @@ class TrainingController(QObject):
         self.latest = snap
         if snap.generation != self._generation:
             self._generation = snap.generation
-            self.path_steps, self.path_thetas, self._path_stride = [], [], 1
+            self.path_series.clear()
         for s, theta in raw.new_path:
-            self._add_path_point(s, theta)
+            self.path_series.append(s, theta)  # a step already kept is ignored
         if not math.isnan(snap.examples_per_s):
             self.last_rate = snap.examples_per_s
         if raw.step_report is not None:
             self.step_reported.emit(raw)
         if raw.message:
-            self.message.emit(raw.message)
-
-    def _add_path_point(self, step, theta):
-        if self.path_steps and step <= self.path_steps[-1]:
-            return
-        if len(self.path_steps) >= PATH_CAPACITY:  # keep every other point: the path still spans the run
-            self.path_steps = self.path_steps[::2]
-            self.path_thetas = self.path_thetas[::2]
-            self._path_stride *= 2
-        self.path_steps.append(step)
-        self.path_thetas.append(theta)
+            self.message.emit(raw)
 
     def path_points(self):
-        """The descent path as two lists ``(steps, thetas)``, not copied (GUI thread only)."""
-        return self.path_steps, self.path_thetas
+        """The descent path ``(steps (K,) int64, thetas (K,) object array of read-only (P,))``: views, not
+        copies, valid until the next snapshot (GUI thread only)."""
+        return self.path_series.steps(), self.path_series.values()
 
     def path(self):
         """``(steps (K,), thetas (K, P))`` of the descent path seen so far."""
-        if not self.path_thetas:
+        if not len(self.path_series):
             return np.zeros(0, np.int64), None
-        return np.array(self.path_steps), np.stack(self.path_thetas)
+        return self.path_series.steps().copy(), np.stack(list(self.path_series.values()))
 
     @Slot()
     def _tick(self):
@@ -221,28 +215,3 @@ class TrainingController(QObject):
         """Emit the latest snapshot again at the next frame (e.g. a panel became visible)."""
         self._framed = None
 
-
-def merge_snapshots(old: Snapshot, new: Snapshot) -> Snapshot:
-    """``new`` carrying ``old``'s undelivered per-step records, path points, step report and message.
-
-    Both must be of the same generation. Whoever skips delivering a snapshot merges it into the
-    next one, so a curve or a path never loses a point.
-    """
-    cat = np.concatenate
-    changes = {}
-    if len(old.new_steps):
-        changes.update(new_steps=_ro(cat([old.new_steps, new.new_steps])),
-                       new_costs=_ro(cat([old.new_costs, new.new_costs])),
-                       new_grad_norms=_ro(cat([old.new_grad_norms, new.new_grad_norms])))
-    if old.new_path:
-        changes["new_path"] = old.new_path + new.new_path
-    if new.step_report is None and old.step_report is not None and old.step == new.step:
-        changes["step_report"] = old.step_report
-    if not new.message and old.message:
-        changes["message"] = old.message
-    return replace(new, **changes) if changes else new
-
-
-def _ro(a):
-    a.flags.writeable = False
-    return a

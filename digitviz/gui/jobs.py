@@ -1,166 +1,312 @@
-"""Background jobs for the experiments panel: run a core generator on a QThread, stream what it yields.
+"""The one way to run work off the GUI thread (besides the training worker): ``JobRunner.submit``.
 
-A :class:`Job` wraps one short-lived :class:`GeneratorWorker` and its QThread (Qt's Mandelbrot and
-superqt's GeneratorWorker, in miniature). The job's function runs on the worker thread with BLAS
-pinned to one thread; it gets a ``stop`` callable to check between steps. Every value it yields is
-queued to the GUI thread in batches, at most every ``interval`` seconds, so a fast generator cannot
-flood the event loop. Only copies and plain values cross threads: the function must build its own
-networks and never touch widgets.
+A *job* runs a pure function on a pool thread and reports back to the GUI thread by queued signals
+(the pattern of Qt's Mandelbrot example and superqt's workers, in miniature)::
 
-Imports: QtCore only (no widgets, no pyqtgraph), threadpoolctl.
+    runner = JobRunner(self)                       # owned by a panel or the window
+    job = runner.submit(fn, a, b, channel="surface", on_done=self._show, on_progress=self._tick)
+
+* **Copies in.** ``fn(control, *args)`` gets only what ``submit`` was given: pass frozen snapshots,
+  read-only arrays or plain values; the function builds its own networks and never touches a widget.
+* **Progress.** If ``fn`` is a generator, everything it yields is progress; ``control.report(item)``
+  does the same from inside callbacks. Items reach ``on_progress(list)`` in batches, at most every
+  ``interval`` seconds, so a fast loop cannot flood the event loop. ``fn``'s return value (a
+  generator's ``return`` value) reaches ``on_done(value)``; an exception reaches ``on_failed(str)``
+  (first line ``Type: message``, then the traceback).
+* **Cancel.** ``control()`` is True once the job is stopped, cancelled, superseded or the runner shuts
+  down; the function checks it between steps and returns (or raises). ``job.stop()`` lets the result
+  through (a run stopped early keeps its curves); ``job.cancel()`` discards it: ``on_cancelled()``
+  runs instead of ``on_done``/``on_failed``. An exception after a stop or cancel counts as cancelled.
+* **Newer supersedes older.** Jobs submitted on one ``channel`` cancel the one before them. Every job
+  has a request id (``job.id``); what decides delivery is checked on the GUI thread, where the
+  callbacks run, so once ``cancel()`` has returned nothing of that job is ever delivered: a stale
+  result is never drawn.
+* **Shutdown.** :meth:`JobRunner.shutdown` cancels every job and waits (1 s by default) for the
+  threads; every runner also does so when the application is about to quit.
+
+BLAS: one thread for the whole process, set once by :func:`pin_blas` (``digitviz.gui`` calls it when
+imported, so panels built in tests or scripts compute the same bits as in the app). Jobs never set
+limits of their own: threadpoolctl's limits are process-wide, and a ``with`` block ending in one
+thread would restore two threads under another's feet.
+
+Imports: QtCore (and shiboken6) and threadpoolctl only.
 """
 
 from __future__ import annotations
 
 import atexit
 import inspect
+import itertools
 import threading
 import time
 import traceback
-from typing import Callable
+import weakref
+from collections.abc import Callable
 
-from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
+import shiboken6
+from PySide6.QtCore import QCoreApplication, QObject, QRunnable, Qt, QThreadPool, Signal, Slot
 from threadpoolctl import threadpool_limits
 
-_LIVE: set["Job"] = set()  # running jobs keep themselves alive until their thread has finished
-_HOOKED = False
+_PINNED = False
 
 
-class GeneratorWorker(QObject):
-    """Calls ``fn(stop)`` on whichever thread runs :meth:`run`.
+def pin_blas():
+    """Limit BLAS to one thread for the whole process (idempotent).
 
-    If ``fn`` returns a generator, its items are emitted through ``progress`` (as lists) and its
-    return value through ``done``; otherwise ``fn``'s return value goes to ``done``.
-
-    Signals
-    -------
-    progress(list)
-        Items yielded since the previous emission.
-    done(object, bool)
-        ``(result, stopped)``: the generator's return value (or the function's), and whether a stop
-        was requested before it ended.
-    failed(str)
-        An exception escaped ``fn``; the message, with its type.
-    finished()
-        :meth:`run` returned (always, after ``done`` or ``failed``).
+    The networks' matrices are small: a second BLAS thread never helps them and fights the GUI thread
+    and the training thread for the machine's other core.
     """
+    global _PINNED
+    if not _PINNED:
+        threadpool_limits(1)
+        _PINNED = True
 
-    progress = Signal(object)
-    done = Signal(object, bool)
-    failed = Signal(str)
-    finished = Signal()
 
-    def __init__(self, fn: Callable, interval: float = 0.03):
-        super().__init__()
-        self._fn = fn
-        self._interval = float(interval)
+class JobControl:
+    """What a job's function gets first: call it to ask "should I stop?"; ``report(item)`` sends progress."""
+
+    def __init__(self, interval: float, send: Callable):
         self._stop = threading.Event()
+        self._interval = interval
+        self._send = send
+        self._pending: list = []
+        self._last = -float("inf")
 
-    def request_stop(self):
-        """Thread-safe: the function sees ``stop() == True`` from now on."""
-        self._stop.set()
+    def __call__(self) -> bool:
+        return self._stop.is_set()
 
-    @Slot()
-    def run(self):
-        try:
-            with threadpool_limits(limits=1):
-                result = self._fn(self._stop.is_set)
-                if inspect.isgenerator(result):
-                    result = self._drain(result)
-            self.done.emit(result, self._stop.is_set())
-        except Exception as e:  # noqa: BLE001 - reported to the GUI, never lost in a thread
-            self.failed.emit(f"{type(e).__name__}: {e}\n{traceback.format_exc(limit=4)}")
-        finally:
-            self.finished.emit()
-            # End the thread's event loop from here: a connection finished -> thread.quit would be queued
-            # to the GUI thread, so a GUI thread blocked in wait() (shutdown) would wait for ever.
-            QThread.currentThread().quit()
+    def report(self, item):
+        """Queue ``item`` for ``on_progress`` (sent at once if nothing was sent in the last interval)."""
+        self._pending.append(item)
+        now = time.perf_counter()
+        if now - self._last >= self._interval:
+            self.flush()
+            self._last = now
 
-    def _drain(self, gen):
-        pending, last = [], time.perf_counter()
-        while True:
-            try:
-                item = next(gen)
-            except StopIteration as e:
-                if pending:
-                    self.progress.emit(pending)
-                return e.value
-            pending.append(item)
-            now = time.perf_counter()
-            if now - last >= self._interval:
-                self.progress.emit(pending)
-                pending, last = [], now
+    def flush(self):
+        if self._pending:
+            items, self._pending = self._pending, []
+            self._send("progress", items)
 
 
 class Job(QObject):
-    """One background computation: ``Job(fn).start()``; connect the signals first.
+    """One submitted computation, seen from the GUI thread. Created by :meth:`JobRunner.submit`.
 
-    Lives on the GUI thread; its signals are delivered there (queued from the worker thread).
-
-    Signals
-    -------
-    progress(list), done(object, bool), failed(str)
-        As :class:`GeneratorWorker`'s.
+    Signals (all on the GUI thread)
+    -------------------------------
+    progress(list), done(object), failed(str), cancelled()
+        As the ``on_*`` callbacks of :meth:`JobRunner.submit`; at most one of the last three.
     finished()
-        The thread has ended; the job may be dropped.
+        Always last: nothing more comes from this job (``runner.running`` says when its thread is free).
+
+    Attributes
+    ----------
+    id : int
+        The request id (increasing per runner).
+    channel : str or None
+    stopped : bool
+        A stop (or cancel) was requested before the job ended.
     """
 
     progress = Signal(object)
-    done = Signal(object, bool)
+    done = Signal(object)
     failed = Signal(str)
+    cancelled = Signal()
     finished = Signal()
+    _report = Signal(str, object)  # from the pool thread; queued to this object's (the GUI) thread
 
-    def __init__(self, fn: Callable, name: str = "digitviz-experiment", interval: float = 0.03):
+    def __init__(self, job_id: int, channel, fn, args, interval: float):
         super().__init__()
-        self.thread = QThread()
-        self.thread.setObjectName(name)
-        self.worker = GeneratorWorker(fn, interval)  # no parent: it moves to the thread
-        self.worker.moveToThread(self.thread)
-        self.worker.progress.connect(self.progress)
-        self.worker.done.connect(self.done)
-        self.worker.failed.connect(self.failed)
-        self.thread.started.connect(self.worker.run)
-        self.thread.finished.connect(self._on_thread_finished)
-        self._started = False
-
-    def start(self):
-        _hook_quit()
-        _LIVE.add(self)
-        self._started = True
-        self.thread.start()
-
-    def stop(self):
-        """Ask the function to stop at its next check (returns at once)."""
-        self.worker.request_stop()
-
-    def wait(self, timeout_ms: int = 2000) -> bool:
-        """Block until the thread ended (for shutdown only). True when it did."""
-        return self.thread.wait(timeout_ms) if self.thread.isRunning() else True
+        self.id = job_id
+        self.channel = channel
+        self._fn, self._args = fn, args
+        self._discard = False
+        self.ended = False
+        self.control = JobControl(interval, self._report.emit)
+        self._report.connect(self._deliver, Qt.QueuedConnection)
 
     @property
-    def running(self) -> bool:
-        return self._started and not self.thread.isFinished()
+    def stopped(self) -> bool:
+        return self.control()
 
-    @Slot()
-    def _on_thread_finished(self):
-        _LIVE.discard(self)
+    def stop(self):
+        """Ask the function to stop at its next check; what it returns is still delivered."""
+        self.control._stop.set()
+
+    def cancel(self):
+        """Stop, and deliver nothing more of this job (``cancelled`` is emitted when it ends)."""
+        self._discard = True
+        self.control._stop.set()
+
+    # pool thread
+
+    def _run(self):
+        c = self.control
+        try:
+            if c():
+                raise _NotStarted()
+            result = self._fn(c, *self._args)
+            if inspect.isgenerator(result):
+                result = _drain(result, c.report)
+            c.flush()
+            self._report.emit("done", result)
+        except Exception as e:  # noqa: BLE001 - reported to the GUI, never lost in a thread
+            c.flush()
+            self._report.emit("failed", f"{type(e).__name__}: {e}\n{traceback.format_exc(limit=4)}")
+
+    # GUI thread
+
+    @Slot(str, object)
+    def _deliver(self, kind, payload):
+        if self.ended:
+            return
+        if kind == "progress":
+            if not self._discard:
+                self.progress.emit(payload)
+            return
+        self.ended = True
+        if self._discard or (kind == "failed" and self.stopped):
+            self.cancelled.emit()
+        elif kind == "done":
+            self.done.emit(payload)
+        else:
+            self.failed.emit(payload)
         self.finished.emit()
 
 
-def stop_all(timeout_ms: int = 2000):
-    """Stop every running job and wait for their threads (application shutdown)."""
-    for job in list(_LIVE):
-        job.stop()
-    for job in list(_LIVE):
-        job.wait(timeout_ms)
+class _NotStarted(Exception):
+    """A job cancelled before its thread picked it up."""
 
 
-def _hook_quit():
-    global _HOOKED
-    app = QCoreApplication.instance()
-    if not _HOOKED and app is not None:
-        app.aboutToQuit.connect(stop_all)
-        _HOOKED = True
+def _drain(gen, report) -> object:
+    """Drain generator ``gen``, passing each item to ``report``; return its return value."""
+    while True:
+        try:
+            report(next(gen))
+        except StopIteration as e:
+            return e.value
 
 
-atexit.register(stop_all)  # a script that never ran app.exec(): no "QThread destroyed while running"
+class _Task(QRunnable):
+    def __init__(self, job: Job, runner: JobRunner):
+        super().__init__()  # auto-deleted by the pool after run(), as superqt's workers
+        self._job, self._runner = job, runner
+
+    def run(self):
+        try:
+            self._job._run()
+        finally:
+            self._runner._task_ended()
+
+
+_RUNNERS: weakref.WeakSet[JobRunner] = weakref.WeakSet()
+
+
+class JobRunner(QObject):
+    """Runs jobs for its owner (a panel, the window) on its own small thread pool.
+
+    Parameters
+    ----------
+    parent : QObject, optional
+        The owner.
+    threads : int
+        Jobs that may run at once (default 1: jobs run one after another, by priority, then in order).
+    interval : float
+        Seconds between progress deliveries of one job.
+    """
+
+    def __init__(self, parent=None, threads: int = 1, interval: float = 0.03):
+        super().__init__(parent)
+        pin_blas()
+        self._pool = QThreadPool(self)
+        self._pool.setMaxThreadCount(int(threads))
+        self._interval = float(interval)
+        self._ids = itertools.count(1)
+        self._live: dict[int, tuple[Job, _Task]] = {}
+        self._channels: dict = {}
+        self._running = 0  # tasks submitted whose run() has not returned (pool threads decrement it)
+        self._lock = threading.Lock()
+        self._closed = False
+        _RUNNERS.add(self)
+        app = QCoreApplication.instance()
+        if app is not None:
+            app.aboutToQuit.connect(self.shutdown)
+
+    def submit(self, fn: Callable, *args, channel=None, priority: int = 0, on_done=None, on_progress=None,
+               on_failed=None, on_cancelled=None, on_finished=None) -> Job | None:
+        """Run ``fn(control, *args)`` on the pool; returns its :class:`Job` (None after shutdown).
+
+        A job on ``channel`` cancels the previous job on it. Higher ``priority`` starts first.
+        The ``on_*`` callables are connected to the job's signals of the same name.
+        """
+        if self._closed:
+            return None
+        old = self._channels.get(channel) if channel is not None else None
+        if old is not None:
+            old.cancel()
+        job = Job(next(self._ids), channel, fn, args, self._interval)
+        for signal, slot in ((job.done, on_done), (job.progress, on_progress), (job.failed, on_failed),
+                             (job.cancelled, on_cancelled)):
+            if slot is not None:
+                signal.connect(slot)
+        job.finished.connect(lambda job=job: self._job_ended(job))
+        if on_finished is not None:
+            job.finished.connect(on_finished)
+        task = _Task(job, self)
+        self._live[job.id] = (job, task)
+        if channel is not None:
+            self._channels[channel] = job
+        with self._lock:
+            self._running += 1
+        self._pool.start(task, priority)
+        return job
+
+    def current(self, channel) -> Job | None:
+        """The newest job on ``channel`` that has not ended."""
+        job = self._channels.get(channel)
+        return job if job is not None and not job.ended else None
+
+    def cancel(self, channel=None):
+        """Cancel the job on ``channel`` (every job when None)."""
+        jobs = [j for j, _ in self._live.values()] if channel is None else [self.current(channel)]
+        for job in jobs:
+            if job is not None:
+                job.cancel()
+
+    def wait(self, timeout: float = 1.0) -> bool:
+        """Block until no job of this runner is running (True) or ``timeout`` seconds passed (False)."""
+        return self._pool.waitForDone(int(timeout * 1000))
+
+    @property
+    def running(self) -> bool:
+        """A thread is still running (or about to run) one of this runner's jobs."""
+        with self._lock:
+            return self._running > 0
+
+    def shutdown(self, timeout: float = 1.0) -> bool:
+        """Cancel every job, refuse new ones, and wait for the threads. True when they all ended."""
+        self._closed = True
+        self.cancel()
+        return self.wait(timeout)
+
+    def _task_ended(self):  # pool thread
+        with self._lock:
+            self._running -= 1
+
+    def _job_ended(self, job):
+        self._live.pop(job.id, None)
+        if self._channels.get(job.channel) is job:
+            del self._channels[job.channel]
+
+
+def shutdown_all(timeout: float = 1.0) -> bool:
+    """Cancel the jobs of every runner in the process and wait for them (True when all ended)."""
+    runners = [r for r in list(_RUNNERS) if shiboken6.isValid(r) and shiboken6.isValid(r._pool)]
+    for r in runners:
+        r._closed = True
+        r.cancel()
+    deadline = time.perf_counter() + timeout
+    return all([r.wait(max(0.0, deadline - time.perf_counter())) for r in runners])  # wait for each
+
+
+atexit.register(shutdown_all)  # a script or test that never quit the app: no thread left running at exit

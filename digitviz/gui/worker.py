@@ -24,25 +24,26 @@ from PySide6.QtCore import QObject, Signal, Slot
 from threadpoolctl import threadpool_limits
 
 from digitviz.core import fused
-from digitviz.core.snapshot import Snapshot, StepReport, frozen_copy
+from digitviz.core.experiments import output_nudges
+from digitviz.core.snapshot import Event, Snapshot, StepReport, frozen_copy
 from digitviz.core.training import Diverged, TrainConfig, Trainer
 
 PUBLISH_INTERVAL = 0.03  # seconds between snapshots while running
 CHUNK_SECONDS = 0.015  # the fused engine trains this long per call, then the loop reads the inbox
-_EMPTY_I = np.zeros(0, np.int64)
-_EMPTY_F = np.zeros(0)
-for _a in (_EMPTY_I, _EMPTY_F):
-    _a.flags.writeable = False
+_EMPTY_I = frozen_copy(np.zeros(0, np.int64), copy=False)
+_EMPTY_F = frozen_copy(np.zeros(0), copy=False)
+NO_DATA = "No training data yet: download MNIST or open a folder that holds it."
 
 
-DIVERGED_PREFIX = "The cost blew up"
-
-
-def divergence_message(exc: Exception, lr: float) -> str:
-    """Plain words for a :class:`Diverged` step: what happened, why, and what to do."""
-    what = "infinity" if "infinite" in str(exc) else "not-a-number (NaN)"
-    return (f"{DIVERGED_PREFIX} to {what}: learning rate {lr:g} is too large for this network and cost. "
-            f"Training paused; lower the learning rate or reset.")
+def divergence_message(exc: Diverged, step: int, good_step: int | None = None, good_acc: float = float("nan")) -> str:
+    """Plain words for a :class:`Diverged` run: what happened (its kind, with the effective learning rate
+    the step used), when, and what to do."""
+    text = str(exc)
+    back = ""
+    if good_step is not None and good_step < step:
+        acc = "" if math.isnan(good_acc) else f" ({good_acc:.1%})"
+        back = f", or go back to the weights of step {good_step:,}{acc}"
+    return f"Training blew up at step {step:,}: {text}. Training paused: lower the learning rate{back}, or reset."
 
 
 class TrainWorker(QObject):
@@ -124,6 +125,10 @@ class TrainWorker(QObject):
         """Continue from a loaded network (its own copy is taken over by the worker)."""
         self._inbox.put(("load", net, config))
 
+    def restore_good(self):
+        """Put back the recent good weights the trainer kept (offered after a divergence)."""
+        self._inbox.put(("restore",))
+
     def request_snapshot(self):
         self._inbox.put(("publish",))
 
@@ -181,7 +186,7 @@ class TrainWorker(QObject):
     def _handle(self, msg):
         kind = msg[0]
         tr = self.trainer
-        message = ""
+        message, event = "", None
         if kind == "stop":
             self._stop_event.set()
             return
@@ -193,13 +198,13 @@ class TrainWorker(QObject):
                 self._next_due = time.perf_counter()
                 self._mark_rate()
             else:
-                message = "No training data yet: download MNIST or open a folder that holds it."
+                message, event = NO_DATA, Event.NO_DATA
         elif kind == "pause":
             self._stop_training()
         elif kind == "step":
             self._stop_training()
             if not tr.has_data:
-                message = "No training data yet: download MNIST or open a folder that holds it."
+                message, event = NO_DATA, Event.NO_DATA
             elif msg[1] <= 1:
                 report = self._single_step()
                 self._publish(step_report=report)
@@ -209,7 +214,7 @@ class TrainWorker(QObject):
                 self._mark_rate()
         elif kind == "epoch":
             if not tr.has_data:
-                message = "No training data yet: download MNIST or open a folder that holds it."
+                message, event = NO_DATA, Event.NO_DATA
             else:
                 self._running = False
                 self._remaining = 0
@@ -224,13 +229,13 @@ class TrainWorker(QObject):
             try:
                 tr.update_config(**msg[1])
             except (ValueError, TypeError) as e:
-                message = f"Setting not applied: {e}"
+                message, event = f"Setting not applied: {e}", Event.SETTING_REJECTED
         elif kind == "reset":
             self._stop_training()
             try:
                 tr.reset(msg[1])
             except (ValueError, TypeError) as e:
-                message = f"Reset failed: {e}"
+                message, event = f"Reset failed: {e}", Event.RESET_FAILED
             self._new_generation()
         elif kind == "data":
             self._stop_training()
@@ -241,7 +246,13 @@ class TrainWorker(QObject):
             _, net, config = msg
             self.trainer = Trainer(tr.data, config, net=net)
             self._new_generation()
-        self._publish(message=message)
+        elif kind == "restore":
+            self._stop_training()
+            tr.restore_good()
+            acc = "" if math.isnan(tr.test_acc) else f" (test accuracy {tr.test_acc:.1%})"
+            message, event = (f"Went back to the weights of step {tr.good_step:,}{acc}. Lower the learning "
+                              f"rate before training on."), Event.RESTORED
+        self._publish(message=message, event=event)
 
     def _stop_training(self):
         self._running = False
@@ -335,9 +346,11 @@ class TrainWorker(QObject):
         self._epoch_cost_sum, self._epoch_cost_n = 0.0, 0
         self._publish()
 
-    def _diverged(self, exc):
+    def _diverged(self, exc: Diverged):
         self._stop_training()
-        self._publish(message=divergence_message(exc, self.trainer.opt.lr))
+        tr = self.trainer
+        self._publish(message=divergence_message(exc, tr.step_count, tr.good_step, tr.good_acc),
+                      event=Event.DIVERGED, restore_point=(tr.good_step, tr.good_acc))
 
     def _single_step(self) -> StepReport | None:
         """One step that also reports what it did to its own batch."""
@@ -355,20 +368,16 @@ class TrainWorker(QObject):
         self._record(res.cost, res.grad_norm, tr.step_count)
         X, Y, _, _ = tr.last_batch
         cost_after = net.cost(X, Y)
-        A = net.feedforward(X, theta_before)
-        # minus dC/da, averaged over the batch. Quadratic: C = sum (a - y)^2, so -dC/da = 2 (y - a).
-        # Softmax + cross-entropy couples the outputs; its per-output nudge is -dC/dz = y - a.
-        scale = 2.0 if net.cost_name == "quadratic" else 1.0
-        nudges = scale * (Y - A).mean(axis=0)
         report = StepReport(cost_before=float(res.cost), cost_after=float(cost_after), grad_norm=res.grad_norm,
                             step_norm=res.step_norm, lr=res.lr, grad=frozen_copy(tr.opt.last_grad),
-                            output_nudges=frozen_copy(nudges.astype(np.float64)))
+                            output_nudges=frozen_copy(output_nudges(net, X, Y, theta_before), copy=False))
         tr.opt.last_grad = None
         if tr.epoch_done:
             self._finish_epoch()
         return report
 
-    def _publish(self, message: str = "", step_report: StepReport | None = None):
+    def _publish(self, message: str = "", step_report: StepReport | None = None, event: Event | None = None,
+                 restore_point: tuple | None = None):
         tr = self.trainer
         now = time.perf_counter()
         dn = tr.examples_seen - self._rate_n
@@ -388,30 +397,31 @@ class TrainWorker(QObject):
             x, label = tr.upcoming_example()
             example = frozen_copy(x)
         if self._steps:
-            new_steps = np.array(self._steps, np.int64)
-            new_costs = np.array(self._costs)
-            new_gnorms = np.array(self._gnorms)
-            for a in (new_steps, new_costs, new_gnorms):
-                a.flags.writeable = False
+            new_steps = frozen_copy(np.array(self._steps, np.int64), copy=False)
+            new_costs = frozen_copy(np.array(self._costs), copy=False)
+            new_gnorms = frozen_copy(np.array(self._gnorms), copy=False)
             self._steps, self._costs, self._gnorms = [], [], []
         else:
             new_steps, new_costs, new_gnorms = _EMPTY_I, _EMPTY_F, _EMPTY_F
         h = tr.history
-        new_path = []
-        for s, th in zip(reversed(h.path_steps), reversed(h.path_thetas)):
-            if s <= self._path_sent:
-                break
-            new_path.append((int(s), frozen_copy(th)))
-        new_path.reverse()
+        steps = h.path_steps
+        i = int(np.searchsorted(steps, self._path_sent, side="right"))
+        # the history keeps read-only copies and never changes one: they are shared, not copied again
+        new_path = [(int(s), th) for s, th in zip(steps[i:], h.path_thetas[i:])]
         if new_path:
             self._path_sent = new_path[-1][0]
+            # the GUI keeps the path (TrainingController.path_points); keeping it here too would be a
+            # second copy of up to 1,024 thetas (53 MB for the lesson's network). The last point stays,
+            # so that History.record_theta still sees the step it recorded last.
+            h.forget_path()
         snap = Snapshot(
             step=tr.step_count, epoch=tr.epoch + (1 if tr.epoch_done else 0), examples_seen=tr.examples_seen,
             theta=frozen_copy(tr.net.theta), config=tr.config, cost=self._last_cost, grad_norm=self._last_gnorm,
             example=example, example_label=label, running=self._busy,
             examples_per_s=self._rate if self._busy else float("nan"),
             new_steps=new_steps, new_costs=new_costs, new_grad_norms=new_gnorms, new_path=tuple(new_path),
-            epochs=tuple(dict(e) for e in h.epochs), step_report=step_report, message=message,
+            epochs=tuple(h.epochs), step_report=step_report, message=message, event=event if message else None,
+            restore_point=restore_point, accuracy=tr.test_acc,
             generation=self.generation, engine=self._engine())
         self._published += 1
         self._last_pub = now

@@ -156,7 +156,8 @@ def test_confusion_matrix_sums_to_the_test_set_and_its_diagonal_to_the_correct_o
     for _ in range(150):
         tr.step()
     X, labels = tr.X_test, tr.test_labels
-    ev, out = ex.evaluate_outputs(tr.net, X, labels)
+    ev = evaluate(tr.net, X, labels)
+    out = ev.outputs
     ref = evaluate(tr.net, X, labels)
     np.testing.assert_array_equal(ev.confusion, ref.confusion)
     assert ev.confusion.sum() == len(labels) == 2000

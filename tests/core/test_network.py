@@ -81,3 +81,20 @@ def test_bad_arguments_are_rejected():
         Layout([784])
     with pytest.raises(ValueError, match="shape"):
         Network().feedforward(np.zeros((2, 10)))
+
+
+def test_from_config_seeded_or_with_theta():
+    from dataclasses import replace
+
+    from digitviz.core.training import PRESETS
+
+    cfg = replace(PRESETS["wide"], seed=4)
+    a, b = Network.from_config(cfg), Network.from_config(cfg)
+    assert np.array_equal(a.theta, b.theta) and a.arch_key == cfg.arch_key
+    assert (a.sizes, a.activation, a.cost_name, a.dtype) == ((784, 256, 10), "relu", "cross_entropy", np.float32)
+    theta = np.arange(a.n_params, dtype=np.float32)
+    c = Network.from_config(cfg, theta)
+    assert np.array_equal(c.theta, theta) and c.theta is not theta
+    assert Network.from_config(replace(cfg, dtype="float64")).arch_key != cfg.arch_key
+    with pytest.raises(ValueError, match="parameters"):
+        Network.from_config(cfg, theta[:-1])

@@ -78,15 +78,12 @@ def test_empty_test_set_is_an_error():
         probe(Network(seed=0), np.zeros((0, 784)), np.zeros(0), np.random.default_rng(0))
 
 
-def test_probe_on_a_briefly_trained_lesson_network_is_fast(mnist):
-    import time
-
+def test_probe_on_a_briefly_trained_lesson_network(mnist):
     from digitviz.core.training import PRESETS, Trainer
 
     tr = Trainer(mnist, PRESETS["lesson"])
     for _ in range(500):
         tr.step()
-    t0 = time.perf_counter()
+    # its speed is a benchmark figure: probe_ms in benchmarks/probe_and_data.py
     res = probe(tr.net, mnist.images_as("test"), mnist.test_labels, np.random.default_rng(0))
-    assert time.perf_counter() - t0 < 1.0
     assert res.test_acc > 0.5 and res.noise_answers.sum() == 1000

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from digitviz.core.network import Network, one_hot
-from digitviz.core.training import (PRESETS, SGD, Diverged, History, TrainConfig, Trainer, _Series,
-                                    evaluate)
+from digitviz.core.series import BoundedSeries
+from digitviz.core.training import PRESETS, SGD, Diverged, History, TrainConfig, Trainer, evaluate
 
 SMALL = TrainConfig(sizes=(784, 16, 10), lr=1.0, batch_size=10, seed=1)
 
@@ -128,11 +128,11 @@ def test_reset_and_live_settings(toy_data):
 
 
 def test_series_is_bounded_and_keeps_the_mean():
-    s = _Series(capacity=8)
+    s = BoundedSeries(capacity=8, mean=True)
     for v in range(100):
-        s.append(float(v))
+        s.append(v + 1, float(v))
     assert s.n <= 8 and s.stride == 16
-    assert s.array().mean() == pytest.approx(np.arange(s.n * s.stride).mean())
+    assert s.values().mean() == pytest.approx(np.arange(s.n * s.stride).mean())
     assert s.steps()[-1] == s.n * s.stride
 
 
@@ -162,8 +162,8 @@ def test_real_mnist_short_run_reaches_90_percent(mnist):
         tr = Trainer(mnist, PRESETS["lesson"])
         rec = tr.run_epoch()
         rec = tr.run_epoch()
-    assert rec["test_acc"] >= 0.90, rec
-    assert evaluate(tr.net, tr.X_test, tr.test_labels).accuracy == rec["test_acc"]
+    assert rec.test_acc >= 0.90, rec
+    assert evaluate(tr.net, tr.X_test, tr.test_labels).accuracy == rec.test_acc
 
 
 def test_upcoming_example_is_the_first_one_trained_on(toy_data):
@@ -182,3 +182,129 @@ def test_training_labels_are_what_the_trainer_trains_on(toy_data):
     for random_labels in (False, True):
         cfg = replace(SMALL, random_labels=random_labels)
         assert np.array_equal(training_labels(toy_data.train_labels, cfg), Trainer(toy_data, cfg).train_labels)
+
+
+def test_arch_key_and_needs_reset():
+    lesson = PRESETS["lesson"]
+    assert lesson.arch_key == ((784, 16, 16, 10), "sigmoid", "quadratic", "float32")
+    assert not lesson.needs_reset(replace(lesson, lr=3.0, batch_size=20, lr_decay=0.5))
+    for change in ({"sizes": (784, 8, 10)}, {"seed": 1}, {"init": "standard"}, {"random_labels": True},
+                   {"dtype": "float64"}, {"cost": "cross_entropy"}):
+        assert lesson.needs_reset(replace(lesson, **change)), change
+
+
+def test_epoch_record_is_a_dataclass(toy_data):
+    tr = Trainer(toy_data, SMALL)
+    rec = tr.run_epoch()
+    assert rec.epoch == 1 and rec.step == 60 and tr.history.epochs == [rec]
+    assert rec.to_dict()["test_acc"] == rec.test_acc == tr.test_acc
+
+
+# Divergence: each kind says what happened
+
+
+@pytest.mark.parametrize("kind,cost,words", [
+    ("NAN", float("nan"), "the cost became not-a-number (NaN)"),
+    ("INF", float("inf"), "the cost became infinite"),
+    ("BLOWUP", 52.0, "the cost blew up to 52, more than 10x where this run started (2.3)"),
+    ("RISE", 1.8, "the cost rose to 1.8 and stayed there, 6x its lowest (0.3)"),
+    ("COLLAPSE", 0.9, "the network collapsed (its outputs are pinned at 0 or 1 and it answers 6 for 98%"),
+])
+def test_each_kind_of_divergence_says_what_happened(kind, cost, words):
+    from digitviz.core.training import Divergence
+
+    ref = {"BLOWUP": 2.3, "RISE": 0.3}.get(kind, float("nan"))
+    e = Diverged(Divergence[kind], cost, 100.0, reference=ref, answer=6, share=0.98)
+    assert e.kind is Divergence[kind]
+    assert str(e).startswith(words), str(e)
+    assert str(e).endswith("learning rate 100 is too large for this network and cost")
+    if kind != "NAN":
+        assert "NaN" not in str(e)  # a finite blow-up is not "not-a-number"
+    e.decayed_from(1.0 / 0.8 ** 2 * 100, 2)
+    assert "learning rate 100 (the 156.2 set, after 2 epochs of decay)" in str(e)
+
+
+def test_a_finite_blowup_is_not_called_nan(toy_data):
+    from digitviz.core.training import Divergence
+
+    cfg = TrainConfig(sizes=(784, 16, 10), activation="relu", cost="cross_entropy", lr=30, seed=0)
+    tr = Trainer(toy_data, cfg)
+    with pytest.raises(Diverged) as info:
+        for _ in range(200):
+            tr.step()
+    e = info.value
+    assert e.kind is (Divergence.BLOWUP if np.isfinite(e.cost) else Divergence.NAN if np.isnan(e.cost)
+                      else Divergence.INF)
+    assert ("NaN" in str(e)) == (e.kind is Divergence.NAN)
+
+
+@pytest.mark.parametrize("name", ["lesson", "tweaked", "wide"])
+def test_learning_rate_100_is_caught_for_every_preset(mnist, name):
+    """The issue's case: a network that learned something, then lr 100. Sigmoid + quadratic cost can never
+    cost 10x its first batch, so it must be caught otherwise (it collapses: every answer the same)."""
+    from threadpoolctl import threadpool_limits
+
+    cfg = PRESETS[name]
+    warm = 3000 // cfg.batch_size + 1  # ~3,000 examples at the preset's own rate: one probe check at least
+    with threadpool_limits(1):
+        tr = Trainer(mnist, cfg)
+        for _ in range(warm):
+            tr.step()
+        tr.update_config(lr=100)
+        with pytest.raises(Diverged, match="learning rate 100 is too large"):
+            for _ in range(400):
+                tr.step()
+    assert 0 < tr.good_step <= warm
+    assert tr.good_acc > 0.3 and tr.test_acc < tr.good_acc  # measured: the good copy, and what is left
+    kept = tr.watch.good_theta.copy()
+    tr.restore_good()
+    assert np.array_equal(tr.net.theta, kept)
+    assert tr.test_acc == tr.good_acc == tr.evaluate("test").accuracy
+    assert not np.any(tr.opt.velocity)
+
+
+def test_lesson_at_lr_100_from_scratch_is_caught(mnist):
+    from threadpoolctl import threadpool_limits
+
+    from digitviz.core.training import PROBE_EVERY_EXAMPLES, Divergence
+
+    cfg = replace(PRESETS["lesson"], lr=100)
+    with threadpool_limits(1):
+        tr = Trainer(mnist, cfg)
+        with pytest.raises(Diverged) as info:
+            for _ in range(3 * PROBE_EVERY_EXAMPLES // cfg.batch_size):
+                tr.step()
+    assert info.value.kind is Divergence.COLLAPSE and tr.step_count <= 2 * PROBE_EVERY_EXAMPLES // cfg.batch_size
+
+
+def test_a_cost_that_rises_and_stays_is_caught():
+    from digitviz.core.training import RISE_STEPS, Divergence, DivergenceWatch
+
+    net = Network((784, 4, 10), seed=0)
+    w = DivergenceWatch(net.theta)
+    for step in range(1, 300):
+        w.observe(step, step * 10, 1.0 / step ** 0.5 + 0.2, net, 1.0)  # a falling cost: fine
+    low = w.low
+    with pytest.raises(Diverged) as info:
+        for step in range(300, 300 + 10 * RISE_STEPS):
+            w.observe(step, step * 10, 5.0, net, 1.0)
+    assert info.value.kind is Divergence.RISE and info.value.reference == pytest.approx(low)
+
+
+def test_healthy_runs_never_diverge(toy_data):
+    for cfg in (SMALL, replace(SMALL, random_labels=True), replace(SMALL, activation="relu", cost="cross_entropy",
+                                                                     lr=0.1, momentum=0.9)):
+        tr = Trainer(toy_data, cfg)
+        for _ in range(5):
+            tr.run_epoch()
+
+
+@pytest.mark.parametrize("bad, phrase", [
+    (dict(l2=float("nan")), "L2 must be a finite number"), (dict(l2=float("inf")), "L2 must be a finite number"),
+    (dict(sizes=(784, 0, 10)), "layer sizes must be positive"), (dict(sizes=(784,)), "layer sizes must be positive"),
+    (dict(epochs=0), "epochs must be at least 1"), (dict(seed=-1), "seed must be in 0 to"),
+    (dict(activation="swish"), "unknown activation"), (dict(init="zeros"), "unknown activation, cost or init"),
+])
+def test_config_refuses_what_would_fail_later(bad, phrase):
+    with pytest.raises(ValueError, match=phrase):
+        TrainConfig(**bad)

@@ -2,6 +2,10 @@
 
 import numpy as np
 
+from digitviz.core.training import TrainConfig
+
+FAST = TrainConfig(sizes=(784, 16, 16, 10), batch_size=10, lr=1.5, seed=0)
+
 
 class ToyData:
     """A small learnable stand-in for MNIST: digit k lights a bright 7x7 block at its own place.

@@ -5,44 +5,13 @@ import time
 import numpy as np
 import pyqtgraph as pg
 import pytest
-from PySide6.QtCore import QSettings
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QPushButton
 
 from digitviz.core.training import TrainConfig
 from digitviz.gui.main_window import MainWindow
 
-from . import ToyData
-
-FAST = TrainConfig(sizes=(784, 16, 16, 10), batch_size=10, lr=1.5, seed=0)
-
-
-@pytest.fixture
-def settings(tmp_path):
-    return QSettings(str(tmp_path / "digitviz.ini"), QSettings.IniFormat)
-
-
-@pytest.fixture
-def make_window(qtbot, settings):
-    windows = []
-
-    def make(**kw):
-        kw.setdefault("data", ToyData())
-        kw.setdefault("config", FAST)
-        w = MainWindow(settings=settings, **kw)
-        w.confirm = lambda title, text: True
-        qtbot.addWidget(w)
-        w.resize(1280, 800)
-        w.show()
-        qtbot.waitExposed(w)
-        qtbot.waitUntil(lambda: w.controller.latest is not None, timeout=5000)
-        windows.append(w)
-        return w
-
-    yield make
-    for w in windows:
-        w.close()
-        assert w.controller.thread.isFinished()
+from . import FAST, ToyData
 
 
 def wait_idle_at(qtbot, w, step):
@@ -102,7 +71,7 @@ def test_play_then_pause(make_window, qtbot):
     qtbot.waitUntil(lambda: w.status_labels["step"].text() == f"step {step:,}", timeout=2000)
     curves = w.panels["curves"]
     qtbot.waitUntil(lambda: curves.steps.n == step, timeout=2000)  # every step reached the curves once
-    np.testing.assert_array_equal(curves.steps.column(0), np.arange(1, step + 1))
+    np.testing.assert_array_equal(curves.steps.steps(), np.arange(1, step + 1))
 
 
 def test_epoch_then_reset(make_window, qtbot):
@@ -278,3 +247,45 @@ def test_input_from_a_panel_redraws_the_diagram_at_once(make_window, qtbot):
     qtbot.waitUntil(lambda: w.controller.latest.step == 1, timeout=5000)
     qtbot.waitUntil(lambda: np.array_equal(w.diagram._state.activations[0],
                                            np.asarray(w.controller.latest.example, np.float64)), timeout=2000)
+
+
+def test_divergence_offers_to_go_back_and_the_status_bar_follows_the_weights(make_window, qtbot):
+    from digitviz.core.snapshot import Event
+
+    w = make_window()
+    w.controller.worker.step(300)
+    qtbot.waitUntil(lambda: w.controller.latest.step == 300 and not w.controller.running, timeout=10000)
+    w.controller.update_config(lr=100)
+    w.act_play.trigger()
+    qtbot.waitUntil(lambda: w.alert.isVisible(), timeout=10000)
+    snap = w.controller.latest
+    assert snap.event is Event.DIVERGED
+    good_step, good_acc = snap.restore_point
+    assert w.alert_restore.isVisible() and w.alert_reset.isVisible()
+    assert w.alert_restore.text() == f"Go back to step {good_step:,} ({good_acc:.1%})"
+    qtbot.waitUntil(lambda: w.status_labels["accuracy"].text() == f"test accuracy {snap.test_acc:.2%}", timeout=2000)
+    assert snap.test_acc < good_acc
+    w.alert_restore.click()
+    qtbot.waitUntil(lambda: w.controller.latest.event is Event.RESTORED, timeout=5000)
+    assert not w.alert.isVisible()
+    np.testing.assert_array_equal(w.controller.latest.theta, w.controller.worker.trainer.watch.good_theta)
+    qtbot.waitUntil(lambda: w.status_labels["accuracy"].text() == f"test accuracy {good_acc:.2%}", timeout=2000)
+
+
+def test_loading_any_malformed_network_shows_one_line_and_prints_nothing(make_window, qtbot, tmp_path, capfd):
+    from ..core.test_persist import NAMED
+
+    w = make_window()
+    capfd.readouterr()
+    (tmp_path / "folder.npz").mkdir()
+    cases = {"folder.npz": None, **{f"bad{k}.npz": make for k, (make, _) in enumerate(NAMED.values())}}
+    for name, make in cases.items():
+        if make is not None:
+            (tmp_path / name).write_bytes(make(tmp_path))
+        w.alert.hide()
+        assert not w.load_network(tmp_path / name)
+        text = w.alert.label.text()
+        assert w.alert.isVisible() and text.startswith(f"Could not load the network: {name}: "), text
+        assert "\n" not in text and "allow_pickle" not in text
+    out, err = capfd.readouterr()
+    assert err == "", err

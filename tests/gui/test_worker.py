@@ -108,7 +108,7 @@ def test_step_epoch_evaluates(running_worker, qtbot):
     qtbot.waitUntil(lambda: bool(sink.snaps) and bool(sink.last.epochs) and not sink.last.running, timeout=10000)
     snap = sink.last
     assert snap.epoch == 1 and snap.step == 60  # 600 examples / 10
-    assert 0 <= snap.test_acc <= 1 and snap.epochs[-1]["step"] == 60
+    assert 0 <= snap.test_acc <= 1 and snap.epochs[-1].step == 60
 
 
 def test_reset_returns_to_seeded_weights(running_worker, qtbot):
@@ -188,3 +188,28 @@ def test_playing_trains_in_fused_chunks_and_says_so(running_worker, qtbot):
     assert worker._chunk > 1  # more than one step per call
     costs = np.concatenate([s.new_costs for s in sink.snaps])
     assert np.all(np.isfinite(costs)) and costs[-50:].mean() < costs[:50].mean()
+
+
+def test_divergence_offers_the_kept_weights_and_restores_them_exactly(running_worker, qtbot):
+    from digitviz.core.snapshot import Event
+
+    thread, worker, sink = running_worker()
+    worker.step(300)  # a network that learned: the trainer keeps recent good weights along the way
+    qtbot.waitUntil(lambda: sink.last.step == 300 and not sink.last.running, timeout=10000)
+    learned = sink.last.theta
+    worker.update_config(lr=100)
+    worker.play()
+    qtbot.waitUntil(lambda: sink.last.event is Event.DIVERGED, timeout=10000)
+    snap = sink.last
+    good_step, good_acc = snap.restore_point
+    assert not snap.running and 0 < good_step <= 300 and good_acc > 0.5
+    assert f"go back to the weights of step {good_step:,} ({good_acc:.1%})" in snap.message
+    assert snap.test_acc < good_acc  # the accuracy shown is of the weights there now, not of the last epoch
+    kept = worker.trainer.watch.good_theta.copy()  # the worker is idle: nothing writes it now
+    n = len(sink.snaps)
+    worker.restore_good()
+    qtbot.waitUntil(lambda: len(sink.snaps) > n and sink.last.event is Event.RESTORED, timeout=5000)
+    snap = sink.last
+    np.testing.assert_array_equal(snap.theta, kept)
+    assert snap.test_acc == good_acc and not snap.running
+    assert not np.array_equal(snap.theta, learned) or good_step == 300

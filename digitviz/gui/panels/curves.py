@@ -1,8 +1,10 @@
 """Live learning curves: cost per step (raw and smoothed), accuracy per epoch, gradient norm.
 
 Per-step records arrive in batches with every snapshot (``new_steps``/``new_costs``/``new_grad_norms``)
-and are appended to preallocated arrays that double when full. Past ``MAX_POINTS`` points, pairs are
-averaged and the stride doubles, so memory and drawing time stay bounded however long a run is.
+and are appended to a :class:`~digitviz.core.series.BoundedSeries`: past ``MAX_POINTS`` points, pairs are
+averaged and the stride doubles, so memory and drawing time stay bounded however long a run is. The
+curve maths (decimation, smoothing, round ranges) and run names are in :mod:`digitviz.core.series` and
+:mod:`digitviz.core.runs`.
 Drawing reuses the same items (``setData`` only), decimated to about one min/max pair per pixel
 column, at most ``DRAW_HZ`` times a second while training: curves need not move at the diagram's rate.
 
@@ -20,7 +22,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pyqtgraph as pg
@@ -29,7 +31,13 @@ from PySide6.QtGui import QColor, QIcon, QPixmap
 from PySide6.QtWidgets import (QAbstractItemView, QGraphicsItem, QHBoxLayout, QLabel, QListWidget,
                                QListWidgetItem, QPushButton, QVBoxLayout, QWidget)
 
-from digitviz.core.training import PRESET_TARGETS, PRESETS, TrainConfig, preset_of
+from digitviz.core.runs import legend_name, run_name
+from digitviz.core.series import BoundedSeries, ema, nice_ceil, peak_decimate, subsample
+from digitviz.core.training import PRESET_TARGETS, TrainConfig, preset_of
+
+__all__ = ["MAX_RUNS", "KeptRun", "MetricsPanel", "legend_name", "run_name"]
+
+from ..colors import RUN_COLORS  # kept runs' colours: apart from the live run's blue, green, amber and purple
 
 
 MAX_POINTS = 1 << 18
@@ -43,113 +51,18 @@ GRAD_RAW_PEN = pg.mkPen((198, 120, 221, 30), width=1)
 
 MAX_RUNS = 8  # kept runs; the oldest is dropped beyond this
 KEEP_POINTS = 2000  # a kept run's smoothed curves are subsampled to about this many points
-# Kept runs' colours: apart from the live run's blue, green, amber and purple.
-RUN_COLORS = ("#ff7b72", "#39c5bb", "#f778ba", "#ffa657", "#a5d6ff", "#d4e157", "#c9d1d9", "#c69c6d")
 RUN_ALPHA = 170
 LEGEND_BRUSH = pg.mkBrush(20, 22, 26, 190)  # the plot background, a little see-through: labels stay legible
 RUNS_WIDTH = 210  # the kept runs' column, in pixels
-
-
-def _nice_ceil(v: float) -> float:
-    """The smallest "round" number >= v, from 1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8 x 10^k (ranges change rarely)."""
-    if not v > 0 or not math.isfinite(v):
-        return 1.0
-    e = 10.0 ** math.floor(math.log10(v))
-    for m in (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10):
-        if m * e >= v:
-            return m * e
-    return 10 * e
-
-
-def peak_decimate(x, y, n):
-    """At most ~``2 n`` points that keep every bucket's minimum and maximum (the noise band stays visible).
-
-    Drawing 260,000 points costs far more than computing this; one bucket per pixel column looks the same.
-    """
-    k = len(x) // n
-    if k < 2:
-        return x, y
-    m = k * (len(x) // k)
-    yb = y[:m].reshape(-1, k)
-    xs = np.repeat(x[:m:k], 2)
-    ys = np.column_stack([yb.min(axis=1), yb.max(axis=1)]).ravel()
-    return np.concatenate([xs, x[m:]]), np.concatenate([ys, y[m:]])
-
-
-def subsample(x, y, n):
-    """Every k-th point of a smooth curve (at most ~``n``), and the last one."""
-    k = len(x) // n
-    if k < 2:
-        return x, y
-    return np.append(x[::k], x[-1]), np.append(y[::k], y[-1])
-
-
-def _ema(values, start):
-    """Exponential moving average of ``values`` continuing from ``start`` (NaN: start at the first value)."""
-    out = np.empty_like(values)
-    e, a = start, EMA_ALPHA
-    for i, v in enumerate(values.tolist()):
-        e = v if e != e else e + a * (v - e)  # e != e: NaN, the very first step
-        out[i] = e
-    return out, e
 
 
 def _fmt(v) -> str:
     return f"{v:g}"
 
 
-def _arch(config: TrainConfig) -> tuple[str, str]:
-    """``(short, long)`` names of a config's network: a preset's name when the shape matches one."""
-    shape = f"{'-'.join(map(str, config.sizes))} {config.activation} {config.cost.replace('_', '-')}"
-    for name, p in PRESETS.items():
-        if (p.sizes, p.activation, p.cost) == (config.sizes, config.activation, config.cost):
-            return name, f"{name} {shape}"
-    return shape, shape
-
-
-def _setting_parts(config: TrainConfig, first: TrainConfig | None = None) -> dict:
-    """The settings that tell runs apart, as ``{key: text}`` (defaults left out, except lr and batch).
-
-    ``first`` is the config the run started with, when its learning rate was changed during the run.
-    """
-    d = TrainConfig()
-    lr = _fmt(config.lr) if first is None or first.lr == config.lr else f"{_fmt(first.lr)}→{_fmt(config.lr)}"
-    parts = {"lr": f"lr {lr}", "batch": f"batch {config.batch_size}"}
-    if config.lr_decay != d.lr_decay:
-        parts["decay"] = f"decay {_fmt(config.lr_decay)}"
-    if config.momentum != d.momentum:
-        parts["momentum"] = f"momentum {_fmt(config.momentum)}"
-    if config.l2 != d.l2:
-        parts["l2"] = f"L2 {_fmt(config.l2)}"
-    if config.seed != d.seed:
-        parts["seed"] = f"seed {config.seed}"
-    if config.random_labels:
-        parts["random_labels"] = "random labels"
-    if config.doubt:
-        parts["doubt"] = f"doubt {100 * config.doubt:g}%"
-    if config.init != d.init:
-        parts["init"] = f"{config.init} init"
-    if config.dtype != d.dtype:
-        parts["dtype"] = config.dtype
-    return parts
-
-
-def run_name(number: int, config: TrainConfig, first: TrainConfig | None = None) -> str:
-    """E.g. "Run 2: lesson 784-16-16-10 sigmoid quadratic, lr 1.5, batch 10"."""
-    return f"Run {number}: " + ", ".join([_arch(config)[1], *_setting_parts(config, first).values()])
-
-
-def legend_name(number: int, config: TrainConfig, live: TrainConfig | None, first=None) -> str:
-    """A short legend label: the run's number and the settings in which it differs from the live run."""
-    if live is None:
-        return run_name(number, config, first)
-    mine, theirs = _setting_parts(config, first), _setting_parts(live)
-    diff = [t for k, t in mine.items() if theirs.get(k) != t]
-    diff += [f"no {theirs[k].split(' ')[0]}" if k in ("decay", "momentum", "l2") else f"not {theirs[k]}"
-             for k in theirs if k not in mine and k not in ("seed", "dtype", "init")]
-    if _arch(config)[1] != _arch(live)[1]:
-        diff.insert(0, _arch(config)[0])
-    return f"Run {number}: " + (", ".join(diff) if diff else "same settings")
+def _column(s: BoundedSeries, i: int):
+    """Column ``i`` of the per-step series: 0 the steps, 1 cost, 2 smoothed cost, 3 |gradient|, 4 smoothed."""
+    return s.steps() if i == 0 else s.values()[:, i - 1]
 
 
 @dataclass(eq=False)
@@ -179,64 +92,6 @@ def _swatch(color: str) -> QIcon:
     return QIcon(pm)
 
 
-class Series:
-    """Growable ``(x, y...)`` columns: preallocated, doubling when full, pair-averaged past a cap.
-
-    Parameters
-    ----------
-    columns : int
-        Number of y columns.
-    capacity : int
-        Initial allocation.
-    max_points : int
-        Beyond this many points, pairs are averaged (stride doubles).
-    """
-
-    def __init__(self, columns=1, capacity=4096, max_points=MAX_POINTS):
-        self.data = np.empty((1 + columns, capacity), np.float64)
-        self.n = 0
-        self.max_points = max_points
-        self.stride = 1
-        self._pending = np.empty((1 + columns, 0))
-
-    def clear(self):
-        self.n = 0
-        self.stride = 1
-        self._pending = self._pending[:, :0]
-
-    def append(self, x, *ys):
-        """Append equal-length arrays ``x`` and one array per y column."""
-        block = np.vstack([np.asarray(x, np.float64)] + [np.asarray(y, np.float64) for y in ys])
-        if self.stride > 1:  # bucket-average into groups of `stride` raw points
-            block = np.hstack([self._pending, block])
-            whole = block.shape[1] // self.stride * self.stride
-            self._pending = block[:, whole:]
-            if not whole:
-                return
-            block = block[:, :whole].reshape(block.shape[0], -1, self.stride).mean(axis=2)
-        k = block.shape[1]
-        while self.n + k > self.data.shape[1]:
-            if self.data.shape[1] >= self.max_points:
-                self._halve()
-            else:
-                grown = np.empty((self.data.shape[0], self.data.shape[1] * 2))
-                grown[:, :self.n] = self.data[:, :self.n]
-                self.data = grown
-        self.data[:, self.n:self.n + k] = block
-        self.n += k
-
-    def _halve(self):
-        h = self.n // 2
-        self.data[:, :h] = self.data[:, :2 * h].reshape(self.data.shape[0], h, 2).mean(axis=2)
-        if self.n % 2:
-            self._pending = np.hstack([self.data[:, 2 * h:self.n], self._pending])
-        self.n = h
-        self.stride *= 2
-
-    def column(self, i):
-        return self.data[i, :self.n]
-
-
 class MetricsPanel(QWidget):
     """Three live plots side by side: cost per step, accuracy per epoch, |gradient| per step.
 
@@ -250,7 +105,8 @@ class MetricsPanel(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.setObjectName("MetricsPanel")
-        self.steps = Series(columns=4)  # cost, smoothed cost, gradient norm, smoothed gradient norm
+        # per step: cost, smoothed cost, gradient norm, smoothed gradient norm
+        self.steps = BoundedSeries(MAX_POINTS, width=4, mean=True, initial=4096)
         self.epochs = np.zeros((0, 3))  # step, train accuracy, test accuracy
         self._ema = math.nan
         self._gema = math.nan
@@ -352,16 +208,22 @@ class MetricsPanel(QWidget):
             self._config = snap.config
             if self.runs:
                 self._sync_legends()
-        if len(snap.new_steps):
+        new = np.asarray(snap.new_steps)
+        if len(new) and self.steps.n and new[0] <= self.steps.last_step:
+            keep = new > self.steps.last_step  # a snapshot fed again (a dock shown): its steps are in
+            new = new[keep]
+            snap = replace(snap, new_steps=new, new_costs=np.asarray(snap.new_costs)[keep],
+                           new_grad_norms=np.asarray(snap.new_grad_norms)[keep])
+        if len(new):
             costs = np.asarray(snap.new_costs, np.float64)
             gnorms = np.maximum(np.asarray(snap.new_grad_norms, np.float64), 1e-12)
-            ema, self._ema = _ema(costs, self._ema)
+            smooth, self._ema = ema(costs, self._ema, EMA_ALPHA)
             # the gradient is smoothed on the log scale it is drawn on (a geometric moving average)
-            gema, self._gema = _ema(np.log(gnorms), self._gema)
-            self.steps.append(snap.new_steps, costs, ema, gnorms, np.exp(gema))
+            gsmooth, self._gema = ema(np.log(gnorms), self._gema, EMA_ALPHA)
+            self.steps.extend(snap.new_steps, np.column_stack([costs, smooth, gnorms, np.exp(gsmooth)]))
             self._dirty = True
         if len(snap.epochs) != len(self.epochs):
-            self.epochs = np.array([(e["epoch"], 100 * e["train_acc"], 100 * e["test_acc"]) for e in snap.epochs],
+            self.epochs = np.array([(e.epoch, 100 * e.train_acc, 100 * e.test_acc) for e in snap.epochs],
                                    np.float64).reshape(-1, 3)
             self._dirty = True
         now = time.perf_counter()
@@ -372,15 +234,15 @@ class MetricsPanel(QWidget):
         self._drawn_at = time.perf_counter()
         self._dirty = False
         s = self.steps
-        x = s.column(0)
+        x = _column(s, 0)
         n = int(max(200, self.cost_plot.vb.width()))  # about one bucket per pixel column
-        raw_x, raw_y = peak_decimate(x, s.column(1), n)
+        raw_x, raw_y = peak_decimate(x, _column(s, 1), n)
         ext = self._overlay_extent  # what the overlaid kept runs need (computed when the overlay changes)
         if s.n:
             xmax = x[-1]
             # the first few steps' cost can be 20x the rest: scale to the 98th percentile, not the maximum
             top = float(np.nanmax(raw_y)) if len(raw_y) < 400 else float(np.nanpercentile(raw_y, 98))
-            g = s.column(3)
+            g = _column(s, 3)
             glo, ghi = math.log10(float(g.min())), math.log10(float(g.max()))
             if ext:
                 xmax, top = max(xmax, ext["xmax"]), max(top, ext["cost_top"])
@@ -388,15 +250,15 @@ class MetricsPanel(QWidget):
         elif ext:
             xmax, top, glo, ghi = ext["xmax"], ext["cost_top"], ext["glo"], ext["ghi"]
         if s.n or ext:
-            xmax = _nice_ceil(xmax)
+            xmax = nice_ceil(xmax)
             self._set_range(self.cost_plot, "x", (0, xmax))
             self._set_range(self.grad_plot, "x", (0, xmax))
-            self._set_range(self.cost_plot, "y", (0, _nice_ceil(top)))
+            self._set_range(self.cost_plot, "y", (0, nice_ceil(top)))
             self._set_range(self.grad_plot, "y", (math.floor(glo), math.ceil(ghi + 1e-9)))
         self.raw_curve.setData(raw_x, raw_y, skipFiniteCheck=True)
-        self.ema_curve.setData(*subsample(x, s.column(2), n), skipFiniteCheck=True)
-        self.grad_curve.setData(*peak_decimate(x, s.column(3), n), skipFiniteCheck=True)
-        self.grad_ema_curve.setData(*subsample(x, s.column(4), n), skipFiniteCheck=True)
+        self.ema_curve.setData(*subsample(x, _column(s, 2), n), skipFiniteCheck=True)
+        self.grad_curve.setData(*peak_decimate(x, _column(s, 3), n), skipFiniteCheck=True)
+        self.grad_ema_curve.setData(*subsample(x, _column(s, 4), n), skipFiniteCheck=True)
         if len(self.epochs) or "last_epoch" in ext:
             last, low = 5, math.inf
             if len(self.epochs):
@@ -468,12 +330,12 @@ class MetricsPanel(QWidget):
         s = self.steps
         if not s.n or self._config is None:
             return
-        x = s.column(0)
-        cost = [np.array(a) for a in subsample(x, s.column(2), KEEP_POINTS)]  # copies: the buffer is reused
-        grad = [np.array(a) for a in subsample(x, s.column(4), KEEP_POINTS)]
-        raw = s.column(1)
+        x = _column(s, 0)
+        cost = [np.array(a) for a in subsample(x, _column(s, 2), KEEP_POINTS)]  # copies: the buffer is reused
+        grad = [np.array(a) for a in subsample(x, _column(s, 4), KEEP_POINTS)]
+        raw = _column(s, 1)
         finite = raw[np.isfinite(raw)]
-        g = s.column(3)
+        g = _column(s, 3)
         extent = {"xmax": float(x[-1]),
                   "cost_top": float(np.percentile(finite, 98) if len(finite) >= 400 else finite.max(initial=1.0)),
                   "glo": math.log10(float(g.min())), "ghi": math.log10(float(g.max()))}

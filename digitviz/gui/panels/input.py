@@ -6,10 +6,10 @@ what the network sees. The ten output bars and the big answer follow the pen liv
 new input is announced with ``input_changed(x, label)`` (at most ~60 times a second) so that the
 network diagram follows it too.
 
-The canvas is a plain QWidget over a NumPy array: consecutive mouse positions are joined by
-soft capsules (:func:`digitviz.core.inputs.draw_segment`), so a fast pen leaves a smooth line.
+The canvas, the 28x28 view and the bars are dumb views (:mod:`digitviz.gui.views`); this panel holds
+the state (source, label, network) and decides what they show.
 
-Imports: NumPy, PySide6, pyqtgraph, :mod:`digitviz.core` and :mod:`digitviz.gui.colors`.
+Imports: NumPy, PySide6, :mod:`digitviz.core`, :mod:`digitviz.gui.colors` and :mod:`digitviz.gui.views`.
 """
 
 from __future__ import annotations
@@ -18,23 +18,28 @@ import time
 from pathlib import Path
 
 import numpy as np
-import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRect, QRectF, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QFont, QImage, QImageReader, QKeySequence, QPainter, QPen, QShortcut
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QImageReader
 from PySide6.QtWidgets import (
-    QApplication, QFileDialog, QGridLayout, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget,
+    QFileDialog,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
 )
 
-from digitviz.core.inputs import draw_segment, noise, prepare_drawing, prepare_image
+from digitviz.core.inputs import noise, prepare_drawing, prepare_image
 from digitviz.core.network import Network
 
-from .. import colors
+from .. import colors, shortcuts
 from ..style import ERROR, style_panel, text_style
+from ..views.drawing_canvas import DrawingCanvas
+from ..views.images import qimage_to_gray
+from ..views.output_bars import OutputBars
+from ..views.pixel_view import PixelView
 
-CANVAS_SIZE = 280            # resolution of the drawing array; the widget scales it to fit
-BRUSH_RADIUS = 10.5          # canvas pixels: ~MNIST's stroke width once a digit is shrunk to 20 px
-BRUSH_SOFTNESS = 7.0
-UNDO_DEPTH = 40
 MIN_EMIT_INTERVAL_S = 1 / 60  # throttle of live updates while drawing
 MAX_IMAGE_SIDE = 560          # larger pictures are shrunk by Qt before the NumPy preparation
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.webp);;All files (*)"
@@ -43,364 +48,10 @@ IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.webp);;All files (*)"
 TRAINING, DRAWING, NOISE, TEST, FILE, EXTERNAL = "training", "drawing", "noise", "test", "file", "external"
 
 
-def _grey_table():
-    lut = colors.ACTIVATION_CMAP.getLookupTable(0.0, 1.0, 256, alpha=False)
-    return [QColor(int(r), int(g), int(b)).rgb() for r, g, b in lut]
-
-
-_TABLE = None
-
-
-def _color_table():
-    global _TABLE
-    if _TABLE is None:
-        _TABLE = _grey_table()
-    return _TABLE
-
-
-def _to_u8(a: np.ndarray) -> np.ndarray:
-    return np.clip(a * 255.0 + 0.5, 0, 255).astype(np.uint8)
-
-
-def array_to_qimage(a: np.ndarray) -> QImage:
-    """An indexed QImage (the activation colour map) of a 2-D array in [0, 1]; owns its pixels."""
-    u8 = np.ascontiguousarray(_to_u8(a))
-    h, w = u8.shape
-    img = QImage(u8.data, w, h, w, QImage.Format_Indexed8)
-    img.setColorTable(_color_table())
-    return img.copy()  # detach from the NumPy buffer
-
-
-def qimage_to_gray(img: QImage) -> np.ndarray:
-    """Grey levels in [0, 1] (1 = white) of any QImage, shape ``(H, W)``, float32.
-
-    Transparent pixels are laid over a ground that contrasts with the opaque ones (white under
-    dark ink, black under light ink), so a transparent PNG of a digit keeps its strokes.
-    """
-    rgba = img.convertToFormat(QImage.Format_RGBA8888)
-    h, w = rgba.height(), rgba.width()
-    buf = np.frombuffer(rgba.constBits(), np.uint8, count=rgba.sizeInBytes())
-    px = buf.reshape(h, rgba.bytesPerLine())[:, :w * 4].reshape(h, w, 4).astype(np.float32) / 255.0
-    lum = px[..., 0] * 0.299 + px[..., 1] * 0.587 + px[..., 2] * 0.114
-    alpha = px[..., 3]
-    if alpha.min() < 0.98:
-        opaque = alpha > 0.5
-        ground = 1.0 if (not opaque.any() or float(lum[opaque].mean()) < 0.5) else 0.0
-        lum = lum * alpha + ground * (1.0 - alpha)
-    return lum
-
-
-class DrawingCanvas(QWidget):
-    """A square drawing surface backed by a NumPy array, with a soft round brush and per-stroke undo.
-
-    Signals
-    -------
-    stroke_started()
-        The pen went down (before anything is painted).
-    changed()
-        The drawing changed (a pen movement painted, or clear/undo).
-
-    Attributes
-    ----------
-    canvas : ndarray, shape (size, size), float32 in [0, 1]
-        The drawing, light ink on black; index [row, col].
-    """
-
-    stroke_started = Signal()
-    changed = Signal()
-
-    def __init__(self, size=CANVAS_SIZE, radius=BRUSH_RADIUS, softness=BRUSH_SOFTNESS, parent=None):
-        super().__init__(parent)
-        self.size_px = size
-        self.radius = radius
-        self.softness = softness
-        self.canvas = np.zeros((size, size), np.float32)
-        self._undo: list[np.ndarray] = []
-        self._last: tuple | None = None  # last pen position in canvas pixels while drawing
-        self._hover: QPointF | None = None
-        self._preview: QImage | None = None  # an image shown instead of the drawing
-        self._preview_caption = ""
-        # The drawing as 8-bit colour indices, shared with the QImage painted (updated per stroke region)
-        self._u8 = np.zeros((size, size), np.uint8)
-        self._image = QImage(self._u8.data, size, size, size, QImage.Format_Indexed8)
-        self._image.setColorTable(_color_table())
-        self.hint = "Draw a digit here"
-        self.setMouseTracking(True)
-        self.setFocusPolicy(Qt.StrongFocus)
-        self.setCursor(Qt.CrossCursor)
-        self.setMinimumSize(160, 160)
-        self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Expanding)
-        self.setToolTip("Draw with the mouse (or a pen). The drawing is shrunk and centred as MNIST's "
-                        "digits were before the network sees it.")
-
-    def sizeHint(self):
-        return QSize(self.size_px + 8, self.size_px + 8)
-
-    def hasHeightForWidth(self):
-        return True
-
-    def heightForWidth(self, w):
-        return w
-
-    # model
-
-    @property
-    def is_empty(self) -> bool:
-        return not self.canvas.any()
-
-    @property
-    def can_undo(self) -> bool:
-        return bool(self._undo)
-
-    def _push_undo(self):
-        self._undo.append(self.canvas.copy())
-        if len(self._undo) > UNDO_DEPTH:
-            del self._undo[0]
-
-    def clear(self):
-        """Erase the drawing (undoable)."""
-        if not self.is_empty:
-            self._push_undo()
-        self.canvas[...] = 0.0
-        self._touch()
-
-    def undo(self) -> bool:
-        """Restore the drawing as it was before the last stroke (or clear); False if nothing to undo."""
-        if not self._undo:
-            return False
-        self.canvas[...] = self._undo.pop()
-        self._touch()
-        return True
-
-    def set_preview(self, image28: np.ndarray | None, caption: str = ""):
-        """Show ``image28`` (a 2-D array in [0, 1]) instead of the drawing; ``None`` shows the drawing."""
-        if image28 is None and self._preview is None:
-            return  # already showing the drawing: no repaint
-        self._preview = None if image28 is None else array_to_qimage(image28)
-        self._preview_caption = caption
-        self.update()
-
-    @property
-    def showing_preview(self) -> bool:
-        return self._preview is not None
-
-    def _touch(self, region=None):
-        """The drawing changed (inside ``region``, canvas ``(rows, cols)`` slices, or anywhere)."""
-        if region is None:
-            self._u8[...] = _to_u8(self.canvas)
-            self.update()
-        else:
-            rows, cols = region
-            self._u8[rows, cols] = _to_u8(self.canvas[rows, cols])
-            self.update(self._widget_rect(rows, cols))  # repaint only what the pen touched
-        self.changed.emit()
-
-    def _widget_rect(self, rows: slice, cols: slice) -> QRect:
-        r = self.target_rect()
-        k = r.width() / self.size_px
-        return QRectF(r.x() + cols.start * k, r.y() + rows.start * k, (cols.stop - cols.start) * k,
-                      (rows.stop - rows.start) * k).toAlignedRect().adjusted(-2, -2, 2, 2)
-
-    def _ring_rect(self, pos: QPointF | None) -> QRect:
-        if pos is None:
-            return QRect()
-        rad = self.radius * self.target_rect().width() / self.size_px + 2
-        return QRectF(pos.x() - rad, pos.y() - rad, 2 * rad, 2 * rad).toAlignedRect()
-
-    # geometry
-
-    def target_rect(self) -> QRectF:
-        """Where the canvas is drawn inside the widget (a centred square)."""
-        side = max(1.0, min(self.width(), self.height()) - 2.0)
-        return QRectF((self.width() - side) / 2, (self.height() - side) / 2, side, side)
-
-    def to_canvas(self, pos: QPointF) -> tuple[float, float]:
-        """Widget position -> canvas ``(x, y)`` in canvas pixels."""
-        r = self.target_rect()
-        k = self.size_px / r.width()
-        return (pos.x() - r.x()) * k, (pos.y() - r.y()) * k
-
-    # events
-
-    def mousePressEvent(self, ev):
-        if ev.button() != Qt.LeftButton:
-            return super().mousePressEvent(ev)
-        self.stroke_started.emit()
-        self._preview = None
-        self._push_undo()
-        p = self.to_canvas(ev.position())
-        self._last = p
-        self._touch(draw_segment(self.canvas, p, p, self.radius, self.softness))
-
-    def mouseMoveEvent(self, ev):
-        old, self._hover = self._hover, ev.position()
-        self.update(self._ring_rect(old).united(self._ring_rect(self._hover)))  # the brush outline
-        if self._last is None:
-            return
-        p = self.to_canvas(ev.position())
-        region = draw_segment(self.canvas, self._last, p, self.radius, self.softness)
-        self._last = p
-        if region is not None:
-            self._touch(region)
-
-    def mouseReleaseEvent(self, ev):
-        if ev.button() == Qt.LeftButton and self._last is not None:
-            self._last = None
-            self.changed.emit()
-
-    def leaveEvent(self, ev):
-        self._hover = None
-        self.update()
-
-    def paintEvent(self, ev):
-        p = QPainter(self)
-        r = self.target_rect()
-        if self._preview is not None:
-            p.drawImage(r, self._preview)  # nearest: the 28x28 pixels stay visible
-            self._caption(p, r, self._preview_caption)
-        else:
-            p.setRenderHint(QPainter.SmoothPixmapTransform, True)
-            p.drawImage(r, self._image)  # clipped by Qt to the region being repainted
-            if self.hint and self.is_empty:
-                p.setPen(QColor(colors.MUTED))
-                f = p.font()
-                f.setPointSizeF(f.pointSizeF() * 1.2)
-                p.setFont(f)
-                p.drawText(r, Qt.AlignCenter, self.hint)
-        p.setRenderHint(QPainter.Antialiasing, True)
-        p.setPen(QPen(QColor(58, 63, 74), 1))
-        p.setBrush(Qt.NoBrush)
-        p.drawRect(r.adjusted(-0.5, -0.5, 0.5, 0.5))
-        if self._hover is not None and r.contains(self._hover):
-            rad = self.radius * r.width() / self.size_px
-            p.setPen(QPen(QColor(255, 224, 138, 140), 1))
-            p.drawEllipse(self._hover, rad, rad)
-        p.end()
-
-    def _caption(self, p: QPainter, r: QRectF, text: str):
-        if not text:
-            return
-        band = QRectF(r.x(), r.bottom() - 24, r.width(), 24)
-        p.fillRect(band, QColor(20, 22, 26, 190))
-        p.setPen(QColor(colors.FOREGROUND))
-        p.drawText(band, Qt.AlignCenter, text)
-
-
-class PixelView(QWidget):
-    """The 28x28 image the network sees, drawn with crisp pixels."""
-
-    def __init__(self, side=28, parent=None):
-        super().__init__(parent)
-        self._img = array_to_qimage(np.zeros((side, side)))
-        self.setMinimumSize(84, 84)
-        self.setSizePolicy(QSizePolicy.Preferred, QSizePolicy.Preferred)
-        self.setToolTip("What the network sees: 28 x 28 grey levels, ink shrunk to fit 20 x 20 and "
-                        "centred on its centre of mass, as in MNIST.")
-
-    def sizeHint(self):
-        return QSize(140, 140)
-
-    def set_image(self, img2d: np.ndarray):
-        self._img = array_to_qimage(img2d)
-        self.update()
-
-    def paintEvent(self, ev):
-        p = QPainter(self)
-        side = max(1, min(self.width(), self.height()) - 2)
-        r = QRectF((self.width() - side) / 2, (self.height() - side) / 2, side, side)
-        p.drawImage(r, self._img)
-        p.setPen(QPen(QColor(58, 63, 74), 1))
-        p.drawRect(r.adjusted(-0.5, -0.5, 0.5, 0.5))
-        p.end()
-
-
-class OutputBars(pg.PlotWidget):
-    """Ten bars, one per digit, with their values written above them."""
-
-    def __init__(self, n=10, parent=None):
-        super().__init__(parent=parent)
-        self.n = n
-        self.setMenuEnabled(False)
-        self.setMouseEnabled(False, False)
-        self.hideButtons()
-        self.setMinimumHeight(110)
-        pi = self.getPlotItem()
-        pi.setContentsMargins(2, 2, 2, 2)
-        pi.hideAxis("left")
-        ax = pi.getAxis("bottom")
-        ax.setTicks([[(i, str(i)) for i in range(n)]])
-        ax.setStyle(tickLength=0)
-        f = QFont()
-        f.setPointSizeF(f.pointSizeF() * 1.15)
-        f.setBold(True)
-        ax.setTickFont(f)
-        self.setXRange(-0.6, n - 0.4, padding=0)
-        self.setYRange(0, 1.0, padding=0)
-        pi.getViewBox().setDefaultPadding(0)
-        self._base = pg.mkBrush(74, 110, 150)
-        self._top = pg.mkBrush(colors.HIGHLIGHT)
-        self._truth_pen = pg.mkPen(colors.TRUTH, width=2)
-        self._no_pen = pg.mkPen(None)
-        self._bars = pg.BarGraphItem(x=np.arange(n), height=np.zeros(n), width=0.72, brush=self._base,
-                                     pen=pg.mkPen(None))
-        self.addItem(self._bars)
-        self._texts = []
-        for i in range(n):
-            t = pg.TextItem("", color=colors.FOREGROUND, anchor=(0.5, 1.0))
-            t.setPos(i, 0.02)
-            self.addItem(t)
-            self._texts.append(t)
-        self._truth = pg.TextItem("true", color=colors.TRUTH, anchor=(0.5, 0.0))
-        self._truth.setVisible(False)
-        self.addItem(self._truth)
-        self.values = np.zeros(n)
-        self._label = -1
-        self._shown = [""] * n
-
-    def resizeEvent(self, ev):
-        super().resizeEvent(ev)
-        if any(getattr(self, "_shown", ())):  # the value labels' placement depends on the height in pixels
-            self.set_values(self.values, self._label)
-
-    def set_values(self, values: np.ndarray | None, label: int = -1):
-        """Show ``values`` (shape ``(n,)``; None empties the bars); outline the true ``label``."""
-        if values is None:
-            values = np.zeros(self.n)
-            texts = [""] * self.n
-        else:
-            texts = [f"{v:.2f}" for v in values]
-        values = np.asarray(values, dtype=np.float64)
-        self.values = values
-        self._label = label
-        self._shown = texts
-        top = int(values.argmax()) if values.any() else -1
-        brushes = [self._top if i == top else self._base for i in range(self.n)]
-        pens = [self._truth_pen if i == label else self._no_pen for i in range(self.n)]
-        self._bars.setOpts(height=np.maximum(values, 0.004), brushes=brushes, pens=pens)
-        # A value sits just above its bar; for a tall bar the label goes inside, so it never clips.
-        # The view's height in pixels turns the text height into data units.
-        h_px = max(self.getPlotItem().getViewBox().height(), 1.0)
-        text_h = 20.0 / h_px
-        for i, (t, v, s) in enumerate(zip(self._texts, values, texts)):
-            v = min(max(float(v), 0.0), 1.0)
-            t.setText(s)
-            inside = v + text_h > 0.97
-            t.setAnchor((0.5, 0.0) if inside else (0.5, 1.0))
-            t.setColor(colors.BACKGROUND if inside and i == top else
-                       colors.HIGHLIGHT if i == top else colors.FOREGROUND)
-            t.setPos(i, v - 0.01 if inside else v + 0.01)
-        if 0 <= label < self.n:
-            v = min(max(float(values[label]), 0.0), 1.0)
-            inside = v + 2 * text_h > 0.97
-            self._truth.setAnchor((0.5, 0.0) if inside else (0.5, 1.0))
-            self._truth.setPos(label, (v - text_h) if inside else (v + text_h + 0.01))
-            self._truth.setColor(colors.BACKGROUND if inside and label == top else colors.TRUTH)
-        self._truth.setVisible(bool(0 <= label < self.n and values.any()))
-
-
-def _button(text, tip, slot, shortcut=None, parent=None):
+def _button(text, tip, slot, parent=None):
+    """A button calling ``slot``; its tooltip names the key the shortcut table gives ``slot``."""
     b = QPushButton(text, parent)
-    b.setToolTip(f"{tip} ({QKeySequence(shortcut).toString(QKeySequence.NativeText)})" if shortcut else tip)
+    b.setToolTip(shortcuts.with_keys(tip, "input", slot.__name__))
     b.clicked.connect(slot)
     b.setFocusPolicy(Qt.TabFocus)
     return b
@@ -506,23 +157,23 @@ class InputPanel(QWidget):
         self.message_label.hide()
 
         B = lambda *a: _button(*a, parent=self)  # noqa: E731
-        self.clear_button = B("Clear", "Erase the drawing", self.clear, "C")
-        self.undo_button = B("Undo", "Undo the last stroke", self.undo, "Ctrl+Z")
+        self.clear_button = B("Clear", "Erase the drawing", self.clear)
+        self.undo_button = B("Undo", "Undo the last stroke", self.undo)
         self.uniform_button = B("Uniform noise", "A new image of uniform random pixels, as in the lesson",
-                                lambda: self.show_noise("uniform"), "N")
+                                self.show_uniform_noise)
         self.gaussian_button = B("Gaussian noise", "A new image of Gaussian noise: mean 0.5, sd 0.25, clipped "
-                                 "to [0, 1]", lambda: self.show_noise("gaussian"), "G")
-        self.blank_button = B("Blank", "An empty black image", lambda: self.show_noise("blank"), "B")
-        self.prev_button = B("◀", "Previous test digit", self.previous_test_digit, "[")
-        self.next_button = B("▶", "Next test digit", self.next_test_digit, "]")
-        self.random_button = B("Random", "A random test digit", self.random_test_digit, "R")
+                                 "to [0, 1]", self.show_gaussian_noise)
+        self.blank_button = B("Blank", "An empty black image", self.show_blank)
+        self.prev_button = B("◀", "Previous test digit", self.previous_test_digit)
+        self.next_button = B("▶", "Next test digit", self.next_test_digit)
+        self.random_button = B("Random", "A random test digit", self.random_test_digit)
         self.mistake_button = B("Next mistake", "Jump to the next test digit the network gets wrong",
-                                self.next_mistake, "M")
+                                self.next_mistake)
         self.open_button = B("Open image…", "Run a PNG or JPEG picture of a digit through the same "
                              "preparation (dark ink on light paper is inverted); or drop a file here",
-                             self.open_image_dialog, "O")
+                             self.open_image_dialog)
         self.follow_button = B("Follow training", "Let the network diagram show the examples being trained on "
-                               "again", self.follow_training, "F")
+                               "again", self.follow_training)
         for b in (self.prev_button, self.next_button):
             b.setFixedWidth(36)
 
@@ -566,14 +217,8 @@ class InputPanel(QWidget):
         grid.setRowStretch(0, 3)
         grid.setRowStretch(5, 1)
 
-        for keys, slot in (("C", self.clear), ("Ctrl+Z", self.undo), ("N", lambda: self.show_noise("uniform")),
-                           ("G", lambda: self.show_noise("gaussian")), ("B", lambda: self.show_noise("blank")),
-                           ("[", self.previous_test_digit), ("]", self.next_test_digit),
-                           ("R", self.random_test_digit), ("M", self.next_mistake),
-                           ("O", self.open_image_dialog), ("F", self.follow_training)):
-            sc = QShortcut(QKeySequence(keys), self)
-            sc.setContext(Qt.WidgetWithChildrenShortcut)
-            sc.activated.connect(slot)
+        # the keys are in the one table of gui/shortcuts.py; the main window makes them window-wide
+        self.shortcut_actions = shortcuts.install(self, "input")
         self.setAcceptDrops(True)
         self._update_bars_title()
 
@@ -582,9 +227,9 @@ class InputPanel(QWidget):
     def on_snapshot(self, snap):
         """Use the snapshot's parameters for the answer (a new Network only if the architecture changed)."""
         cfg = snap.config
-        arch = (tuple(cfg.sizes), cfg.activation, cfg.cost, cfg.dtype)
+        arch = cfg.arch_key
         if arch != self._arch:
-            self.net = Network(cfg.sizes, cfg.activation, cfg.cost, np.dtype(cfg.dtype), seed=None, init=None)
+            self.net = Network.from_config(cfg, snap.theta)
             self._arch = arch
             self._theta_ref = None
             self._update_bars_title()
@@ -624,6 +269,15 @@ class InputPanel(QWidget):
         self.noise_count += 1
         self._noise_kind = kind
         self._set_input(noise(self.rng, kind), -1, NOISE)
+
+    def show_uniform_noise(self):
+        self.show_noise("uniform")
+
+    def show_gaussian_noise(self):
+        self.show_noise("gaussian")
+
+    def show_blank(self):
+        self.show_noise("blank")
 
     def show_test_digit(self, index: int):
         """Show test digit ``index`` (wrapped around the test set) with its true label."""

@@ -20,11 +20,13 @@ or on the chosen interval, so the surface does not jump under the user's eyes), 
 filter-normalised directions (seeded), or two single parameters picked in the network diagram
 (:meth:`LandscapePanel.use_parameters`).
 
-All heavy work runs on :class:`~digitviz.gui.landscape_job.LandscapeWorker`, started from snapshot
-copies; :meth:`LandscapePanel.on_snapshot` only appends path points, projects the new ones (two dot
-products each) and updates existing pyqtgraph items.
+All heavy work runs as jobs (:mod:`digitviz.gui.jobs`) of the pure functions in
+:mod:`digitviz.core.landscape` (``compute_surface`` on channel "surface", ``compute_path`` on channel
+"path"), started from snapshot copies; a newer request on a channel supersedes the older one.
+:meth:`LandscapePanel.on_snapshot` only appends path points, projects the new ones
+(:func:`~digitviz.core.landscape.project`) and updates existing pyqtgraph items.
 
-Imports: PySide6, pyqtgraph, :mod:`digitviz.core`, and this package's colours and landscape worker.
+Imports: PySide6, pyqtgraph, :mod:`digitviz.core`, this package's colours and :mod:`digitviz.gui.jobs`.
 """
 
 from __future__ import annotations
@@ -36,14 +38,16 @@ import time
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QCoreApplication, QEvent, QRectF, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QRectF, Qt, QTimer, Signal
 from PySide6.QtWidgets import (QComboBox, QFrame, QHBoxLayout, QLabel, QProgressBar, QPushButton, QScrollArea,
                                QSizePolicy, QSpinBox, QVBoxLayout, QWidget)
 
+from digitviz.core import landscape as ls
+from digitviz.core.landscape import LINE_EXTEND, PathJob, SurfaceJob
 from digitviz.core.network import Layout
 
 from .. import colors
-from ..landscape_job import LINE_EXTEND, LandscapeWorker, PathJob, SurfaceJob
+from ..jobs import JobRunner
 
 MODES = (("pca", "PCA of the path"), ("random", "Random directions"), ("params", "Two parameters"))
 CENTRES = (("current", "Current weights"), ("pinned", "Pinned"))
@@ -112,6 +116,19 @@ class _StepAxis(pg.AxisItem):
         return out
 
 
+def _surface_work(control, job: SurfaceJob):
+    """On a job thread: the surface; its coarse pass and ``(done, total)`` ticks are progress."""
+    net, X, Y = job.inputs()
+    return ls.compute_surface(job, net, X, Y, emit=control.report,
+                              progress=lambda done, total: control.report((done, total)), cancel=control)
+
+
+def _path_work(control, job: PathJob):
+    """On a job thread: true and in-plane costs of path points, and the gradient."""
+    net, X, Y = job.inputs()
+    return ls.compute_path(job, net, X, Y, cancel=control)
+
+
 def _brush_table(cmap, n=colors.N_LEVELS):
     lut = cmap.getLookupTable(0.0, 1.0, n, alpha=True)
     return np.array([pg.mkBrush(int(r), int(g), int(b), 255) for r, g, b, _ in lut] + [pg.mkBrush(110, 114, 124)],
@@ -129,7 +146,7 @@ class LandscapePanel(QWidget):
     surface_applied(SurfaceResult)
         A finished surface (its final, fine pass) is on screen.
     surface_cancelled(int)
-        The worker reports that the surface job with this id stopped early; nothing of it stays on screen.
+        The surface job with this id stopped early (cancelled or superseded); nothing of it stays on screen.
     path_costs_applied()
         True costs (and in-plane costs) of path points arrived.
     failed(str)
@@ -159,7 +176,6 @@ class LandscapePanel(QWidget):
         self._params: tuple[int, int] | None = None
         self._pinned: np.ndarray | None = None
         self.plane = None
-        self._proj = None            # (pinv (2, P), basis (P, 2)) of self.plane
         self._offset = np.zeros(2)   # plot coordinates = (a, b) + offset (params mode: the parameters' values)
         self.surface = None          # last final SurfaceResult
         self._shown = None           # SurfaceResult on screen (coarse or final)
@@ -191,15 +207,7 @@ class LandscapePanel(QWidget):
         self._path_timer.setSingleShot(True)
         self._path_timer.timeout.connect(self._follow_up)
 
-        self._worker = LandscapeWorker(self)
-        self._worker.progress.connect(self._on_progress)
-        self._worker.surface_ready.connect(self._on_surface)
-        self._worker.path_ready.connect(self._on_path_result)
-        self._worker.cancelled.connect(self._on_cancelled)
-        self._worker.failed.connect(self._on_failed)
-        app = QCoreApplication.instance()
-        if app is not None:
-            app.aboutToQuit.connect(self.shutdown)
+        self.jobs = JobRunner(self)  # one thread: path jobs (priority) and surface jobs take turns
 
         self._build_controls()
         self._build_plots()
@@ -461,7 +469,7 @@ class LandscapePanel(QWidget):
 
     def on_snapshot(self, snap):
         """Take the latest snapshot: grow the path, move the marker, start jobs when due (cheap)."""
-        arch = (snap.config.sizes, snap.config.activation, snap.config.cost, snap.config.dtype)
+        arch = snap.config.arch_key
         if snap.generation != self._generation or arch != self._arch:
             self._new_run(snap, arch)
         self._snap = snap
@@ -498,7 +506,7 @@ class LandscapePanel(QWidget):
         self._data = ds
         self._invalidate_costs()
         if ds is None:
-            self._worker.cancel()
+            self.jobs.cancel("surface")
             self._surface_job = None
             self._clear_surface()
             self._show_message("No data: the landscape needs examples to measure the cost on.")
@@ -564,7 +572,9 @@ class LandscapePanel(QWidget):
         self.progress.setValue(0)
         self.progress.setVisible(True)
         self.cancel_btn.setEnabled(True)
-        self._worker.submit(job)
+        self.jobs.submit(_surface_work, job, channel="surface", on_progress=self._on_surface_progress,
+                         on_done=self._on_surface, on_cancelled=lambda jid=job.id: self._on_cancelled(jid),
+                         on_failed=lambda msg, jid=job.id: self._on_failed(jid, msg))
         return job.id
 
     def cancel(self):
@@ -573,7 +583,7 @@ class LandscapePanel(QWidget):
         if job is None:
             return
         self._surface_job = None  # from now on its results are stale
-        self._worker.cancel()
+        self.jobs.cancel("surface")
         self._end_progress()
         if self._shown is not self.surface:
             self._restore(self.surface)
@@ -583,14 +593,15 @@ class LandscapePanel(QWidget):
         """Switch the plane's kind ("pca", "random", "params"); recomputes."""
         self.mode.setCurrentIndex(self.mode.findData(mode))
 
-    def shutdown(self, timeout_ms=5000) -> bool:
-        """Stop the worker for good (app exit). True when its thread has ended."""
-        return self._worker.stop(timeout_ms, final=True)
+    def shutdown(self, timeout: float = 1.0) -> bool:
+        """Cancel the jobs for good (app exit). True when their thread has ended."""
+        return self.jobs.shutdown(timeout)
 
     def closeEvent(self, event):
         self._surface_job = None
         self._path_job = None
-        self._worker.stop(5000, final=False)
+        self.jobs.cancel()  # a panel closed and shown again may compute again: the runner stays open
+        self.jobs.wait(1.0)
         self._end_progress()
         super().closeEvent(event)
 
@@ -611,7 +622,7 @@ class LandscapePanel(QWidget):
     # run and path bookkeeping
 
     def _new_run(self, snap, arch):
-        self._worker.cancel()
+        self.jobs.cancel()
         self._surface_job = None
         self._path_job = None
         self._end_progress()
@@ -658,7 +669,7 @@ class LandscapePanel(QWidget):
             self._true[k] = np.nan
             self._on_plane[k] = np.nan
             self._n += 1
-            if self._proj is not None:
+            if self.plane is not None:
                 self._coords[k], self._dist[k] = self._project(theta)
         self._path_dirty = True
 
@@ -673,18 +684,9 @@ class LandscapePanel(QWidget):
         self._n = m
 
     def _project(self, theta):
-        """``(a, b)`` and the distance from the plane of one parameter vector (about 0.2 ms).
-
-        Only element-wise operations and a 2-row matrix-vector product: a BLAS dot product of 13,000
-        numbers, run multi-threaded on the GUI thread, measured 10 to 15 ms here (thread wake-ups).
-        """
-        pinv = self._proj[0]
-        plane = self.plane
-        r = np.subtract(theta, plane.centre, dtype=np.float64)
-        ab = pinv @ r
-        r -= ab[0] * plane.d1
-        r -= ab[1] * plane.d2
-        return ab, float(np.sqrt(np.einsum("i,i", r, r)))
+        """``(a, b)`` and the distance from the plane of one parameter vector (core ``project``)."""
+        coords, distance = ls.project(self.plane, theta)
+        return coords[0], float(distance[0])
 
     def _set_plane(self, plane, res=None):
         """Make ``plane`` current; the path's coordinates come from the job ``res`` that projected it,
@@ -692,8 +694,6 @@ class LandscapePanel(QWidget):
         if plane is self.plane:
             return
         self.plane = plane
-        basis = plane.basis
-        self._proj = (np.linalg.pinv(basis), basis)
         if plane.kind == "params":
             i, j = self._params_of(plane)
             self._offset = np.array([plane.centre[i], plane.centre[j]])
@@ -707,8 +707,9 @@ class LandscapePanel(QWidget):
             self._coords[k[ok]] = res.coords[ok]
             self._dist[k[ok]] = res.distance[ok]
             todo[k[ok]] = False
-        for k in np.flatnonzero(todo):
-            self._coords[k], self._dist[k] = self._project(self._thetas[k])
+        todo = np.flatnonzero(todo)
+        if len(todo):
+            self._coords[todo], self._dist[todo] = ls.project(plane, np.stack([self._thetas[k] for k in todo]))
         self._drawn_step = None
         self._path_dirty = True
 
@@ -779,7 +780,9 @@ class LandscapePanel(QWidget):
                       plane=self.plane, grad_theta=snap.theta if want_grad else None, grad_step=snap.step)
         self._path_job = job
         self._t_path_job = time.perf_counter()
-        self._worker.submit(job)
+        self.jobs.submit(_path_work, job, channel="path", priority=1, on_done=self._on_path_result,
+                         on_cancelled=lambda jid=job.id: self._on_path_cancelled(jid),
+                         on_failed=lambda msg, jid=job.id: self._on_failed(jid, msg))
 
     def _new_id(self) -> int:
         self._next_id += 1
@@ -787,8 +790,14 @@ class LandscapePanel(QWidget):
 
     # worker results (GUI thread)
 
-    def _on_progress(self, job_id, done, total):
-        if self._surface_job is not None and job_id == self._surface_job.id:
+    def _on_surface_progress(self, items):
+        """A batch from the surface job: ``(done, total)`` ticks and the coarse pass (a SurfaceResult)."""
+        for item in items:
+            if isinstance(item, ls.SurfaceResult):
+                self._on_surface(item)
+        ticks = [item for item in items if isinstance(item, tuple)]
+        if ticks and self._surface_job is not None:
+            done, total = ticks[-1]
             self.progress.setValue(int(100 * done / max(1, total)))
 
     def _on_surface(self, res):
@@ -858,7 +867,12 @@ class LandscapePanel(QWidget):
             self.cancel()
         self.surface_cancelled.emit(job_id)
 
+    def _on_path_cancelled(self, job_id):
+        if self._path_job is not None and job_id == self._path_job.id:
+            self._path_job = None
+
     def _on_failed(self, job_id, message):
+        message = message.splitlines()[0]
         if self._surface_job is not None and job_id == self._surface_job.id:
             self._surface_job = None
             self._end_progress()
@@ -916,7 +930,6 @@ class LandscapePanel(QWidget):
 
     def _clear_surface(self):
         self.plane = None
-        self._proj = None
         self._shown = None
         self.surface = None
         self._offset = np.zeros(2)
@@ -988,7 +1001,7 @@ class LandscapePanel(QWidget):
 
     def _update_now(self):
         snap = self._snap
-        if snap is None or self._proj is None:
+        if snap is None or self.plane is None:
             return
         self._drawn_step = snap.step
         ab, _ = self._project(snap.theta)
@@ -1018,12 +1031,8 @@ class LandscapePanel(QWidget):
         key = (id(g), id(self.plane))
         if self._grad_key != key:  # the gradient's components change with the gradient or the plane only
             self._grad_key = key
-            pinv = self._proj[0]
-            c = pinv @ np.asarray(g, np.float64)  # least-squares components of grad in the plane
-            v = c[0] * self.plane.d1 + c[1] * self.plane.d2
-            gnorm = math.sqrt(float(np.einsum("i,i", g, g, dtype=np.float64)))
-            self._grad_c = c
-            self._grad_share = math.sqrt(float(np.einsum("i,i", v, v))) / gnorm if gnorm > 0 else float("nan")
+            self._grad_c = np.array(ls.projected_gradient(self.plane, g))  # least-squares, in the plane
+            self._grad_share = ls.in_plane_share(self.plane, g)
         d = -self._grad_c
         norm = float(np.hypot(*d))
         if not norm > 0:

@@ -7,9 +7,9 @@ previous run (or a pinned one) stays on screen, so after training with "Teach it
 same probe -- same seed, same noise, same test digits -- shows the difference, together with
 the test accuracy each network had: the cost of doubting.
 
-Threads: the job gets copies only (the snapshot's read-only theta, the read-only test set) and
-builds its own Network; its result comes back by a queued signal. No widget is touched off the
-GUI thread.
+Threads: the probe is a job (:mod:`digitviz.gui.jobs`) that gets copies only (the snapshot's
+read-only theta, the read-only test set) and builds its own Network; its result comes back by a
+queued signal. No widget is touched off the GUI thread.
 
 Imports: NumPy, PySide6, pyqtgraph, :mod:`digitviz.core` and :mod:`digitviz.gui`.
 """
@@ -21,18 +21,18 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox, QGridLayout, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget,
 )
 
-from threadpoolctl import threadpool_limits
 
+from digitviz.core.confidence import sure_as_text
 from digitviz.core.network import Network
 from digitviz.core.probe import ProbeResult, probe
 
-from .. import colors
+from .. import colors, shortcuts
+from ..jobs import JobRunner
 from ..style import ERROR, style_panel, text_style
 
 N_BINS = 20
@@ -67,39 +67,13 @@ class ProbeRun:
         return f"step {self.step:,} · doubt {self.config.doubt:.0%}"
 
 
-class _Emitter(QObject):
-    """Carries a job's result back to the GUI thread (a queued connection: it is emitted off-thread)."""
-
-    done = Signal(int, object)
-    failed = Signal(int, str)
-
-
-class _ProbeJob(QRunnable):
-    """Runs :func:`probe` on copies, in a pool thread."""
-
-    def __init__(self, job_id, snap, test_X, test_labels, seed, n, kind, threshold, emitter):
-        super().__init__()
-        self.job_id = job_id
-        self.snap = snap  # frozen, with a read-only copy of theta
-        self.test_X = test_X  # the dataset's read-only array
-        self.test_labels = test_labels
-        self.args = (seed, n, kind, threshold)
-        self.emitter = emitter
-
-    def run(self):
-        seed, n, kind, threshold = self.args
-        try:
-            t0 = time.perf_counter()
-            cfg = self.snap.config
-            net = Network(cfg.sizes, cfg.activation, cfg.cost, np.dtype(cfg.dtype), seed=None, init=None)
-            net.set_theta(self.snap.theta)
-            with threadpool_limits(1):  # as the training worker: small matrices, no oversubscription
-                res = probe(net, self.test_X, self.test_labels, np.random.default_rng(seed), n, kind, threshold)
-            run = ProbeRun(res, self.snap.step, self.snap.epoch, self.snap.generation, cfg,
-                           time.perf_counter() - t0)
-            self.emitter.done.emit(self.job_id, run)
-        except Exception as e:  # reported in the panel, never a traceback in a pool thread
-            self.emitter.failed.emit(self.job_id, f"{type(e).__name__}: {e}")
+def _probe_work(_control, snap, test_X, test_labels, seed, n, kind, threshold) -> ProbeRun:
+    """On a job thread: :func:`probe` of the snapshot's network (built here from its read-only theta)."""
+    t0 = time.perf_counter()
+    cfg = snap.config
+    net = Network.from_config(cfg, snap.theta)
+    res = probe(net, test_X, test_labels, np.random.default_rng(seed), n, kind, threshold)
+    return ProbeRun(res, snap.step, snap.epoch, snap.generation, cfg, time.perf_counter() - t0)
 
 
 def _plot(title):
@@ -165,14 +139,9 @@ class ProbePanel(QWidget):
         self._snap = None
         self._test_X = None
         self._test_labels = None
-        self._job_id = 0
-        self._running = False
+        self._job = None
         self._hint = ""
-        self._pool = QThreadPool(self)
-        self._pool.setMaxThreadCount(1)
-        self._emitter = _Emitter()
-        self._emitter.done.connect(self._on_done)
-        self._emitter.failed.connect(self._on_failed)
+        self.jobs = JobRunner(self)
         style_panel(self)
         self._build()
         self._update_enabled()
@@ -294,9 +263,7 @@ class ProbePanel(QWidget):
         lay.addLayout(plots, 1)
         lay.addWidget(self.summary_label)
 
-        sc = QShortcut(QKeySequence("P"), self)
-        sc.setContext(Qt.WidgetWithChildrenShortcut)
-        sc.activated.connect(self.probe_now)
+        self.shortcut_actions = shortcuts.install(self, "probe")  # P: window-wide in the main window
 
     # panel contract
 
@@ -317,29 +284,37 @@ class ProbePanel(QWidget):
 
     @property
     def running(self) -> bool:
-        return self._running
+        return self._job is not None
 
     def probe_now(self) -> bool:
-        """Start a probe of the latest snapshot's network in a worker thread; False if it cannot run."""
-        if self._running or self._snap is None or self._test_X is None:
+        """Start a probe of the latest snapshot's network as a job; False if it cannot run."""
+        if self.running or self._snap is None or self._test_X is None:
             return False
-        self._job_id += 1
-        self._running = True
-        job = _ProbeJob(self._job_id, self._snap, self._test_X, self._test_labels, self.seed, self.n,
-                        self.kind_combo.currentData(), self.threshold, self._emitter)
+        self._job = self.jobs.submit(_probe_work, self._snap, self._test_X, self._test_labels, self.seed, self.n,
+                                     self.kind_combo.currentData(), self.threshold, channel="probe",
+                                     on_done=self._on_done, on_failed=self._on_failed)
+        if self._job is None:  # shut down
+            return False
+        self._job.finished.connect(lambda job=self._job: self._on_finished(job))
         self.status_label.setText(f"probing step {self._snap.step:,}…")
         self._update_enabled()
-        self._pool.start(job)
         return True
 
-    def wait_idle(self, msecs=5000) -> bool:
-        """Block until no probe job is running in the pool (for closing and scripts)."""
-        return self._pool.waitForDone(msecs)
+    def wait_idle(self, timeout: float = 5.0) -> bool:
+        """Block until no probe job is running (for closing and scripts)."""
+        return self.jobs.wait(timeout)
 
-    def _on_done(self, job_id, run):
-        if job_id != self._job_id:
-            return
-        self._running = False
+    def shutdown(self, timeout: float = 1.0) -> bool:
+        """Cancel the probe and stop for good (the window is closing)."""
+        return self.jobs.shutdown(timeout)
+
+    def _on_finished(self, job):
+        if job is self._job:  # ended without a result (cancelled)
+            self._job = None
+            self._update_enabled()
+
+    def _on_done(self, run):
+        self._job = None
         if self.current is not None and not self.pinned:
             self.before = self.current  # "last two runs"; when pinned, the pinned run stays "before"
         self.current = run
@@ -349,11 +324,9 @@ class ProbePanel(QWidget):
         self._show()
         self.probe_finished.emit(run)
 
-    def _on_failed(self, job_id, message):
-        if job_id != self._job_id:
-            return
-        self._running = False
-        self.status_label.setText(f"<span style='color:{ERROR}'>probe failed: {message}</span>")
+    def _on_failed(self, message):
+        self._job = None
+        self.status_label.setText(f"<span style='color:{ERROR}'>probe failed: {message.splitlines()[0]}</span>")
         self._update_enabled()
 
     def _on_pin(self, on):
@@ -371,9 +344,9 @@ class ProbePanel(QWidget):
 
     def _update_enabled(self):
         ready = self._snap is not None and self._test_X is not None
-        self.probe_button.setEnabled(ready and not self._running)
+        self.probe_button.setEnabled(ready and not self.running)
         self.pin_button.setEnabled(self.current is not None)
-        if not ready and not self._running:
+        if not ready and not self.running:
             self._hint = ("needs a network and the MNIST test digits" if self._test_X is None
                           else "waiting for a network")
             self.status_label.setText(self._hint)
@@ -432,7 +405,8 @@ class ProbePanel(QWidget):
         med = float(np.median(r.noise_top))
         s = (f"Every noise image still gets an answer, {fav_share:.0%} of them “{fav}”; "
              f"{r.noise_confident_share:.0%} get a top output above {r.threshold:g} "
-             f"(real digits: {r.digits_confident_share:.0%}). Median top output on noise: {med:.2f}.")
+             f"(real digits: {r.digits_confident_share:.0%}). Median top output on noise: {med:.2f}, "
+             f"{sure_as_text(med, r.digits_top)}.")
         if cur.config.cost != "cross_entropy":
             s += " Sigmoid outputs are separate yes/no answers, not probabilities."
         if bef is not None:

@@ -19,8 +19,8 @@ from PySide6.QtGui import QRegularExpressionValidator
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QFrame, QLabel, QLineEdit,
                                QScrollArea, QSpinBox, QVBoxLayout, QWidget)
 
-from digitviz.core.network import ACTIVATIONS, COSTS
-from digitviz.core.training import PRESET_BLURBS, PRESETS, TrainConfig, preset_of
+from digitviz.core.network import ACTIVATIONS, COSTS, MAX_PARAMS, Layout
+from digitviz.core.training import PRESET_BLURBS, PRESETS, TrainConfig, format_lr, preset_of
 
 MAX_HIDDEN = 4096
 ACTIVATION_NAMES = {"sigmoid": "Sigmoid", "relu": "ReLU", "tanh": "tanh"}
@@ -37,6 +37,8 @@ def parse_hidden(text: str) -> tuple | None:
     except ValueError:
         return None
     if len(sizes) > 6 or any(not (1 <= s <= MAX_HIDDEN) for s in sizes):
+        return None
+    if Layout((784, *sizes, 10)).size > MAX_PARAMS:  # too big to train, save and load again
         return None
     return sizes
 
@@ -61,6 +63,7 @@ class SettingsPanel(QWidget):
         self._config = PRESETS["lesson"]
         self._updating = False
         self._generation = None
+        self._epoch = 0  # epochs the worker has finished: the decay applied so far
 
         self.preset = QComboBox()
         for name in PRESETS:
@@ -94,6 +97,11 @@ class SettingsPanel(QWidget):
 
         self.lr = _dspin(0.0001, 1000.0, 4, 0.1, "Learning rate η: how far each step moves downhill (applies at once)")
         self.lr.setStepType(QDoubleSpinBox.AdaptiveDecimalStepType)
+        self.effective_lr = QLabel()
+        self.effective_lr.setObjectName("effective_lr")
+        self.effective_lr.setWordWrap(True)
+        self.effective_lr.setToolTip("The rate the next step uses: the learning rate times the decay\n"
+                                     "once for every finished epoch")
         self.lr_decay = _dspin(0.01, 1.0, 3, 0.05, "The learning rate is multiplied by this after every epoch")
         self.batch = QSpinBox()
         self.batch.setRange(1, 10000)
@@ -108,6 +116,20 @@ class SettingsPanel(QWidget):
         self.doubt.setToolTip("Teach it to doubt: this share of each mini-batch is random noise\n"
                               "whose desired answer is \"no digit\" (all outputs dark)")
 
+        self.shift = QSpinBox()
+        self.shift.setRange(0, 8)
+        self.shift.setPrefix("± ")
+        self.shift.setSuffix(" px")
+        self.shift.setKeyboardTracking(False)
+        self.shift.setToolTip("Train on moved digits: each training image is shifted by a random whole number\n"
+                              "of pixels, up to this many, left/right and up/down (0: the centred digits)")
+        self.rotate = QSpinBox()
+        self.rotate.setRange(0, 45)
+        self.rotate.setPrefix("± ")
+        self.rotate.setSuffix(" °")
+        self.rotate.setKeyboardTracking(False)
+        self.rotate.setToolTip("... and rotated by a random angle of up to this many degrees")
+
         form = QFormLayout()
         form.setLabelAlignment(Qt.AlignRight)
         form.addRow("Preset", self.preset)
@@ -120,11 +142,14 @@ class SettingsPanel(QWidget):
         form.addRow("", self.random_labels)
         form.addRow(_heading("Gradient descent  (applies live)"))
         form.addRow("Learning rate", self.lr)
+        form.addRow("", self.effective_lr)  # right under the field: legible however narrow the dock
         form.addRow("Rate decay / epoch", self.lr_decay)
         form.addRow("Mini-batch", self.batch)
         form.addRow("Momentum", self.momentum)
         form.addRow("L2", self.l2)
         form.addRow("Teach it to doubt", self.doubt)
+        form.addRow("Moved digits: shift", self.shift)
+        form.addRow("Moved digits: rotate", self.rotate)
 
         inner = QWidget()
         inner.setLayout(form)
@@ -144,7 +169,7 @@ class SettingsPanel(QWidget):
         self.cost.activated.connect(self._on_arch)
         self.seed.editingFinished.connect(self._on_arch)
         self.random_labels.toggled.connect(self._on_arch)
-        for w in (self.lr, self.lr_decay, self.batch, self.momentum, self.l2, self.doubt):
+        for w in (self.lr, self.lr_decay, self.batch, self.momentum, self.l2, self.doubt, self.shift, self.rotate):
             w.valueChanged.connect(self._on_live)
 
     # the contract
@@ -159,6 +184,18 @@ class SettingsPanel(QWidget):
             self._generation = snap.generation
             if snap.config != self._config:
                 self.set_config(snap.config)
+        if snap.epoch != self._epoch:
+            self._epoch = snap.epoch
+            self._show_effective_lr()
+
+    def _show_effective_lr(self):
+        """Whenever decay is on, the rate in use now (``lr_at(epochs finished)``) beside the field."""
+        c = self._config
+        on = c.lr_decay != 1
+        if on:
+            n = self._epoch
+            self.effective_lr.setText(f"now {format_lr(c.lr_at(n))} (after {n} epoch{'s' * (n != 1)} of decay)")
+        self.effective_lr.setVisible(on)
 
     def set_dataset(self, ds):
         pass
@@ -188,8 +225,11 @@ class SettingsPanel(QWidget):
             self.momentum.setValue(config.momentum)
             self.l2.setValue(config.l2)
             self.doubt.setValue(round(config.doubt * 100))
+            self.shift.setValue(config.shift_px)
+            self.rotate.setValue(round(config.rotate_deg))
         finally:
             self._updating = False
+        self._show_effective_lr()
 
     def _edited(self) -> TrainConfig | None:
         hidden = parse_hidden(self.hidden.text())
@@ -206,7 +246,8 @@ class SettingsPanel(QWidget):
         new = self._edited()
         if new is None:
             self.hidden.setStyleSheet("border-color: #e06c75;")
-            self.hidden.setToolTip("Give 1 to 6 layer sizes between 1 and 4096, e.g. 16 16")
+            self.hidden.setToolTip(f"Give 1 to 6 layer sizes between 1 and 4096, e.g. 16 16, "
+                                   f"at most {MAX_PARAMS:,} parameters in all")
             return
         self.hidden.setStyleSheet("")
         if new != self._config:
@@ -224,7 +265,8 @@ class SettingsPanel(QWidget):
         if self._updating:
             return
         values = dict(lr=self.lr.value(), lr_decay=self.lr_decay.value(), batch_size=self.batch.value(),
-                      momentum=self.momentum.value(), l2=self.l2.value(), doubt=self.doubt.value() / 100)
+                      momentum=self.momentum.value(), l2=self.l2.value(), doubt=self.doubt.value() / 100,
+                      shift_px=self.shift.value(), rotate_deg=float(self.rotate.value()))
         changes = {k: v for k, v in values.items() if getattr(self._config, k) != v}
         if not changes:
             return
@@ -237,6 +279,7 @@ class SettingsPanel(QWidget):
         self.preset.setCurrentIndex(self.preset.findData(name))
         self.blurb.setText(PRESET_BLURBS.get(name, "Your own settings."))
         self._updating = False
+        self._show_effective_lr()
         self.live_changed.emit(changes)
 
 

@@ -1,9 +1,10 @@
 """What the hidden neurons look for: every first-hidden-layer neuron's 784 incoming weights as a 28x28 tile.
 
 The lesson hoped the first hidden layer would pick up edges and loops; showing the weights shows
-what it actually learns (mostly noisy blobs). One ``ImageItem`` holds the whole mosaic (built by
-:func:`digitviz.core.diagram.weight_mosaic`), drawn with the diverging colour map centred on zero
-and one shared symmetric scale, shown by the colour bar. A frame costs one ``setImage``.
+what it actually learns (mostly noisy blobs). The mosaic (built by
+:func:`digitviz.core.diagram.weight_mosaic`) is drawn by the dumb view
+:class:`digitviz.gui.views.mosaic.MosaicView` with the diverging colour map centred on zero and one
+shared symmetric scale, shown by the colour bar. A frame costs one ``setImage``.
 
 Modes: ``"initial"`` (the weights at the first snapshot of the current training run, i.e. of
 ``snap.generation``), ``"now"``, and ``"change"`` (now - initial: what learning wrote).
@@ -11,7 +12,7 @@ Modes: ``"initial"`` (the weights at the first snapshot of the current training 
 Follows the panel contract of docs/architecture.md (``on_snapshot``, ``set_dataset``). Clicking a
 tile emits ``neuron_selected(i)``; ``select_neuron(i)`` follows the diagram's clicks.
 
-Imports: NumPy, PySide6, pyqtgraph, digitviz.core and digitviz.gui.colors.
+Imports: NumPy, PySide6, digitviz.core, digitviz.gui.colors and digitviz.gui.views.mosaic.
 """
 
 from __future__ import annotations
@@ -19,16 +20,21 @@ from __future__ import annotations
 import time
 
 import numpy as np
-import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QPen
-from PySide6.QtWidgets import (QButtonGroup, QGraphicsRectItem, QHBoxLayout, QLabel, QSizePolicy, QToolButton,
-                               QVBoxLayout, QWidget)
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QHBoxLayout,
+    QLabel,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
-from digitviz.core.diagram import input_shape, mosaic_grid, tile_at, tile_origin, weight_mosaic
+from digitviz.core.diagram import input_shape, mosaic_grid, weight_mosaic
 from digitviz.core.network import Layout
 
 from .. import colors
+from ..views.mosaic import MosaicView
 
 MODES = ("initial", "now", "change")
 MODE_LABELS = {"initial": "Initial", "now": "Now", "change": "Change (now − initial)"}
@@ -37,10 +43,8 @@ MODE_TIPS = {
     "now": "The weights as they are now",
     "change": "What training has written so far: the weights now minus the initial ones",
 }
-MAX_NUMBERED = 64
 BIG_LAYER = 64        # more neurons than this: redraw at most every THROTTLE_S (a 256-tile mosaic costs ~5 ms)
 THROTTLE_S = 0.1
-GRID_COLOR = "#2a2e36"  # tiles get their neuron number when there are at most this many
 
 
 class WeightsPanel(QWidget):
@@ -94,29 +98,10 @@ class WeightsPanel(QWidget):
         self.mode_buttons[self._mode].setChecked(True)
         lay.addLayout(bar)
 
-        self._glw = pg.GraphicsLayoutWidget()
-        self._glw.ci.setContentsMargins(0, 0, 0, 0)
-        self._vb = self._glw.addViewBox(row=0, col=0, lockAspect=True, invertY=True, enableMenu=False,
-                                        defaultPadding=0.01)
-        self._vb.setMouseEnabled(False, False)
-        self._vb.setBackgroundColor(GRID_COLOR)  # shows through the NaN padding: a grid between tiles
-        self._image = pg.ImageItem(axisOrder="row-major")
-        self._image.setLookupTable(colors.diverging_lut())
-        self._vb.addItem(self._image)
-        self._bar = pg.ColorBarItem(values=(-1.0, 1.0), colorMap=colors.DIVERGING_CMAP, interactive=False,
-                                    width=12, rounding=1e-6, colorMapMenu=False)
-        self._glw.addItem(self._bar, row=0, col=1)
-        self._highlight = QGraphicsRectItem()
-        pen = QPen(QColor(colors.HIGHLIGHT))
-        pen.setCosmetic(True)
-        pen.setWidthF(2.0)
-        self._highlight.setPen(pen)
-        self._highlight.setZValue(10)
-        self._highlight.setVisible(False)
-        self._vb.addItem(self._highlight)
-        self._numbers: list = []
-        self._glw.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        lay.addWidget(self._glw, 1)
+        self.mosaic = MosaicView()
+        self.mosaic.tile_clicked.connect(self._on_tile_clicked)
+        self.mosaic.tile_hovered.connect(self._show_tile_info)
+        lay.addWidget(self.mosaic, 1)
 
         self.caption = QLabel()
         self.caption.setWordWrap(True)
@@ -125,10 +110,6 @@ class WeightsPanel(QWidget):
         self.info = QLabel("Waiting for the network…")
         self.info.setStyleSheet(f"color: {colors.FOREGROUND};")
         lay.addWidget(self.info)
-
-        scene = self._glw.scene()
-        scene.sigMouseClicked.connect(self._on_clicked)
-        scene.sigMouseMoved.connect(self._on_moved)
 
     # panel contract
 
@@ -190,24 +171,10 @@ class WeightsPanel(QWidget):
         self._n = sizes[1] if len(sizes) > 1 else 0
         self._tile_shape = input_shape(sizes[0])
         self._grid = mosaic_grid(self._n)
-        for t in self._numbers:
-            self._vb.removeItem(t)
-        self._numbers = []
-        if self._n <= MAX_NUMBERED:
-            for i in range(self._n):
-                t = pg.TextItem(anchor=(0, 0))
-                t.setHtml(f'<span style="color:{colors.MUTED};font-size:7pt">{i}</span>')
-                x0, y0 = tile_origin(i, self._grid[1], self._tile_shape)
-                t.setPos(x0, y0)
-                t.setZValue(5)
-                self._vb.addItem(t)
-                self._numbers.append(t)
+        self.mosaic.set_grid(self._n, self._grid, self._tile_shape)
         if self._selected >= self._n:
             self._selected = -1
         self._drawn = None
-        h, w = self._tile_shape
-        rows, cols = self._grid
-        self._vb.setRange(xRange=(0, cols * (w + 1) - 1), yRange=(0, rows * (h + 1) - 1), padding=0.01)
         self._place_highlight()
 
     def _update(self, force=False):
@@ -227,8 +194,7 @@ class WeightsPanel(QWidget):
         self._drawn = key
         image, scale = weight_mosaic(self.weights(), cols=self._grid[1], tile_shape=self._tile_shape)
         self._scale = scale
-        self._image.setImage(image, levels=(-scale, scale), autoLevels=False)
-        self._bar.setLevels((-scale, scale), update_items=False)
+        self.mosaic.set_image(image, scale)
         self._update_text()
 
     def _update_text(self):
@@ -247,14 +213,7 @@ class WeightsPanel(QWidget):
             self.info.setText("Click a tile to find its neuron in the diagram.")
 
     def _place_highlight(self):
-        i = self._selected
-        if i < 0 or self._n == 0:
-            self._highlight.setVisible(False)
-            return
-        h, w = self._tile_shape
-        x0, y0 = tile_origin(i, self._grid[1], self._tile_shape)
-        self._highlight.setRect(QRectF(x0 - 0.5, y0 - 0.5, w + 1.0, h + 1.0))
-        self._highlight.setVisible(True)
+        self.mosaic.set_highlight(self._selected if self._n else -1)
 
     def _show_tile_info(self, i):
         W = self.weights()
@@ -266,24 +225,7 @@ class WeightsPanel(QWidget):
 
     # mouse
 
-    def _tile_under(self, scene_pos) -> int:
-        if self._n == 0:
-            return -1
-        p = self._vb.mapSceneToView(scene_pos)
-        return tile_at(p.x(), p.y(), self._n, self._grid[1], self._tile_shape)
-
-    def _on_clicked(self, ev):
-        if ev.button() != Qt.MouseButton.LeftButton:
-            return
-        i = self._tile_under(ev.scenePos())
-        if i < 0:
-            return
-        ev.accept()
+    def _on_tile_clicked(self, i):
         self.select_neuron(i)
         self._show_tile_info(i)
         self.neuron_selected.emit(i)
-
-    def _on_moved(self, scene_pos):
-        i = self._tile_under(scene_pos)
-        if i >= 0:
-            self._show_tile_info(i)

@@ -64,6 +64,20 @@ _NO_PEN = QPen(Qt.PenStyle.NoPen)
 _NO_BRUSH = QBrush(Qt.BrushStyle.NoBrush)
 
 
+def _drop_atlas(item: pg.ScatterPlotItem):
+    """Forget every symbol ``item`` has rendered; the ones its points use are rendered again.
+
+    pyqtgraph keeps each (symbol, size, pen, brush) it ever drew in the item's atlas until there are
+    1,000 of them, so the giant symbols of the first layout pass (a view box a few pixels tall makes
+    a 2,700 px glow) and every size of each zoom step stayed in memory: 77 MB of atlas at launch,
+    plus its QPixmap. Called when the zoom changes the sizes, the atlas holds only what is drawn.
+    """
+    item.fragmentAtlas.clear()
+    if len(item.data):
+        item.data["sourceRect"] = 0  # every point asks the atlas again
+        item.updateSpots()
+
+
 def _glow_brushes(n=GLOW_LEVELS):
     """Radial-gradient brushes (object-bounding, so they fit any spot): a soft halo per activation level."""
     table = np.empty(n, dtype=object)
@@ -314,6 +328,8 @@ class NetworkView(QWidget):
             if self._state is not None:
                 self._render_edges(self._state)
                 self._render_rings(self._state)
+            for item in (self._glow, self._neurons, self._rings):
+                _drop_atlas(item)  # after the new sizes are set: the atlas keeps only those
 
     def _frame_item(self, color):
         r = QGraphicsRectItem()

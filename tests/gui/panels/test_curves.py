@@ -7,7 +7,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from digitviz.core.snapshot import Snapshot, frozen_copy
-from digitviz.core.training import PRESETS, Trainer
+from digitviz.core.training import PRESETS, EpochRecord, Trainer
 from digitviz.gui.panels import curves as metrics_view
 from digitviz.gui.panels.curves import MAX_RUNS, MetricsPanel, run_name
 
@@ -26,7 +26,7 @@ def snap(generation, config=LESSON, start=0, n=0, epochs=(), cost0=2.0, running=
 
 
 def epoch(k, train, test):
-    return {"epoch": k, "train_acc": train, "test_acc": test}
+    return EpochRecord(epoch=k, step=0, train_acc=train, test_acc=test)
 
 
 @pytest.fixture
@@ -58,8 +58,8 @@ def test_a_reset_keeps_the_previous_run(panel):
     cfg = replace(LESSON, lr=0.5)
     panel.on_snapshot(snap(0, cfg, n=3000, epochs=[epoch(1, 0.80, 0.81)], running=True))
     panel.on_snapshot(snap(0, cfg, start=3000, n=3000, epochs=[epoch(1, 0.80, 0.81), epoch(2, 0.88, 0.89)]))
-    kept_ema = panel.steps.column(2).copy()
-    kept_grad = panel.steps.column(4).copy()
+    kept_ema = panel.steps.values()[:, 1].copy()
+    kept_grad = panel.steps.values()[:, 3].copy()
     panel.on_snapshot(snap(1, LESSON, n=10))
 
     assert len(panel.runs) == 1 and panel.run_list.count() == 1
@@ -193,8 +193,7 @@ def test_runs_from_a_real_trainer(panel, toy_data):
     ev = tr.evaluate("test")
     s0 = Snapshot(step=tr.step_count, epoch=1, examples_seen=tr.examples_seen, theta=frozen_copy(tr.net.theta),
                   config=tr.config, new_steps=np.array(steps), new_costs=np.array(costs),
-                  new_grad_norms=np.array(grads), epochs=({"epoch": 1, "train_acc": 0.5,
-                                                           "test_acc": ev.accuracy},), generation=0)
+                  new_grad_norms=np.array(grads), epochs=(epoch(1, 0.5, ev.accuracy),), generation=0)
     panel.on_snapshot(s0)
     panel.on_snapshot(replace(s0, new_steps=np.zeros(0, np.int64), new_costs=np.zeros(0),
                               new_grad_norms=np.zeros(0), epochs=(), generation=1, config=LESSON))
@@ -203,3 +202,13 @@ def test_runs_from_a_real_trainer(panel, toy_data):
     assert run.items["cost"].getData()[0][-1] == 30
     assert run.items["test"].getData()[1][0] == pytest.approx(100 * ev.accuracy)
     assert panel.steps.n == 0
+
+
+def test_a_snapshot_delivered_again_adds_no_step(panel):
+    # the window feeds a panel the latest snapshot again when its dock comes to the front (the contract):
+    # steps it already recorded must not be appended twice
+    first = snap(0, n=1)
+    panel.on_snapshot(first)
+    panel.on_snapshot(first)
+    panel.on_snapshot(snap(0, start=1, n=3))
+    np.testing.assert_array_equal(panel.steps.steps(), [1, 2, 3, 4])

@@ -3,8 +3,6 @@
 Every wait is on a signal or a condition, never a sleep.
 """
 
-import threading
-
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
@@ -211,28 +209,3 @@ def test_a_gallery_click_sends_the_digit_and_its_true_label_to_the_input(qtbot, 
     assert x.shape == (784,) and x.dtype == np.float32
     np.testing.assert_array_equal(x, X[i])
     assert not np.shares_memory(x, X)
-
-
-def test_a_job_streams_progress_and_shutdown_can_wait_for_it(qtbot):
-    from digitviz.gui.jobs import Job
-
-    def count(stop):
-        k = 0
-        work = threading.Event()
-        while not stop():
-            k += 1
-            work.wait(0.0005)  # stands for a step of real work (a tight loop floods the GUI with signals)
-            yield k
-        return k
-
-    job = Job(count, interval=0.005)
-    got = []
-    job.progress.connect(got.extend)
-    with qtbot.waitSignal(job.progress, timeout=5000):
-        job.start()
-    job.stop()
-    # the GUI thread blocks in wait() (as at shutdown): the thread must end on its own
-    assert job.wait(2000)
-    with qtbot.waitSignal(job.finished, timeout=2000):
-        pass
-    assert got == list(range(1, len(got) + 1))

@@ -1,6 +1,4 @@
-"""The cost-landscape panel and its worker: snapshots from a real Trainer on toy data, offscreen."""
-
-import time
+"""The cost-landscape panel and its jobs: snapshots from a real Trainer on toy data, offscreen."""
 
 import numpy as np
 import pyqtgraph as pg
@@ -12,7 +10,7 @@ from digitviz.core.network import Layout
 from digitviz.core.snapshot import Snapshot, StepReport, frozen_copy
 from digitviz.core.training import TrainConfig, Trainer
 from digitviz.gui.panels import landscape as lp_mod
-from digitviz.gui.landscape_job import PathJob, SurfaceJob, compute_path, compute_surface, make_sample
+from digitviz.core.landscape import make_sample
 from digitviz.gui.panels.landscape import LandscapePanel
 
 TIMEOUT = 10000
@@ -148,7 +146,7 @@ def test_cancel_stops_the_job_and_keeps_the_previous_surface(qtbot, toy_data):
         assert panel.cancel_btn.isEnabled() and panel.progress.isVisibleTo(panel)
         panel.cancel_btn.click()
     assert blocker.args == [job_id]
-    qtbot.waitUntil(lambda: not panel._worker.isRunning(), timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: not panel.jobs.running, timeout=TIMEOUT)
     assert applied == [] and panel.surface is before and panel._shown is before
     assert not panel.cancel_btn.isEnabled() and not panel.progress.isVisibleTo(panel)
     assert panel.info.text().startswith("Cancelled")
@@ -200,17 +198,6 @@ def test_single_step_report_gradient_drives_the_arrow(qtbot, toy_data):
     assert np.dot(direction, -c) > 0.99 * np.linalg.norm(direction) * np.linalg.norm(c)
 
 
-def test_on_snapshot_is_cheap(qtbot, toy_data):
-    panel, feed = trained_panel(qtbot, toy_data)
-    times = []
-    for _ in range(15):
-        snap = feed.snap(5, running=True)
-        t = time.perf_counter()
-        panel.on_snapshot(snap)
-        times.append(time.perf_counter() - t)
-    assert np.median(times) < 0.02, times
-
-
 def test_the_path_copy_is_bounded_and_keeps_the_start(qtbot, toy_data, monkeypatch):
     monkeypatch.setattr(lp_mod, "PATH_BYTES", 16 * 13002 * 4)  # capacity 16 points
     panel = LandscapePanel()
@@ -228,58 +215,7 @@ def test_closing_stops_the_worker(qtbot, toy_data):
     panel.resolution.setValue(101)
     panel.request_surface(refit=True)
     panel.close()
-    assert not panel._worker.isRunning() and not panel.busy
-
-
-# the jobs themselves, without threads
-
-
-def test_sample_is_fixed_per_run_and_uses_the_trained_labels(toy_data):
-    cfg = TrainConfig(seed=4)
-    X1, Y1 = make_sample(toy_data, cfg, 100)
-    X2, Y2 = make_sample(toy_data, cfg, 100)
-    np.testing.assert_array_equal(X1, X2)
-    assert X1.shape == (100, 784) and X1.dtype == np.float32 and not X1.flags.writeable
-    X3, _ = make_sample(toy_data, cfg, 200)
-    np.testing.assert_array_equal(X3[:100], X1)  # the first N of one permutation
-    shuffled = TrainConfig(seed=4, random_labels=True)
-    tr = Trainer(toy_data, shuffled)
-    Xs, Ys = make_sample(toy_data, shuffled, 600)
-    # each sampled example carries the label the trainer trains it on
-    rows = {x.tobytes(): i for i, x in enumerate(tr.X_train)}
-    idx = [rows[x.tobytes()] for x in Xs[:50]]
-    np.testing.assert_array_equal(Ys[:50].argmax(1), tr.train_labels[idx])
-
-
-def test_surface_and_path_jobs_agree_with_direct_costs(toy_data):
-    feed = Feeder(toy_data)
-    feed.snap(40)
-    tr = feed.trainer
-    net = tr.net.copy()
-    X, Y = make_sample(toy_data, tr.config, 300)
-    path = tuple(frozen_copy(t) for t in tr.history.path_thetas)
-    job = SurfaceJob(id=1, generation=0, config=tr.config, data=toy_data, sample_size=300, source="train",
-                     mode="pca", centre=frozen_copy(tr.net.theta), current=frozen_copy(tr.net.theta), path=path,
-                     steps=tuple(tr.history.path_steps), resolution=7, coarse=3)
-    partial, done = [], []
-    res = compute_surface(job, net, X, Y, emit=partial.append, progress=lambda d, t: done.append((d, t)))
-    assert [p.Z.shape for p in partial] == [(3, 3)] and res.final and res.Z.shape == (7, 7)
-    assert done[-1][0] == done[-1][1]
-    a, b = res.alphas[2], res.betas[5]
-    assert res.Z[5, 2] == pytest.approx(net.cost(X, Y, theta=res.plane.point(a, b)), rel=1e-4)
-    k = 3
-    assert res.plane_costs[k] == pytest.approx(net.cost(X, Y, theta=res.plane.point(*res.coords[k])), rel=1e-4)
-    assert res.line_t[0] == pytest.approx(-0.2) and res.line_t[-1] == pytest.approx(1.2)
-    pj = PathJob(id=2, generation=0, config=tr.config, data=toy_data, sample_size=300, source="train",
-                 steps=tuple(tr.history.path_steps), thetas=path, plane=res.plane,
-                 grad_theta=frozen_copy(tr.net.theta), grad_step=tr.step_count)
-    pr = compute_path(pj, net, X, Y, chunk=3)
-    assert pr.true_costs[k] == pytest.approx(net.cost(X, Y, theta=path[k]), rel=1e-4)
-    np.testing.assert_allclose(pr.plane_costs, res.plane_costs, rtol=1e-5)
-    _, g = tr.net.copy().backprop(X, Y)
-    np.testing.assert_allclose(pr.grad, g, rtol=1e-4, atol=1e-7)
-    with pytest.raises(ls.Cancelled):
-        compute_surface(job, net, X, Y, cancel=lambda: True)
+    assert not panel.jobs.running and not panel.busy
 
 
 def test_scale_switch_redraws_without_a_job_and_ticks_read_as_costs(qtbot, toy_data):

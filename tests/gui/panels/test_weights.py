@@ -37,7 +37,7 @@ def W1(theta, sizes=(784, 16, 16, 10)):
 
 def tile(panel, i):
     x0, y0 = tile_origin(i, panel._grid[1])
-    return panel._image.image[y0:y0 + 28, x0:x0 + 28]
+    return panel.mosaic.image.image[y0:y0 + 28, x0:x0 + 28]
 
 
 def test_tile_is_the_weight_row_on_the_shared_scale(panel, thetas):
@@ -47,8 +47,8 @@ def test_tile_is_the_weight_row_on_the_shared_scale(panel, thetas):
     for i in (0, 5, 15):
         np.testing.assert_array_equal(tile(panel, i), W1(t0)[i].reshape(28, 28))
     scale = symmetric_scale(W1(t0))
-    assert list(panel._image.levels) == pytest.approx([-scale, scale])
-    assert panel._bar.values == pytest.approx((-scale, scale))
+    assert list(panel.mosaic.image.levels) == pytest.approx([-scale, scale])
+    assert panel.mosaic.bar.values == pytest.approx((-scale, scale))
 
 
 def test_modes_initial_now_change(panel, thetas):
@@ -62,7 +62,7 @@ def test_modes_initial_now_change(panel, thetas):
     assert panel.mode_buttons["initial"].isChecked()
     panel.set_mode("change")
     np.testing.assert_allclose(tile(panel, 3), (W1(t1)[3] - W1(t0)[3]).reshape(28, 28), rtol=1e-5, atol=1e-7)
-    lo, hi = panel._image.levels
+    lo, hi = panel.mosaic.image.levels
     assert hi == pytest.approx(symmetric_scale(W1(t1).astype(np.float64) - W1(t0)))
     with pytest.raises(ValueError):
         panel.set_mode("later")
@@ -84,7 +84,7 @@ def test_new_generation_resets_initial(panel, thetas, rng):
     t2 = cfg.network().theta + 1.0
     panel.on_snapshot(snap(t2, cfg, step=0, generation=1))
     panel.set_mode("change")
-    assert np.all(panel._image.image[~np.isnan(panel._image.image)] == 0)
+    assert np.all(panel.mosaic.image.image[~np.isnan(panel.mosaic.image.image)] == 0)
     panel.set_mode("initial")
     np.testing.assert_array_equal(tile(panel, 0), W1(t2)[0].reshape(28, 28))
 
@@ -93,22 +93,22 @@ def test_unchanged_snapshot_is_not_redrawn(panel, thetas):
     cfg, t0, _ = thetas
     s = snap(t0, cfg)
     panel.on_snapshot(s)
-    img = panel._image.image
+    img = panel.mosaic.image.image
     panel.on_snapshot(s)
-    assert panel._image.image is img
+    assert panel.mosaic.image.image is img
 
 
 def test_click_tile_selects_and_emits(qtbot, panel, thetas):
     cfg, t0, _ = thetas
     panel.on_snapshot(snap(t0, cfg))
     x0, y0 = tile_origin(6, 4)
-    scene = panel._vb.mapViewToScene(QPointF(x0 + 14, y0 + 14))
-    p = panel._glw.mapFromScene(scene)
+    scene = panel.mosaic.vb.mapViewToScene(QPointF(x0 + 14, y0 + 14))
+    p = panel.mosaic.mapFromScene(scene)
     with qtbot.waitSignal(panel.neuron_selected, timeout=2000) as sig:
-        qtbot.mouseClick(panel._glw.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(p.x(), p.y()))
+        qtbot.mouseClick(panel.mosaic.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(p.x(), p.y()))
     assert sig.args == [6]
-    assert panel._highlight.isVisible()
-    r = panel._highlight.rect()
+    assert panel.mosaic.highlight.isVisible()
+    r = panel.mosaic.highlight.rect()
     assert r.contains(QPointF(x0 + 14, y0 + 14))
     assert "neuron 6" in panel.info.text()
 
@@ -119,9 +119,9 @@ def test_select_neuron_follows_without_emitting(qtbot, panel, thetas):
     with qtbot.assertNotEmitted(panel.neuron_selected):
         panel.select_neuron(9)
     x0, y0 = tile_origin(9, 4)
-    assert panel._highlight.isVisible() and panel._highlight.rect().contains(QPointF(x0 + 1, y0 + 1))
+    assert panel.mosaic.highlight.isVisible() and panel.mosaic.highlight.rect().contains(QPointF(x0 + 1, y0 + 1))
     panel.select_neuron(-1)
-    assert not panel._highlight.isVisible()
+    assert not panel.mosaic.highlight.isVisible()
 
 
 def test_wide_layer_grid(panel):
@@ -129,9 +129,9 @@ def test_wide_layer_grid(panel):
     t = cfg.network().theta
     panel.on_snapshot(snap(t, cfg))
     assert panel._grid == (16, 16)
-    assert panel._image.image.shape == (16 * 29 - 1, 16 * 29 - 1)
+    assert panel.mosaic.image.image.shape == (16 * 29 - 1, 16 * 29 - 1)
     np.testing.assert_array_equal(tile(panel, 200), W1(t, cfg.sizes)[200].reshape(28, 28))
-    assert panel._numbers == []  # no tile numbers on a 16x16 grid
+    assert panel.mosaic.numbers == []  # no tile numbers on a 16x16 grid
 
 
 def test_wide_layer_updates_are_throttled_but_the_last_one_lands(qtbot, panel, rng):
@@ -152,12 +152,12 @@ def test_positive_weights_drawn_blue(qtbot, panel):
     W[...] = -0.5
     W[0] = 0.5
     panel.on_snapshot(snap(t, cfg))
-    img = panel._glw.grab().toImage().convertToFormat(QImage.Format.Format_RGBA8888)
+    img = panel.mosaic.grab().toImage().convertToFormat(QImage.Format.Format_RGBA8888)
     arr = pg.functions.ndarray_from_qimage(img).astype(int)
 
     def px(i):
         x0, y0 = tile_origin(i, 4)
-        p = panel._glw.mapFromScene(panel._vb.mapViewToScene(QPointF(x0 + 14, y0 + 14)))
+        p = panel.mosaic.mapFromScene(panel.mosaic.vb.mapViewToScene(QPointF(x0 + 14, y0 + 14)))
         return arr[p.y(), p.x(), :3]
 
     pos, neg = px(0), px(1)

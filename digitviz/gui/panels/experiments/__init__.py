@@ -2,7 +2,7 @@
 
 Tabs: "Gradient of one step", "Random labels", "Many minima", "Mistakes" (see
 :mod:`digitviz.gui.experiments`). The maths is in :mod:`digitviz.core.experiments`; heavy work runs on
-short-lived background threads started from copies, so ``on_snapshot`` stays cheap.
+jobs (:mod:`digitviz.gui.jobs`) started from copies, so ``on_snapshot`` stays cheap.
 
 Imports: PySide6 and the tab modules.
 """

@@ -13,10 +13,9 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLayout, QProgress
 
 from digitviz.core.training import PRESETS, TrainConfig
 
-from ...colors import FOREGROUND, MUTED, NEGATIVE, POSITIVE  # noqa: F401 (re-exported for the tabs)
+from ...colors import FOREGROUND, MUTED, NEGATIVE, POSITIVE, run_color  # noqa: F401 (re-exported for the tabs)
+from ...jobs import JobRunner
 
-# one colour per run or seed; the first two are the true-labels / shuffled-labels pair of run 1
-RUN_COLORS = ("#4aa3ff", "#ff9a3c", "#7ee2a8", "#d68cff", "#ffe08a", "#ff6b8b", "#6fe0e0", "#b0b8c8")
 CURRENT = "current settings"
 SIZES = (60_000, 10_000, 2_000, 500)
 # Below this height (a bottom dock tab is ~250 px) a tab lays its parts out side by side and folds its
@@ -41,28 +40,36 @@ class DockTab(QWidget):
         s = super().minimumSizeHint()
         return QSize(s.width(), min(s.height(), SHORT_MIN_HEIGHT))
 
-    # background jobs: at most one per tab
+    # background jobs (digitviz.gui.jobs): at most one per tab
 
-    job = None
+    job = None    # the running Job, if any
+    jobs = None   # the tab's JobRunner, made on first use
 
-    def start_job(self, work, name: str):
-        """Run ``work(stop)`` on its own thread (see :class:`.jobs.Job`). Its signals go to this tab's
-        ``_on_progress``, ``_on_done``, ``_on_failed`` and ``_on_job_finished``, where defined."""
-        from ...jobs import Job
+    def start_job(self, work):
+        """Run ``work(stop)`` as a job; ``stop()`` turns True when the user stops it (or the app quits).
 
-        self.job = Job(work, name=name)
-        for signal, slot in (("progress", "_on_progress"), ("done", "_on_done"), ("failed", "_on_failed"),
-                             ("finished", "_on_job_finished")):
-            handler = getattr(self, slot, None)
-            if handler is not None:
-                getattr(self.job, signal).connect(handler)
-        self.job.start()
+        Its signals go to this tab's ``_on_progress(items)``, ``_on_done(result, stopped)``,
+        ``_on_failed(message)`` and ``_on_job_finished()``, where defined.
+        """
+        if self.jobs is None:
+            self.jobs = JobRunner(self)
+        job = self.job = self.jobs.submit(work, channel="tab")
+        # connected after submit: a job delivers nothing before the GUI thread returns to its event loop
+        if hasattr(self, "_on_progress"):
+            job.progress.connect(self._on_progress)
+        if hasattr(self, "_on_done"):
+            job.done.connect(lambda result: self._on_done(result, job.stopped))
+        if hasattr(self, "_on_failed"):
+            job.failed.connect(self._on_failed)
+        if hasattr(self, "_on_job_finished"):
+            job.finished.connect(self._on_job_finished)
 
-    def shutdown(self):
-        """Stop this tab's job and wait for its thread (the window is closing)."""
-        if self.job is not None:
-            self.job.stop()
-            self.job.wait()
+    def shutdown(self, timeout: float = 1.0) -> bool:
+        """Cancel this tab's job and wait for its thread (the window is closing). True when it ended."""
+        if self.jobs is None:
+            return True
+        self.jobs.cancel()
+        return self.jobs.wait(timeout)
 
 
 class TrainingTab(DockTab):
@@ -95,10 +102,6 @@ def job_progress() -> tuple[QProgressBar, QLabel]:
     status = QLabel("")
     status.setWordWrap(True)
     return bar, status
-
-
-def run_color(i: int) -> str:
-    return RUN_COLORS[i % len(RUN_COLORS)]
 
 
 def style_plot(plot: pg.PlotItem, title: str = "", left: str = "", bottom: str = ""):

@@ -218,7 +218,7 @@ class LabelsTab(TrainingTab):
         def work(stop, data=data, cfg=cfg, steps=steps, every=every):
             return ex.compare_labels(data, cfg, steps, every=every, stop=stop)
 
-        self.start_job(work, "digitviz-random-labels")
+        self.start_job(work)
         self._update_buttons()
 
     def stop(self):

@@ -221,10 +221,10 @@ class MinimaTab(TrainingTab):
                     results.append(r)
                 yield r
             if len(results) == len(seeds):
-                X = data.images_as("train", np.dtype(cfg.dtype))[:n_line]
+                X = data.scaled("train", np.dtype(cfg.dtype))[:n_line]  # only these rows as floats
                 yield from ex.pair_lines(cfg, results, X, data.train_labels[:n_line], LINE_POINTS, stop=stop)
 
-        self.start_job(work, "digitviz-many-minima")
+        self.start_job(work)
         self._update_buttons()
 
     def stop(self):

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (QCheckBox, QGraphicsRectItem, QHBoxLayout, QLabel
 
 from digitviz.core import experiments as ex
 from digitviz.core.network import Network
+from digitviz.core.training import evaluate
 
 from ...colors import BACKGROUND, HIGHLIGHT, TRUTH
 from .common import FOREGROUND, NEGATIVE, POSITIVE, SHORT, DockTab, digit_icon, note, style_plot
@@ -46,10 +47,8 @@ class MistakesResult:
 
 
 def _evaluate(stop, config, theta, X, labels, step, generation):
-    net = Network(config.sizes, config.activation, config.cost, np.dtype(config.dtype), seed=None, init=None)
-    net.set_theta(theta)
-    ev, out = ex.evaluate_outputs(net, X, labels)
-    return MistakesResult(step, generation, ev, out)
+    ev = evaluate(Network.from_config(config, theta), X, labels)
+    return MistakesResult(step, generation, ev, ev.outputs)
 
 
 def _mix(c, t):
@@ -283,7 +282,7 @@ class MistakesTab(DockTab):
         self._last_request = time.perf_counter()
         self._pending = False
         self.start_job(lambda stop, s=s, X=self._X, y=self._labels: _evaluate(
-            stop, s.config, s.theta, X, y, s.step, s.generation), "digitviz-mistakes")
+            stop, s.config, s.theta, X, y, s.step, s.generation))
 
     def _maybe_refresh(self, force=False):
         if not self.stale or self._X is None:

@@ -61,8 +61,9 @@ def test_other_depths_and_saturated_softmax(sizes, cost, rng):
 
 
 def test_examples_are_split_into_blocks(rng, monkeypatch):
-    monkeypatch.setattr(ls, "_BLOCK_EXAMPLES", 16)
+    monkeypatch.setattr(ls.engine, "_BLOCK_EXAMPLES", 16)
     net, X, Y = make("tanh", "cross_entropy", n=50)
+    assert len(ls.engine._Engine(net, X, Y).blocks) == 4  # the patched size is used (read at call time)
     plane = ls.random_directions(net, net.theta, rng)
     alphas = np.linspace(-1, 1, 3)
     assert rel(ls.cost_grid(net, plane, X, Y, alphas, alphas),
@@ -269,3 +270,15 @@ def test_plane_costs_at_scattered_points(rng):
     assert ls.plane_costs(net, plane, np.zeros((0, 2)), X, Y).shape == (0,)
     with pytest.raises(ls.Cancelled):
         ls.plane_costs(net, plane, coords, X, Y, cancel=lambda: True)
+
+
+def test_in_plane_share(rng):
+    net, _, _ = make()
+    plane = ls.random_directions(net, net.theta, rng)
+    assert ls.in_plane_share(plane, 2.0 * plane.d1 - plane.d2) == pytest.approx(1.0)
+    off = rng.standard_normal(net.n_params)
+    off -= plane.basis @ np.linalg.lstsq(plane.basis, off, rcond=None)[0]  # orthogonal to the plane
+    assert ls.in_plane_share(plane, off) == pytest.approx(0.0, abs=1e-12)
+    g = plane.d1 / np.linalg.norm(plane.d1) + off / np.linalg.norm(off)  # 45 degrees out of the plane
+    assert ls.in_plane_share(plane, g) == pytest.approx(np.sqrt(0.5))
+    assert np.isnan(ls.in_plane_share(plane, np.zeros(net.n_params)))

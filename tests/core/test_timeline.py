@@ -1,0 +1,67 @@
+"""The run's timeline: bounded memory, dense head, thinned tail, exact restores."""
+
+import numpy as np
+import pytest
+
+from digitviz.core.timeline import Timeline
+
+
+def theta_of(step, p=50):
+    return (np.arange(p) * 1e-3 + int(step)).astype(np.float32)  # a distinct vector per step
+
+
+def test_restoring_a_kept_step_gives_exactly_its_theta():
+    tl = Timeline(50, max_bytes=50 * 4 * 40)  # 40 rows: head of steps 0-9, tail of 29, latest
+    assert tl.capacity == 40 and tl.head_steps == 10
+    for s in range(5000):
+        tl.record(s, theta_of(s))
+    steps = tl.steps()
+    assert np.all(np.diff(steps) > 0)
+    for s in steps:
+        kept, theta = tl.theta_at(s)
+        assert kept == s and np.array_equal(theta, theta_of(s))
+    # between kept points: the last one at or before
+    kept, theta = tl.theta_at(steps[-2] + 1)
+    assert kept == steps[-2] and np.array_equal(theta, theta_of(steps[-2]))
+    assert tl.theta_at(-5)[0] == 0
+
+
+def test_head_is_dense_tail_spans_the_run_and_memory_is_bounded():
+    tl = Timeline(1000, max_bytes=1000 * 4 * 64)
+    nbytes = tl.nbytes
+    for s in range(100_000):
+        tl.record(s, np.full(1000, s, np.float32))
+    steps = tl.steps()
+    assert tl.nbytes == nbytes <= 1000 * 4 * 64
+    assert len(steps) <= tl.capacity
+    assert list(steps[:tl.head_steps]) == list(range(tl.head_steps))  # every early step
+    tail = steps[tl.head_steps:-1]
+    assert len(tail) >= (tl.capacity - tl.head_steps - 1) // 2  # thinning keeps at least half
+    assert np.all(tail % tl.stride == 0) and len(set(np.diff(tail))) == 1  # evenly spaced
+    assert tail[-1] > 100_000 - 2 * tl.stride  # reaches the end of the run
+    assert steps[-1] == 99_999 == tl.latest_step  # and the latest step is always there
+    kept, theta = tl.theta_at(99_999)
+    assert kept == 99_999 and np.all(theta == 99_999)
+
+
+def test_sparse_recording_clear_and_bad_input():
+    tl = Timeline(10, max_bytes=10 * 4 * 16)
+    with pytest.raises(LookupError):
+        tl.theta_at(0)
+    for s in (0, 3, 100, 250):
+        tl.record(s, theta_of(s, 10))
+    assert list(tl.steps()) == [0, 3, 100, 250]
+    with pytest.raises(ValueError):
+        tl.record(250, theta_of(0, 10))
+    with pytest.raises(ValueError):
+        tl.record(300, np.zeros(3))
+    tl.clear()
+    assert len(tl) == 0 and tl.latest_step == -1
+    tl.record(0, theta_of(0, 10))
+    assert list(tl.steps()) == [0]
+
+
+def test_default_bound_for_the_lesson_network():
+    tl = Timeline(13_002)
+    assert tl.nbytes <= 64 << 20 and tl.capacity == (64 << 20) // (13_002 * 4)
+    assert tl.head_steps == tl.capacity // 4
