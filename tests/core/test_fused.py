@@ -5,7 +5,7 @@ import pytest
 from threadpoolctl import threadpool_limits
 
 from digitviz.core import fused
-from digitviz.core.training import PRESETS, PROBE_EVERY_EXAMPLES, Divergence, Diverged, History, TrainConfig, Trainer
+from digitviz.core.training import PRESETS, PROBE_EVERY_EXAMPLES, Diverged, Divergence, History, TrainConfig, Trainer
 
 pytestmark = pytest.mark.skipif(not fused.available(), reason="numba not importable")
 
