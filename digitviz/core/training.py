@@ -600,13 +600,14 @@ class DivergenceWatch:
         """``examples_seen`` at which the next probe check is due (None without a probe)."""
         return None if self.X_probe is None else self._next_check
 
-    def probe(self, step: int, examples_seen: int, cost: float, net: Network, lr: float):
-        """The probe part of :meth:`observe` (COLLAPSE, the good copy); nothing unless a check is due."""
+    def probe(self, step: int, examples_seen: int, cost: float, net: Network, lr: float, outputs=None):
+        """The probe part of :meth:`observe` (COLLAPSE, the good copy); nothing unless a check is due.
+        ``outputs``: the network's outputs on ``X_probe`` if the caller computed them (the fused engine)."""
         if self.X_probe is None or examples_seen < self._next_check:
             return
         e, ref = self.ema, self.rise_reference
         self._next_check = examples_seen + PROBE_EVERY_EXAMPLES
-        out = net.feedforward(self.X_probe)
+        out = net.feedforward(self.X_probe) if outputs is None else outputs
         pred = np.argmax(out, axis=1)
         counts = np.bincount(pred, minlength=out.shape[1])
         answer = int(np.argmax(counts))
@@ -883,7 +884,9 @@ class Trainer:
         if self.engine == "fused" and not self.opt.keep_grad:
             from . import fused
 
-            return fused.run_steps(self, n)
+            fused.warm_up()
+            if fused.available():  # (False only if Numba failed to import after all)
+                return fused.run_steps(self, n)
         res = [self.step()]
         while len(res) < n and not self.epoch_done:
             res.append(self.step())

@@ -221,7 +221,7 @@ def test_the_kernels_rise_test_is_the_watchs():
             w.observe(step, step * 10, float(c), net, 1.0)
         except Diverged:
             fired.append(("watch", step))
-        if fused._rise(wst, float(c), *fused._rise_constants()[:3]) >= RISE_STEPS:
+        if fused.kernels()._rise(wst, float(c), *fused._rise_constants()[:3]) >= RISE_STEPS:
             fired.append(("kernel", step))
         np.testing.assert_allclose(wst, w.rise_state(), rtol=1e-14)  # to rounding (LLVM may fuse a multiply-add)
         if fired:
@@ -244,3 +244,13 @@ def test_record_steps_is_record_step_in_bulk():
     np.testing.assert_array_equal(one.path_steps, bulk.path_steps)
     with pytest.raises(ValueError, match="path point"):
         bulk.record_steps(np.arange(301, 450), costs[:149], gnorms[:149], theta)  # 400 is inside
+
+
+@pytest.mark.parametrize("activation,cost", PAIRS)
+def test_probe_outputs_are_the_networks(mnist, activation, cost):
+    from digitviz.core.network import Network
+
+    net = Network((784, 16, 12, 10), activation=activation, cost=cost, seed=1)
+    X = mnist.images_as("train")[:256]
+    np.testing.assert_allclose(fused.probe_outputs(net.theta, net.layout, activation, cost, X), net.feedforward(X),
+                               rtol=1e-4, atol=1e-6)
