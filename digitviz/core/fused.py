@@ -281,6 +281,16 @@ def _gather_moved(tr, idx, noise_k, noise, B):
 
 
 def _run(tr, n, U, noise_y):
+    """:func:`_chunks`, then ``tr.last_batch`` of the last step done (gathered once per call, not per chunk)."""
+    last = []
+    try:
+        return _chunks(tr, n, U, noise_y, last)
+    finally:
+        if last:
+            tr.last_batch = _batch_of(tr, *last[-1])
+
+
+def _chunks(tr, n, U, noise_y, last):
     from .training import BLOWUP, Diverged, Divergence
 
     c, net, opt, watch = tr.config, tr.net, tr.opt, tr.watch
@@ -326,7 +336,7 @@ def _run(tr, n, U, noise_y):
         tr.history.record_steps(np.arange(step0 + 1, step0 + k_done + 1), costs[:k_done], gnorms[:k_done],
                                 net.theta)
         if k_done:
-            tr.last_batch = _batch_of(tr, idx, k_done - 1, noise_k, noise, Xf)
+            last[:] = [(idx, k_done - 1, noise_k, noise, Xf)]
         out_c.append(costs[:k_done])
         out_g.append(gnorms[:k_done])
         done += k_done
@@ -348,6 +358,8 @@ def _run(tr, n, U, noise_y):
                 _draw_noise(tr, k_done, len(idx), B, n_in, dtype)
             if moved:
                 _rewind_moves(tr, aug_state, idx[:k_done * B], B)
+            if last:  # step() keeps the last good batch when it raises, as after a NumPy step
+                tr.last_batch = _batch_of(tr, *last.pop())
             try:
                 res = tr.step()  # raises Diverged unless NumPy's rounding happens to keep it finite
             except Diverged as e:
