@@ -450,7 +450,7 @@ def train_chunk(theta, velocity, sizes, w_off, b_off, act, ce, U, Xf, labels, id
             for b in range(start + batch, min(start + 2 * batch, n_total)):
                 r = idx[b] * n_in0
                 for off in range(0, n_in0, 64):
-                    _prefetch(U, r + off)
+                    _prefetch(U, r + off)  # type: ignore[call-arg]  # an intrinsic: typingctx is Numba's
         # the batch, gathered: doubt's noise rows first, then images divided by 255 as NumPy does
         for b in range(nb):
             xr = xb[b * n_in0:(b + 1) * n_in0]

@@ -282,7 +282,7 @@ def _gather_moved(tr, idx, noise_k, noise, B):
 
 def _run(tr, n, U, noise_y):
     """:func:`_chunks`, then ``tr.last_batch`` of the last step done (gathered once per call, not per chunk)."""
-    last = []
+    last: list = []
     try:
         return _chunks(tr, n, U, noise_y, last)
     finally:

@@ -222,6 +222,8 @@ class Diverged(ArithmeticError):
         The learning rate set, when decay made ``lr`` differ from it (NaN otherwise).
     epochs : int
         Epochs of decay between ``set_lr`` and ``lr``.
+    chunk : tuple of two ndarrays, or None
+        Raised from :meth:`Trainer.run_steps`: ``(costs, grad_norms)`` of the steps that call did before.
     """
 
     def __init__(self, kind: Divergence, cost: float, lr: float, reference: float = math.nan, answer: int = -1,
@@ -229,6 +231,7 @@ class Diverged(ArithmeticError):
         self.kind, self.cost, self.lr, self.reference = kind, float(cost), float(lr), float(reference)
         self.answer, self.share = int(answer), float(share)
         self.set_lr, self.epochs = math.nan, 0
+        self.chunk: tuple | None = None
         super().__init__(divergence_text(self))
 
     def decayed_from(self, set_lr: float, epochs: int):

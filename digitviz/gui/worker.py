@@ -306,7 +306,7 @@ class TrainWorker(QObject):
                 if done == n and dt > 0:
                     self._chunk = int(min(max(1, n * CHUNK_SECONDS / dt), 2 * n + 1, 100_000))
         except Diverged as e:
-            self._record_chunk(*getattr(e, "chunk", ((), ())))  # the steps of the chunk before it
+            self._record_chunk(*(e.chunk or ((), ())))  # the steps of the chunk before it
             self._diverged(e)
             return
         if self._remaining > 0:
