@@ -66,7 +66,7 @@ def headless_rate(trainer, seconds) -> float:
     with threadpool_limits(1):
         t0 = time.perf_counter()
         while time.perf_counter() - t0 < seconds:
-            trainer.step()
+            trainer.run_steps(1000)  # the trainer's engine (fused by default), in chunks like the worker's
             if trainer.epoch_done:
                 trainer.end_epoch()
         dt = time.perf_counter() - t0

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 import time
 from dataclasses import replace
@@ -98,13 +99,13 @@ def _train(a, progress: dict) -> int:
         return _err(why)
     # one BLAS thread: this small network never gains from two, and loses when the other core is busy
     with threadpool_limits(1):
-        tr = Trainer(data, cfg)
+        tr = Trainer(data, cfg, engine=a.engine)
         progress["trainer"] = tr
         if not a.json:
             print(f"# {'-'.join(map(str, cfg.sizes))} {cfg.activation} {cfg.cost}, lr {cfg.lr:g}"
                   f"{f' x{cfg.lr_decay:g}/epoch' if cfg.lr_decay != 1 else ''}, batch {cfg.batch_size}, "
                   f"momentum {cfg.momentum:g}, seed {cfg.seed}{', RANDOM LABELS' if cfg.random_labels else ''}"
-                  f" ({tr.net.n_params:,} parameters, data from {data.source})")
+                  f" ({tr.net.n_params:,} parameters, data from {data.source}; {tr.engine} engine)")
         t0 = time.perf_counter()
         best = (0.0, 0)
         for _ in range(cfg.epochs):
@@ -267,6 +268,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "else the cache folder that `digitviz fetch` fills)")
     p.add_argument("--run", metavar="FILE.json", help="open the app with a run's settings (File > Save Run "
                    "Settings writes them): the same preset, settings and seed reproduce it step for step")
+    p.add_argument("--engine", choices=["fused", "numpy"], help="what trains: the compiled fused engine (default "
+                   "when numba imports) or the NumPy reference; sets $DIGITVIZ_ENGINE for the app")
     sub = p.add_subparsers(dest="command")
 
     t = sub.add_parser("train", help="train headless, one line per epoch",
@@ -291,6 +294,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--rotate-deg", type=float, help="... and random rotations of up to this many degrees")
     t.add_argument("--save", metavar="FILE.npz", help="save the trained network")
     t.add_argument("--json", action="store_true", help="JSON lines instead of text")
+    t.add_argument("--engine", choices=["fused", "numpy"], default=argparse.SUPPRESS)
     t.set_defaults(func=cmd_train)
 
     e = sub.add_parser("eval", help="evaluate a saved network on the test set")
@@ -313,6 +317,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     a = build_parser().parse_args(argv)
+    if a.engine:  # one switch for every Trainer this process builds (CLI, app worker, experiments)
+        os.environ["DIGITVIZ_ENGINE"] = a.engine
     func = getattr(a, "func", cmd_app)
     return func(a)
 

@@ -90,6 +90,18 @@ def test_fetch_rejects_files_that_fail_the_official_checksums(mnist_dir, tmp_pat
     assert not list(dest.glob("*.gz")) and not list(dest.glob("*.part"))
 
 
+@pytest.mark.parametrize("flag,engine", [([], "fused"), (["--engine", "numpy"], "numpy")])
+def test_engine_flag_picks_what_trains(mnist_dir, capsys, monkeypatch, flag, engine):
+    from digitviz.core import fused
+
+    if engine == "fused" and not fused.available():
+        pytest.skip("numba not importable")
+    monkeypatch.setenv("DIGITVIZ_ENGINE", "")  # main() sets it: setenv records the old state, restored after the test
+    assert main(["--data", str(mnist_dir), *flag, "train", "--epochs", "1", "--hidden", "8"]) == 0
+    out = capsys.readouterr().out
+    assert f"; {engine} engine)" in out.splitlines()[0]
+
+
 def test_lesson_at_lr_100_stops_with_one_line(mnist_dir, capsys):
     """Sigmoid + quadratic cost never costs 10x its first batch: the collapse is what gives it away."""
     assert main(["train", "--data", str(mnist_dir), "--lr", "100", "--epochs", "1"]) == 1

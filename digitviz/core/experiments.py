@@ -41,6 +41,12 @@ def _trainer(data, config, net=None) -> Trainer:
     return tr
 
 
+def _advance(tr: Trainer, n: int):
+    """Exactly ``n`` steps of ``tr`` on its engine (fused by default), across epoch ends."""
+    while n > 0:
+        n -= len(tr.run_steps(n)[0])
+
+
 def _stopped(stop: Callable[[], bool] | None) -> bool:
     return stop is not None and bool(stop())
 
@@ -294,7 +300,7 @@ def compare_labels(data: Dataset, config: TrainConfig, steps: int, every: int = 
     while step < steps:
         if _stopped(stop):
             break
-        true_tr.step()
+        true_tr.step()  # one step at a time: ``stop`` is honoured between any two steps
         rand_tr.step()
         step += 1
         if (step % every == 0 or (step < every and step & (step - 1) == 0)) and step < steps:
@@ -415,10 +421,13 @@ def train_seeds(data: Dataset, config: TrainConfig, seeds, epochs: float, every:
     for index, seed in enumerate(seeds):
         tr = _trainer(data, replace(config, seed=int(seed)))
         steps = int(round(epochs * tr.steps_per_epoch))
-        for step in range(1, steps + 1):
+        step = 0
+        while step < steps:
             if _stopped(stop):
                 return
-            tr.step()
+            nxt = min(steps, (step // every + 1) * every)
+            _advance(tr, nxt - step)
+            step = nxt
             if step % every == 0:
                 yield SeedProgress(int(seed), index, step, steps)
         test = tr.evaluate("test")

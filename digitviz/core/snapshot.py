@@ -103,6 +103,9 @@ class Snapshot:
         divergence or a restore); NaN when not measured since they were made (reset, load).
     generation : int
         Increases at every reset; a view clears its history when it changes.
+    engine : str
+        What trains: ``"fused"`` (compiled, see :mod:`digitviz.core.fused`), ``"numpy"``, or
+        ``"numpy (fused compiling)"`` while the fused engine is still being compiled.
     """
 
     step: int
@@ -128,6 +131,7 @@ class Snapshot:
     restore_point: tuple | None = None
     accuracy: float = float("nan")
     generation: int = 0
+    engine: str = ""
 
     @property
     def test_acc(self) -> float:

@@ -76,6 +76,17 @@ class Timeline:
     def __len__(self):
         return len(self.steps())
 
+    def next_kept(self, after: int) -> int:
+        """The first step after ``after`` that :meth:`record` would keep (so a trainer that runs many
+        steps per call can end a call there and lose no kept moment)."""
+        s = int(after) + 1
+        if s < self.head_steps:
+            return s
+        if self._tail_cap <= 0:
+            return 1 << 62
+        stride = self.stride * (2 if self._n_tail == self._tail_cap else 1)
+        return -(-s // stride) * stride
+
     def admit(self, step: int) -> bool:
         """Whether :meth:`record` would keep ``step`` beyond the latest point; updates the bookkeeping
         (thinning included) exactly as :meth:`record` does, without parameters (``store=False``)."""

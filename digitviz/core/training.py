@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import enum
 import math
+import os
 import time
 from dataclasses import asdict, dataclass, field, fields, replace
 
@@ -221,6 +222,8 @@ class Diverged(ArithmeticError):
         The learning rate set, when decay made ``lr`` differ from it (NaN otherwise).
     epochs : int
         Epochs of decay between ``set_lr`` and ``lr``.
+    chunk : tuple of two ndarrays, or None
+        Raised from :meth:`Trainer.run_steps`: ``(costs, grad_norms)`` of the steps that call did before.
     """
 
     def __init__(self, kind: Divergence, cost: float, lr: float, reference: float = math.nan, answer: int = -1,
@@ -228,6 +231,7 @@ class Diverged(ArithmeticError):
         self.kind, self.cost, self.lr, self.reference = kind, float(cost), float(lr), float(reference)
         self.answer, self.share = int(answer), float(share)
         self.set_lr, self.epochs = math.nan, 0
+        self.chunk: tuple | None = None
         super().__init__(divergence_text(self))
 
     def decayed_from(self, set_lr: float, epochs: int):
@@ -440,6 +444,31 @@ class History:
         if step % self.path_stride == 0:
             self.record_theta(step, theta)
 
+    def record_steps(self, steps, costs, grad_norms, theta):
+        """:meth:`record_step` for a run of consecutive steps at once (a chunk of the fused engine).
+
+        Parameters
+        ----------
+        steps : int array, shape (m,)
+            Consecutive, ascending steps.
+        costs, grad_norms : float arrays, shape (m,)
+        theta : ndarray, shape (P,)
+            The parameters after the last step: it becomes a path point when that step is at the path
+            stride. An earlier step at the stride would need its own parameters, so it is refused
+            (end chunks at path points).
+        """
+        m = len(steps)
+        if not m:
+            return
+        first, last = int(steps[0]), int(steps[-1])
+        stride = self.path_stride
+        if last // stride - (first - 1) // stride > (last % stride == 0):
+            raise ValueError(f"steps {first}..{last} pass a path point before their last step (stride {stride})")
+        self.costs.extend(steps, costs)
+        self.grad_norms.extend(steps, grad_norms)
+        if last % stride == 0:
+            self.record_theta(last, theta)
+
     def record_theta(self, step: int, theta):
         """Keep a read-only copy of ``theta`` as the path point of ``step`` (once per step)."""
         last = self._path.last_step
@@ -469,6 +498,26 @@ class History:
         if not len(self._path):
             return np.zeros(0, np.int64), np.zeros((0, self.n_params))
         return self.path_steps.copy(), np.stack(list(self.path_thetas))
+
+
+ENGINES = ("fused", "numpy")
+
+
+def default_engine() -> str:
+    """``$DIGITVIZ_ENGINE`` when it names an engine (``digitviz --engine`` sets it), else ``"fused"``
+    when Numba can be imported, else ``"numpy"``."""
+    from . import fused
+
+    wanted = os.environ.get("DIGITVIZ_ENGINE", "")
+    if wanted == "numpy" or (wanted == "fused" and fused.available()):
+        return wanted
+    return "fused" if fused.available() else "numpy"
+
+
+def _fused_available() -> bool:
+    from . import fused
+
+    return fused.available()
 
 
 def training_labels(labels, config: TrainConfig):
@@ -533,10 +582,35 @@ class DivergenceWatch:
                 raise Diverged(Divergence.RISE, e, lr, reference=ref)
         else:
             self.high_steps = 0
+        self.probe(step, examples_seen, cost, net, lr)
+
+    @property
+    def rise_reference(self) -> float:
+        """What the smoothed cost is compared with: its lowest, or ``RISE_FLOOR`` x its first if higher."""
+        return max(self.low, self.RISE_FLOOR * self.first)
+
+    def rise_state(self) -> np.ndarray:
+        """``[ema, first, low, high_steps]`` as float64 (the fused engine runs the RISE test in its kernel,
+        with the same arithmetic, and hands the state back with :meth:`set_rise_state`)."""
+        return np.array([self.ema, self.first, self.low, self.high_steps], np.float64)
+
+    def set_rise_state(self, state):
+        self.ema, self.first, self.low = float(state[0]), float(state[1]), float(state[2])
+        self.high_steps = int(state[3])
+
+    @property
+    def next_check(self) -> int | None:
+        """``examples_seen`` at which the next probe check is due (None without a probe)."""
+        return None if self.X_probe is None else self._next_check
+
+    def probe(self, step: int, examples_seen: int, cost: float, net: Network, lr: float, outputs=None):
+        """The probe part of :meth:`observe` (COLLAPSE, the good copy); nothing unless a check is due.
+        ``outputs``: the network's outputs on ``X_probe`` if the caller computed them (the fused engine)."""
         if self.X_probe is None or examples_seen < self._next_check:
             return
+        e, ref = self.ema, self.rise_reference
         self._next_check = examples_seen + PROBE_EVERY_EXAMPLES
-        out = net.feedforward(self.X_probe)
+        out = net.feedforward(self.X_probe) if outputs is None else outputs
         pred = np.argmax(out, axis=1)
         counts = np.bincount(pred, minlength=out.shape[1])
         answer = int(np.argmax(counts))
@@ -567,10 +641,19 @@ class Trainer:
     config : TrainConfig
     net : Network, optional
         An existing network to continue training (default: ``Network.from_config(config)``).
+    engine : {"fused", "numpy"}, optional
+        What :meth:`run_steps` and :meth:`run_epoch` train with: the compiled, GIL-free kernel of
+        :mod:`digitviz.core.fused` (default when Numba imports) or this module's NumPy code (the
+        reference; :meth:`step` always uses it). Both give the same batches and parameters.
     """
 
     def __init__(self, data, config: TrainConfig = TrainConfig(), net: Network | None = None,
-                 keep_grad=False):
+                 keep_grad=False, engine: str | None = None):
+        self.engine = default_engine() if engine is None else engine
+        if self.engine not in ENGINES:
+            raise ValueError(f"unknown engine {self.engine!r}; choose from {', '.join(ENGINES)}")
+        if self.engine == "fused" and default_engine() == "numpy" and not _fused_available():
+            raise ValueError("the fused engine needs numba, which cannot be imported here: use engine 'numpy'")
         self.config = config
         self.net = net if net is not None else Network.from_config(config)
         self.dtype = self.net.dtype
@@ -703,11 +786,16 @@ class Trainer:
     def _move(self, X):
         """Train on moved digits: shift and rotate the batch ``X`` in place at random
         (``TrainConfig.shift_px``, ``rotate_deg``; see :class:`digitviz.core.transforms.Augmenter`)."""
+        self.augmenter()(X, out=X)
+
+    def augmenter(self) -> Augmenter:
+        """The run's :class:`~digitviz.core.transforms.Augmenter` for the current settings (built from
+        ``[seed, 4]`` at the first moved batch; a change of range keeps its generator)."""
         c, aug = self.config, self._augmenter
         if aug is None or (aug.shift_px, aug.rotate_deg) != (c.shift_px, c.rotate_deg):
             rng = aug.rng if aug is not None else np.random.default_rng([c.seed, 4])
             aug = self._augmenter = Augmenter(c.shift_px, c.rotate_deg, rng)
-        aug(X, out=X)
+        return aug
 
     def upcoming_example(self):
         """``(x (n_in,), label)`` of the first example the next step will train on, before any step
@@ -788,6 +876,25 @@ class Trainer:
         self.test_acc = self.good_acc
         self.history.record_theta(self.step_count, self.net.theta)
 
+    def run_steps(self, n: int):
+        """Up to ``n`` steps on this trainer's engine, stopping early at the end of an epoch.
+
+        The same batches, records and :class:`Diverged` as ``n`` calls of :meth:`step`; returns the
+        steps' batch costs and gradient norms, two arrays of shape ``(k,)``, ``k <= n``.
+        """
+        if n < 1:
+            return np.zeros(0), np.zeros(0)
+        if self.engine == "fused" and not self.opt.keep_grad:
+            from . import fused
+
+            fused.warm_up()
+            if fused.available():  # (False only if Numba failed to import after all)
+                return fused.run_steps(self, n)
+        res = [self.step()]
+        while len(res) < n and not self.epoch_done:
+            res.append(self.step())
+        return np.array([r.cost for r in res]), np.array([r.grad_norm for r in res])
+
     @property
     def epoch_done(self) -> bool:
         return self._order is not None and self._pos >= len(self._order)
@@ -797,13 +904,15 @@ class Trainer:
         t0 = time.perf_counter()
         n0 = self.examples_seen
         costs = []
-        while True:
+        while self.engine == "fused" and on_step is None:
+            costs.extend(self.run_steps(1 << 30)[0])
+            if self.epoch_done:
+                break
+        while not (costs and self.epoch_done):
             res = self.step()
             costs.append(res.cost)
             if on_step is not None:
                 on_step(res)
-            if self.epoch_done:
-                break
         return self.end_epoch(seconds=time.perf_counter() - t0, examples=self.examples_seen - n0,
                               train_cost=float(np.mean(costs)))
 

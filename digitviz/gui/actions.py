@@ -215,7 +215,8 @@ class ActionsMixin:
         self._set_status("accuracy", "test accuracy —" if math.isnan(acc) else f"test accuracy {acc:.2%}")
         if snap.running:
             rate = snap.examples_per_s if not math.isnan(snap.examples_per_s) else self.controller.last_rate
-            self._set_status("rate", "training…" if math.isnan(rate) else f"{rate:,.0f} examples/s")
+            engine = f" ({snap.engine})" if snap.engine else ""
+            self._set_status("rate", ("training…" if math.isnan(rate) else f"{rate:,.0f} examples/s") + engine)
         else:
             self._set_status("rate", "paused")
 

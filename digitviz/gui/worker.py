@@ -23,6 +23,7 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal, Slot
 from threadpoolctl import threadpool_limits
 
+from digitviz.core import fused
 from digitviz.core.experiments import output_nudges
 from digitviz.core.snapshot import Event, Snapshot, StepReport, frozen_copy
 from digitviz.core.timeline import Timeline
@@ -32,6 +33,7 @@ PUBLISH_INTERVAL = 0.03  # seconds between snapshots while running
 # Going back in time: 32 MiB of kept thetas (645 of the lesson's), half of them every step from the start
 TIMELINE = {"max_bytes": 32 << 20, "head_share": 0.5}
 TIMELINE_BLOCK = 96  # staged rows: 5 MB for the lesson's network, above malloc's mmap threshold (4 MiB)
+CHUNK_SECONDS = 0.015  # the fused engine trains this long per call, then the loop reads the inbox
 _EMPTY_I = frozen_copy(np.zeros(0, np.int64), copy=False)
 _EMPTY_F = frozen_copy(np.zeros(0), copy=False)
 NO_DATA = "No training data yet: download MNIST or open a folder that holds it."
@@ -91,6 +93,7 @@ class TrainWorker(QObject):
         self._published = 0        # snapshots emitted so far
         self._last_pub = 0.0
         self.timeline_kw = dict(TIMELINE)  # the GUI's timeline (TrainingController) is made with the same
+        self._chunk = 8            # fused steps per call, adapted to take about CHUNK_SECONDS
 
     # commands (any thread)
 
@@ -154,6 +157,7 @@ class TrainWorker(QObject):
         data, config = self._initial
         self._initial = None
         self.trainer = Trainer(data, config)
+        fused.start_warm_up()  # compiles (or loads Numba's disk cache) on its own thread; NumPy trains meanwhile
         self._reset_records()
         self._publish()
         inbox = self._inbox
@@ -319,27 +323,62 @@ class TrainWorker(QObject):
         self._rate_t = time.perf_counter()
         self._rate_n = self.trainer.examples_seen if self.trainer else 0
 
+    def _engine(self) -> str:
+        if self.trainer.engine != "fused":
+            return self.trainer.engine
+        return "fused" if fused.is_ready() else "numpy (fused compiling)"
+
     def _train_one(self):
-        """One mini-batch while playing / stepping n / finishing an epoch."""
+        """One mini-batch while playing / stepping n / finishing an epoch; at full speed on the fused
+        engine, a chunk of them sized to take about ``CHUNK_SECONDS`` (the kernel frees the GIL)."""
         tr = self.trainer
         try:
-            res = tr.step()
+            if self._interval or self._engine() != "fused":
+                res = tr.step()
+                self._record(res.cost, res.grad_norm, tr.step_count)
+                done = 1
+            else:
+                n = min(self._chunk, self._remaining) if self._remaining > 0 else self._chunk
+                # end the call at the timeline's next kept moment: every step of its dense start is kept
+                s = tr.step_count - self._timeline_step
+                n = max(1, min(n, self.timeline.next_kept(max(s, self.timeline.latest_step)) - s))
+                t0 = time.perf_counter()
+                costs, gnorms = tr.run_steps(n)
+                dt = time.perf_counter() - t0
+                done = len(costs)
+                self._record_chunk(costs, gnorms)
+                if done == n and dt > 0:
+                    self._chunk = int(min(max(1, n * CHUNK_SECONDS / dt), 2 * n + 1, 100_000))
         except Diverged as e:
+            self._record_chunk(*(e.chunk or ((), ())))  # the steps of the chunk before it
             self._diverged(e)
             return
-        self._record(res)
         if self._remaining > 0:
-            self._remaining -= 1
+            self._remaining = max(0, self._remaining - done)
         if tr.epoch_done:
             self._to_epoch_end = False
             self._finish_epoch()
 
-    def _record(self, res):
-        self._steps.append(self.trainer.step_count)
-        self._costs.append(res.cost)
-        self._gnorms.append(res.grad_norm)
-        self._last_cost, self._last_gnorm = res.cost, res.grad_norm
-        self._epoch_cost_sum += res.cost
+    def _record_chunk(self, costs, gnorms):
+        """:meth:`_record` for the steps of a chunk that just ended (in bulk: a chunk can be 1,000 steps)."""
+        n = len(costs)
+        if not n:
+            return
+        first = self.trainer.step_count - n + 1
+        self._steps.extend(range(first, first + n))
+        self._costs.extend(np.asarray(costs).tolist())
+        self._gnorms.extend(np.asarray(gnorms).tolist())
+        self._last_cost, self._last_gnorm = float(costs[-1]), float(gnorms[-1])
+        self._epoch_cost_sum += float(np.sum(costs))
+        self._epoch_cost_n += n
+        self._admit_timeline()  # the chunk ended at the timeline's next kept step (see _train_one)
+
+    def _record(self, cost, grad_norm, step):
+        self._steps.append(step)
+        self._costs.append(cost)
+        self._gnorms.append(grad_norm)
+        self._last_cost, self._last_gnorm = cost, grad_norm
+        self._epoch_cost_sum += cost
         self._epoch_cost_n += 1
         self._admit_timeline()
 
@@ -372,7 +411,7 @@ class TrainWorker(QObject):
             return None
         finally:
             tr.opt.keep_grad = False
-        self._record(res)
+        self._record(res.cost, res.grad_norm, tr.step_count)
         X, Y, _, _ = tr.last_batch
         cost_after = net.cost(X, Y)
         report = StepReport(cost_before=float(res.cost), cost_after=float(cost_after), grad_norm=res.grad_norm,
@@ -430,7 +469,7 @@ class TrainWorker(QObject):
             new_timeline=self._take_timeline(),
             epochs=tuple(h.epochs), step_report=step_report, message=message, event=event if message else None,
             restore_point=restore_point, accuracy=tr.test_acc,
-            generation=self.generation)
+            generation=self.generation, engine=self._engine())
         self._published += 1
         self._last_pub = now
         self.snapshot.emit(snap)

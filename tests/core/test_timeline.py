@@ -82,3 +82,24 @@ def test_worker_twin_keeps_exactly_the_guis_points():
     assert len(kept) <= gui.capacity and kept[0] == 0 and twin.stride == gui.stride > 1
     for s in kept:
         np.testing.assert_array_equal(gui.theta_at(s)[1], sent[s])
+
+
+def test_next_kept_names_exactly_the_steps_record_keeps():
+    tl = Timeline(5, np.float32, max_bytes=40 * 5 * 4, head_share=0.25)
+    kept, s = [], -1
+    wanted = []
+    for step in range(400):
+        if step > s:
+            wanted.append(tl.next_kept(s))
+        if tl.record(step, np.full(5, step, np.float32)):
+            kept.append(step)
+        s = step
+    # every step record kept was announced by next_kept just before it
+    assert set(kept) <= set(wanted)
+    t2, s, visited = Timeline(5, np.float32, max_bytes=40 * 5 * 4, head_share=0.25), -1, []
+    while s < 400:  # a trainer that jumps from kept moment to kept moment keeps the same moments
+        s = t2.next_kept(s)
+        if s < 400:
+            t2.record(s, np.full(5, s, np.float32))
+            visited.append(s)
+    assert list(t2.steps()) == [k for k in tl.steps() if k in kept]  # tl also holds its latest step, 399

@@ -171,6 +171,29 @@ def test_stop_ends_the_thread_promptly(running_worker, qtbot):
     assert thread.isFinished()
 
 
+def test_playing_trains_in_fused_chunks_and_says_so(running_worker, qtbot):
+    from digitviz.core import fused
+
+    if not fused.available():
+        pytest.skip("numba not importable")
+    fused.warm_up()
+    thread, worker, sink = running_worker()
+    worker.play()
+    qtbot.waitUntil(lambda: sink.last.running and sink.last.engine == "fused" and sink.last.step > 200,
+                    timeout=10000)
+    worker.pause()
+    qtbot.waitUntil(lambda: not sink.last.running, timeout=5000)
+    steps = np.concatenate([s.new_steps for s in sink.snaps])
+    assert np.array_equal(steps, np.arange(1, sink.last.step + 1))  # every step once, in order
+    assert worker._chunk > 1  # more than one step per call
+    costs = np.concatenate([s.new_costs for s in sink.snaps])
+    assert np.all(np.isfinite(costs)) and costs[-50:].mean() < costs[:50].mean()
+    # the timeline still keeps every step of its dense start: chunks end at its next kept moment
+    kept = [step for snap in sink.snaps for step, _ in snap.new_timeline]
+    head = min(worker.timeline.head_steps, sink.last.step)
+    assert kept[:head] == list(range(0, head)) and kept == sorted(set(kept))
+
+
 def test_divergence_offers_the_kept_weights_and_restores_them_exactly(running_worker, qtbot):
     from digitviz.core.snapshot import Event
 

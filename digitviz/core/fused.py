@@ -1,0 +1,406 @@
+"""The fused training engine: many SGD steps per call, compiled with Numba, without the GIL.
+
+:class:`~digitviz.core.training.Trainer` walks the data and keeps the records; this module only does the
+arithmetic of a *chunk* of consecutive mini-batches in one compiled call: forward pass, cost, backprop,
+the divergence checks, L2, momentum and the update of ``theta``, for every activation and cost of
+:mod:`digitviz.core.network`, any layer sizes, any batch size, float32 or float64. The NumPy code in
+``network.py`` / ``training.py`` is the reference; ``tests/core/test_fused.py`` runs both from the same
+seed and asserts the same batches and the same parameters.
+
+Why it is faster than the NumPy path: no Python between the layers or the steps (a NumPy step is ~40
+small calls), no temporaries, and the two big products of every step (the first layer's forward
+``X @ W1.T`` and its weight gradient ``delta1.T @ X``) are register-blocked over four examples, so each
+weight row is loaded once per four examples. It releases the GIL (``nogil=True``), so the GUI thread runs
+while a chunk trains, and it is cached on disk (``cache=True``), so only the very first run compiles.
+
+Layout (the same as :class:`~digitviz.core.network.Layout`): ``theta`` is flat; layer ``l``'s ``W`` of shape
+``(n_out, n_in)`` sits row-major at ``w_off[l]``, its ``b`` at ``b_off[l]``. Batches are batch-major and
+flat: row ``b`` of an ``(nb, n)`` buffer starts at ``b * n``.
+
+Imports: NumPy and the standard library; the kernels (:mod:`digitviz.core._fused_kernels`, Numba) are
+imported by :func:`warm_up` only, so importing this module stays cheap. Numba is a dependency, but
+without it :func:`available` is False and the trainer uses NumPy.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import threading
+import time
+
+import numpy as np
+
+ACT_CODES = {"sigmoid": 0, "relu": 1, "tanh": 2}
+COST_CODES = {"quadratic": 0, "cross_entropy": 1}
+# BLAS or loops for the big products. With SciPy installed, Numba's np.dot calls SciPy's OpenBLAS from
+# compiled code. Measured here (2 shared cores, one thread, 784-16-16-10, float32, whole epochs): with
+# 4x1 tiles the loops were as fast as BLAS at mini-batch 10 and ~15% faster at 100; the 4x4 tiles now
+# used ran the forward product at ~100 GFLOP/s alone against ~70 for BLAS; and they need no SciPy. So the
+# loops are the default; set True to measure BLAS (editing this file invalidates Numba's cache). A module
+# constant: Numba prunes the disabled branch before typing, so SciPy is never needed when False.
+HAVE_BLAS = False and importlib.util.find_spec("scipy") is not None
+BLAS_MIN = 2048  # products with fewer weights than this stay in loops (a BLAS call costs ~0.3 us)
+# status codes returned by the kernel
+OK, NOT_FINITE, BLEW_UP, ROSE = 0, 1, 2, 3
+
+# Reassociation lets LLVM vectorise the dot products; no "nnan"/"ninf": the divergence checks need them.
+# No "arcp" either: the images are divided by 255 exactly as NumPy does (not multiplied by 1/255).
+_FASTMATH = {"reassoc", "contract", "nsz"}
+
+
+_HAVE_NUMBA = importlib.util.find_spec("numba") is not None  # without importing it (half a second)
+_broken: list = []  # the ImportError, when the kernels could not be imported after all
+
+
+def available() -> bool:
+    """True when Numba is installed (the fused engine can run); False after it failed to import."""
+    return _HAVE_NUMBA and not _broken
+
+
+_k = None
+
+
+def kernels():
+    """The compiled kernels' module (:mod:`digitviz.core._fused_kernels`), imported on first use."""
+    global _k
+    if _k is None:
+        from . import _fused_kernels
+
+        _k = _fused_kernels
+    return _k
+
+
+# driving a Trainer
+
+_compile_lock = threading.Lock()
+_ready = threading.Event()
+_layouts: dict = {}
+
+
+def _layout_arrays(layout):
+    key = layout.sizes
+    arrs = _layouts.get(key)
+    if arrs is None:
+        arrs = _layouts[key] = (np.array(layout.sizes, np.int64),
+                                np.array([w.start for w, _ in layout.slices], np.int64),
+                                np.array([b.start for _, b in layout.slices], np.int64))
+    return arrs
+
+
+def _call(theta, velocity, layout, act, cost, U, Xf, labels, idx, batch, n_steps, hp, noise_k, noise, noise_y,
+          step0, first_cost, blowup, wst):
+    sizes, w_off, b_off = _layout_arrays(layout)
+    costs = np.empty(n_steps)
+    gnorms = np.empty(n_steps)
+    done, status = kernels().train_chunk(theta, velocity, sizes, w_off, b_off, ACT_CODES[act], COST_CODES[cost], U, Xf,
+                               labels, idx, int(batch), int(n_steps), hp, noise_k, noise, float(noise_y),
+                               int(step0), first_cost, float(blowup), wst, _rise_constants(), costs, gnorms)
+    return int(done), int(status), costs, gnorms
+
+
+def probe_outputs(theta, layout, act, cost, X):
+    """Output activations ``(n, n_out)`` of the batch ``X`` ``(n, n_in)``, like ``Network.feedforward``
+    (to rounding), compiled; the fused engine's probe checks use it."""
+    sizes, w_off, b_off = _layout_arrays(layout)
+    n = X.shape[0]
+    out = np.empty(n * sizes[-1], theta.dtype)
+    kernels().feed_forward(theta, sizes, w_off, b_off, ACT_CODES[act], COST_CODES[cost],
+                 np.ascontiguousarray(X, theta.dtype).reshape(-1), n, out)
+    return out.reshape(n, sizes[-1])
+
+
+_RISE_C = None
+
+
+def _rise_constants():
+    """``[COST_ALPHA, RISE, RISE_FLOOR, RISE_STEPS]`` of :mod:`digitviz.core.training` (read once)."""
+    global _RISE_C
+    if _RISE_C is None:
+        from .training import COST_ALPHA, RISE, RISE_STEPS, DivergenceWatch
+
+        _RISE_C = np.array([COST_ALPHA, RISE, DivergenceWatch.RISE_FLOOR, RISE_STEPS], np.float64)
+    return _RISE_C
+
+
+def warm_up():
+    """Compile (or load from Numba's on-disk cache) the kernel for float32 and float64. Idempotent and
+    thread-safe; :func:`is_ready` is True afterwards. Takes ~0.5 s from the cache, ~10 s the first time."""
+    if _ready.is_set() or not available():
+        return
+    from .network import Layout
+
+    with _compile_lock:
+        if _ready.is_set():
+            return
+        before = _blas_libraries()
+        try:
+            kernels()
+        except ImportError as e:  # pragma: no cover - a broken Numba install: the trainer stays on NumPy
+            _broken.append(e)
+            return
+        layout = Layout((3, 2, 2))
+        for dtype in (np.float32, np.float64):
+            U = np.zeros(2 * 3, np.uint8)
+            U.flags.writeable = False
+            for Xf in (np.zeros(0, dtype), np.zeros(3, dtype)):  # from the images, and from a gathered batch
+                theta = np.zeros(layout.size, dtype)
+                wst = np.array([np.nan, np.nan, np.inf, 0.0])
+                _call(theta, np.zeros_like(theta), layout, "sigmoid", "quadratic", U, Xf, np.zeros(2, np.intp),
+                      np.zeros(1, np.int64), 1, 1, np.zeros(3, dtype), np.zeros(1, np.int64), np.zeros(3, dtype),
+                      0.0, 0, np.array([np.inf]), 10.0, wst)
+            probe_outputs(theta, layout, "sigmoid", "quadratic", np.zeros((1, 3), dtype))
+        _one_thread_for_new_blas(before)
+        global _blas
+        if HAVE_BLAS:  # SciPy's BLAS is loaded now: keep a controller to pin it to one thread per chunk
+            from threadpoolctl import ThreadpoolController
+
+            _blas = ThreadpoolController()
+        _ready.set()
+
+
+def _blas_libraries():
+    """File paths of the BLAS / OpenMP libraries loaded now (empty without threadpoolctl)."""
+    try:
+        from threadpoolctl import ThreadpoolController
+    except ImportError:  # pragma: no cover - threadpoolctl is a dependency of the app
+        return None
+    return {lib.filepath for lib in ThreadpoolController().lib_controllers}
+
+
+def _one_thread_for_new_blas(before):
+    """Numba's first compilation imports SciPy's BLAS when SciPy is installed (for its np.dot support,
+    which this engine does not use). That library arrives after the app pinned BLAS to one thread
+    process-wide, with as many threads as cores: pin it too, so every BLAS in the process stays on one
+    thread as the app and its tests expect (nothing in digitviz calls it)."""
+    if before is None:
+        return
+    from threadpoolctl import ThreadpoolController
+
+    for lib in ThreadpoolController().lib_controllers:
+        if lib.filepath not in before:
+            lib.set_num_threads(1)
+
+
+_blas = None
+
+
+def _one_blas_thread():
+    """A context that runs BLAS on one thread: the engine is single-threaded by design (the other core is
+    the GUI's), and SciPy's OpenBLAS may have been loaded after the caller's own ``threadpool_limits``.
+    About 30 us, once per :func:`run_steps`."""
+    return _blas.limit(limits=1, user_api="blas") if _blas is not None else contextlib.nullcontext()
+
+
+def is_ready() -> bool:
+    """True once the kernel is compiled or loaded (so a call does not stall on compilation)."""
+    return _ready.is_set()
+
+
+_warm_thread: threading.Thread | None = None
+
+
+def start_warm_up():
+    """Start :func:`warm_up` on a daemon thread (once); returns at once."""
+    global _warm_thread
+    if not available() or _ready.is_set() or _warm_thread is not None:
+        return
+    _warm_thread = threading.Thread(target=warm_up, name="digitviz-fused-warm-up", daemon=True)
+    _warm_thread.start()
+
+
+def run_steps(tr, n: int):
+    """Up to ``n`` steps of the trainer ``tr`` on the fused engine; see :meth:`Trainer.run_steps`.
+
+    Walks exactly the batches (and draws exactly the doubt noise and the moves of "train on moved
+    digits") that ``n`` calls of ``tr.step()`` would, updates its counters, history and
+    :class:`~digitviz.core.training.DivergenceWatch` the same way, and stops early at the end of an epoch.
+    Chunks end at every path point and every probe check of the watch, so the watch checks (and keeps
+    good copies of) exactly the parameters the NumPy path would; its RISE test runs in the kernel after
+    every step. A step that would be not finite or blow up is handed to ``tr.step()`` (the reference),
+    which raises :class:`~digitviz.core.training.Diverged` with ``theta`` as it was before that step.
+
+    Returns
+    -------
+    costs, grad_norms : ndarray, shape (k,)
+        Batch cost and gradient norm of each of the ``k <= n`` steps done. A ``Diverged`` raised carries
+        the ``(costs, grad_norms)`` of the steps done before it as ``.chunk``.
+    """
+    warm_up()
+    U = np.ascontiguousarray(tr.U_train).reshape(-1)
+    if U.flags.writeable:  # one compiled signature: the kernel only ever sees read-only images
+        U = U.view()
+        U.flags.writeable = False
+    noise_y = 0.0 if tr.net.cost_name == "quadratic" else 1.0 / tr.n_out
+    if tr._pos >= len(tr._order):
+        tr._new_epoch()
+    with _one_blas_thread():
+        return _run(tr, n, U, noise_y)
+
+
+def _draw_noise(tr, m, n_rows, B, n_in, dtype):
+    """Doubt: the noise rows of ``m`` steps, drawn as ``m`` calls of :meth:`Trainer.next_batch` draw them."""
+    from .inputs import noise as draw
+
+    noise_k = np.zeros(m, np.int64)
+    parts = []
+    for s in range(m):
+        k = tr._noise_rng.binomial(min(B, n_rows - s * B), tr.config.doubt)
+        noise_k[s] = k
+        if k:
+            parts.append(draw(tr._noise_rng, "uniform", k, n_in, dtype).reshape(-1))
+    return noise_k, (np.concatenate(parts) if parts else np.zeros(0, dtype))
+
+
+def _gather_moved(tr, idx, noise_k, noise, B):
+    """Moved digits: the chunk's inputs ``(len(idx), n_in)``, gathered and scaled as
+    :meth:`Trainer.next_batch` does, moved by the trainer's :class:`~digitviz.core.transforms.Augmenter`,
+    doubt's noise rows put in; the moves are the very ones ``next_batch`` would draw, batch after batch.
+
+    Shifts alone are moved a slice of whole batches (at most 4,096 images) at a time: the augmenter draws
+    its shifts ahead in blocks of 4,096 whatever the call size up to that, so the draws are the same as
+    one call per batch. A rotation draws its angles per call, so rotated batches are moved one by one.
+    """
+    c = tr.config
+    X = np.empty((len(idx), tr.net.sizes[0]), tr.dtype)
+    np.divide(tr.U_train[idx], tr.dtype.type(255), out=X)
+    aug = tr.augmenter()
+    per = B if c.rotate_deg else B * max(1, 4096 // B)
+    for lo in range(0, len(idx), per):
+        part = X[lo:lo + per]
+        aug(part, out=part)
+    aug._last = aug._last[-(((len(idx) - 1) % B) + 1):]  # what last_shifts says after the last batch
+    if noise.size:
+        n_in = X.shape[1]
+        pos = 0
+        for s in np.flatnonzero(noise_k):
+            k = int(noise_k[s])
+            X[s * B:s * B + k] = noise[pos:pos + k * n_in].reshape(k, n_in)
+            pos += k * n_in
+    return X
+
+
+def _run(tr, n, U, noise_y):
+    """:func:`_chunks`, then ``tr.last_batch`` of the last step done (gathered once per call, not per chunk)."""
+    last: list = []
+    try:
+        return _chunks(tr, n, U, noise_y, last)
+    finally:
+        if last:
+            tr.last_batch = _batch_of(tr, *last[-1])
+
+
+def _chunks(tr, n, U, noise_y, last):
+    from .training import BLOWUP, Diverged, Divergence
+
+    c, net, opt, watch = tr.config, tr.net, tr.opt, tr.watch
+    B, dtype, n_in = c.batch_size, tr.dtype, net.sizes[0]
+    moved = bool(c.shift_px or c.rotate_deg)
+    out_c, out_g = [], []
+    done = 0
+    empty = np.zeros(0, dtype)
+    while done < n and tr._pos < len(tr._order):
+        stride = tr.history.path_stride
+        left = len(tr._order) - tr._pos
+        m = min(n - done, -(-left // B), stride - tr.step_count % stride)  # end at a path point
+        due = watch.next_check
+        if due is not None:  # ... and at the watch's next probe check
+            m = min(m, max(1, -(-(due - tr.examples_seen) // B)))
+        idx = np.ascontiguousarray(tr._order[tr._pos:tr._pos + m * B], np.int64)
+        if c.doubt > 0:
+            rng_state = tr._noise_rng.bit_generator.state
+            noise_k, noise = _draw_noise(tr, m, len(idx), B, n_in, dtype)
+        else:
+            noise_k, noise = np.zeros(m, np.int64), empty
+        if moved:
+            aug = tr.augmenter()
+            aug_state = (aug.rng.bit_generator.state, aug._choices.copy(), aug._last)
+            Xf = _gather_moved(tr, idx, noise_k, noise, B).reshape(-1)
+        else:
+            Xf = empty
+        hp = np.array([opt.lr, opt.momentum, opt.l2], dtype)
+        first = np.array([tr._first_cost], np.float64)
+        wst = watch.rise_state()
+        t0 = time.perf_counter()
+        k_done, status, costs, gnorms = _call(net.theta, opt.velocity, net.layout, net.activation, net.cost_name,
+                                              U, Xf, tr.train_labels, idx, B, m, hp, noise_k, noise, noise_y,
+                                              tr.step_count, first, BLOWUP, wst)
+        tr.train_seconds += time.perf_counter() - t0
+        examples = min(k_done * B, len(idx))
+        step0 = tr.step_count
+        tr._pos += examples
+        tr.examples_seen += examples
+        tr.step_count += k_done
+        tr._first_cost = float(first[0])
+        watch.set_rise_state(wst)
+        tr.history.record_steps(np.arange(step0 + 1, step0 + k_done + 1), costs[:k_done], gnorms[:k_done],
+                                net.theta)
+        if k_done:
+            last[:] = [(idx, k_done - 1, noise_k, noise, Xf)]
+        out_c.append(costs[:k_done])
+        out_g.append(gnorms[:k_done])
+        done += k_done
+        try:
+            if status == ROSE:
+                raise Diverged(Divergence.RISE, wst[0], opt.lr, reference=watch.rise_reference)
+            due = watch.next_check
+            if status == OK and k_done and due is not None and tr.examples_seen >= due:
+                out = probe_outputs(net.theta, net.layout, net.activation, net.cost_name, watch.X_probe)
+                watch.probe(tr.step_count, tr.examples_seen, float(costs[k_done - 1]), net, opt.lr, outputs=out)
+        except Diverged as e:
+            tr._diverged(e)
+            e.chunk = (np.concatenate(out_c), np.concatenate(out_g))
+            raise
+        if status in (NOT_FINITE, BLEW_UP):
+            # rewind the draws to just after the steps done; step() then draws its own
+            if c.doubt > 0:
+                tr._noise_rng.bit_generator.state = rng_state
+                _draw_noise(tr, k_done, len(idx), B, n_in, dtype)
+            if moved:
+                _rewind_moves(tr, aug_state, idx[:k_done * B], B)
+            if last:  # step() keeps the last good batch when it raises, as after a NumPy step
+                tr.last_batch = _batch_of(tr, *last.pop())
+            try:
+                res = tr.step()  # raises Diverged unless NumPy's rounding happens to keep it finite
+            except Diverged as e:
+                e.chunk = (np.concatenate(out_c), np.concatenate(out_g))  # the steps done before it
+                raise
+            out_c.append(np.array([res.cost]))
+            out_g.append(np.array([res.grad_norm]))
+            done += 1
+    if not out_c:
+        return np.zeros(0), np.zeros(0)
+    return np.concatenate(out_c), np.concatenate(out_g)
+
+
+def _rewind_moves(tr, state, idx_done, B):
+    """Put the augmenter back as if only the batches of ``idx_done`` had been moved."""
+    rng_state, choices, last = state
+    aug = tr.augmenter()
+    aug.rng.bit_generator.state = rng_state
+    aug._choices, aug._last = choices, last
+    if len(idx_done):  # move them again (only after a divergence): the augmenter then stands where step() expects
+        _gather_moved(tr, idx_done, np.zeros(-(-len(idx_done) // B), np.int64), np.zeros(0, tr.dtype), B)
+
+
+def _batch_of(tr, idx, s, noise_k, noise, Xf):
+    """``(X, Y, labels, indices)`` of step ``s`` of a chunk, as :meth:`Trainer.next_batch` gives it."""
+    B, n_in = tr.config.batch_size, tr.net.sizes[0]
+    rows = idx[s * B:(s + 1) * B].astype(np.intp)
+    if Xf.size:
+        X = Xf.reshape(-1, n_in)[s * B:s * B + len(rows)].copy()
+    else:
+        X = tr.X_train[rows]  # a new float array (ScaledImages)
+    labels = tr.train_labels[rows]
+    Y = tr._eye[labels]
+    k = int(noise_k[s])
+    if k:
+        if not Xf.size:
+            start = int(noise_k[:s].sum()) * n_in
+            X[:k] = noise[start:start + k * n_in].reshape(k, n_in)
+        Y[:k] = 0.0 if tr.net.cost_name == "quadratic" else 1.0 / tr.n_out
+        labels = labels.copy()
+        labels[:k] = -1
+        rows = rows.copy()
+        rows[:k] = -1
+    return X, Y, labels, rows

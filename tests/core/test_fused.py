@@ -1,0 +1,256 @@
+"""The fused engine against the NumPy reference: same batches, same parameters, same divergence."""
+
+import numpy as np
+import pytest
+from threadpoolctl import threadpool_limits
+
+from digitviz.core import fused
+from digitviz.core.training import PRESETS, PROBE_EVERY_EXAMPLES, Diverged, Divergence, History, TrainConfig, Trainer
+
+pytestmark = pytest.mark.skipif(not fused.available(), reason="numba not importable")
+
+@pytest.fixture(autouse=True)
+def one_blas_thread():
+    # the NumPy reference's small products are much slower with two BLAS threads on a busy machine
+    with threadpool_limits(1):
+        yield
+
+
+PAIRS = [(a, c) for a in ("sigmoid", "relu", "tanh") for c in ("quadratic", "cross_entropy")]
+
+
+def rel(a, b):
+    """Relative distance of two parameter vectors, ``|a - b| / |a|``."""
+    return float(np.linalg.norm(a.astype(np.float64) - b) / np.linalg.norm(a.astype(np.float64)))
+
+
+def pair(data, cfg):
+    return Trainer(data, cfg, engine="numpy"), Trainer(data, cfg, engine="fused")
+
+
+def run_both(ref, fast, n):
+    """``n`` NumPy steps on ``ref`` (recording each batch's indices), ``n`` fused steps on ``fast``."""
+    ref_idx = []
+    for _ in range(n):
+        ref.step()
+        ref_idx.append(ref.last_batch[3].copy())
+    done = 0
+    costs = []
+    while done < n:
+        c, _ = fast.run_steps(n - done)
+        costs.append(c)
+        done += len(c)
+    return ref_idx, np.concatenate(costs)
+
+
+@pytest.mark.parametrize("activation,cost", PAIRS)
+def test_1000_steps_match_numpy(mnist, activation, cost):
+    lr = 1.5 if (activation, cost) == ("sigmoid", "quadratic") else 0.05
+    ref, fast = pair(mnist, TrainConfig(activation=activation, cost=cost, lr=lr))
+    _, costs = run_both(ref, fast, 1000)
+    assert fast.step_count == ref.step_count == 1000
+    assert fast._pos == ref._pos and fast.examples_seen == ref.examples_seen
+    np.testing.assert_array_equal(fast.last_batch[3], ref.last_batch[3])  # same batch order
+    assert rel(ref.net.theta, fast.net.theta) < 1e-5
+    assert rel(ref.net.theta, ref.theta0) > 1e-2  # it did train
+    np.testing.assert_array_equal(fast.history.costs.steps(), ref.history.costs.steps())
+    np.testing.assert_allclose(fast.history.costs.values(), ref.history.costs.values(), rtol=1e-3)
+    np.testing.assert_array_equal(fast.history.path_steps, ref.history.path_steps)
+    assert fast.watch.good_step == ref.watch.good_step > 0  # the probe checked the same steps
+    assert rel(ref.watch.good_theta, fast.watch.good_theta) < 1e-5
+    np.testing.assert_allclose(fast.watch.rise_state(), ref.watch.rise_state(), rtol=1e-4)
+    assert len(costs) == 1000
+
+
+@pytest.mark.parametrize("activation,cost,lr", [("sigmoid", "quadratic", 0.5), ("relu", "cross_entropy", 0.05),
+                                                ("tanh", "cross_entropy", 0.05)])
+def test_momentum_l2_doubt_decay_labels_odd_batch_match(mnist, activation, cost, lr):
+    # batch 97: the epoch ends on a short batch of 54 and the rate decays; doubt draws noise every step
+    cfg = TrainConfig(activation=activation, cost=cost, lr=lr, momentum=0.5, l2=1e-4, doubt=0.2, batch_size=97,
+                      lr_decay=0.5, random_labels=True)
+    ref, fast = pair(mnist, cfg)
+    run_both(ref, fast, 1000)
+    assert fast.epoch == ref.epoch == 1 and fast.opt.lr == ref.opt.lr
+    for a, b in zip(fast.last_batch, ref.last_batch):
+        np.testing.assert_array_equal(a, b)  # same rows, the same noise images and targets
+    assert rel(ref.net.theta, fast.net.theta) < 1e-5
+    assert rel(ref.opt.velocity, fast.opt.velocity) < 1e-4
+    np.testing.assert_array_equal(fast.history.path_steps, ref.history.path_steps)
+
+
+def test_run_steps_stops_at_the_epoch_end(mnist):
+    tr = Trainer(mnist, TrainConfig(batch_size=1000), engine="fused")
+    costs, gnorms = tr.run_steps(100)
+    assert len(costs) == len(gnorms) == 60 and tr.epoch_done and tr.epoch == 0
+    costs, _ = tr.run_steps(5)
+    assert len(costs) == 5 and tr.epoch == 1
+
+
+def test_float64_matches_closely(mnist):
+    ref, fast = pair(mnist, TrainConfig(activation="tanh", cost="cross_entropy", lr=0.05, dtype="float64",
+                                        momentum=0.5, batch_size=32))
+    run_both(ref, fast, 200)
+    assert fast.net.theta.dtype == np.float64
+    assert rel(ref.net.theta, fast.net.theta) < 1e-12
+
+
+def test_divergence_raises_like_numpy_and_keeps_theta(mnist):
+    cfg = TrainConfig(activation="relu", cost="cross_entropy", lr=5.0)
+    ref, fast = pair(mnist, cfg)
+    with pytest.raises(Diverged) as want:
+        for _ in range(1000):
+            ref.step()
+    with pytest.raises(Diverged) as got:
+        fast.run_steps(1000)
+    assert str(got.value) == str(want.value)
+    assert fast.step_count == ref.step_count
+    np.testing.assert_allclose(fast.net.theta, ref.net.theta, rtol=1e-4, atol=1e-4)
+    assert np.all(np.isfinite(fast.net.theta))
+
+
+def test_run_epoch_on_either_engine(toy_data):
+    cfg = TrainConfig(activation="relu", cost="cross_entropy", lr=0.1)
+    recs = [Trainer(toy_data, cfg, engine=e).run_epoch() for e in ("numpy", "fused")]
+    assert recs[0].step == recs[1].step == 60
+    assert recs[1].test_acc == pytest.approx(recs[0].test_acc, abs=0.01)
+    assert recs[1].train_cost == pytest.approx(recs[0].train_cost, rel=1e-4)
+
+
+def test_unknown_engine_is_refused(toy_data):
+    with pytest.raises(ValueError, match="unknown engine"):
+        Trainer(toy_data, TrainConfig(), engine="gpu")
+
+
+def test_warm_up_in_the_background_becomes_ready():
+    fused.start_warm_up()
+    fused.warm_up()  # joins the compile lock; returns once the kernel is ready
+    assert fused.is_ready()
+
+
+@pytest.mark.parametrize("shift,rotate,batch", [(3, 0.0, 10), (3, 0.0, 97), (2, 10.0, 10), (0, 15.0, 32)])
+def test_moved_digits_give_identical_batches(mnist, shift, rotate, batch):
+    """Train on moved digits: the fused path moves each batch exactly as next_batch does (never drops it)."""
+    cfg = TrainConfig(shift_px=shift, rotate_deg=rotate, batch_size=batch, doubt=0.1, lr=0.5)
+    ref, fast = pair(mnist, cfg)
+    n = 700 if batch < 50 else 650  # batch 97: across the epoch end (619 steps) with its short batch
+    ref_batches = []
+    for _ in range(n):
+        ref.step()
+        ref_batches.append(ref.last_batch[0].copy())
+    got = []
+    while fast.step_count < n:  # one step at a time: every batch is seen (chunks of up to 5 in between)
+        fast.run_steps(1 if fast.step_count % 7 else 5)
+        got.append((fast.step_count, fast.last_batch[0].copy()))
+    for step, X in got:
+        np.testing.assert_array_equal(X, ref_batches[step - 1])
+    for a, b in zip(fast.last_batch, ref.last_batch):
+        np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(ref_batches[-1], ref.X_train[np.maximum(ref.last_batch[3], 0)])  # they were moved
+    if shift:
+        np.testing.assert_array_equal(fast._augmenter.last_shifts, ref._augmenter.last_shifts)
+    assert rel(ref.net.theta, fast.net.theta) < 1e-5
+
+
+@pytest.mark.parametrize("name", ["lesson", "tweaked", "wide"])
+def test_learning_rate_100_is_caught_for_every_preset_through_run_steps(mnist, name):
+    """tests/core/test_training.py's case, trained in fused chunks: the watch sees every step."""
+    cfg = PRESETS[name]
+    warm = 3000 // cfg.batch_size + 1
+    tr = Trainer(mnist, cfg, engine="fused")
+    assert len(tr.run_steps(warm)[0]) == warm
+    tr.update_config(lr=100)
+    with pytest.raises(Diverged, match="learning rate 100 is too large") as info:
+        for _ in range(400):
+            before = tr.step_count
+            tr.run_steps(400)
+    assert 0 < tr.good_step <= warm
+    assert tr.good_acc > 0.3 and tr.test_acc < tr.good_acc
+    assert len(info.value.chunk[0]) == tr.step_count - before  # what the call did before raising (counted)
+    kept = tr.watch.good_theta.copy()
+    tr.restore_good()
+    assert np.array_equal(tr.net.theta, kept)
+    assert tr.test_acc == tr.good_acc == tr.evaluate("test").accuracy
+    assert not np.any(tr.opt.velocity)
+
+
+def test_lesson_at_lr_100_from_scratch_is_caught_through_run_steps(mnist):
+    cfg = PRESETS["lesson"].__class__(lr=100)
+    ref, fast = pair(mnist, cfg)
+    with pytest.raises(Diverged) as want:
+        for _ in range(3 * PROBE_EVERY_EXAMPLES // cfg.batch_size):
+            ref.step()
+    with pytest.raises(Diverged) as got:
+        fast.run_steps(3 * PROBE_EVERY_EXAMPLES // cfg.batch_size)
+    assert got.value.kind is Divergence.COLLAPSE and fast.step_count <= 2 * PROBE_EVERY_EXAMPLES // cfg.batch_size
+    assert (got.value.kind, fast.step_count, str(got.value)) == (want.value.kind, ref.step_count, str(want.value))
+
+
+def test_a_rise_is_caught_inside_a_chunk(mnist):
+    """RISE runs in the kernel after every step: the run stops at the step that rose (applied, recorded)."""
+    from digitviz.core.training import RISE_STEPS
+
+    cfg = TrainConfig(activation="tanh", cost="cross_entropy", lr=0.05)
+    ref, fast = pair(mnist, cfg)
+    for tr in (ref, fast):
+        tr.run_steps(300)
+        tr.update_config(lr=2.0)  # too large: the cost climbs and stays up, finite (measured: RISE at step 368)
+    with pytest.raises(Diverged) as want:
+        for _ in range(3000):
+            ref.step()
+    with pytest.raises(Diverged) as got:
+        fast.run_steps(3000)
+    assert want.value.kind is got.value.kind is Divergence.RISE, (str(want.value), str(got.value))
+    assert fast.watch.high_steps == RISE_STEPS and fast.history.costs.last_step == fast.step_count
+    assert len(got.value.chunk[0]) == fast.step_count - 300
+    assert got.value.cost == fast.watch.ema and got.value.reference == fast.watch.rise_reference
+    assert abs(fast.step_count - ref.step_count) <= 20  # chaotic at this rate: rounding moves it a little
+
+
+def test_the_kernels_rise_test_is_the_watchs():
+    from digitviz.core.network import Network
+    from digitviz.core.training import RISE_STEPS, DivergenceWatch
+
+    net = Network((784, 4, 10), seed=0)
+    w = DivergenceWatch(net.theta)
+    wst = w.rise_state()
+    costs = np.concatenate([1.0 / np.arange(1, 300) ** 0.5 + 0.2, np.full(10 * RISE_STEPS, 5.0)])
+    costs *= 1 + 0.01 * np.random.default_rng(0).standard_normal(len(costs))
+    fired = []
+    for step, c in enumerate(costs, 1):
+        try:
+            w.observe(step, step * 10, float(c), net, 1.0)
+        except Diverged:
+            fired.append(("watch", step))
+        if fused.kernels()._rise(wst, float(c), *fused._rise_constants()[:3]) >= RISE_STEPS:
+            fired.append(("kernel", step))
+        np.testing.assert_allclose(wst, w.rise_state(), rtol=1e-14)  # to rounding (LLVM may fuse a multiply-add)
+        if fired:
+            break
+    assert [k for k, _ in fired] == ["watch", "kernel"] and fired[0][1] == fired[1][1] > 300
+
+
+def test_record_steps_is_record_step_in_bulk():
+    theta = np.arange(5.0)
+    one, bulk = History(5), History(5)
+    costs, gnorms = np.linspace(1, 2, 300), np.linspace(3, 4, 300)
+    for s in range(300):
+        one.record_step(s + 1, costs[s], gnorms[s], theta)
+    bulk.record_steps(np.arange(1, 101), costs[:100], gnorms[:100], theta)
+    bulk.record_steps(np.arange(101, 201), costs[100:200], gnorms[100:200], theta)
+    bulk.record_steps(np.arange(201, 301), costs[200:], gnorms[200:], theta)
+    for a, b in ((one.costs, bulk.costs), (one.grad_norms, bulk.grad_norms)):
+        np.testing.assert_array_equal(a.steps(), b.steps())
+        np.testing.assert_allclose(a.values(), b.values(), rtol=1e-12)
+    np.testing.assert_array_equal(one.path_steps, bulk.path_steps)
+    with pytest.raises(ValueError, match="path point"):
+        bulk.record_steps(np.arange(301, 450), costs[:149], gnorms[:149], theta)  # 400 is inside
+
+
+@pytest.mark.parametrize("activation,cost", PAIRS)
+def test_probe_outputs_are_the_networks(mnist, activation, cost):
+    from digitviz.core.network import Network
+
+    net = Network((784, 16, 12, 10), activation=activation, cost=cost, seed=1)
+    X = mnist.images_as("train")[:256]
+    np.testing.assert_allclose(fused.probe_outputs(net.theta, net.layout, activation, cost, X), net.feedforward(X),
+                               rtol=1e-4, atol=1e-6)
