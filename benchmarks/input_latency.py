@@ -155,8 +155,8 @@ def main_window_path(app, ds):
     """The app's window with its diagram; returns (window, panel, description) or None."""
     try:
         from digitviz.core.training import PRESETS
-        from digitviz.gui.panels.input import InputPanel
         from digitviz.gui.main_window import MainWindow
+        from digitviz.gui.panels.input import InputPanel
     except Exception as e:  # noqa: BLE001
         print(f"# main window unavailable ({type(e).__name__}: {e})", file=sys.stderr)
         return None

@@ -236,7 +236,7 @@ class Dataset:
     # views of the parent's when the parent has them, never a second copy of the same pixels.
     _base: tuple | None = field(default=None, init=False, repr=False)
 
-    def subset(self, n_train: int | None = None, n_test: int | None = None) -> "Dataset":
+    def subset(self, n_train: int | None = None, n_test: int | None = None) -> Dataset:
         """The first ``n_train`` training and ``n_test`` test examples (views, no copies; None: all).
 
         The subset shares this dataset's converted images (:meth:`images_as`) as views.

@@ -99,7 +99,7 @@ class DiagramState:
         """Number of layers including the input."""
         return len(self.sizes)
 
-    def with_top_k(self, top_k: int, max_edges: int = DEFAULT_MAX_EDGES) -> "DiagramState":
+    def with_top_k(self, top_k: int, max_edges: int = DEFAULT_MAX_EDGES) -> DiagramState:
         """The same state drawing ``top_k`` connections per first-layer neuron."""
         values = self.edge_values if self.edge_values is not None else self.weights
         edges = select_edges(values, top_k, max_edges)

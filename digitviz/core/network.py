@@ -300,7 +300,7 @@ class Network:
         if self.cost_name == "cross_entropy":
             self._views[-1][1][...] = 0.0
 
-    def copy(self) -> "Network":
+    def copy(self) -> Network:
         """An independent network with the same settings and a copy of ``theta``."""
         other = Network(self.sizes, self.activation, self.cost_name, self.dtype, seed=None, init=None)
         other.theta[...] = self.theta

@@ -136,11 +136,11 @@ class TrainConfig:
         return d
 
     @classmethod
-    def from_dict(cls, d: dict) -> "TrainConfig":
+    def from_dict(cls, d: dict) -> TrainConfig:
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in d.items() if k in known})
 
-    def needs_reset(self, other: "TrainConfig") -> bool:
+    def needs_reset(self, other: TrainConfig) -> bool:
         """True when switching to ``other`` needs new weights or labels (architecture, init, seed, labels)."""
         return (self.arch_key, self.init, self.seed, self.random_labels) != (
             other.arch_key, other.init, other.seed, other.random_labels)

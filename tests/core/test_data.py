@@ -18,7 +18,6 @@ from digitviz.core.data import (
     read_idx,
 )
 
-
 # SHA-256 of the decompressed t10k-labels file (../shared/data/mnist/README.md).
 TEST_LABELS_SHA256 = "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2"
 
