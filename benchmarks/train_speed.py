@@ -30,8 +30,8 @@ from threadpoolctl import threadpool_limits
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from digitviz.core.data import load_mnist  # noqa: E402
-from digitviz.core.training import PRESET_TARGETS, PRESETS, TrainConfig, Trainer  # noqa: E402
+from digitviz.core.data import load_mnist
+from digitviz.core.training import PRESET_TARGETS, PRESETS, TrainConfig, Trainer
 
 SIZES = (784, 16, 16, 10)
 
@@ -201,7 +201,7 @@ def main(argv=None):
                 ex[(b, dt)] = ours(data, b, dt)
                 fig(f"examples_per_s_b{b}_f{dt[-2:]}", f"{ex[(b, dt)]:.0f}", "examples/s")
         try:
-            import torch  # noqa: F401
+            import torch  # noqa: F401 - only whether it imports
 
             have_torch = True
         except ImportError:

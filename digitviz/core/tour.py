@@ -188,8 +188,10 @@ class Facts:
             else f.step_first / f.step_last, lambda v: f"{v:.1f}")
         put("passes", f.epoch, lambda v: f"{v:,} pass" + ("" if v == 1 else "es"))
         put("step_compare", None if f.step_first is None or not f.step_last or not f.step_first
-            else f.step_first / f.step_last, lambda v: f"{v:.1f} times shorter" if v >= 1 else f"{1 / v:.1f} times longer")
-        put("shift_note", None if f.shift_centred is None or f.shift_moved is None else f.shift_moved != f.shift_centred,
+            else f.step_first / f.step_last,
+            lambda v: f"{v:.1f} times shorter" if v >= 1 else f"{1 / v:.1f} times longer")
+        put("shift_note",
+            None if f.shift_centred is None or f.shift_moved is None else f.shift_moved != f.shift_centred,
             lambda v: "" if v else " (this one survives the move; move it further, or try other digits)")
         put("stretch", STRETCH, str)
         put("step_note", None if f.step_first is None or not f.step_last else f.step_first / f.step_last >= 1.2,

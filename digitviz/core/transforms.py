@@ -99,7 +99,7 @@ def shift_images(X, dx, dy, out=None):
     dst = out.reshape(n, SIDE, SIDE)
     # one slice copy per distinct shift (at most (2k+1)**2 of them), each over all its images at once
     codes, inverse = np.unique(dx * 4 * SIDE + dy, return_inverse=True)
-    for g, code in enumerate(codes):
+    for g in range(len(codes)):
         sel = slice(None) if len(codes) == 1 else np.flatnonzero(inverse == g)
         first = np.flatnonzero(inverse == g)[0]
         a, b = int(dx[first]), int(dy[first])

@@ -9,7 +9,7 @@ Imports: PySide6 and :mod:`digitviz.gui.colors`.
 
 from __future__ import annotations
 
-from functools import cache, lru_cache
+from functools import cache
 from importlib import resources
 from pathlib import Path
 

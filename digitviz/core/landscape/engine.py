@@ -234,7 +234,7 @@ def _affine_costs(net, vecs, coefs, X, Y, *, progress=None, cancel=None, chunk_p
         tails = [eng.layer_matrix(c @ tail_vecs, l, offset) for l in range(1, eng.L)]
         c_dt = c.astype(eng.dtype)
 
-        def first_layer(bi, h, c_dt=c_dt):
+        def first_layer(bi, h, c_dt=c_dt, G=G):
             np.matmul(c_dt, stacks[bi], out=h.reshape(G, -1))
 
         out[p0:p0 + G] = eng.run(G, first_layer, tails)

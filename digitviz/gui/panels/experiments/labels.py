@@ -362,7 +362,7 @@ class LabelsTab(TrainingTab):
 
     def _redraw_all(self, *_):
         log = self.log_x.isChecked()
-        for metric, p in self.plots.items():
+        for p in self.plots.values():
             p.setXRange(0, 1, padding=0)  # otherwise the old range, read as exponents, overflows
             p.setLogMode(x=log, y=False)
             p.enableAutoRange(axis="x")
