@@ -210,6 +210,7 @@ def draw_digit(net: Network, k, start="blank", steps: int = 300, lr: float = 1.0
     for last in iter_draw(net, k, start, steps, lr, rng, objective, every, stop):
         if callback is not None:
             callback(last)
+    assert last is not None  # iter_draw always yields step 0 (or raises)
     return last
 
 

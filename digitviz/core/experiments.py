@@ -76,7 +76,8 @@ class Component(NamedTuple):
         i.e. how much that nudge matters compared with all the others.
     """
 
-    index: int
+    # the field shadows tuple.index on purpose: the lesson's name for a flat parameter index
+    index: int  # type: ignore[assignment]
     name: str
     value: float
     share: float
@@ -276,6 +277,7 @@ def compare_labels(data: Dataset, config: TrainConfig, steps: int, every: int = 
     rng = np.random.default_rng([config.seed, 7]) if rng is None else rng
     true_tr = _trainer(data, replace(config, random_labels=False))
     rand_tr = _trainer(data, replace(config, random_labels=True), net=true_tr.net.copy())
+    assert true_tr.X_train is not None and true_tr.X_test is not None  # both built from ``data``
     n, m = true_tr.n_train, len(true_tr.X_test)
     pi = np.sort(rng.choice(n, n_probe, replace=False)) if n_probe is not None and n_probe < n else np.arange(n)
     ti = np.sort(rng.choice(m, n_test_probe, replace=False)) if n_test_probe is not None and n_test_probe < m \

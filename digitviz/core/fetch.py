@@ -198,7 +198,7 @@ def _download(url, final, md5, size, progress, timeout, cancel):
 _UNREACHABLE = {errno.ENETUNREACH, errno.EHOSTUNREACH, errno.ENETDOWN, errno.EHOSTDOWN}
 
 
-def _is_network_error(e: Exception) -> bool:
+def _is_network_error(e: BaseException | str) -> bool:
     """True for "could not talk to the server at all" (DNS, refused, unreachable, timeout, reset).
 
     Not for HTTP errors, TLS errors or wrong bytes: those mean the network works.

@@ -75,7 +75,7 @@ class BoundedSeries:
         self.stride = 1
         self._steps = np.empty(self._initial, np.int64)
         self._values = np.empty((self._initial,) if self.width is None else (self._initial, self.width), self.dtype)
-        self._acc = 0.0  # mean mode: sum and count of the bucket being filled
+        self._acc: float | np.ndarray = 0.0  # mean mode: sum and count of the bucket being filled
         self._acc_n = 0
         self._last: int | None = None  # last raw step appended
 

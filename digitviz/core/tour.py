@@ -211,7 +211,8 @@ class Facts:
 
 def _value(f: Facts, name: str):
     """The raw value behind a field name (derived fields need their sources)."""
-    derived = {"n_in": "sizes", "side": "sizes", "hidden": "sizes", "n_hidden_layers": "sizes", "n_out": "sizes",
+    derived: dict[str, str | tuple[str, ...]] = {
+               "n_in": "sizes", "side": "sizes", "hidden": "sizes", "n_hidden_layers": "sizes", "n_out": "sizes",
                "digit_answer": "digit_outputs", "cost_drop": ("cost_before", "cost_after"),
                "acc_gap": ("test_acc", "train_acc"), "step_ratio": ("step_first", "step_last"),
                "passes": "epoch", "step_compare": ("step_first", "step_last"),

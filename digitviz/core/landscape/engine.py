@@ -87,14 +87,14 @@ class _Engine:
         self.blocks = [(s, min(s + bsize, self.N)) for s in range(0, self.N, bsize)]
         Y = np.asarray(Y, self.dtype)
         self.tiny_log = float(np.log(np.finfo(self.dtype).tiny))
-        self.targets = []  # per block, feature-major and flattened to match (G, K * nb)
+        self.targets: list[tuple[np.ndarray, ...]] = []  # per block, feature-major and flattened to match (G, K * nb)
         for s, e in self.blocks:
             Yt = np.ascontiguousarray(Y[s:e].T)
             if self.cost_name == "quadratic":
                 self.targets.append(((2.0 * Yt - 1.0).ravel(),))  # sigmoid = 0.5 + 0.5 tanh
             else:
                 self.targets.append((Yt.ravel(), Yt.sum(axis=0)))
-        self._buffers = {}
+        self._buffers: dict[object, np.ndarray] = {}
 
     # parameters -> augmented layer matrices
 
@@ -384,11 +384,7 @@ def coarse_to_fine(net: Network, plane: Plane, X, Y, alphas_fine, betas_fine, co
     total = sum(len(a) * len(b) for a, b in passes)
     done = 0
     for a, b in passes:
-        if progress is not None:
-            def prog(d, _t, base=done):
-                progress(base + d, total)
-        else:
-            prog = None
+        prog = None if progress is None else (lambda d, _t, base=done: progress(base + d, total))
         Z = cost_grid(net, plane, X, Y, a, b, progress=prog, **kw)
         done += len(a) * len(b)
         yield a, b, Z

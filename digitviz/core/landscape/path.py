@@ -63,7 +63,7 @@ def compute_path(job: PathJob, net: Network, X, Y, *, cancel=None, chunk=64) -> 
             raise Cancelled()
         block = np.stack(job.thetas[s:s + chunk])
         true_costs[s:s + len(block)] = costs_at(net, block, X, Y)
-        if job.plane is not None:
+        if job.plane is not None and on_plane is not None:
             coords, _ = project(job.plane, block)
             on_plane[s:s + len(block)] = plane_costs(net, job.plane, coords, X, Y)
     grad = None

@@ -117,7 +117,8 @@ def pca_directions(path, centre, rng: np.random.Generator | None = None, max_row
     if path.shape[0] > max_rows:
         path = path[np.unique(np.linspace(0, path.shape[0] - 1, max_rows).round().astype(int))]
     M = path - centre
-    dirs, explained = [], []
+    dirs: list[np.ndarray] = []
+    explained: list[float] = []
     if M.shape[0] > 0:
         gram = M @ M.T
         evals, evecs = np.linalg.eigh(gram)

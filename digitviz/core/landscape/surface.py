@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -59,7 +60,7 @@ class SurfaceJob(RunSample):
     path: tuple = ()
     steps: tuple = ()
     seed: int = 0
-    params: tuple | None = None
+    params: tuple[int, int] | None = None
     plane: Plane | None = None
     resolution: int = 41
     coarse: int = 11
@@ -113,6 +114,8 @@ def fit_plane(job: SurfaceJob, net: Network, path: np.ndarray) -> Plane:
     if job.mode == "random":
         return random_directions(net, centre, np.random.default_rng(job.seed))
     if job.mode == "params":
+        if job.params is None:
+            raise ValueError('plane mode "params" needs params: two flat parameter indices')
         return parameter_directions(net, centre, *job.params)
     raise ValueError(f"unknown plane mode {job.mode!r}")
 
@@ -148,7 +151,7 @@ def compute_surface(job: SurfaceJob, net: Network, X, Y, *, emit=None, progress=
 
     passes = coarse_to_fine(net, plane, X, Y, alphas, betas, coarse=job.coarse,
                             progress=None if progress is None else grid_tick, cancel=cancel)
-    base = dict(id=job.id, generation=job.generation, plane=plane, coords=coords, distance=distance,
+    base: dict[str, Any] = dict(id=job.id, generation=job.generation, plane=plane, coords=coords, distance=distance,
                 steps=np.asarray(job.steps, np.int64), sample_size=job.sample_size, source=job.source)
     if has_coarse:
         t = time.perf_counter()
