@@ -171,7 +171,7 @@ class ScaledImages:
 
     CHUNK = 8192  # rows per chunk in :meth:`chunks` and iteration (25 MB of float32)
 
-    def __init__(self, images, dtype=np.float32):
+    def __init__(self, images, dtype=np.float32) -> None:
         self.images = np.asarray(images)
         if self.images.dtype != np.uint8:
             raise ValueError(f"images must be uint8, got {self.images.dtype}")
@@ -181,7 +181,7 @@ class ScaledImages:
         self.shape = self.images.shape
         self.ndim = self.images.ndim
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self.images)
 
     def __getitem__(self, key) -> np.ndarray:

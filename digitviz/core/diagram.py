@@ -45,7 +45,7 @@ class EdgeSet:
     dst: np.ndarray
     value: np.ndarray
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self.src)
 
 
@@ -213,7 +213,7 @@ def input_shape(n_in: int) -> tuple:
     return (s, s) if s * s == n_in else (1, n_in)
 
 
-def symmetric_scale(values, q=99.5, floor=1e-3, max_samples=1 << 15) -> float:
+def symmetric_scale(values, q: float = 99.5, floor: float = 1e-3, max_samples=1 << 15) -> float:
     """A colour scale ``s`` for data centred on zero, to be drawn on ``[-s, s]``.
 
     ``s`` is the ``q``-th percentile of ``|values|`` (a robust maximum: a handful of outliers
@@ -257,7 +257,7 @@ def tile_at(x: float, y: float, n: int, cols: int, tile_shape=(28, 28), pad=1) -
     return i if i < n else -1
 
 
-def weight_mosaic(W, cols=None, pad=1, tile_shape=None, q=99.5):
+def weight_mosaic(W, cols=None, pad=1, tile_shape=None, q: float = 99.5):
     """Every neuron's incoming weights as a tile, tiles in a grid, on one shared symmetric scale.
 
     Parameters

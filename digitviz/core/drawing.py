@@ -141,7 +141,7 @@ def start_images(start, n: int, n_in: int = 784, rng: np.random.Generator | None
     return np.clip(x, 0.0, 1.0, out=x)
 
 
-def iter_draw(net: Network, k, start="blank", steps: int = 300, lr: float = 1.0, rng=None,
+def iter_draw(net: Network, k, start: str = "blank", steps: int = 300, lr: float = 1.0, rng=None,
               objective: str = "cost", every: int = 10,
               stop: Callable[[], bool] | None = None) -> Iterator[DrawStep]:
     """Draw digit(s) ``k``: projected gradient descent on the pixels, yielding the images as they evolve.
@@ -201,7 +201,7 @@ def iter_draw(net: Network, k, start="blank", steps: int = 300, lr: float = 1.0,
         np.clip(x, 0.0, 1.0, out=x)
 
 
-def draw_digit(net: Network, k, start="blank", steps: int = 300, lr: float = 1.0, rng=None,
+def draw_digit(net: Network, k, start: str = "blank", steps: int = 300, lr: float = 1.0, rng=None,
                objective: str = "cost", callback: Callable[[DrawStep], object] | None = None,
                every: int = 10, stop: Callable[[], bool] | None = None) -> DrawStep:
     """Run :func:`iter_draw` to the end (or until ``stop``) and return its last :class:`DrawStep`;

@@ -287,7 +287,7 @@ def compare_labels(data: Dataset, config: TrainConfig, steps: int, every: int = 
     test_labels = true_tr.test_labels[ti]
     every = max(1, int(every))
 
-    def record(step, final=False):
+    def record(step, final: bool = False):
         return LabelsProgress(step, steps, step * config.batch_size / n,
                               _probe(true_tr.net, Xp, labels["true"], Xt, test_labels),
                               _probe(rand_tr.net, Xp, labels["shuffled"], Xt, test_labels), final)
@@ -330,7 +330,7 @@ class LabelsRun:
     curves: dict = field(default_factory=lambda: {c: {m: [] for m in LABEL_METRICS} for c in LABEL_COPIES})
     finished: bool = False
 
-    def add(self, rec: LabelsProgress):
+    def add(self, rec: LabelsProgress) -> None:
         if self.steps and rec.step == self.steps[-1]:
             return
         self.steps.append(rec.step)

@@ -112,7 +112,7 @@ def _cut_on_cancel(cancel, connections):
         return
     done = threading.Event()
 
-    def watch():
+    def watch() -> None:
         while not done.wait(_POLL_S):
             if cancel():
                 for conn in list(connections):  # HTTP connections and, once open, the response
@@ -223,7 +223,7 @@ def _describe(e: Exception, url: str) -> str:
 
 
 def fetch_mnist(
-    dest=None, mirrors=MIRRORS, checksums=OFFICIAL, progress=None, timeout=30.0, cancel=None
+    dest=None, mirrors=MIRRORS, checksums=OFFICIAL, progress=None, timeout: float = 30.0, cancel=None
 ) -> Path:
     """Download the MNIST gzip files into ``dest`` unless valid copies are already there.
 

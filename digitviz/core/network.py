@@ -37,7 +37,7 @@ class Layout:
         Neurons per layer, input first, e.g. ``(784, 16, 16, 10)``.
     """
 
-    def __init__(self, sizes):
+    def __init__(self, sizes) -> None:
         sizes = tuple(int(s) for s in sizes)
         if len(sizes) < 2 or min(sizes) < 1:
             raise ValueError(f"need at least an input and an output layer of positive size, got {sizes}")
@@ -176,7 +176,7 @@ class Workspace:
     shaped like ``theta`` with per-layer views ``grad_views``.
     """
 
-    def __init__(self, layout: Layout, n: int, dtype):
+    def __init__(self, layout: Layout, n: int, dtype) -> None:
         self.n = n
         self.zs = [np.empty((n, s), dtype) for s in layout.sizes[1:]]
         self.acts = [np.empty((n, s), dtype) for s in layout.sizes[1:]]
@@ -213,8 +213,8 @@ class Network:
         All parameters. ``weights[l]`` and ``biases[l]`` are views into it.
     """
 
-    def __init__(self, sizes=DEFAULT_SIZES, activation="sigmoid", cost="quadratic", dtype=np.float32,
-                 seed=0, init="scaled"):
+    def __init__(self, sizes=DEFAULT_SIZES, activation: str = "sigmoid", cost: str = "quadratic", dtype=np.float32,
+                 seed=0, init: str | None = "scaled") -> None:
         if activation not in ACTIVATIONS:
             raise ValueError(f"unknown activation {activation!r}; choose from {', '.join(ACTIVATIONS)}")
         if cost not in COSTS:
@@ -279,11 +279,11 @@ class Network:
         net.set_theta(theta)
         return net
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return (f"Network(sizes={self.sizes}, activation={self.activation!r}, cost={self.cost_name!r}, "
                 f"dtype={self.dtype.name}, params={self.n_params})")
 
-    def initialize(self, rng: np.random.Generator, init="scaled"):
+    def initialize(self, rng: np.random.Generator, init: str | None = "scaled"):
         """Fill ``theta`` in place with fresh random parameters from ``rng``."""
         for w, b in self._views:
             n_in = w.shape[1]

@@ -59,7 +59,7 @@ class BoundedSeries:
     """
 
     def __init__(self, capacity: int = 1 << 18, width: int | None = None, dtype=np.float64, mean: bool = False,
-                 initial: int = 1024):
+                 initial: int = 1024) -> None:
         self.capacity = max(2, int(capacity) + int(capacity) % 2)
         self.width = width
         self.dtype = np.dtype(dtype)
@@ -69,7 +69,7 @@ class BoundedSeries:
         self._initial = max(2, min(int(initial), self.capacity))
         self.clear()
 
-    def clear(self):
+    def clear(self) -> None:
         """Forget every point (the allocation shrinks back to ``initial``)."""
         self.n = 0
         self.stride = 1
@@ -82,7 +82,7 @@ class BoundedSeries:
     def __len__(self) -> int:
         return self.n
 
-    def keep_last(self, k: int = 1):
+    def keep_last(self, k: int = 1) -> None:
         """Drop all but the last ``k`` stored points (the stride and last step stay as they were)."""
         k = max(0, min(int(k), self.n))
         if k < self.n:
@@ -136,7 +136,7 @@ class BoundedSeries:
                 self._flush(step)
         return True
 
-    def extend(self, steps, values):
+    def extend(self, steps, values) -> None:
         """Add many points: ``steps`` (m,) ascending, ``values`` (m,) or (m, width)."""
         if not self.mean or self.dtype.kind == "O":
             for s, v in zip(steps, values):
@@ -174,7 +174,7 @@ class BoundedSeries:
             self.n += k
             i += k * s
 
-    def _flush(self, step):
+    def _flush(self, step) -> None:
         """Store the full bucket; when there is no room, halve and keep it open (it is half full then)."""
         if self.n == len(self._steps) and not self._grow():
             self._halve()
@@ -196,7 +196,7 @@ class BoundedSeries:
         self._steps, self._values = steps, values
         return True
 
-    def _halve(self):
+    def _halve(self) -> None:
         n = self.n
         if self.mean:
             h = n // 2

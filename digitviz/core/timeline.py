@@ -38,7 +38,7 @@ class Timeline:
     """
 
     def __init__(self, n_params: int, dtype=np.float32, max_bytes: int = DEFAULT_MAX_BYTES,
-                 head_share: float = 0.25):
+                 head_share: float = 0.25) -> None:
         if not (0 <= head_share < 1):
             raise ValueError("head_share must be in [0, 1)")
         self.n_params = int(n_params)
@@ -51,7 +51,7 @@ class Timeline:
         self._steps = np.full(self.capacity, -1, np.int64)
         self.clear()
 
-    def clear(self):
+    def clear(self) -> None:
         """Forget every point (a new run)."""
         self._steps[:] = -1
         self._n_head = 0
@@ -69,7 +69,7 @@ class Timeline:
         """The last step recorded (-1 when empty)."""
         return self._latest
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self.steps())
 
     def record(self, step: int, theta) -> bool:
@@ -104,7 +104,7 @@ class Timeline:
         self._n_tail += 1
         return True
 
-    def _thin(self):
+    def _thin(self) -> None:
         h = self.head_steps
         steps = self._steps[h:h + self._n_tail]
         keep = np.flatnonzero(steps % (2 * self.stride) == 0)

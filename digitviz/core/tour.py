@@ -150,7 +150,7 @@ class Facts:
         f = self
         out = {}
 
-        def put(name, value, fmt):
+        def put(name, value, fmt) -> None:
             out[name] = "?" if value is None else fmt(value)
 
         put("sizes", "-".join(map(str, f.sizes)) if f.sizes else None, str)
@@ -442,15 +442,15 @@ class StepLengths:
         Steps per stretch.
     """
 
-    def __init__(self, n: int = STRETCH):
+    def __init__(self, n: int = STRETCH) -> None:
         self.n = int(n)
         self.clear()
 
-    def clear(self):
+    def clear(self) -> None:
         self.first: list[float] = []
         self.last: deque = deque(maxlen=self.n)  # (step, length)
 
-    def add(self, steps, grad_norms, lr: float):
+    def add(self, steps, grad_norms, lr: float) -> None:
         """Record steps ``steps`` (K,) with gradient lengths ``grad_norms`` (K,) taken at learning rate ``lr``."""
         for s, g in zip(np.asarray(steps).tolist(), np.asarray(grad_norms, np.float64).tolist()):
             if self.last and s <= self.last[-1][0]:

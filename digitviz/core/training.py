@@ -224,13 +224,13 @@ class Diverged(ArithmeticError):
     """
 
     def __init__(self, kind: Divergence, cost: float, lr: float, reference: float = math.nan, answer: int = -1,
-                 share: float = math.nan):
+                 share: float = math.nan) -> None:
         self.kind, self.cost, self.lr, self.reference = kind, float(cost), float(lr), float(reference)
         self.answer, self.share = int(answer), float(share)
         self.set_lr, self.epochs = math.nan, 0
         super().__init__(divergence_text(self))
 
-    def decayed_from(self, set_lr: float, epochs: int):
+    def decayed_from(self, set_lr: float, epochs: int) -> None:
         """Say that ``lr`` is ``set_lr`` after ``epochs`` epochs of decay (the field shows ``set_lr``)."""
         if set_lr != self.lr:
             self.set_lr, self.epochs = float(set_lr), int(epochs)
@@ -291,7 +291,8 @@ class SGD:
         Keep a copy of each step's gradient in ``last_grad`` (the app's gradient view needs it).
     """
 
-    def __init__(self, net: Network, lr=1.5, momentum=0.0, l2=0.0, keep_grad=False):
+    def __init__(self, net: Network, lr: float = 1.5, momentum: float = 0.0, l2: float = 0.0,
+                 keep_grad: bool = False) -> None:
         self.net = net
         self.lr = float(lr)
         self.momentum = float(momentum)
@@ -301,7 +302,7 @@ class SGD:
         self.velocity = np.zeros_like(net.theta)
         self._w_views = net.weights
 
-    def reset_state(self):
+    def reset_state(self) -> None:
         self.velocity[...] = 0.0
         self.last_grad = None
 
@@ -430,17 +431,17 @@ class History:
     grad_norms: BoundedSeries = field(default_factory=lambda: BoundedSeries(1 << 18, mean=True))
     epochs: list = field(default_factory=list)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         self.path_capacity = int(min(1024, max(16, (64 << 20) // (self.n_params * self.itemsize))))
         self._path = BoundedSeries(self.path_capacity, dtype=object, initial=16)
 
-    def record_step(self, step: int, cost: float, grad_norm: float, theta):
+    def record_step(self, step: int, cost: float, grad_norm: float, theta) -> None:
         self.costs.append(step, cost)
         self.grad_norms.append(step, grad_norm)
         if step % self.path_stride == 0:
             self.record_theta(step, theta)
 
-    def record_theta(self, step: int, theta):
+    def record_theta(self, step: int, theta) -> None:
         """Keep a read-only copy of ``theta`` as the path point of ``step`` (once per step)."""
         last = self._path.last_step
         if last is not None and step <= last:
@@ -460,7 +461,7 @@ class History:
         """The kept path points: an object array of read-only (P,) vectors (a view)."""
         return self._path.values()
 
-    def forget_path(self):
+    def forget_path(self) -> None:
         """Drop every path point but the last (whoever consumed them keeps them; the stride stays)."""
         self._path.keep_last(1)
 
@@ -509,7 +510,7 @@ class DivergenceWatch:
 
     RISE_FLOOR = 0.05
 
-    def __init__(self, theta, X_probe=None, labels_probe=None):
+    def __init__(self, theta, X_probe=None, labels_probe=None) -> None:
         self.X_probe, self.labels_probe = X_probe, labels_probe
         self.good_theta = np.array(theta, copy=True)
         self.good_step = 0
@@ -550,7 +551,7 @@ class DivergenceWatch:
             np.copyto(self.good_theta, net.theta)
             self.good_step = step
 
-    def restored(self):
+    def restored(self) -> None:
         """The good copy was put back: the cost is watched afresh from there."""
         self.ema = math.nan
         self.high_steps = 0
@@ -570,7 +571,7 @@ class Trainer:
     """
 
     def __init__(self, data, config: TrainConfig = TrainConfig(), net: Network | None = None,
-                 keep_grad=False):
+                 keep_grad: bool = False) -> None:
         self.config = config
         self.net = net if net is not None else Network.from_config(config)
         self.dtype = self.net.dtype
@@ -631,7 +632,7 @@ class Trainer:
     def steps_per_epoch(self) -> int:
         return -(-self.n_train // self.config.batch_size)
 
-    def reset(self, config: TrainConfig | None = None):
+    def reset(self, config: TrainConfig | None = None) -> None:
         """New random weights from the seed (and optionally new settings); the history restarts."""
         config = config or self.config
         rebuild = config.needs_reset(self.config)
@@ -659,7 +660,7 @@ class Trainer:
         self.opt.momentum = new.momentum
         self.opt.l2 = new.l2
 
-    def set_data(self, data):
+    def set_data(self, data) -> None:
         """Use another dataset (e.g. after the app finished loading it); counters restart."""
         self.data = data
         self._set_data(data)
@@ -777,7 +778,7 @@ class Trainer:
         """Step of the recent good copy of theta (see :class:`DivergenceWatch`)."""
         return self.watch.good_step
 
-    def restore_good(self):
+    def restore_good(self) -> None:
         """Put the recent good copy of theta back, exactly; momentum restarts from rest.
 
         The step counter keeps counting (the steps were taken); the path gets a point at this step.
@@ -820,7 +821,7 @@ class Trainer:
         self.history.record_theta(self.step_count, self.net.theta)
         return rec
 
-    def evaluate(self, which="test", theta=None) -> Evaluation:
+    def evaluate(self, which: str = "test", theta=None) -> Evaluation:
         """Evaluate on the test set or on the training set (with the labels it trains on)."""
         if self.X_train is None:
             raise RuntimeError("no data loaded")

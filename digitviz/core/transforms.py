@@ -111,7 +111,7 @@ def shift_images(X, dx, dy, out=None):
     return out[0] if single else out
 
 
-def warp_images(X, angle_deg=0.0, scale=1.0, dx=0.0, dy=0.0):
+def warp_images(X, angle_deg: float = 0.0, scale: float = 1.0, dx: float = 0.0, dy: float = 0.0):
     """Rotate each image by ``angle_deg`` (counter-clockwise), scale it by ``scale`` about the
     centre, then shift it by ``(dx, dy)`` pixels (may be fractional); bilinear, blank fill.
 
@@ -263,7 +263,7 @@ class Augmenter:
     rng : numpy.random.Generator
     """
 
-    def __init__(self, shift_px: int = 0, rotate_deg: float = 0.0, rng: np.random.Generator | None = None):
+    def __init__(self, shift_px: int = 0, rotate_deg: float = 0.0, rng: np.random.Generator | None = None) -> None:
         if shift_px < 0 or rotate_deg < 0:
             raise ValueError("shift and rotation ranges must be >= 0")
         self.shift_px = int(shift_px)

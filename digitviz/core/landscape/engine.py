@@ -57,7 +57,7 @@ class _Engine:
     holding the folded weights, the folded bias as an extra column, and (hidden layers) a constant row.
     """
 
-    def __init__(self, net: Network, X, Y, block_examples=None):
+    def __init__(self, net: Network, X, Y, block_examples=None) -> None:
         self.layout = net.layout
         self.sizes = net.layout.sizes
         self.dtype = net.dtype
@@ -169,7 +169,7 @@ class _Engine:
             total += self._output_cost(h, bi)
         return total / self.N
 
-    def _activate(self, h):
+    def _activate(self, h) -> None:
         if self.act == "tanh":
             np.tanh(h, out=h)
         else:
@@ -234,7 +234,7 @@ def _affine_costs(net, vecs, coefs, X, Y, *, progress=None, cancel=None, chunk_p
         tails = [eng.layer_matrix(c @ tail_vecs, l, offset) for l in range(1, eng.L)]
         c_dt = c.astype(eng.dtype)
 
-        def first_layer(bi, h, c_dt=c_dt, G=G):
+        def first_layer(bi, h, c_dt=c_dt, G=G) -> None:
             np.matmul(c_dt, stacks[bi], out=h.reshape(G, -1))
 
         out[p0:p0 + G] = eng.run(G, first_layer, tails)
@@ -333,7 +333,7 @@ def costs_at(net: Network, thetas, X, Y, *, chunk_points=None) -> np.ndarray:
         A0 = A0.reshape(G * eng.rows[0], -1)
         tails = [eng.layer_matrix(raw, l) for l in range(1, eng.L)]
 
-        def first_layer(bi, h, A0=A0, bias0=bias0, G=G):
+        def first_layer(bi, h, A0=A0, bias0=bias0, G=G) -> None:
             s, e = eng.blocks[bi]
             np.matmul(A0, eng.X[s:e].T, out=h.reshape(G * eng.rows[0], -1))
             h += bias0[:, :, None]
@@ -342,7 +342,7 @@ def costs_at(net: Network, thetas, X, Y, *, chunk_points=None) -> np.ndarray:
     return out
 
 
-def line_costs(net: Network, theta_a, theta_b, X, Y, n=51, extend=0.0, **kw) -> tuple[np.ndarray, np.ndarray]:
+def line_costs(net: Network, theta_a, theta_b, X, Y, n=51, extend: float = 0.0, **kw) -> tuple[np.ndarray, np.ndarray]:
     """Cost along the straight line ``theta_a + t (theta_b - theta_a)`` (Goodfellow et al. 2015).
 
     Parameters

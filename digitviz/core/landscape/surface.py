@@ -146,7 +146,7 @@ def compute_surface(job: SurfaceJob, net: Network, X, Y, *, emit=None, progress=
     def tick(base):
         return None if progress is None else (lambda d, _t: progress(base + d, total))
 
-    def grid_tick(d, _t):  # coarse_to_fine counts the points of its two passes together
+    def grid_tick(d, _t) -> None:  # coarse_to_fine counts the points of its two passes together
         progress(d if d <= n_coarse else d + n_side, total)
 
     passes = coarse_to_fine(net, plane, X, Y, alphas, betas, coarse=job.coarse,
