@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 
-def top_outputs(net, X) -> np.ndarray:
+def top_outputs(net, X: np.ndarray) -> np.ndarray:
     """The largest output of ``net`` for each row of ``X``: shape (N,), float64."""
     return net.feedforward(X).max(axis=1).astype(np.float64)
 

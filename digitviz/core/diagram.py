@@ -18,6 +18,7 @@ Imports: NumPy and the standard library only.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -108,7 +109,7 @@ class DiagramState:
                             self.edge_values)
 
 
-def strongest_edges(W, k):
+def strongest_edges(W: np.ndarray, k):
     """For each destination neuron, its ``k`` incoming connections of largest ``|w|``.
 
     Parameters
@@ -139,7 +140,7 @@ def strongest_edges(W, k):
     return src, dst
 
 
-def select_edges(values, top_k=DEFAULT_TOP_K, max_edges=DEFAULT_MAX_EDGES):
+def select_edges(values: Sequence[np.ndarray], top_k=DEFAULT_TOP_K, max_edges=DEFAULT_MAX_EDGES):
     """Which connections to draw, for every layer.
 
     Parameters
@@ -170,7 +171,8 @@ def select_edges(values, top_k=DEFAULT_TOP_K, max_edges=DEFAULT_MAX_EDGES):
     return edges
 
 
-def diagram_state(net, x, label=-1, top_k=None, edge_values=None, max_edges=DEFAULT_MAX_EDGES) -> DiagramState:
+def diagram_state(net, x: np.ndarray, label=-1, top_k=None, edge_values=None,
+                  max_edges=DEFAULT_MAX_EDGES) -> DiagramState:
     """One forward pass of ``x`` through ``net`` (with ``net.theta``), packed for the diagram.
 
     Parameters
@@ -213,7 +215,7 @@ def input_shape(n_in: int) -> tuple:
     return (s, s) if s * s == n_in else (1, n_in)
 
 
-def symmetric_scale(values, q: float = 99.5, floor: float = 1e-3, max_samples=1 << 15) -> float:
+def symmetric_scale(values: np.ndarray, q: float = 99.5, floor: float = 1e-3, max_samples=1 << 15) -> float:
     """A colour scale ``s`` for data centred on zero, to be drawn on ``[-s, s]``.
 
     ``s`` is the ``q``-th percentile of ``|values|`` (a robust maximum: a handful of outliers
@@ -257,7 +259,7 @@ def tile_at(x: float, y: float, n: int, cols: int, tile_shape=(28, 28), pad=1) -
     return i if i < n else -1
 
 
-def weight_mosaic(W, cols=None, pad=1, tile_shape=None, q: float = 99.5):
+def weight_mosaic(W: np.ndarray, cols=None, pad=1, tile_shape=None, q: float = 99.5):
     """Every neuron's incoming weights as a tile, tiles in a grid, on one shared symmetric scale.
 
     Parameters

@@ -22,7 +22,7 @@ OBJECTIVES = ("cost", "output")
 STARTS = ("blank", "noise")
 
 
-def input_gradient(net: Network, X, Y=None, k=None, objective: str = "cost"):
+def input_gradient(net: Network, X: np.ndarray, Y=None, k=None, objective: str = "cost"):
     """Gradient of each example's own objective with respect to its input pixels, weights fixed.
 
     Parameters
@@ -141,7 +141,8 @@ def start_images(start, n: int, n_in: int = 784, rng: np.random.Generator | None
     return np.clip(x, 0.0, 1.0, out=x)
 
 
-def iter_draw(net: Network, k, start: str = "blank", steps: int = 300, lr: float = 1.0, rng=None,
+def iter_draw(net: Network, k, start: str = "blank", steps: int = 300, lr: float = 1.0,
+              rng: np.random.Generator | None = None,
               objective: str = "cost", every: int = 10,
               stop: Callable[[], bool] | None = None) -> Iterator[DrawStep]:
     """Draw digit(s) ``k``: projected gradient descent on the pixels, yielding the images as they evolve.
@@ -201,7 +202,8 @@ def iter_draw(net: Network, k, start: str = "blank", steps: int = 300, lr: float
         np.clip(x, 0.0, 1.0, out=x)
 
 
-def draw_digit(net: Network, k, start: str = "blank", steps: int = 300, lr: float = 1.0, rng=None,
+def draw_digit(net: Network, k, start: str = "blank", steps: int = 300, lr: float = 1.0,
+               rng: np.random.Generator | None = None,
                objective: str = "cost", callback: Callable[[DrawStep], object] | None = None,
                every: int = 10, stop: Callable[[], bool] | None = None) -> DrawStep:
     """Run :func:`iter_draw` to the end (or until ``stop``) and return its last :class:`DrawStep`;
@@ -214,7 +216,7 @@ def draw_digit(net: Network, k, start: str = "blank", steps: int = 300, lr: floa
     return last
 
 
-def mean_digit_images(X, labels, n_classes: int = 10) -> np.ndarray:
+def mean_digit_images(X: np.ndarray, labels: np.ndarray, n_classes: int = 10) -> np.ndarray:
     """The average image of each digit: shape ``(n_classes, n_in)`` (NaN rows for absent digits)."""
     X = np.asarray(X, np.float64)
     labels = np.asarray(labels, np.intp)
@@ -225,7 +227,7 @@ def mean_digit_images(X, labels, n_classes: int = 10) -> np.ndarray:
         return sums / counts
 
 
-def correlation(a, b) -> np.ndarray:
+def correlation(a: np.ndarray, b) -> np.ndarray:
     """Pearson correlation of matching rows of ``a`` and ``b`` (both (N, P) or (P,)); 0 for a flat row."""
     a = np.atleast_2d(np.asarray(a, np.float64))
     b = np.atleast_2d(np.asarray(b, np.float64))

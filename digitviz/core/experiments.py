@@ -83,7 +83,7 @@ class Component(NamedTuple):
     share: float
 
 
-def top_components(grad, layout: Layout, k: int = 20) -> tuple[list[Component], float]:
+def top_components(grad: np.ndarray, layout: Layout, k: int = 20) -> tuple[list[Component], float]:
     """The ``k`` components of ``grad`` with the largest magnitude, largest first.
 
     Parameters
@@ -116,7 +116,7 @@ def top_components(grad, layout: Layout, k: int = 20) -> tuple[list[Component], 
     return comps, float(sum(c.share for c in comps))
 
 
-def cumulative_shares(grad, n_points: int = 200) -> tuple[np.ndarray, np.ndarray]:
+def cumulative_shares(grad: np.ndarray, n_points: int = 200) -> tuple[np.ndarray, np.ndarray]:
     """How concentrated a gradient is: the share of ``|grad|**2`` carried by its ``r`` largest components.
 
     Parameters
@@ -140,7 +140,7 @@ def cumulative_shares(grad, n_points: int = 200) -> tuple[np.ndarray, np.ndarray
     return ranks, shares
 
 
-def gradient_edge_values(layout: Layout, grad) -> list[np.ndarray]:
+def gradient_edge_values(layout: Layout, grad: np.ndarray) -> list[np.ndarray]:
     """Each layer's component of the negative gradient, shaped like that layer's ``W``.
 
     Returns
@@ -152,7 +152,7 @@ def gradient_edge_values(layout: Layout, grad) -> list[np.ndarray]:
     return [np.negative(gw) for gw, _ in layout.views(np.asarray(grad))]
 
 
-def output_nudges(net: Network, X, Y, theta=None) -> np.ndarray:
+def output_nudges(net: Network, X: np.ndarray, Y: np.ndarray, theta=None) -> np.ndarray:
     """Which way, and how much, a batch asks each output neuron to move, averaged over the batch.
 
     Quadratic cost: ``-mean_x dC_x/da = mean_x 2 (y - a)``. Softmax cross-entropy: the nudge of the
@@ -237,7 +237,7 @@ class LabelsProgress:
         return self.true if copy == "true" else self.shuffled
 
 
-def _probe(net: Network, X, labels, Xt, test_labels) -> Probe:
+def _probe(net: Network, X: np.ndarray, labels: np.ndarray, Xt, test_labels: np.ndarray) -> Probe:
     tr = evaluate(net, X, labels)
     te = evaluate(net, Xt, test_labels)
     return Probe(float(tr.cost), tr.accuracy, te.accuracy)
@@ -449,7 +449,8 @@ class LineCost:
     barrier: float
 
 
-def line_barrier(net: Network, theta_a, theta_b, X, labels, n: int = 51) -> LineCost:
+def line_barrier(net: Network, theta_a: np.ndarray, theta_b: np.ndarray, X: np.ndarray, labels: np.ndarray,
+                 n: int = 51) -> LineCost:
     """The cost along the line between two trained networks, and the height of the hill on it.
 
     Parameters
@@ -479,7 +480,8 @@ class PairLine:
     line: LineCost
 
 
-def pair_lines(config: TrainConfig, results, X, labels, n: int = 51, stop: Callable[[], bool] | None = None):
+def pair_lines(config: TrainConfig, results, X: np.ndarray, labels: np.ndarray, n: int = 51,
+               stop: Callable[[], bool] | None = None):
     """:func:`line_barrier` between every pair of :class:`SeedResult` s, first pair first.
 
     Yields
@@ -499,13 +501,13 @@ def pair_lines(config: TrainConfig, results, X, labels, n: int = 51, stop: Calla
 # Where it goes wrong
 
 
-def confusion_examples(evaluation: Evaluation, labels, true: int, pred: int) -> np.ndarray:
+def confusion_examples(evaluation: Evaluation, labels: np.ndarray, true: int, pred: int) -> np.ndarray:
     """Indices of the examples in confusion cell ``[true, pred]`` (ascending)."""
     labels = np.asarray(labels)
     return np.flatnonzero((labels == true) & (evaluation.predictions == pred))
 
 
-def mistakes(evaluation: Evaluation, labels, outputs=None) -> np.ndarray:
+def mistakes(evaluation: Evaluation, labels: np.ndarray, outputs=None) -> np.ndarray:
     """Indices of the misclassified examples.
 
     With ``outputs`` (M, n_out), the most confident mistakes come first (by the wrong answer's
@@ -523,7 +525,7 @@ def mistakes(evaluation: Evaluation, labels, outputs=None) -> np.ndarray:
 # What training did to the first layer
 
 
-def row_correlations(W0, W) -> np.ndarray:
+def row_correlations(W0: np.ndarray, W: np.ndarray) -> np.ndarray:
     """Pearson correlation of each row of ``W`` with the same row of ``W0`` (shape ``(n_out,)``).
 
     A row is one neuron's incoming weights; a constant row gives NaN.
@@ -538,7 +540,7 @@ def row_correlations(W0, W) -> np.ndarray:
         return (A * B).sum(axis=1) / np.sqrt((A * A).sum(axis=1) * (B * B).sum(axis=1))
 
 
-def init_correlation(W0, W) -> float:
+def init_correlation(W0: np.ndarray, W: np.ndarray) -> float:
     """Mean over neurons of the correlation between trained and initial incoming weights.
 
     Near 1: training left the weights mostly where the random start put them.

@@ -22,6 +22,7 @@ import socket
 import threading
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 from digitviz import __version__
@@ -223,7 +224,8 @@ def _describe(e: Exception, url: str) -> str:
 
 
 def fetch_mnist(
-    dest=None, mirrors=MIRRORS, checksums=OFFICIAL, progress=None, timeout: float = 30.0, cancel=None
+    dest=None, mirrors=MIRRORS, checksums=OFFICIAL, progress: Callable[[str, int, int], object] | None = None,
+    timeout: float = 30.0, cancel: Callable[[], bool] | None = None
 ) -> Path:
     """Download the MNIST gzip files into ``dest`` unless valid copies are already there.
 

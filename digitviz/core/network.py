@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 ACTIVATIONS = ("sigmoid", "relu", "tanh")
 COSTS = ("quadratic", "cross_entropy")
@@ -95,7 +96,7 @@ class Layout:
 
 # Activations: f(z) written into ``out``, and f'(z) expressed through a = f(z) (cheaper: no second exp).
 
-def _sigmoid(z, out):
+def _sigmoid(z: np.ndarray, out):
     # 1 / (1 + exp(-z)) written as (1 + tanh(z/2)) / 2: same function, but tanh cannot overflow,
     # so a diverging run gives 0/1 instead of warnings, and it is one pass fewer than clip + exp
     np.multiply(z, 0.5, out=out)
@@ -105,25 +106,25 @@ def _sigmoid(z, out):
     return out
 
 
-def _sigmoid_prime(z, a, out):
+def _sigmoid_prime(z: np.ndarray, a: np.ndarray, out):
     np.subtract(1.0, a, out=out)
     out *= a
     return out
 
 
-def _relu(z, out):
+def _relu(z: np.ndarray, out):
     return np.maximum(z, 0.0, out=out)
 
 
-def _relu_prime(z, a, out):
+def _relu_prime(z: np.ndarray, a: np.ndarray, out):
     return np.greater(z, 0.0, out=out)
 
 
-def _tanh(z, out):
+def _tanh(z: np.ndarray, out):
     return np.tanh(z, out=out)
 
 
-def _tanh_prime(z, a, out):
+def _tanh_prime(z: np.ndarray, a: np.ndarray, out):
     np.multiply(a, a, out=out)
     np.subtract(1.0, out, out=out)
     return out
@@ -132,13 +133,13 @@ def _tanh_prime(z, a, out):
 _ACT = {"sigmoid": (_sigmoid, _sigmoid_prime), "relu": (_relu, _relu_prime), "tanh": (_tanh, _tanh_prime)}
 
 
-def sigmoid(z):
+def sigmoid(z: np.ndarray):
     """Elementwise logistic function (a new array)."""
     z = np.asarray(z, dtype=np.result_type(z, np.float32))
     return _sigmoid(z, np.empty_like(z))
 
 
-def softmax(z, out=None):
+def softmax(z: np.ndarray, out: np.ndarray | None = None):
     """Row-wise softmax of ``z`` of shape ``(N, K)``."""
     if out is None:
         out = np.empty_like(z)
@@ -306,7 +307,7 @@ class Network:
         other.theta[...] = self.theta
         return other
 
-    def set_theta(self, theta):
+    def set_theta(self, theta: np.ndarray):
         """Copy ``theta`` into this network's parameter vector (views stay valid)."""
         theta = np.asarray(theta)
         if theta.shape != self.theta.shape:
@@ -323,7 +324,7 @@ class Network:
 
     # forward
 
-    def _forward_into(self, X, ws: Workspace, views=None):
+    def _forward_into(self, X: np.ndarray, ws: Workspace, views=None):
         views = self._views if views is None else views
         a = X
         last = len(views) - 1
@@ -341,7 +342,7 @@ class Network:
             a = ws.acts[l]
         return a
 
-    def forward(self, X, theta=None) -> Forward:
+    def forward(self, X: np.ndarray, theta=None) -> Forward:
         """Forward pass over a batch, returning every layer's weighted sums and activations (copies).
 
         Parameters
@@ -357,7 +358,7 @@ class Network:
         self._forward_into(X, ws, views)
         return Forward(zs=ws.zs, activations=[X] + ws.acts)
 
-    def feedforward(self, X, theta=None):
+    def feedforward(self, X: np.ndarray, theta=None):
         """Output activations for a batch ``X`` of shape ``(N, n_in)``: shape ``(N, n_out)``."""
         X = self._as_batch(X)
         out = np.empty((X.shape[0], self.sizes[-1]), self.dtype)
@@ -369,11 +370,11 @@ class Network:
             out[s:s + xs.shape[0]] = self._forward_into(xs, ws, views)
         return out
 
-    def predict(self, X, theta=None):
+    def predict(self, X: np.ndarray, theta=None):
         """Predicted digit for each row of ``X``: the brightest output."""
         return np.argmax(self.feedforward(X, theta), axis=1)
 
-    def _as_batch(self, X):
+    def _as_batch(self, X: np.ndarray):
         X = np.asarray(X)
         if X.ndim == 1:
             X = X[None, :]
@@ -385,17 +386,17 @@ class Network:
 
     # cost
 
-    def cost_of(self, A, Y):
+    def cost_of(self, A: np.ndarray, Y: np.ndarray):
         """Average cost of outputs ``A`` against desired outputs ``Y`` (both ``(N, n_out)``)."""
         return cost_value(self.cost_name, A, Y)
 
-    def cost(self, X, Y, theta=None) -> float:
+    def cost(self, X: np.ndarray, Y: np.ndarray, theta=None) -> float:
         """Average cost over the batch ``X`` with desired outputs ``Y`` of shape ``(N, n_out)``."""
         return self.cost_of(self.feedforward(X, theta), np.asarray(Y))
 
     # backprop
 
-    def backprop(self, X, Y, ws: Workspace | None = None):
+    def backprop(self, X: np.ndarray, Y: np.ndarray, ws: Workspace | None = None):
         """Gradient of the batch's average cost with respect to ``theta``, by backpropagation.
 
         The whole batch goes through matrix products; there is no loop over examples.
@@ -446,7 +447,7 @@ class Network:
         return cost, ws.grad
 
 
-def cost_value(cost_name, A, Y) -> float:
+def cost_value(cost_name, A: np.ndarray, Y: np.ndarray) -> float:
     """Average over rows of the per-example cost of outputs ``A`` against targets ``Y``."""
     n = A.shape[0]
     if cost_name == "quadratic":
@@ -457,7 +458,7 @@ def cost_value(cost_name, A, Y) -> float:
     return float(-np.sum(Y * np.log(np.maximum(A, tiny)))) / n
 
 
-def one_hot(labels, n_classes=10, dtype=np.float32):
+def one_hot(labels: npt.ArrayLike, n_classes=10, dtype=np.float32):
     """Desired outputs for digit labels: shape ``(N, n_classes)``, 1 at the label, 0 elsewhere."""
     labels = np.asarray(labels)
     out = np.zeros((labels.shape[0], n_classes), dtype)

@@ -18,7 +18,7 @@ import math
 import numpy as np
 
 
-def frozen_copy(a, copy: bool = True):
+def frozen_copy(a: np.ndarray, copy: bool = True):
     """``a`` made read-only: a copy (default), or ``a`` itself with ``copy=False`` (None stays None).
 
     The one way an array is frozen before it crosses a thread or goes into a shared record.
@@ -136,7 +136,7 @@ class BoundedSeries:
                 self._flush(step)
         return True
 
-    def extend(self, steps, values) -> None:
+    def extend(self, steps, values: np.ndarray) -> None:
         """Add many points: ``steps`` (m,) ascending, ``values`` (m,) or (m, width)."""
         if not self.mean or self.dtype.kind == "O":
             for s, v in zip(steps, values):
@@ -228,7 +228,7 @@ def nice_ceil(v: float) -> float:
     return 10 * e
 
 
-def peak_decimate(x, y, n: int):
+def peak_decimate(x: np.ndarray, y: np.ndarray, n: int):
     """At most ~``2 n`` points that keep every bucket's minimum and maximum (the noise band stays visible).
 
     Parameters
@@ -253,7 +253,7 @@ def peak_decimate(x, y, n: int):
     return np.concatenate([xs, x[m:]]), np.concatenate([ys, y[m:]])
 
 
-def subsample(x, y, n: int):
+def subsample(x: np.ndarray, y: np.ndarray, n: int):
     """Every k-th point of a smooth curve (at most ~``n``), and the last one; ``(x, y)`` if short."""
     k = len(x) // n
     if k < 2:
@@ -261,7 +261,7 @@ def subsample(x, y, n: int):
     return np.append(x[::k], x[-1]), np.append(y[::k], y[-1])
 
 
-def ema(values, start: float, alpha: float):
+def ema(values: np.ndarray, start: float, alpha: float):
     """Exponential moving average ``e <- e + alpha (v - e)`` of ``values`` (m,), continuing from ``start``.
 
     ``start`` NaN starts at the first value. Returns ``(averages (m,), last average)``.

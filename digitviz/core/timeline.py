@@ -72,7 +72,7 @@ class Timeline:
     def __len__(self) -> int:
         return len(self.steps())
 
-    def record(self, step: int, theta) -> bool:
+    def record(self, step: int, theta: np.ndarray) -> bool:
         """Offer ``theta`` at ``step`` (steps must increase); returns whether it is kept beyond being
         the latest point."""
         step = int(step)

@@ -412,7 +412,7 @@ def parameter_count(sizes) -> tuple[int, int, int]:
     return layout.size, n_w, layout.size - n_w
 
 
-def example_cost(outputs, label: int) -> float:
+def example_cost(outputs: np.ndarray, label: int) -> float:
     """The lesson's cost of one example: sum over the outputs of (a_j - y_j)^2, y one-hot at ``label``."""
     a = np.asarray(outputs, np.float64).reshape(-1)
     y = np.zeros_like(a)
@@ -420,7 +420,7 @@ def example_cost(outputs, label: int) -> float:
     return float(np.sum((a - y) ** 2))
 
 
-def average_cost(net: Network, X, labels, batch: int = 10000) -> float:
+def average_cost(net: Network, X: np.ndarray, labels: np.ndarray, batch: int = 10000) -> float:
     """Sum of squared differences to the one-hot targets, averaged over the rows of ``X`` (N, n_in)."""
     labels = np.asarray(labels, np.intp)
     total = 0.0
@@ -469,7 +469,7 @@ class StepLengths:
         return float(np.mean(self.first)), float(np.mean(last)), (self.last[0][0], self.last[-1][0])
 
 
-def shift_image(x, dx: int, dy: int, side: int = 28) -> np.ndarray:
+def shift_image(x: np.ndarray, dx: int, dy: int, side: int = 28) -> np.ndarray:
     """``x`` (side*side,) moved ``dx`` pixels right and ``dy`` down, zeros coming in (no wrap-around)."""
     img = np.asarray(x, np.float32).reshape(side, side)
     out = np.zeros_like(img)
@@ -484,7 +484,8 @@ def noise_image(seed: int = NOISE_SEED, n_in: int = 784) -> np.ndarray:
     return np.random.default_rng(seed).random(n_in, dtype=np.float32)
 
 
-def facts_from(config, theta, *, shown=None, train=None, test=None, report=None, epochs=(), step_summary=None,
+def facts_from(config, theta: np.ndarray, *, shown=None, train=None, test=None, report=None, epochs=(),
+               step_summary=None,
                step=None, epoch=None, preset: str = "", target=None, initial_theta=None,
                train_cost_cache=None, wanted=None) -> Facts:
     """Collect what the chapters quote from the live run.

@@ -306,7 +306,7 @@ class SGD:
         self.velocity[...] = 0.0
         self.last_grad = None
 
-    def step(self, X, Y, max_cost=math.inf) -> StepResult:
+    def step(self, X: np.ndarray, Y: np.ndarray, max_cost=math.inf) -> StepResult:
         """One step on the batch ``X`` (N, n_in) with desired outputs ``Y`` (N, n_out).
 
         Raises :class:`Diverged` (and leaves theta unchanged) when the cost or gradient is not
@@ -366,7 +366,7 @@ class Evaluation:
     outputs: np.ndarray | None = None
 
 
-def evaluate(net: Network, X, labels, theta=None) -> Evaluation:
+def evaluate(net: Network, X: np.ndarray | ScaledImages, labels: np.ndarray, theta=None) -> Evaluation:
     """Accuracy, cost, per-class accuracy, predictions, confusion matrix and outputs on ``(X, labels)``."""
     labels = np.asarray(labels).astype(np.intp)
     if isinstance(X, ScaledImages):  # converted a chunk at a time, never as one full float copy
@@ -435,13 +435,13 @@ class History:
         self.path_capacity = int(min(1024, max(16, (64 << 20) // (self.n_params * self.itemsize))))
         self._path = BoundedSeries(self.path_capacity, dtype=object, initial=16)
 
-    def record_step(self, step: int, cost: float, grad_norm: float, theta) -> None:
+    def record_step(self, step: int, cost: float, grad_norm: float, theta: np.ndarray) -> None:
         self.costs.append(step, cost)
         self.grad_norms.append(step, grad_norm)
         if step % self.path_stride == 0:
             self.record_theta(step, theta)
 
-    def record_theta(self, step: int, theta) -> None:
+    def record_theta(self, step: int, theta: np.ndarray) -> None:
         """Keep a read-only copy of ``theta`` as the path point of ``step`` (once per step)."""
         last = self._path.last_step
         if last is not None and step <= last:
@@ -472,7 +472,7 @@ class History:
         return self.path_steps.copy(), np.stack(list(self.path_thetas))
 
 
-def training_labels(labels, config: TrainConfig):
+def training_labels(labels: np.ndarray, config: TrainConfig):
     """The labels a run trains on: ``labels`` themselves, or with ``config.random_labels`` the same
     labels permuted by a generator seeded from ``config.seed`` (Zhang et al. 2017)."""
     labels = np.asarray(labels, np.intp)
@@ -510,7 +510,7 @@ class DivergenceWatch:
 
     RISE_FLOOR = 0.05
 
-    def __init__(self, theta, X_probe=None, labels_probe=None) -> None:
+    def __init__(self, theta: np.ndarray, X_probe=None, labels_probe=None) -> None:
         self.X_probe, self.labels_probe = X_probe, labels_probe
         self.good_theta = np.array(theta, copy=True)
         self.good_step = 0
@@ -701,7 +701,7 @@ class Trainer:
                 idx[:k] = -1
         return X, Y, labels, idx
 
-    def _move(self, X):
+    def _move(self, X: np.ndarray):
         """Train on moved digits: shift and rotate the batch ``X`` in place at random
         (``TrainConfig.shift_px``, ``rotate_deg``; see :class:`digitviz.core.transforms.Augmenter`)."""
         c, aug = self.config, self._augmenter
@@ -821,7 +821,7 @@ class Trainer:
         self.history.record_theta(self.step_count, self.net.theta)
         return rec
 
-    def evaluate(self, which: str = "test", theta=None) -> Evaluation:
+    def evaluate(self, which="test", theta=None) -> Evaluation:
         """Evaluate on the test set or on the training set (with the labels it trains on)."""
         if self.X_train is None:
             raise RuntimeError("no data loaded")

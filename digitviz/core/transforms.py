@@ -39,7 +39,7 @@ def _per_image(v, n, dtype):
     return v
 
 
-def _as_images(X):
+def _as_images(X: np.ndarray):
     X = np.asarray(X)
     single = X.ndim == 1
     if single:
@@ -70,7 +70,7 @@ def shift_index(dx, dy) -> np.ndarray:
     return np.where(inside, r * SIDE + c, N_PIX)
 
 
-def shift_images(X, dx, dy, out=None):
+def shift_images(X: np.ndarray, dx, dy, out: np.ndarray | None = None):
     """Shift each image by whole pixels, ``dx`` right and ``dy`` down (blank fill).
 
     Parameters
@@ -111,7 +111,7 @@ def shift_images(X, dx, dy, out=None):
     return out[0] if single else out
 
 
-def warp_images(X, angle_deg: float = 0.0, scale: float = 1.0, dx: float = 0.0, dy: float = 0.0):
+def warp_images(X: np.ndarray, angle_deg: float = 0.0, scale: float = 1.0, dx: float = 0.0, dy: float = 0.0):
     """Rotate each image by ``angle_deg`` (counter-clockwise), scale it by ``scale`` about the
     centre, then shift it by ``(dx, dy)`` pixels (may be fractional); bilinear, blank fill.
 
@@ -140,7 +140,7 @@ def warp_images(X, angle_deg: float = 0.0, scale: float = 1.0, dx: float = 0.0, 
     return _bilinear(X, sx, sy, single)
 
 
-def _bilinear(X, sx, sy, single):
+def _bilinear(X: np.ndarray, sx, sy, single):
     n = X.shape[0]
     side = SIDE + 2 * _PAD
     padded = np.zeros((n, side, side), X.dtype)
@@ -163,12 +163,12 @@ def _bilinear(X, sx, sy, single):
     return res[0] if single else res
 
 
-def rotate_images(X, angle_deg):
+def rotate_images(X: np.ndarray, angle_deg):
     """Rotate each image counter-clockwise by ``angle_deg`` about the centre (bilinear)."""
     return warp_images(X, angle_deg=angle_deg)
 
 
-def scale_images(X, scale):
+def scale_images(X: np.ndarray, scale):
     """Scale each image by ``scale`` about the centre (bilinear; > 1 enlarges)."""
     return warp_images(X, scale=scale)
 
@@ -180,11 +180,11 @@ def random_directions(rng: np.random.Generator, n: int, distance: float):
     return (np.rint(distance * np.cos(phi)).astype(np.intp), np.rint(distance * np.sin(phi)).astype(np.intp))
 
 
-def _accuracy(net, X, labels):
+def _accuracy(net, X: np.ndarray, labels: np.ndarray):
     return float(np.mean(net.predict(X) == labels))
 
 
-def iter_shift_curve(net, X, labels, shifts=range(9), seed=0,
+def iter_shift_curve(net, X: np.ndarray, labels: np.ndarray, shifts=range(9), seed=0,
                      stop: Callable[[], bool] | None = None) -> Iterator[tuple[int, float]]:
     """Yield ``(shift, accuracy)``: ``net``'s accuracy on ``X`` with every image moved ``shift`` pixels in
     its own random direction (one direction per image, drawn once from ``seed``, for all shifts)."""
@@ -200,7 +200,7 @@ def iter_shift_curve(net, X, labels, shifts=range(9), seed=0,
         yield int(s), _accuracy(net, shift_images(X, dx, dy), labels)
 
 
-def iter_rotation_curve(net, X, labels, angles=range(0, 46, 5), seed=0,
+def iter_rotation_curve(net, X: np.ndarray, labels: np.ndarray, angles=range(0, 46, 5), seed=0,
                         stop: Callable[[], bool] | None = None) -> Iterator[tuple[float, float]]:
     """Yield ``(angle, accuracy)``: ``net``'s accuracy on ``X`` with every image rotated by ``angle``
     degrees, clockwise or counter-clockwise at random per image (drawn once from ``seed``)."""
@@ -214,12 +214,12 @@ def iter_rotation_curve(net, X, labels, angles=range(0, 46, 5), seed=0,
         yield float(a), _accuracy(net, Xr, labels)
 
 
-def shift_curve(net, X, labels, shifts=range(9), seed=0) -> np.ndarray:
+def shift_curve(net, X: np.ndarray, labels: np.ndarray, shifts=range(9), seed=0) -> np.ndarray:
     """Accuracies of :func:`iter_shift_curve`, shape ``(len(shifts),)``."""
     return np.array([acc for _, acc in iter_shift_curve(net, X, labels, shifts, seed)])
 
 
-def rotation_curve(net, X, labels, angles=range(0, 46, 5), seed=0) -> np.ndarray:
+def rotation_curve(net, X: np.ndarray, labels: np.ndarray, angles=range(0, 46, 5), seed=0) -> np.ndarray:
     """Accuracies of :func:`iter_rotation_curve`, shape ``(len(angles),)``."""
     return np.array([acc for _, acc in iter_rotation_curve(net, X, labels, angles, seed)])
 
@@ -304,7 +304,7 @@ class Augmenter:
         c, self._choices = self._choices[:n], self._choices[n:]
         return c
 
-    def __call__(self, X, out=None):
+    def __call__(self, X: np.ndarray, out: np.ndarray | None = None):
         """Move the images of ``X`` (B, 784); writes into ``out`` (may be ``X``) and returns it."""
         X, _ = _as_images(X)
         n = X.shape[0]
@@ -340,7 +340,7 @@ class Augmenter:
         np.take(buf.ravel(), idx, out=out)
         return out
 
-    def _rotate_and_shift(self, X, out):
+    def _rotate_and_shift(self, X: np.ndarray, out):
         n = X.shape[0]
         a = self.rng.integers(0, len(self.angles), n)
         self.last_angles = self.angles[a]

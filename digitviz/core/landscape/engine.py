@@ -27,6 +27,7 @@ Imports: NumPy and the standard library only.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 
@@ -57,7 +58,7 @@ class _Engine:
     holding the folded weights, the folded bias as an extra column, and (hidden layers) a constant row.
     """
 
-    def __init__(self, net: Network, X, Y, block_examples=None) -> None:
+    def __init__(self, net: Network, X: np.ndarray, Y: np.ndarray, block_examples=None) -> None:
         self.layout = net.layout
         self.sizes = net.layout.sizes
         self.dtype = net.dtype
@@ -128,7 +129,7 @@ class _Engine:
             A[:, n_out, n_in] = self.const
         return A
 
-    def first_layer_stacks(self, vecs):
+    def first_layer_stacks(self, vecs: np.ndarray):
         """Per block, ``(m, rows0 * nb)``: each vector's first-layer sums ``gamma (W X^T + b)`` with the
         constant row set for the first vector only (the centre, whose coefficient is always 1)."""
         A, bias = self.layer_matrix(np.asarray(vecs, np.float64), 0)
@@ -169,13 +170,13 @@ class _Engine:
             total += self._output_cost(h, bi)
         return total / self.N
 
-    def _activate(self, h) -> None:
+    def _activate(self, h: np.ndarray) -> None:
         if self.act == "tanh":
             np.tanh(h, out=h)
         else:
             np.maximum(h, 0.0, out=h)
 
-    def _output_cost(self, h, bi):
+    def _output_cost(self, h: np.ndarray, bi):
         """Summed cost over the block for each point; ``h`` (G, K, nb) holds gamma * z (overwritten)."""
         G, K, nb = h.shape
         flat = h.reshape(G, K * nb)
@@ -208,7 +209,9 @@ def _default_chunk(eng: _Engine) -> int:
     return max(1, _BLOCK_POINT_EXAMPLES // nb)
 
 
-def _affine_costs(net, vecs, coefs, X, Y, *, progress=None, cancel=None, chunk_points=None,
+def _affine_costs(net, vecs: np.ndarray, coefs, X: np.ndarray, Y: np.ndarray, *,
+                  progress: Callable[[int, int], object] | None = None, cancel: Callable[[], bool] | None = None,
+                  chunk_points=None,
                   progress_offset=0, progress_total=None):
     """Costs at ``coefs @ vecs`` for each row of ``coefs`` (G, m) whose first column is 1.
 
@@ -234,7 +237,7 @@ def _affine_costs(net, vecs, coefs, X, Y, *, progress=None, cancel=None, chunk_p
         tails = [eng.layer_matrix(c @ tail_vecs, l, offset) for l in range(1, eng.L)]
         c_dt = c.astype(eng.dtype)
 
-        def first_layer(bi, h, c_dt=c_dt, G=G) -> None:
+        def first_layer(bi, h: np.ndarray, c_dt=c_dt, G=G) -> None:
             np.matmul(c_dt, stacks[bi], out=h.reshape(G, -1))
 
         out[p0:p0 + G] = eng.run(G, first_layer, tails)
@@ -243,7 +246,8 @@ def _affine_costs(net, vecs, coefs, X, Y, *, progress=None, cancel=None, chunk_p
     return out
 
 
-def cost_grid(net: Network, plane: Plane, X, Y, alphas, betas, *, progress=None, cancel=None,
+def cost_grid(net: Network, plane: Plane, X: np.ndarray, Y: np.ndarray, alphas: np.ndarray, betas: np.ndarray, *,
+              progress: Callable[[int, int], object] | None = None, cancel: Callable[[], bool] | None = None,
               chunk_points=None) -> np.ndarray:
     """The cost on a grid in the plane: ``Z[j, i] = C(centre + alphas[i]*d1 + betas[j]*d2)``.
 
@@ -277,7 +281,8 @@ def cost_grid(net: Network, plane: Plane, X, Y, alphas, betas, *, progress=None,
     return Z.reshape(len(betas), len(alphas))
 
 
-def plane_costs(net: Network, plane: Plane, coords, X, Y, *, progress=None, cancel=None,
+def plane_costs(net: Network, plane: Plane, coords, X: np.ndarray, Y: np.ndarray, *,
+                progress: Callable[[int, int], object] | None = None, cancel: Callable[[], bool] | None = None,
                 chunk_points=None) -> np.ndarray:
     """The cost at arbitrary points of the plane: ``C(centre + a_k*d1 + b_k*d2)`` for each row.
 
@@ -303,7 +308,8 @@ def plane_costs(net: Network, plane: Plane, coords, X, Y, *, progress=None, canc
     return _affine_costs(net, vecs, coefs, X, Y, progress=progress, cancel=cancel, chunk_points=chunk_points)
 
 
-def cost_grid_loop(net: Network, plane: Plane, X, Y, alphas, betas) -> np.ndarray:
+def cost_grid_loop(net: Network, plane: Plane, X: np.ndarray, Y: np.ndarray, alphas: np.ndarray,
+                   betas: np.ndarray) -> np.ndarray:
     """Reference for :func:`cost_grid`: one ``net.cost`` per grid point (slow, obviously right)."""
     Z = np.empty((len(betas), len(alphas)))
     for j, b in enumerate(betas):
@@ -312,7 +318,7 @@ def cost_grid_loop(net: Network, plane: Plane, X, Y, alphas, betas) -> np.ndarra
     return Z
 
 
-def costs_at(net: Network, thetas, X, Y, *, chunk_points=None) -> np.ndarray:
+def costs_at(net: Network, thetas: np.ndarray, X: np.ndarray, Y: np.ndarray, *, chunk_points=None) -> np.ndarray:
     """The true cost of each parameter vector, shape (K,) float64 (batched forward passes).
 
     Parameters
@@ -333,7 +339,7 @@ def costs_at(net: Network, thetas, X, Y, *, chunk_points=None) -> np.ndarray:
         A0 = A0.reshape(G * eng.rows[0], -1)
         tails = [eng.layer_matrix(raw, l) for l in range(1, eng.L)]
 
-        def first_layer(bi, h, A0=A0, bias0=bias0, G=G) -> None:
+        def first_layer(bi, h: np.ndarray, A0=A0, bias0=bias0, G=G) -> None:
             s, e = eng.blocks[bi]
             np.matmul(A0, eng.X[s:e].T, out=h.reshape(G * eng.rows[0], -1))
             h += bias0[:, :, None]
@@ -342,7 +348,8 @@ def costs_at(net: Network, thetas, X, Y, *, chunk_points=None) -> np.ndarray:
     return out
 
 
-def line_costs(net: Network, theta_a, theta_b, X, Y, n=51, extend: float = 0.0, **kw) -> tuple[np.ndarray, np.ndarray]:
+def line_costs(net: Network, theta_a: np.ndarray, theta_b: np.ndarray, X: np.ndarray, Y: np.ndarray, n=51,
+               extend: float = 0.0, **kw) -> tuple[np.ndarray, np.ndarray]:
     """Cost along the straight line ``theta_a + t (theta_b - theta_a)`` (Goodfellow et al. 2015).
 
     Parameters
@@ -366,7 +373,7 @@ def line_costs(net: Network, theta_a, theta_b, X, Y, n=51, extend: float = 0.0, 
     return ts, costs
 
 
-def coarse_to_fine(net: Network, plane: Plane, X, Y, alphas_fine, betas_fine, coarse=11, **kw):
+def coarse_to_fine(net: Network, plane: Plane, X: np.ndarray, Y: np.ndarray, alphas_fine, betas_fine, coarse=11, **kw):
     """Yield ``(alphas, betas, Z)`` for a quick coarse grid over the same range, then the fine grid.
 
     ``progress`` (if given in ``kw``) counts the points of both passes together; ``cancel`` is polled

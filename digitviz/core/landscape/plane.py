@@ -65,7 +65,7 @@ class Plane:
         diag = np.abs(np.diag(T))
         return Q, T, bool(diag.min() > 1e-12 * max(diag.max(), 1e-300))
 
-    def point(self, a, b) -> np.ndarray:
+    def point(self, a: np.ndarray, b) -> np.ndarray:
         """The parameter vector ``centre + a*d1 + b*d2`` (float64, shape ``(P,)``)."""
         return self.centre + a * self.d1 + b * self.d2
 
@@ -81,7 +81,7 @@ def _frozen_vector(v, name):
 # directions
 
 
-def pca_directions(path, centre, rng: np.random.Generator | None = None, max_rows=_PCA_MAX_ROWS) -> Plane:
+def pca_directions(path, centre: np.ndarray, rng: np.random.Generator | None = None, max_rows=_PCA_MAX_ROWS) -> Plane:
     """The plane of the path's two principal directions through ``centre`` (Li et al. 2018).
 
     PCA of the rows of ``path - centre`` (not mean-centred: the plane passes through ``centre``,
@@ -162,7 +162,7 @@ def _random_orthonormal(rng, P, others):
     raise ValueError(f"cannot find a direction orthogonal to {len(others)} others in {P} dimensions")
 
 
-def random_directions(net: Network, centre, rng: np.random.Generator) -> Plane:
+def random_directions(net: Network, centre: np.ndarray, rng: np.random.Generator) -> Plane:
     """Two random Gaussian directions, filter-normalised per neuron (Li et al. 2018).
 
     Each neuron's slice of a direction (its row of ``W``, i.e. its incoming weights) is rescaled to the
@@ -189,7 +189,7 @@ def random_directions(net: Network, centre, rng: np.random.Generator) -> Plane:
     return Plane(centre, dirs[0], dirs[1], "random", "random 1", "random 2", None)
 
 
-def parameter_directions(net: Network, centre, i: int, j: int) -> Plane:
+def parameter_directions(net: Network, centre: np.ndarray, i: int, j: int) -> Plane:
     """The plane that moves only parameters ``i`` and ``j`` (flat indices): unit vectors ``e_i, e_j``."""
     P = net.layout.size
     i, j = int(i), int(j)
@@ -207,7 +207,7 @@ def parameter_directions(net: Network, centre, i: int, j: int) -> Plane:
 # projections
 
 
-def project(plane: Plane, thetas) -> tuple[np.ndarray, np.ndarray]:
+def project(plane: Plane, thetas: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Least-squares coordinates of parameter vectors in the plane, and their distance from it.
 
     Parameters
@@ -239,7 +239,7 @@ def project(plane: Plane, thetas) -> tuple[np.ndarray, np.ndarray]:
     return np.ascontiguousarray(coords), np.linalg.norm(R, axis=1)
 
 
-def projected_gradient(plane: Plane, grad) -> tuple[float, float]:
+def projected_gradient(plane: Plane, grad: np.ndarray) -> tuple[float, float]:
     """Least-squares components ``(ga, gb)`` of a vector in the plane: ``grad ~ ga*d1 + gb*d2``.
 
     This projects a vector, not a point (the centre is not subtracted), so a step ``theta - eta*grad``
@@ -251,7 +251,7 @@ def projected_gradient(plane: Plane, grad) -> tuple[float, float]:
     return float(c[0]), float(c[1])
 
 
-def in_plane_share(plane: Plane, grad) -> float:
+def in_plane_share(plane: Plane, grad: np.ndarray) -> float:
     """How much of a vector lies in the plane: ``||ga*d1 + gb*d2|| / ||grad||`` (NaN for a zero vector).
 
     ``(ga, gb)`` are :func:`projected_gradient`'s components; 1 means the plane contains the vector.
@@ -265,7 +265,7 @@ def in_plane_share(plane: Plane, grad) -> float:
     return float(np.sqrt(v @ v)) / norm
 
 
-def surface_slope(plane: Plane, grad) -> tuple[float, float]:
+def surface_slope(plane: Plane, grad: np.ndarray) -> tuple[float, float]:
     """The surface's partial derivatives ``(dC/da, dC/db) = (d1 . grad, d2 . grad)`` (chain rule)."""
     grad = np.asarray(grad, dtype=np.float64)
     return float(plane.d1 @ grad), float(plane.d2 @ grad)

@@ -7,6 +7,7 @@ Imports: NumPy and :mod:`digitviz.core`.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -120,7 +121,8 @@ def fit_plane(job: SurfaceJob, net: Network, path: np.ndarray) -> Plane:
     raise ValueError(f"unknown plane mode {job.mode!r}")
 
 
-def compute_surface(job: SurfaceJob, net: Network, X, Y, *, emit=None, progress=None, cancel=None):
+def compute_surface(job: SurfaceJob, net: Network, X: np.ndarray, Y: np.ndarray, *, emit=None,
+                    progress: Callable[[int, int], object] | None = None, cancel: Callable[[], bool] | None = None):
     """Run a surface job; ``emit(SurfaceResult)`` gets the coarse pass, the final one is returned.
 
     The grid's two passes come from :func:`~.engine.coarse_to_fine`; between them the path's costs on
@@ -146,11 +148,9 @@ def compute_surface(job: SurfaceJob, net: Network, X, Y, *, emit=None, progress=
     def tick(base):
         return None if progress is None else (lambda d, _t: progress(base + d, total))
 
-    def grid_tick(d, _t) -> None:  # coarse_to_fine counts the points of its two passes together
-        progress(d if d <= n_coarse else d + n_side, total)
-
-    passes = coarse_to_fine(net, plane, X, Y, alphas, betas, coarse=job.coarse,
-                            progress=None if progress is None else grid_tick, cancel=cancel)
+    # coarse_to_fine counts the points of its two passes together
+    grid_tick = None if progress is None else (lambda d, _t: progress(d if d <= n_coarse else d + n_side, total))
+    passes = coarse_to_fine(net, plane, X, Y, alphas, betas, coarse=job.coarse, progress=grid_tick, cancel=cancel)
     base: dict[str, Any] = dict(id=job.id, generation=job.generation, plane=plane, coords=coords, distance=distance,
                 steps=np.asarray(job.steps, np.int64), sample_size=job.sample_size, source=job.source)
     if has_coarse:
