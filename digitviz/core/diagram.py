@@ -20,8 +20,12 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from .network import Network
 
 DEFAULT_TOP_K = 8
 DEFAULT_MAX_EDGES = 800
@@ -171,7 +175,7 @@ def select_edges(values: Sequence[np.ndarray], top_k=DEFAULT_TOP_K, max_edges=DE
     return edges
 
 
-def diagram_state(net, x: np.ndarray, label=-1, top_k=None, edge_values=None,
+def diagram_state(net: Network, x: np.ndarray, label=-1, top_k=None, edge_values=None,
                   max_edges=DEFAULT_MAX_EDGES) -> DiagramState:
     """One forward pass of ``x`` through ``net`` (with ``net.theta``), packed for the diagram.
 
@@ -232,20 +236,20 @@ def symmetric_scale(values: np.ndarray, q: float = 99.5, floor: float = 1e-3, ma
     return max(s, float(floor)) if math.isfinite(s) else float(floor)
 
 
-def mosaic_grid(n: int, cols=None) -> tuple:
+def mosaic_grid(n: int, cols: int | None = None) -> tuple:
     """``(rows, cols)`` of a grid holding ``n`` tiles: square-ish, e.g. 16 -> 4x4, 256 -> 16x16."""
     cols = int(cols) if cols else max(1, math.ceil(math.sqrt(n)))
     return max(1, math.ceil(n / cols)), cols
 
 
-def tile_origin(i: int, cols: int, tile_shape=(28, 28), pad=1) -> tuple:
+def tile_origin(i: int, cols: int, tile_shape=(28, 28), pad: int = 1) -> tuple:
     """``(x, y)`` of tile ``i``'s top-left pixel in the mosaic (column, row)."""
     r, c = divmod(int(i), cols)
     h, w = tile_shape
     return c * (w + pad), r * (h + pad)
 
 
-def tile_at(x: float, y: float, n: int, cols: int, tile_shape=(28, 28), pad=1) -> int:
+def tile_at(x: float, y: float, n: int, cols: int, tile_shape=(28, 28), pad: int = 1) -> int:
     """Index of the tile under mosaic pixel coordinates ``(x, y)``, or -1 (padding or outside)."""
     h, w = tile_shape
     if x < 0 or y < 0:
@@ -259,7 +263,8 @@ def tile_at(x: float, y: float, n: int, cols: int, tile_shape=(28, 28), pad=1) -
     return i if i < n else -1
 
 
-def weight_mosaic(W: np.ndarray, cols=None, pad=1, tile_shape=None, q: float = 99.5):
+def weight_mosaic(W: np.ndarray, cols: int | None = None, pad: int = 1, tile_shape: tuple[int, int] | None = None,
+                  q: float = 99.5):
     """Every neuron's incoming weights as a tile, tiles in a grid, on one shared symmetric scale.
 
     Parameters

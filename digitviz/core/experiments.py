@@ -36,7 +36,7 @@ LABEL_COPIES = ("true", "shuffled")
 LABEL_METRICS = ("cost", "train_acc", "test_acc")
 
 
-def _trainer(data, config, net=None) -> Trainer:
+def _trainer(data: Dataset, config: TrainConfig, net=None) -> Trainer:
     tr = Trainer(data, config, net=net)
     tr.history.path_stride = 1 << 62  # these runs need no descent path: keep no theta copies
     return tr
@@ -152,7 +152,7 @@ def gradient_edge_values(layout: Layout, grad: np.ndarray) -> list[np.ndarray]:
     return [np.negative(gw) for gw, _ in layout.views(np.asarray(grad))]
 
 
-def output_nudges(net: Network, X: np.ndarray, Y: np.ndarray, theta=None) -> np.ndarray:
+def output_nudges(net: Network, X: np.ndarray, Y: np.ndarray, theta: np.ndarray | None = None) -> np.ndarray:
     """Which way, and how much, a batch asks each output neuron to move, averaged over the batch.
 
     Quadratic cost: ``-mean_x dC_x/da = mean_x 2 (y - a)``. Softmax cross-entropy: the nudge of the

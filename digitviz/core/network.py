@@ -15,9 +15,13 @@ Imports: NumPy and the standard library only.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
+
+if TYPE_CHECKING:
+    from .training import TrainConfig
 
 ACTIVATIONS = ("sigmoid", "relu", "tanh")
 COSTS = ("quadratic", "cross_entropy")
@@ -262,7 +266,7 @@ class Network:
         return (self.sizes, self.activation, self.cost_name, self.dtype.name)
 
     @classmethod
-    def from_config(cls, config, theta=None) -> Network:
+    def from_config(cls, config: TrainConfig, theta: np.ndarray | None = None) -> Network:
         """The network a :class:`~digitviz.core.training.TrainConfig` describes.
 
         Parameters
@@ -342,7 +346,7 @@ class Network:
             a = ws.acts[l]
         return a
 
-    def forward(self, X: np.ndarray, theta=None) -> Forward:
+    def forward(self, X: np.ndarray, theta: np.ndarray | None = None) -> Forward:
         """Forward pass over a batch, returning every layer's weighted sums and activations (copies).
 
         Parameters
@@ -358,7 +362,7 @@ class Network:
         self._forward_into(X, ws, views)
         return Forward(zs=ws.zs, activations=[X] + ws.acts)
 
-    def feedforward(self, X: np.ndarray, theta=None):
+    def feedforward(self, X: np.ndarray, theta: np.ndarray | None = None):
         """Output activations for a batch ``X`` of shape ``(N, n_in)``: shape ``(N, n_out)``."""
         X = self._as_batch(X)
         out = np.empty((X.shape[0], self.sizes[-1]), self.dtype)
@@ -370,7 +374,7 @@ class Network:
             out[s:s + xs.shape[0]] = self._forward_into(xs, ws, views)
         return out
 
-    def predict(self, X: np.ndarray, theta=None):
+    def predict(self, X: np.ndarray, theta: np.ndarray | None = None):
         """Predicted digit for each row of ``X``: the brightest output."""
         return np.argmax(self.feedforward(X, theta), axis=1)
 
@@ -390,7 +394,7 @@ class Network:
         """Average cost of outputs ``A`` against desired outputs ``Y`` (both ``(N, n_out)``)."""
         return cost_value(self.cost_name, A, Y)
 
-    def cost(self, X: np.ndarray, Y: np.ndarray, theta=None) -> float:
+    def cost(self, X: np.ndarray, Y: np.ndarray, theta: np.ndarray | None = None) -> float:
         """Average cost over the batch ``X`` with desired outputs ``Y`` of shape ``(N, n_out)``."""
         return self.cost_of(self.feedforward(X, theta), np.asarray(Y))
 

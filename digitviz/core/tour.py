@@ -16,10 +16,14 @@ import re
 import string
 from collections import deque
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .network import Layout, Network
+
+if TYPE_CHECKING:
+    from .training import TrainConfig
 
 MAX_WORDS = 90  # a chapter's text, numbers aside
 NOISE_SEED = 7  # the noise image chapter 7 shows and quotes
@@ -484,7 +488,7 @@ def noise_image(seed: int = NOISE_SEED, n_in: int = 784) -> np.ndarray:
     return np.random.default_rng(seed).random(n_in, dtype=np.float32)
 
 
-def facts_from(config, theta: np.ndarray, *, shown=None, train=None, test=None, report=None, epochs=(),
+def facts_from(config: TrainConfig, theta: np.ndarray, *, shown=None, train=None, test=None, report=None, epochs=(),
                step_summary=None,
                step=None, epoch=None, preset: str = "", target=None, initial_theta=None,
                train_cost_cache=None, wanted=None) -> Facts:

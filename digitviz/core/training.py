@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 
 import numpy as np
 
-from .data import ScaledImages
+from .data import Dataset, ScaledImages
 from .inputs import noise
 from .network import ACTIVATIONS, COSTS, Network, one_hot
 from .series import BoundedSeries, frozen_copy
@@ -366,7 +366,8 @@ class Evaluation:
     outputs: np.ndarray | None = None
 
 
-def evaluate(net: Network, X: np.ndarray | ScaledImages, labels: np.ndarray, theta=None) -> Evaluation:
+def evaluate(net: Network, X: np.ndarray | ScaledImages, labels: np.ndarray,
+             theta: np.ndarray | None = None) -> Evaluation:
     """Accuracy, cost, per-class accuracy, predictions, confusion matrix and outputs on ``(X, labels)``."""
     labels = np.asarray(labels).astype(np.intp)
     if isinstance(X, ScaledImages):  # converted a chunk at a time, never as one full float copy
@@ -510,7 +511,8 @@ class DivergenceWatch:
 
     RISE_FLOOR = 0.05
 
-    def __init__(self, theta: np.ndarray, X_probe=None, labels_probe=None) -> None:
+    def __init__(self, theta: np.ndarray, X_probe: np.ndarray | None = None,
+                 labels_probe: np.ndarray | None = None) -> None:
         self.X_probe, self.labels_probe = X_probe, labels_probe
         self.good_theta = np.array(theta, copy=True)
         self.good_step = 0
@@ -570,7 +572,7 @@ class Trainer:
         An existing network to continue training (default: ``Network.from_config(config)``).
     """
 
-    def __init__(self, data, config: TrainConfig = TrainConfig(), net: Network | None = None,
+    def __init__(self, data: Dataset | None, config: TrainConfig = TrainConfig(), net: Network | None = None,
                  keep_grad: bool = False) -> None:
         self.config = config
         self.net = net if net is not None else Network.from_config(config)
@@ -660,7 +662,7 @@ class Trainer:
         self.opt.momentum = new.momentum
         self.opt.l2 = new.l2
 
-    def set_data(self, data) -> None:
+    def set_data(self, data: Dataset | None) -> None:
         """Use another dataset (e.g. after the app finished loading it); counters restart."""
         self.data = data
         self._set_data(data)
@@ -821,7 +823,7 @@ class Trainer:
         self.history.record_theta(self.step_count, self.net.theta)
         return rec
 
-    def evaluate(self, which="test", theta=None) -> Evaluation:
+    def evaluate(self, which="test", theta: np.ndarray | None = None) -> Evaluation:
         """Evaluate on the test set or on the training set (with the labels it trains on)."""
         if self.X_train is None:
             raise RuntimeError("no data loaded")

@@ -209,10 +209,10 @@ def _default_chunk(eng: _Engine) -> int:
     return max(1, _BLOCK_POINT_EXAMPLES // nb)
 
 
-def _affine_costs(net, vecs: np.ndarray, coefs, X: np.ndarray, Y: np.ndarray, *,
+def _affine_costs(net: Network, vecs: np.ndarray, coefs, X: np.ndarray, Y: np.ndarray, *,
                   progress: Callable[[int, int], object] | None = None, cancel: Callable[[], bool] | None = None,
                   chunk_points=None,
-                  progress_offset=0, progress_total=None):
+                  progress_offset: int = 0, progress_total=None):
     """Costs at ``coefs @ vecs`` for each row of ``coefs`` (G, m) whose first column is 1.
 
     ``vecs`` (m, P): the centre first, then directions. Returns float64 shape (G,).
@@ -348,7 +348,7 @@ def costs_at(net: Network, thetas: np.ndarray, X: np.ndarray, Y: np.ndarray, *, 
     return out
 
 
-def line_costs(net: Network, theta_a: np.ndarray, theta_b: np.ndarray, X: np.ndarray, Y: np.ndarray, n=51,
+def line_costs(net: Network, theta_a: np.ndarray, theta_b: np.ndarray, X: np.ndarray, Y: np.ndarray, n: int = 51,
                extend: float = 0.0, **kw) -> tuple[np.ndarray, np.ndarray]:
     """Cost along the straight line ``theta_a + t (theta_b - theta_a)`` (Goodfellow et al. 2015).
 
@@ -373,7 +373,8 @@ def line_costs(net: Network, theta_a: np.ndarray, theta_b: np.ndarray, X: np.nda
     return ts, costs
 
 
-def coarse_to_fine(net: Network, plane: Plane, X: np.ndarray, Y: np.ndarray, alphas_fine, betas_fine, coarse=11, **kw):
+def coarse_to_fine(net: Network, plane: Plane, X: np.ndarray, Y: np.ndarray, alphas_fine, betas_fine,
+                   coarse: int = 11, **kw):
     """Yield ``(alphas, betas, Z)`` for a quick coarse grid over the same range, then the fine grid.
 
     ``progress`` (if given in ``kw``) counts the points of both passes together; ``cancel`` is polled

@@ -54,7 +54,7 @@ class PathResult:
 
 
 def compute_path(job: PathJob, net: Network, X: np.ndarray, Y: np.ndarray, *,
-                 cancel: Callable[[], bool] | None = None, chunk=64) -> PathResult:
+                 cancel: Callable[[], bool] | None = None, chunk: int = 64) -> PathResult:
     """Run a path job (chunks of ``chunk`` points, ``cancel`` polled between them)."""
     t0 = time.perf_counter()
     K = len(job.thetas)
