@@ -22,7 +22,7 @@ import socket
 import threading
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from digitviz import __version__
@@ -83,7 +83,7 @@ class _Stalled(Exception):
     """The server accepted the connection but sent nothing for ``timeout`` seconds."""
 
 
-def _opener(connections: list):
+def _opener(connections: list) -> urllib.request.OpenerDirector:
     """A urllib opener that records every HTTP(S) connection it makes, so that it can be cut."""
 
     def tracked(cls):
@@ -224,7 +224,8 @@ def _describe(e: Exception, url: str) -> str:
 
 
 def fetch_mnist(
-    dest=None, mirrors=MIRRORS, checksums=OFFICIAL, progress: Callable[[str, int, int], object] | None = None,
+    dest: str | os.PathLike | None = None, mirrors: Sequence[str] = MIRRORS,
+    checksums: dict[str, tuple[str, int]] = OFFICIAL, progress: Callable[[str, int, int], object] | None = None,
     timeout: float = 30.0, cancel: Callable[[], bool] | None = None
 ) -> Path:
     """Download the MNIST gzip files into ``dest`` unless valid copies are already there.

@@ -19,6 +19,7 @@ Imports: NumPy and the standard library only.
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 
 DEFAULT_MAX_BYTES = 64 << 20
 
@@ -37,7 +38,7 @@ class Timeline:
         Share of the rows given to the dense head (every step from 0).
     """
 
-    def __init__(self, n_params: int, dtype=np.float32, max_bytes: int = DEFAULT_MAX_BYTES,
+    def __init__(self, n_params: int, dtype: npt.DTypeLike = np.float32, max_bytes: int = DEFAULT_MAX_BYTES,
                  head_share: float = 0.25) -> None:
         if not (0 <= head_share < 1):
             raise ValueError("head_share must be in [0, 1)")
@@ -127,7 +128,7 @@ class Timeline:
         """The kept steps, increasing: shape (K,)."""
         return self._steps[self._rows()].copy()
 
-    def theta_at(self, step: int):
+    def theta_at(self, step: int) -> tuple[int, np.ndarray]:
         """``(kept_step, theta)`` of the last kept step at or before ``step`` (the first kept one if
         ``step`` is earlier); ``theta`` is a copy, exactly as recorded."""
         rows = self._rows()

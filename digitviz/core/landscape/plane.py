@@ -65,7 +65,7 @@ class Plane:
         diag = np.abs(np.diag(T))
         return Q, T, bool(diag.min() > 1e-12 * max(diag.max(), 1e-300))
 
-    def point(self, a: np.ndarray, b) -> np.ndarray:
+    def point(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """The parameter vector ``centre + a*d1 + b*d2`` (float64, shape ``(P,)``)."""
         return self.centre + a * self.d1 + b * self.d2
 
@@ -81,7 +81,8 @@ def _frozen_vector(v, name):
 # directions
 
 
-def pca_directions(path, centre: np.ndarray, rng: np.random.Generator | None = None, max_rows=_PCA_MAX_ROWS) -> Plane:
+def pca_directions(path: np.ndarray, centre: np.ndarray, rng: np.random.Generator | None = None,
+                   max_rows: int = _PCA_MAX_ROWS) -> Plane:
     """The plane of the path's two principal directions through ``centre`` (Li et al. 2018).
 
     PCA of the rows of ``path - centre`` (not mean-centred: the plane passes through ``centre``,
@@ -271,7 +272,7 @@ def surface_slope(plane: Plane, grad: np.ndarray) -> tuple[float, float]:
     return float(plane.d1 @ grad), float(plane.d2 @ grad)
 
 
-def grid_axes(path_coords, n: int, margin: float = 0.25) -> tuple[np.ndarray, np.ndarray]:
+def grid_axes(path_coords: np.ndarray, n: int, margin: float = 0.25) -> tuple[np.ndarray, np.ndarray]:
     """Square-ish grid axes covering the projected path and the centre ``(0, 0)``.
 
     Both axes get the same span (the larger of the two, so distances look right at equal aspect),

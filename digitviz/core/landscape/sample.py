@@ -23,7 +23,7 @@ def sample_indices(n_total: int, n: int, seed: int) -> np.ndarray:
     return perm[: max(1, min(int(n), n_total))]
 
 
-def make_sample(data: Dataset, config: TrainConfig, n: int, source: str = "train"):
+def make_sample(data: Dataset, config: TrainConfig, n: int, source: str = "train") -> tuple[np.ndarray, np.ndarray]:
     """``(X (n, 784), Y (n, n_out))`` in the network's dtype: the examples every job of a run uses.
 
     Training examples carry the labels the run trains on (permuted when ``config.random_labels``,

@@ -121,8 +121,10 @@ def fit_plane(job: SurfaceJob, net: Network, path: np.ndarray) -> Plane:
     raise ValueError(f"unknown plane mode {job.mode!r}")
 
 
-def compute_surface(job: SurfaceJob, net: Network, X: np.ndarray, Y: np.ndarray, *, emit=None,
-                    progress: Callable[[int, int], object] | None = None, cancel: Callable[[], bool] | None = None):
+def compute_surface(job: SurfaceJob, net: Network, X: np.ndarray, Y: np.ndarray, *,
+                    emit: Callable[[SurfaceResult], object] | None = None,
+                    progress: Callable[[int, int], object] | None = None,
+                    cancel: Callable[[], bool] | None = None) -> SurfaceResult:
     """Run a surface job; ``emit(SurfaceResult)`` gets the coarse pass, the final one is returned.
 
     The grid's two passes come from :func:`~.engine.coarse_to_fine`; between them the path's costs on
