@@ -113,7 +113,7 @@ class DiagramState:
                             self.edge_values)
 
 
-def strongest_edges(W: np.ndarray, k):
+def strongest_edges(W: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """For each destination neuron, its ``k`` incoming connections of largest ``|w|``.
 
     Parameters
@@ -144,7 +144,8 @@ def strongest_edges(W: np.ndarray, k):
     return src, dst
 
 
-def select_edges(values: Sequence[np.ndarray], top_k=DEFAULT_TOP_K, max_edges=DEFAULT_MAX_EDGES):
+def select_edges(values: Sequence[np.ndarray], top_k: int = DEFAULT_TOP_K,
+                 max_edges: int = DEFAULT_MAX_EDGES) -> list[EdgeSet]:
     """Which connections to draw, for every layer.
 
     Parameters
@@ -175,8 +176,8 @@ def select_edges(values: Sequence[np.ndarray], top_k=DEFAULT_TOP_K, max_edges=DE
     return edges
 
 
-def diagram_state(net: Network, x: np.ndarray, label=-1, top_k=None, edge_values=None,
-                  max_edges=DEFAULT_MAX_EDGES) -> DiagramState:
+def diagram_state(net: Network, x: np.ndarray, label: int = -1, top_k: int | None = None,
+                  edge_values: Sequence[np.ndarray] | None = None, max_edges: int = DEFAULT_MAX_EDGES) -> DiagramState:
     """One forward pass of ``x`` through ``net`` (with ``net.theta``), packed for the diagram.
 
     Parameters
@@ -219,7 +220,7 @@ def input_shape(n_in: int) -> tuple:
     return (s, s) if s * s == n_in else (1, n_in)
 
 
-def symmetric_scale(values: np.ndarray, q: float = 99.5, floor: float = 1e-3, max_samples=1 << 15) -> float:
+def symmetric_scale(values: np.ndarray, q: float = 99.5, floor: float = 1e-3, max_samples: int = 1 << 15) -> float:
     """A colour scale ``s`` for data centred on zero, to be drawn on ``[-s, s]``.
 
     ``s`` is the ``q``-th percentile of ``|values|`` (a robust maximum: a handful of outliers
@@ -242,14 +243,14 @@ def mosaic_grid(n: int, cols: int | None = None) -> tuple:
     return max(1, math.ceil(n / cols)), cols
 
 
-def tile_origin(i: int, cols: int, tile_shape=(28, 28), pad: int = 1) -> tuple:
+def tile_origin(i: int, cols: int, tile_shape: tuple[int, int] = (28, 28), pad: int = 1) -> tuple[int, int]:
     """``(x, y)`` of tile ``i``'s top-left pixel in the mosaic (column, row)."""
     r, c = divmod(int(i), cols)
     h, w = tile_shape
     return c * (w + pad), r * (h + pad)
 
 
-def tile_at(x: float, y: float, n: int, cols: int, tile_shape=(28, 28), pad: int = 1) -> int:
+def tile_at(x: float, y: float, n: int, cols: int, tile_shape: tuple[int, int] = (28, 28), pad: int = 1) -> int:
     """Index of the tile under mosaic pixel coordinates ``(x, y)``, or -1 (padding or outside)."""
     h, w = tile_shape
     if x < 0 or y < 0:
@@ -264,7 +265,7 @@ def tile_at(x: float, y: float, n: int, cols: int, tile_shape=(28, 28), pad: int
 
 
 def weight_mosaic(W: np.ndarray, cols: int | None = None, pad: int = 1, tile_shape: tuple[int, int] | None = None,
-                  q: float = 99.5):
+                  q: float = 99.5) -> tuple[np.ndarray, float]:
     """Every neuron's incoming weights as a tile, tiles in a grid, on one shared symmetric scale.
 
     Parameters

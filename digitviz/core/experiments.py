@@ -20,7 +20,7 @@ Imports: NumPy and the standard library only.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import NamedTuple
 
@@ -36,7 +36,7 @@ LABEL_COPIES = ("true", "shuffled")
 LABEL_METRICS = ("cost", "train_acc", "test_acc")
 
 
-def _trainer(data: Dataset, config: TrainConfig, net=None) -> Trainer:
+def _trainer(data: Dataset, config: TrainConfig, net: Network | None = None) -> Trainer:
     tr = Trainer(data, config, net=net)
     tr.history.path_stride = 1 << 62  # these runs need no descent path: keep no theta copies
     return tr
@@ -237,7 +237,7 @@ class LabelsProgress:
         return self.true if copy == "true" else self.shuffled
 
 
-def _probe(net: Network, X: np.ndarray, labels: np.ndarray, Xt, test_labels: np.ndarray) -> Probe:
+def _probe(net: Network, X: np.ndarray, labels: np.ndarray, Xt: np.ndarray, test_labels: np.ndarray) -> Probe:
     tr = evaluate(net, X, labels)
     te = evaluate(net, Xt, test_labels)
     return Probe(float(tr.cost), tr.accuracy, te.accuracy)
@@ -245,7 +245,8 @@ def _probe(net: Network, X: np.ndarray, labels: np.ndarray, Xt, test_labels: np.
 
 def compare_labels(data: Dataset, config: TrainConfig, steps: int, every: int = 100,
                    n_probe: int | None = 2000, n_test_probe: int | None = 2000,
-                   rng: np.random.Generator | None = None, stop: Callable[[], bool] | None = None):
+                   rng: np.random.Generator | None = None,
+                   stop: Callable[[], bool] | None = None) -> Iterator[LabelsProgress]:
     """Train two copies of one network, on the true labels and on shuffled labels, interleaved.
 
     Both copies start from the same initial weights (one network is built, then copied) and see the
@@ -287,7 +288,7 @@ def compare_labels(data: Dataset, config: TrainConfig, steps: int, every: int = 
     test_labels = true_tr.test_labels[ti]
     every = max(1, int(every))
 
-    def record(step, final: bool = False):
+    def record(step: int, final: bool = False) -> LabelsProgress:
         return LabelsProgress(step, steps, step * config.batch_size / n,
                               _probe(true_tr.net, Xp, labels["true"], Xt, test_labels),
                               _probe(rand_tr.net, Xp, labels["shuffled"], Xt, test_labels), final)
@@ -390,8 +391,8 @@ class SeedResult:
     train_cost: float
 
 
-def train_seeds(data: Dataset, config: TrainConfig, seeds, epochs: float, every: int = 200,
-                stop: Callable[[], bool] | None = None):
+def train_seeds(data: Dataset, config: TrainConfig, seeds: Sequence[int], epochs: float, every: int = 200,
+                stop: Callable[[], bool] | None = None) -> Iterator[SeedProgress | SeedResult]:
     """Train the same network from several seeds, one after the other.
 
     Each seed changes the initial weights and the order of the examples; everything else is
@@ -480,8 +481,8 @@ class PairLine:
     line: LineCost
 
 
-def pair_lines(config: TrainConfig, results, X: np.ndarray, labels: np.ndarray, n: int = 51,
-               stop: Callable[[], bool] | None = None):
+def pair_lines(config: TrainConfig, results: Sequence[SeedResult], X: np.ndarray, labels: np.ndarray, n: int = 51,
+               stop: Callable[[], bool] | None = None) -> Iterator[PairLine]:
     """:func:`line_barrier` between every pair of :class:`SeedResult` s, first pair first.
 
     Yields
@@ -507,7 +508,7 @@ def confusion_examples(evaluation: Evaluation, labels: np.ndarray, true: int, pr
     return np.flatnonzero((labels == true) & (evaluation.predictions == pred))
 
 
-def mistakes(evaluation: Evaluation, labels: np.ndarray, outputs=None) -> np.ndarray:
+def mistakes(evaluation: Evaluation, labels: np.ndarray, outputs: np.ndarray | None = None) -> np.ndarray:
     """Indices of the misclassified examples.
 
     With ``outputs`` (M, n_out), the most confident mistakes come first (by the wrong answer's

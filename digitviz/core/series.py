@@ -14,11 +14,17 @@ Imports: NumPy and the standard library only.
 from __future__ import annotations
 
 import math
+from typing import overload
 
 import numpy as np
+import numpy.typing as npt
 
 
-def frozen_copy(a: np.ndarray, copy: bool = True):
+@overload
+def frozen_copy(a: np.ndarray, copy: bool = True) -> np.ndarray: ...
+@overload
+def frozen_copy(a: None, copy: bool = True) -> None: ...
+def frozen_copy(a: np.ndarray | None, copy: bool = True) -> np.ndarray | None:
     """``a`` made read-only: a copy (default), or ``a`` itself with ``copy=False`` (None stays None).
 
     The one way an array is frozen before it crosses a thread or goes into a shared record.
@@ -58,7 +64,8 @@ class BoundedSeries:
         How many times the series has halved, as a power of two (1: nothing dropped or averaged).
     """
 
-    def __init__(self, capacity: int = 1 << 18, width: int | None = None, dtype=np.float64, mean: bool = False,
+    def __init__(self, capacity: int = 1 << 18, width: int | None = None, dtype: npt.DTypeLike = np.float64,
+                 mean: bool = False,
                  initial: int = 1024) -> None:
         self.capacity = max(2, int(capacity) + int(capacity) % 2)
         self.width = width
@@ -106,7 +113,7 @@ class BoundedSeries:
 
     # appending
 
-    def append(self, step: int, value) -> bool:
+    def append(self, step: int, value: float | np.ndarray) -> bool:
         """Add one point. A step not after the last one is ignored (returns False)."""
         # called once a training step by the history: kept to plain attribute work
         last = self._last
@@ -136,7 +143,7 @@ class BoundedSeries:
                 self._flush(step)
         return True
 
-    def extend(self, steps, values: np.ndarray) -> None:
+    def extend(self, steps: np.ndarray, values: np.ndarray) -> None:
         """Add many points: ``steps`` (m,) ascending, ``values`` (m,) or (m, width)."""
         if not self.mean or self.dtype.kind == "O":
             for s, v in zip(steps, values):
@@ -174,7 +181,7 @@ class BoundedSeries:
             self.n += k
             i += k * s
 
-    def _flush(self, step) -> None:
+    def _flush(self, step: int) -> None:
         """Store the full bucket; when there is no room, halve and keep it open (it is half full then)."""
         if self.n == len(self._steps) and not self._grow():
             self._halve()
@@ -228,7 +235,7 @@ def nice_ceil(v: float) -> float:
     return 10 * e
 
 
-def peak_decimate(x: np.ndarray, y: np.ndarray, n: int):
+def peak_decimate(x: np.ndarray, y: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     """At most ~``2 n`` points that keep every bucket's minimum and maximum (the noise band stays visible).
 
     Parameters
@@ -253,7 +260,7 @@ def peak_decimate(x: np.ndarray, y: np.ndarray, n: int):
     return np.concatenate([xs, x[m:]]), np.concatenate([ys, y[m:]])
 
 
-def subsample(x: np.ndarray, y: np.ndarray, n: int):
+def subsample(x: np.ndarray, y: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     """Every k-th point of a smooth curve (at most ~``n``), and the last one; ``(x, y)`` if short."""
     k = len(x) // n
     if k < 2:
@@ -261,7 +268,7 @@ def subsample(x: np.ndarray, y: np.ndarray, n: int):
     return np.append(x[::k], x[-1]), np.append(y[::k], y[-1])
 
 
-def ema(values: np.ndarray, start: float, alpha: float):
+def ema(values: np.ndarray, start: float, alpha: float) -> tuple[np.ndarray, float]:
     """Exponential moving average ``e <- e + alpha (v - e)`` of ``values`` (m,), continuing from ``start``.
 
     ``start`` NaN starts at the first value. Returns ``(averages (m,), last average)``.

@@ -15,15 +15,16 @@ import math
 import re
 import string
 from collections import deque
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .network import Layout, Network
 
 if TYPE_CHECKING:
-    from .training import TrainConfig
+    from .training import EpochRecord, TrainConfig
 
 MAX_WORDS = 90  # a chapter's text, numbers aside
 NOISE_SEED = 7  # the noise image chapter 7 shows and quotes
@@ -154,7 +155,7 @@ class Facts:
         f = self
         out = {}
 
-        def put(name, value, fmt) -> None:
+        def put(name: str, value: object, fmt: Callable[[Any], str]) -> None:
             out[name] = "?" if value is None else fmt(value)
 
         put("sizes", "-".join(map(str, f.sizes)) if f.sizes else None, str)
@@ -213,7 +214,7 @@ class Facts:
         return out
 
 
-def _value(f: Facts, name: str):
+def _value(f: Facts, name: str) -> object:
     """The raw value behind a field name (derived fields need their sources)."""
     derived: dict[str, str | tuple[str, ...]] = {
                "n_in": "sizes", "side": "sizes", "hidden": "sizes", "n_hidden_layers": "sizes", "n_out": "sizes",
@@ -363,7 +364,7 @@ CHAPTERS: tuple[Chapter, ...] = (
 CHAPTER_IDS = tuple(c.id for c in CHAPTERS)
 
 
-def chapter(key) -> Chapter:
+def chapter(key: int | str) -> Chapter:
     """A chapter by id or by index."""
     if isinstance(key, int):
         return CHAPTERS[key]
@@ -409,7 +410,7 @@ def render(ch: Chapter, facts: Facts) -> str:
 
 # facts from the live run -------------------------------------------------------------------------------------
 
-def parameter_count(sizes) -> tuple[int, int, int]:
+def parameter_count(sizes: Sequence[int]) -> tuple[int, int, int]:
     """``(all, weights, biases)`` of a fully connected network of ``sizes``, from its layout."""
     layout = Layout(sizes)
     n_w = sum(s[0].stop - s[0].start for s in layout.slices)
@@ -454,7 +455,7 @@ class StepLengths:
         self.first: list[float] = []
         self.last: deque = deque(maxlen=self.n)  # (step, length)
 
-    def add(self, steps, grad_norms, lr: float) -> None:
+    def add(self, steps: np.ndarray, grad_norms: np.ndarray, lr: float) -> None:
         """Record steps ``steps`` (K,) with gradient lengths ``grad_norms`` (K,) taken at learning rate ``lr``."""
         for s, g in zip(np.asarray(steps).tolist(), np.asarray(grad_norms, np.float64).tolist()):
             if self.last and s <= self.last[-1][0]:
@@ -488,10 +489,13 @@ def noise_image(seed: int = NOISE_SEED, n_in: int = 784) -> np.ndarray:
     return np.random.default_rng(seed).random(n_in, dtype=np.float32)
 
 
-def facts_from(config: TrainConfig, theta: np.ndarray, *, shown=None, train=None, test=None, report=None, epochs=(),
-               step_summary=None,
-               step=None, epoch=None, preset: str = "", target=None, initial_theta=None,
-               train_cost_cache=None, wanted=None) -> Facts:
+def facts_from(config: TrainConfig, theta: np.ndarray, *, shown: tuple[np.ndarray, int] | None = None,
+               train: tuple[np.ndarray, np.ndarray] | None = None, test: tuple[np.ndarray, np.ndarray] | None = None,
+               report: tuple[int, float, float] | None = None, epochs: Sequence[EpochRecord] = (),
+               step_summary: tuple[float, float, tuple[int, int]] | None = None, step: int | None = None,
+               epoch: int | None = None, preset: str = "", target: float | None = None,
+               initial_theta: np.ndarray | None = None, train_cost_cache: float | None = None,
+               wanted: set[str] | None = None) -> Facts:
     """Collect what the chapters quote from the live run.
 
     Parameters
