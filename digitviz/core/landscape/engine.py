@@ -27,7 +27,8 @@ Imports: NumPy and the standard library only.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Generator
+from typing import Any
 
 import numpy as np
 
@@ -58,7 +59,7 @@ class _Engine:
     holding the folded weights, the folded bias as an extra column, and (hidden layers) a constant row.
     """
 
-    def __init__(self, net: Network, X: np.ndarray, Y: np.ndarray, block_examples=None) -> None:
+    def __init__(self, net: Network, X: np.ndarray, Y: np.ndarray, block_examples: int | None = None) -> None:
         self.layout = net.layout
         self.sizes = net.layout.sizes
         self.dtype = net.dtype
@@ -129,7 +130,7 @@ class _Engine:
             A[:, n_out, n_in] = self.const
         return A
 
-    def first_layer_stacks(self, vecs: np.ndarray):
+    def first_layer_stacks(self, vecs: np.ndarray) -> list[np.ndarray]:
         """Per block, ``(m, rows0 * nb)``: each vector's first-layer sums ``gamma (W X^T + b)`` with the
         constant row set for the first vector only (the centre, whose coefficient is always 1)."""
         A, bias = self.layer_matrix(np.asarray(vecs, np.float64), 0)
@@ -176,7 +177,7 @@ class _Engine:
         else:
             np.maximum(h, 0.0, out=h)
 
-    def _output_cost(self, h: np.ndarray, bi):
+    def _output_cost(self, h: np.ndarray, bi: int) -> np.ndarray:
         """Summed cost over the block for each point; ``h`` (G, K, nb) holds gamma * z (overwritten)."""
         G, K, nb = h.shape
         flat = h.reshape(G, K * nb)
@@ -209,10 +210,10 @@ def _default_chunk(eng: _Engine) -> int:
     return max(1, _BLOCK_POINT_EXAMPLES // nb)
 
 
-def _affine_costs(net: Network, vecs: np.ndarray, coefs, X: np.ndarray, Y: np.ndarray, *,
+def _affine_costs(net: Network, vecs: np.ndarray, coefs: np.ndarray, X: np.ndarray, Y: np.ndarray, *,
                   progress: Callable[[int, int], object] | None = None, cancel: Callable[[], bool] | None = None,
-                  chunk_points=None,
-                  progress_offset: int = 0, progress_total=None):
+                  chunk_points: int | None = None,
+                  progress_offset: int = 0, progress_total: int | None = None) -> np.ndarray:
     """Costs at ``coefs @ vecs`` for each row of ``coefs`` (G, m) whose first column is 1.
 
     ``vecs`` (m, P): the centre first, then directions. Returns float64 shape (G,).
@@ -237,7 +238,7 @@ def _affine_costs(net: Network, vecs: np.ndarray, coefs, X: np.ndarray, Y: np.nd
         tails = [eng.layer_matrix(c @ tail_vecs, l, offset) for l in range(1, eng.L)]
         c_dt = c.astype(eng.dtype)
 
-        def first_layer(bi, h: np.ndarray, c_dt=c_dt, G=G) -> None:
+        def first_layer(bi: int, h: np.ndarray, c_dt: np.ndarray = c_dt, G: int = G) -> None:
             np.matmul(c_dt, stacks[bi], out=h.reshape(G, -1))
 
         out[p0:p0 + G] = eng.run(G, first_layer, tails)
@@ -248,7 +249,7 @@ def _affine_costs(net: Network, vecs: np.ndarray, coefs, X: np.ndarray, Y: np.nd
 
 def cost_grid(net: Network, plane: Plane, X: np.ndarray, Y: np.ndarray, alphas: np.ndarray, betas: np.ndarray, *,
               progress: Callable[[int, int], object] | None = None, cancel: Callable[[], bool] | None = None,
-              chunk_points=None) -> np.ndarray:
+              chunk_points: int | None = None) -> np.ndarray:
     """The cost on a grid in the plane: ``Z[j, i] = C(centre + alphas[i]*d1 + betas[j]*d2)``.
 
     Parameters
@@ -283,7 +284,7 @@ def cost_grid(net: Network, plane: Plane, X: np.ndarray, Y: np.ndarray, alphas: 
 
 def plane_costs(net: Network, plane: Plane, coords, X: np.ndarray, Y: np.ndarray, *,
                 progress: Callable[[int, int], object] | None = None, cancel: Callable[[], bool] | None = None,
-                chunk_points=None) -> np.ndarray:
+                chunk_points: int | None = None) -> np.ndarray:
     """The cost at arbitrary points of the plane: ``C(centre + a_k*d1 + b_k*d2)`` for each row.
 
     The same fast path as :func:`cost_grid` (no ``(K, P)`` array of parameter vectors is formed), for
@@ -318,7 +319,8 @@ def cost_grid_loop(net: Network, plane: Plane, X: np.ndarray, Y: np.ndarray, alp
     return Z
 
 
-def costs_at(net: Network, thetas: np.ndarray, X: np.ndarray, Y: np.ndarray, *, chunk_points=None) -> np.ndarray:
+def costs_at(net: Network, thetas: np.ndarray, X: np.ndarray, Y: np.ndarray, *,
+             chunk_points: int | None = None) -> np.ndarray:
     """The true cost of each parameter vector, shape (K,) float64 (batched forward passes).
 
     Parameters
@@ -339,7 +341,7 @@ def costs_at(net: Network, thetas: np.ndarray, X: np.ndarray, Y: np.ndarray, *, 
         A0 = A0.reshape(G * eng.rows[0], -1)
         tails = [eng.layer_matrix(raw, l) for l in range(1, eng.L)]
 
-        def first_layer(bi, h: np.ndarray, A0=A0, bias0=bias0, G=G) -> None:
+        def first_layer(bi: int, h: np.ndarray, A0: np.ndarray = A0, bias0: np.ndarray = bias0, G: int = G) -> None:
             s, e = eng.blocks[bi]
             np.matmul(A0, eng.X[s:e].T, out=h.reshape(G * eng.rows[0], -1))
             h += bias0[:, :, None]
@@ -349,7 +351,7 @@ def costs_at(net: Network, thetas: np.ndarray, X: np.ndarray, Y: np.ndarray, *, 
 
 
 def line_costs(net: Network, theta_a: np.ndarray, theta_b: np.ndarray, X: np.ndarray, Y: np.ndarray, n: int = 51,
-               extend: float = 0.0, **kw) -> tuple[np.ndarray, np.ndarray]:
+               extend: float = 0.0, **kw: Any) -> tuple[np.ndarray, np.ndarray]:
     """Cost along the straight line ``theta_a + t (theta_b - theta_a)`` (Goodfellow et al. 2015).
 
     Parameters
@@ -373,8 +375,9 @@ def line_costs(net: Network, theta_a: np.ndarray, theta_b: np.ndarray, X: np.nda
     return ts, costs
 
 
-def coarse_to_fine(net: Network, plane: Plane, X: np.ndarray, Y: np.ndarray, alphas_fine, betas_fine,
-                   coarse: int = 11, **kw):
+def coarse_to_fine(net: Network, plane: Plane, X: np.ndarray, Y: np.ndarray, alphas_fine: np.ndarray,
+                   betas_fine: np.ndarray, coarse: int = 11,
+                   **kw: Any) -> Generator[tuple[np.ndarray, np.ndarray, np.ndarray], None, None]:
     """Yield ``(alphas, betas, Z)`` for a quick coarse grid over the same range, then the fine grid.
 
     ``progress`` (if given in ``kw``) counts the points of both passes together; ``cancel`` is polled
