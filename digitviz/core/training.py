@@ -12,6 +12,7 @@ from __future__ import annotations
 import enum
 import math
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields, replace
 
 import numpy as np
@@ -306,7 +307,7 @@ class SGD:
         self.velocity[...] = 0.0
         self.last_grad = None
 
-    def step(self, X: np.ndarray, Y: np.ndarray, max_cost=math.inf) -> StepResult:
+    def step(self, X: np.ndarray, Y: np.ndarray, max_cost: float = math.inf) -> StepResult:
         """One step on the batch ``X`` (N, n_in) with desired outputs ``Y`` (N, n_out).
 
         Raises :class:`Diverged` (and leaves theta unchanged) when the cost or gradient is not
@@ -473,7 +474,7 @@ class History:
         return self.path_steps.copy(), np.stack(list(self.path_thetas))
 
 
-def training_labels(labels: np.ndarray, config: TrainConfig):
+def training_labels(labels: np.ndarray, config: TrainConfig) -> np.ndarray:
     """The labels a run trains on: ``labels`` themselves, or with ``config.random_labels`` the same
     labels permuted by a generator seeded from ``config.seed`` (Zhang et al. 2017)."""
     labels = np.asarray(labels, np.intp)
@@ -523,7 +524,7 @@ class DivergenceWatch:
         self.best = -1.0
         self._next_check = PROBE_EVERY_EXAMPLES
 
-    def observe(self, step: int, examples_seen: int, cost: float, net: Network, lr: float):
+    def observe(self, step: int, examples_seen: int, cost: float, net: Network, lr: float) -> None:
         """After a step: raises :class:`Diverged` (RISE or COLLAPSE), or maybe keeps a good copy."""
         e = self.ema = cost if math.isnan(self.ema) else self.ema + COST_ALPHA * (cost - self.ema)
         if math.isnan(self.first):
@@ -703,7 +704,7 @@ class Trainer:
                 idx[:k] = -1
         return X, Y, labels, idx
 
-    def _move(self, X: np.ndarray):
+    def _move(self, X):
         """Train on moved digits: shift and rotate the batch ``X`` in place at random
         (``TrainConfig.shift_px``, ``rotate_deg``; see :class:`digitviz.core.transforms.Augmenter`)."""
         c, aug = self.config, self._augmenter
@@ -766,7 +767,7 @@ class Trainer:
             raise
         return res
 
-    def _diverged(self, exc: Diverged):
+    def _diverged(self, exc: Diverged) -> None:
         """Name the decay, measure what is left and the good copy (so nobody shows an accuracy of weights
         no longer there)."""
         exc.decayed_from(self.config.lr, self.epoch)
@@ -795,7 +796,7 @@ class Trainer:
     def epoch_done(self) -> bool:
         return self._order is not None and self._pos >= len(self._order)
 
-    def run_epoch(self, on_step=None) -> EpochRecord:
+    def run_epoch(self, on_step: Callable[[StepResult], object] | None = None) -> EpochRecord:
         """Steps to the end of the current epoch, then evaluates; returns the epoch's record."""
         t0 = time.perf_counter()
         n0 = self.examples_seen
@@ -810,7 +811,8 @@ class Trainer:
         return self.end_epoch(seconds=time.perf_counter() - t0, examples=self.examples_seen - n0,
                               train_cost=float(np.mean(costs)))
 
-    def end_epoch(self, seconds=float("nan"), examples=0, train_cost=float("nan")) -> EpochRecord:
+    def end_epoch(self, seconds: float = float("nan"), examples: int = 0,
+                  train_cost: float = float("nan")) -> EpochRecord:
         """Evaluate on the training and test sets and append the epoch's record to the history."""
         test = self.evaluate("test")
         train = self.evaluate("train")
@@ -823,7 +825,7 @@ class Trainer:
         self.history.record_theta(self.step_count, self.net.theta)
         return rec
 
-    def evaluate(self, which="test", theta: np.ndarray | None = None) -> Evaluation:
+    def evaluate(self, which: str = "test", theta: np.ndarray | None = None) -> Evaluation:
         """Evaluate on the test set or on the training set (with the labels it trains on)."""
         if self.X_train is None:
             raise RuntimeError("no data loaded")

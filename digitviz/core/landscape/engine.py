@@ -282,7 +282,7 @@ def cost_grid(net: Network, plane: Plane, X: np.ndarray, Y: np.ndarray, alphas: 
     return Z.reshape(len(betas), len(alphas))
 
 
-def plane_costs(net: Network, plane: Plane, coords, X: np.ndarray, Y: np.ndarray, *,
+def plane_costs(net: Network, plane: Plane, coords: np.ndarray, X: np.ndarray, Y: np.ndarray, *,
                 progress: Callable[[int, int], object] | None = None, cancel: Callable[[], bool] | None = None,
                 chunk_points: int | None = None) -> np.ndarray:
     """The cost at arbitrary points of the plane: ``C(centre + a_k*d1 + b_k*d2)`` for each row.
