@@ -192,11 +192,11 @@ class ScaledImages:
         out /= self.dtype.type(255)
         return out
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[np.ndarray]:
         for lo in range(0, len(self), self.CHUNK):
             yield from self[lo:lo + self.CHUNK]
 
-    def __array__(self, dtype=None, copy=None):
+    def __array__(self, dtype: npt.DTypeLike | None = None, copy: bool | None = None) -> np.ndarray:
         """The whole float array (a transient copy; prefer :meth:`chunks` for large sets)."""
         out = self[:]
         return out if dtype is None else out.astype(dtype, copy=False)

@@ -23,7 +23,7 @@ OBJECTIVES = ("cost", "output")
 STARTS = ("blank", "noise")
 
 
-def input_gradient(net: Network, X: np.ndarray, Y: np.ndarray | None = None, k: npt.ArrayLike | None = None,
+def input_gradient(net: Network, X: np.ndarray, Y: np.ndarray | None = None, k: int | np.ndarray | None = None,
                    objective: str = "cost") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Gradient of each example's own objective with respect to its input pixels, weights fixed.
 

@@ -181,7 +181,7 @@ def plain_name(layout: Layout, k: int) -> str:
     """What parameter ``k`` connects, in words, e.g. ``"pixel (row 14, col 15) -> hidden 1 #3"``."""
     L = layout.n_layers
 
-    def unit(layer, i):  # layer counts from 0 (the input)
+    def unit(layer: int, i: int) -> str:  # layer counts from 0 (the input)
         if layer == 0:
             side = int(round(layout.sizes[0] ** 0.5))
             if side * side == layout.sizes[0]:
@@ -192,7 +192,7 @@ def plain_name(layout: Layout, k: int) -> str:
         return f"hidden {layer} #{i}" if L > 2 else f"hidden #{i}"
 
     layer, kind, i, j = layout.locate(k)
-    if kind == "w":
+    if kind == "w" and j is not None:  # a weight always has a column j
         return f"{unit(layer, j)} \u2192 {unit(layer + 1, i)}"
     return f"bias of {unit(layer + 1, i)}"
 

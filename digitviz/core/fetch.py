@@ -22,8 +22,9 @@ import socket
 import threading
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 from digitviz import __version__
 from digitviz.core import atomic
@@ -86,26 +87,26 @@ class _Stalled(Exception):
 def _opener(connections: list) -> urllib.request.OpenerDirector:
     """A urllib opener that records every HTTP(S) connection it makes, so that it can be cut."""
 
-    def tracked(cls):
-        def make(*args, **kwargs):
+    def tracked(cls: type[http.client.HTTPConnection]) -> Callable[..., http.client.HTTPConnection]:
+        def make(*args: Any, **kwargs: Any) -> http.client.HTTPConnection:
             conn = cls(*args, **kwargs)
             connections.append(conn)
             return conn
         return make
 
     class Http(urllib.request.HTTPHandler):
-        def http_open(self, req):
+        def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
             return self.do_open(tracked(http.client.HTTPConnection), req)
 
     class Https(urllib.request.HTTPSHandler):
-        def https_open(self, req):
+        def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
             return self.do_open(tracked(http.client.HTTPSConnection), req, context=self._context)
 
     return urllib.request.build_opener(Http, Https)
 
 
 @contextlib.contextmanager
-def _cut_on_cancel(cancel, connections):
+def _cut_on_cancel(cancel: Callable[[], bool] | None, connections: list) -> Iterator[None]:
     """While active, a watchdog polls ``cancel`` every 50 ms and, once it is true, shuts the open
     connections down, so that a read blocked on a slow or stalled server returns at once."""
     if cancel is None:
@@ -137,7 +138,8 @@ def _cut_on_cancel(cancel, connections):
         watchdog.join()
 
 
-def _download(url, final, md5, size, progress, timeout, cancel):
+def _download(url: str, final: Path, md5: str, size: int, progress: Callable[[str, int, int], object] | None,
+              timeout: float, cancel: Callable[[], bool] | None) -> None:
     """Stream ``url`` into a temporary file next to ``final``, verify it, then rename it."""
     name = final.name
     request = urllib.request.Request(url, headers={"User-Agent": f"digitviz/{__version__}"})

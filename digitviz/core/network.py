@@ -63,7 +63,7 @@ class Layout:
         """Number of weight layers (connections), i.e. ``len(sizes) - 1``."""
         return len(self.sizes) - 1
 
-    def views(self, flat):
+    def views(self, flat: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
         """Per-layer ``(W, b)`` views into ``flat`` (no copies).
 
         ``W`` has shape ``(n_out, n_in)``, ``b`` shape ``(n_out,)``.
@@ -170,7 +170,7 @@ class Forward:
     activations: list
 
     @property
-    def output(self):
+    def output(self) -> np.ndarray:
         """The output layer's activations, shape ``(N, n_out)``."""
         return self.activations[-1]
 
@@ -241,16 +241,16 @@ class Network:
     # structure
 
     @property
-    def sizes(self):
+    def sizes(self) -> tuple[int, ...]:
         return self.layout.sizes
 
     @property
-    def weights(self):
+    def weights(self) -> list[np.ndarray]:
         """Per-layer weight matrices, views of shape ``(n_out, n_in)`` into ``theta``."""
         return [w for w, _ in self._views]
 
     @property
-    def biases(self):
+    def biases(self) -> list[np.ndarray]:
         """Per-layer bias vectors, views into ``theta``."""
         return [b for _, b in self._views]
 

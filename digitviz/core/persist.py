@@ -246,7 +246,7 @@ def _parse(raw: bytes) -> tuple[dict, dict, np.ndarray]:
         n = Layout(cfg["sizes"]).size
         want = np.dtype(cfg["dtype"])
 
-        def check_theta(shape, dtype):
+        def check_theta(shape: tuple, dtype: np.dtype) -> None:
             if len(shape) != 1 or shape[0] != n:
                 raise _Bad(f"has {math.prod(shape):,} parameters (shape {shape}) but its architecture "
                            f"{'-'.join(map(str, cfg['sizes']))} needs {n:,}")

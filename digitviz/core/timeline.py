@@ -116,7 +116,7 @@ class Timeline:
         self._n_tail = k
         self.stride *= 2
 
-    def _rows(self):
+    def _rows(self) -> np.ndarray:
         """Row indices of the kept points in step order."""
         rows = list(range(self._n_head)) + list(range(self.head_steps, self.head_steps + self._n_tail))
         last = self.capacity - 1

@@ -465,7 +465,7 @@ class StepLengths:
                 self.first.append(length)
             self.last.append((int(s), length))
 
-    def summary(self):
+    def summary(self) -> tuple[float, float, tuple[int, int]] | None:
         """``(mean of the first n, mean of the latest n, (first, last step of the latest))``, or None
         before ``2 n`` steps (the two stretches must not overlap)."""
         if len(self.first) < self.n or not self.last or self.last[0][0] <= self.n:

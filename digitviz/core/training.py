@@ -14,6 +14,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields, replace
+from typing import Any
 
 import numpy as np
 
@@ -83,7 +84,7 @@ class TrainConfig:
     shift_px: int = 0
     rotate_deg: float = 0.0
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         object.__setattr__(self, "sizes", tuple(int(s) for s in self.sizes))
         problems = []
         if not (self.lr > 0 and math.isfinite(self.lr)):
@@ -467,7 +468,7 @@ class History:
         """Drop every path point but the last (whoever consumed them keeps them; the stride stays)."""
         self._path.keep_last(1)
 
-    def path(self):
+    def path(self) -> tuple[np.ndarray, np.ndarray]:
         """``(steps (K,), thetas (K, P))`` of the recorded descent path."""
         if not len(self._path):
             return np.zeros(0, np.int64), np.zeros((0, self.n_params))
@@ -653,7 +654,7 @@ class Trainer:
         self.theta0 = self.net.theta.copy()
         self._reset_counters()
 
-    def update_config(self, **changes):
+    def update_config(self, **changes: Any) -> None:
         """Change settings that do not need new weights (lr, batch size, momentum, L2, decay, doubt)."""
         new = replace(self.config, **changes)
         if new.needs_reset(self.config):
@@ -671,7 +672,7 @@ class Trainer:
 
     # stepping
 
-    def next_batch(self):
+    def next_batch(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """The next mini-batch: ``(X (B, n_in), Y (B, n_out), labels (B,), indices (B,))``.
 
         Labels of "doubt" noise rows are -1 and their indices -1.
@@ -713,7 +714,7 @@ class Trainer:
             aug = self._augmenter = Augmenter(c.shift_px, c.rotate_deg, rng)
         aug(X, out=X)
 
-    def upcoming_example(self):
+    def upcoming_example(self) -> tuple[np.ndarray | None, int]:
         """``(x (n_in,), label)`` of the first example the next step will train on, before any step
         of this run (so a fresh network is shown a digit, not a blank); ``(None, -1)`` without data."""
         if self.X_train is None or self._pos >= len(self._order):

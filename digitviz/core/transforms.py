@@ -308,7 +308,7 @@ class Augmenter:
         c = self._last
         return np.stack([c % (2 * k + 1) - k, c // (2 * k + 1) - k], axis=1)
 
-    def _draw(self, n):
+    def _draw(self, n: int) -> np.ndarray:
         if len(self._choices) < n:
             self._choices = np.concatenate([self._choices, self.rng.integers(0, self._n_shifts, max(4096, n))])
         c, self._choices = self._choices[:n], self._choices[n:]

@@ -100,7 +100,7 @@ class _Engine:
 
     # parameters -> augmented layer matrices
 
-    def layer_matrix(self, raw, l, offset=0):
+    def layer_matrix(self, raw: np.ndarray, l: int, offset: int = 0) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
         """Augmented matrices of layer ``l`` for G points, from raw parameters ``raw`` (G, ...).
 
         ``raw`` holds each point's flat parameters starting at flat index ``offset``. Layer 0 returns
@@ -146,13 +146,13 @@ class _Engine:
 
     # the forward pass of G points over all blocks
 
-    def _buffer(self, key, shape):
+    def _buffer(self, key: object, shape: tuple[int, ...]) -> np.ndarray:
         buf = self._buffers.get(key)
         if buf is None or buf.shape[0] < shape[0] or buf.shape[1:] != shape[1:]:
             buf = self._buffers[key] = np.empty(shape, self.dtype)
         return buf[: shape[0]]
 
-    def run(self, G, first_layer, tails):
+    def run(self, G: int, first_layer: Callable[[int, np.ndarray], None], tails: list) -> np.ndarray:
         """Average cost of each of G points: shape (G,) float64.
 
         ``first_layer(bi, out)`` writes layer 0's scaled sums for block ``bi`` into ``out``

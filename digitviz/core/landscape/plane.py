@@ -43,7 +43,7 @@ class Plane:
     label2: str
     explained: tuple[float, float] | None = None
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if self.kind not in PLANE_KINDS:
             raise ValueError(f"unknown plane kind {self.kind!r}; choose from {', '.join(PLANE_KINDS)}")
         arrays = [_frozen_vector(getattr(self, name), name) for name in ("centre", "d1", "d2")]
@@ -58,7 +58,7 @@ class Plane:
         return np.stack([self.d1, self.d2], axis=1)
 
     @cached_property
-    def _qr(self):
+    def _qr(self) -> tuple[np.ndarray, np.ndarray, bool]:
         """Reduced QR of :attr:`basis` (computed once per plane): ``Q (P, 2)``, ``T (2, 2)``, and
         whether ``T`` is well conditioned enough to solve with."""
         Q, T = np.linalg.qr(self.basis)
@@ -70,7 +70,7 @@ class Plane:
         return self.centre + a * self.d1 + b * self.d2
 
 
-def _frozen_vector(v, name):
+def _frozen_vector(v: np.ndarray, name: str) -> np.ndarray:
     v = np.array(v, dtype=np.float64)  # always a copy
     if v.ndim != 1:
         raise ValueError(f"{name} must be a flat vector, got shape {v.shape}")
@@ -152,7 +152,7 @@ def pca_directions(path: np.ndarray, centre: np.ndarray, rng: np.random.Generato
     return Plane(centre, dirs[0], dirs[1], "pca", labels[0], labels[1], (explained[0], explained[1]))
 
 
-def _random_orthonormal(rng, P, others):
+def _random_orthonormal(rng: np.random.Generator, P: int, others: list[np.ndarray]) -> np.ndarray:
     for _ in range(100):
         u = rng.standard_normal(P)
         for d in others:

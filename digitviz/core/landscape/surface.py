@@ -147,7 +147,7 @@ def compute_surface(job: SurfaceJob, net: Network, X: np.ndarray, Y: np.ndarray,
     n_side = len(coords) + LINE_POINTS  # computed between the two passes
     total = n_coarse + n_side + nA * nB
 
-    def tick(base):
+    def tick(base: int) -> Callable[[int, int], object] | None:
         return None if progress is None else (lambda d, _t: progress(base + d, total))
 
     # coarse_to_fine counts the points of its two passes together
