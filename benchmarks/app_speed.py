@@ -169,9 +169,10 @@ def main(argv=None):
             updates = w.diagram_updates
             t0 = time.perf_counter()
             w.act_step.trigger()
-            pump_until(app, lambda: w.controller.step == step + 1 and w.diagram_updates > updates)
+            pump_until(app, lambda step=step, updates=updates:
+                       w.controller.step == step + 1 and w.diagram_updates > updates)
             painted = PaintWatch.painted
-            pump_until(app, lambda: PaintWatch.painted > painted)
+            pump_until(app, lambda painted=painted: PaintWatch.painted > painted)
             lat.append(time.perf_counter() - t0)
         target.removeEventFilter(watch)
         w.close()

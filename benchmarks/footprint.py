@@ -103,7 +103,7 @@ def main(argv=None):
 
         # 8 kept runs: each reset keeps the run before it in the learning curves
         curves = w.panels["curves"]
-        for k in range(8):
+        for _ in range(8):
             g0 = c.latest.generation
             w.reset_network()
             pump_until(app, lambda g0=g0: c.latest.generation != g0, what="reset")

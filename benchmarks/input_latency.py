@@ -38,10 +38,10 @@ sys.path.insert(0, str(ROOT))
 if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import numpy as np  # noqa: E402
-from PySide6.QtCore import QPoint, QSettings, Qt  # noqa: E402
-from PySide6.QtTest import QTest  # noqa: E402
-from PySide6.QtWidgets import QApplication, QDockWidget, QGraphicsView  # noqa: E402
+import numpy as np
+from PySide6.QtCore import QPoint, QSettings, Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication, QDockWidget, QGraphicsView
 
 MOUSE_INTERVAL_S = 0.008
 
@@ -155,16 +155,16 @@ def main_window_path(app, ds):
     """The app's window with its diagram; returns (window, panel, description) or None."""
     try:
         from digitviz.core.training import PRESETS
-        from digitviz.gui.panels.input import InputPanel
         from digitviz.gui.main_window import MainWindow
-    except Exception as e:  # noqa: BLE001
+        from digitviz.gui.panels.input import InputPanel
+    except Exception as e:  # noqa: BLE001 - any failure: measure without the main window
         print(f"# main window unavailable ({type(e).__name__}: {e})", file=sys.stderr)
         return None
     tmp = tempfile.mkdtemp(prefix="digitviz-bench-")
     settings = QSettings(str(Path(tmp) / "digitviz.ini"), QSettings.IniFormat)
     try:
         w = MainWindow(data=ds, config=PRESETS["lesson"], settings=settings, load_data=ds is not None)
-    except Exception as e:  # noqa: BLE001
+    except Exception as e:  # noqa: BLE001 - any failure: measure without the main window
         print(f"# main window failed ({type(e).__name__}: {e})", file=sys.stderr)
         return None
     w.confirm = lambda title, text: True
@@ -258,7 +258,7 @@ def main(argv=None):
         from digitviz.core.data import load_mnist
 
         ds = load_mnist(args.data)
-    except Exception as e:  # noqa: BLE001
+    except Exception as e:  # noqa: BLE001 - any failure: measure without test digits
         print(f"# no MNIST ({e}); measuring without test digits", file=sys.stderr)
 
     found = main_window_path(app, ds) if args.path == "auto" else None

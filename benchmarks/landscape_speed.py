@@ -33,8 +33,8 @@ from threadpoolctl import threadpool_limits
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from digitviz.core import landscape  # noqa: E402
-from digitviz.core.network import Network, one_hot  # noqa: E402
+from digitviz.core import landscape
+from digitviz.core.network import Network, one_hot
 
 
 def load(folder: Path):

@@ -34,6 +34,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections import deque
 from dataclasses import replace
 from pathlib import Path
 
@@ -174,9 +175,8 @@ def main(argv=None):
             " labels it fiddles around at first, then drops fast.",
             "# here: one epoch of the lesson preset, two copies from the same initial weights, same example"
             " order; training accuracy on all 60,000 examples against the labels each copy trains on")
-        last = None
-        for last in ex.compare_labels(data, cfg, steps=steps, every=steps, n_probe=None, n_test_probe=None):
-            pass
+        records = ex.compare_labels(data, cfg, steps=steps, every=steps, n_probe=None, n_test_probe=None)
+        (last,) = deque(records, maxlen=1)  # only the last record is wanted
         figure("true_labels_train_acc_1ep", last.true.train_acc)
         figure("random_labels_train_acc_1ep", last.shuffled.train_acc)
         figure("random_labels_test_acc", last.shuffled.test_acc)

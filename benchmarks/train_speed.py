@@ -41,8 +41,8 @@ from threadpoolctl import threadpool_limits  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from digitviz.core.data import load_mnist  # noqa: E402
-from digitviz.core.training import PRESET_TARGETS, PRESETS, TrainConfig, Trainer  # noqa: E402
+from digitviz.core.data import load_mnist
+from digitviz.core.training import PRESET_TARGETS, PRESETS, TrainConfig, Trainer
 
 SIZES = (784, 16, 16, 10)
 
@@ -289,7 +289,7 @@ def main(argv=None):
             print(f"# jax {ver}, CPU, XLA_FLAGS={os.environ['XLA_FLAGS']!r}; whole epochs, 5 interleaved rounds, "
                   "median; CPU seconds of the process for both")
         try:
-            import torch  # noqa: F401
+            import torch  # noqa: F401 - only whether it imports
 
             have_torch = True
         except ImportError:

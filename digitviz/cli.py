@@ -273,11 +273,13 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command")
 
     t = sub.add_parser("train", help="train headless, one line per epoch",
-                       description="Train headless. Presets: " + " ".join(f"{k}: {v}" for k, v in PRESET_BLURBS.items()))
+                       description="Train headless. Presets: "
+                       + " ".join(f"{k}: {v}" for k, v in PRESET_BLURBS.items()))
     t.add_argument("--data", metavar="DIR", default=argparse.SUPPRESS)
     t.add_argument("--preset", choices=list(PRESETS), default="lesson")
     t.add_argument("--run", metavar="FILE.json", help="start from a run settings file (other flags override it)")
-    t.add_argument("--hidden", type=_int_at_least(1), nargs="*", metavar="N", help="hidden layer sizes, e.g. --hidden 16 16")
+    t.add_argument("--hidden", type=_int_at_least(1), nargs="*", metavar="N",
+                   help="hidden layer sizes, e.g. --hidden 16 16")
     t.add_argument("--activation", choices=ACTIVATIONS)
     t.add_argument("--cost", choices=COSTS)
     t.add_argument("--epochs", type=_int_at_least(1))

@@ -1,5 +1,12 @@
+import io
 import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
 
+import numpy as np
 import pytest
 
 from digitviz.cli import main
@@ -112,15 +119,6 @@ def test_lesson_at_lr_100_stops_with_one_line(mnist_dir, capsys):
 
 # --- hardening: every flag and file refused in one line, Ctrl+C, the fetch progress line ---
 
-import io  # noqa: E402
-import os  # noqa: E402
-import signal  # noqa: E402
-import subprocess  # noqa: E402
-import sys  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-import numpy as np  # noqa: E402
-
 
 @pytest.mark.parametrize("args, phrase", [
     (["--hidden", "0"], "--hidden: must be at least 1, got 0"),
@@ -204,4 +202,5 @@ def test_save_to_a_folder_is_one_line(tmp_path, capsys):
                  str(tmp_path / "net.npz")]) == 1
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and "could not save" in err, err
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["mnist", "net.npz"] and not any((tmp_path / "net.npz").iterdir())
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mnist", "net.npz"]
+    assert not any((tmp_path / "net.npz").iterdir())

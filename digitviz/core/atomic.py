@@ -21,6 +21,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import BinaryIO
 
 _LIVE: set[str] = set()  # temporary files this process is writing right now
 _LOCK = threading.Lock()
@@ -47,7 +48,7 @@ def create_temp(final: Path) -> tuple[int, Path]:
         return fd, tmp
 
 
-def finish(f, tmp: Path, final: Path) -> None:
+def finish(f: BinaryIO, tmp: Path, final: Path) -> None:
     """Flush and fsync the open file object ``f`` (on ``tmp``), close it and rename onto ``final``."""
     try:
         f.flush()

@@ -9,15 +9,21 @@ Imports: NumPy and the standard library only.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
+import numpy.typing as npt
+
+if TYPE_CHECKING:
+    from .network import Network
 
 
-def top_outputs(net, X) -> np.ndarray:
+def top_outputs(net: Network, X: np.ndarray) -> np.ndarray:
     """The largest output of ``net`` for each row of ``X``: shape (N,), float64."""
     return net.feedforward(X).max(axis=1).astype(np.float64)
 
 
-def sure_as_share(top, digits_top) -> np.ndarray | float:
+def sure_as_share(top: npt.ArrayLike, digits_top: np.ndarray) -> np.ndarray | float:
     """Share of real digits whose top output is strictly below ``top``.
 
     Parameters
@@ -38,6 +44,6 @@ def sure_as_share(top, digits_top) -> np.ndarray | float:
     return float(share) if np.ndim(share) == 0 else share
 
 
-def sure_as_text(top, digits_top) -> str:
+def sure_as_text(top: float, digits_top: np.ndarray) -> str:
     """``"as sure as for 62% of real digits"`` (share of real digits answered less surely)."""
     return f"as sure as for {sure_as_share(top, digits_top):.0%} of real digits"

@@ -14,14 +14,17 @@ Imports: NumPy and the standard library only.
 from __future__ import annotations
 
 import gzip
+import io
 import math
 import os
 import sys
 import zlib
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 
 FILES = {
     "train_images": "train-images-idx3-ubyte",
@@ -51,7 +54,7 @@ _CHUNK = 1 << 20
 _TRAILING_PROBE = 1 << 16  # trailing bytes counted up to this many, then "more than"
 
 
-def _read_full(stream, view) -> int:
+def _read_full(stream: io.BufferedIOBase, view: memoryview) -> int:
     """Fill ``view`` from ``stream`` in chunks; returns the number of bytes read (less at EOF)."""
     pos, n = 0, len(view)
     while pos < n:
@@ -62,7 +65,7 @@ def _read_full(stream, view) -> int:
     return pos
 
 
-def read_idx(path, *, magic=None) -> np.ndarray:
+def read_idx(path: str | os.PathLike, *, magic: int | None = None) -> np.ndarray:
     """Read one IDX file, raw or gzip-compressed, into a uint8 array of the header's shape.
 
     Compression is detected from the gzip magic bytes, not from the file name. The file is
@@ -105,7 +108,7 @@ def read_idx(path, *, magic=None) -> np.ndarray:
         raise DataError(f"{path}: cannot read file: {e.strerror or e}") from e
 
 
-def _parse_idx(path: Path, stream, magic) -> np.ndarray:
+def _parse_idx(path: Path, stream: io.BufferedIOBase, magic: int | None) -> np.ndarray:
     head = bytearray(4)
     got = _read_full(stream, memoryview(head))
     if got < 4:
@@ -171,7 +174,7 @@ class ScaledImages:
 
     CHUNK = 8192  # rows per chunk in :meth:`chunks` and iteration (25 MB of float32)
 
-    def __init__(self, images, dtype=np.float32):
+    def __init__(self, images: np.ndarray, dtype: npt.DTypeLike = np.float32) -> None:
         self.images = np.asarray(images)
         if self.images.dtype != np.uint8:
             raise ValueError(f"images must be uint8, got {self.images.dtype}")
@@ -181,24 +184,24 @@ class ScaledImages:
         self.shape = self.images.shape
         self.ndim = self.images.ndim
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self.images)
 
-    def __getitem__(self, key) -> np.ndarray:
+    def __getitem__(self, key: int | slice | np.ndarray) -> np.ndarray:
         out = np.asarray(self.images[key]).astype(self.dtype)
         out /= self.dtype.type(255)
         return out
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[np.ndarray]:
         for lo in range(0, len(self), self.CHUNK):
             yield from self[lo:lo + self.CHUNK]
 
-    def __array__(self, dtype=None, copy=None):
+    def __array__(self, dtype: npt.DTypeLike | None = None, copy: bool | None = None) -> np.ndarray:
         """The whole float array (a transient copy; prefer :meth:`chunks` for large sets)."""
         out = self[:]
         return out if dtype is None else out.astype(dtype, copy=False)
 
-    def chunks(self, rows: int | None = None):
+    def chunks(self, rows: int | None = None) -> Iterator[tuple[slice, np.ndarray]]:
         """``(slice, float array)`` pairs covering every row in order, ``rows`` (default CHUNK) at a time."""
         rows = int(rows or self.CHUNK)
         for lo in range(0, len(self), rows):
@@ -240,7 +243,7 @@ class Dataset:
     # views of the parent's when the parent has them, never a second copy of the same pixels.
     _base: tuple | None = field(default=None, init=False, repr=False)
 
-    def subset(self, n_train: int | None = None, n_test: int | None = None) -> "Dataset":
+    def subset(self, n_train: int | None = None, n_test: int | None = None) -> Dataset:
         """The first ``n_train`` training and ``n_test`` test examples (views, no copies; None: all).
 
         The subset shares this dataset's converted images (:meth:`images_as`) as views.
@@ -270,13 +273,13 @@ class Dataset:
         """What the window says is loaded: "MNIST", "Fashion-MNIST", "Kuzushiji-MNIST" or "IDX data"."""
         return self.info.title
 
-    def scaled(self, which: str, dtype=np.float32) -> ScaledImages:
+    def scaled(self, which: str, dtype: npt.DTypeLike = np.float32) -> ScaledImages:
         """One split's images as a :class:`ScaledImages`: floats on demand, no full copy kept."""
         if which not in ("train", "test"):
             raise ValueError(f"which must be 'train' or 'test', got {which!r}")
         return ScaledImages(self.train_images if which == "train" else self.test_images, dtype)
 
-    def images_as(self, which: str, dtype=np.float32) -> np.ndarray:
+    def images_as(self, which: str, dtype: npt.DTypeLike = np.float32) -> np.ndarray:
         """Images of one split scaled to ``[0, 1]``, converted once and then cached.
 
         Parameters
@@ -310,7 +313,7 @@ class Dataset:
             cached = self._converted.setdefault(key, cached)
         return cached
 
-    def _has_converted(self, key) -> bool:
+    def _has_converted(self, key: tuple) -> bool:
         """Whether this dataset or one it was cut from holds the conversion ``key``."""
         ds = self
         while ds is not None:
@@ -348,7 +351,7 @@ def _missing_message(folder: Path, missing: list[str]) -> str:
     return f"{folder}: MNIST folder is missing {names}"
 
 
-def load_mnist(folder) -> Dataset:
+def load_mnist(folder: str | os.PathLike) -> Dataset:
     """Load and validate the four MNIST files from ``folder``; all or nothing.
 
     Parameters
@@ -395,7 +398,7 @@ def load_mnist(folder) -> Dataset:
     return Dataset(source=folder, name=identify(folder).key, **arrays)
 
 
-def default_cache_dir(environ=None) -> Path:
+def default_cache_dir(environ: Mapping[str, str] | None = None) -> Path:
     """The user's cache folder for MNIST: ``<platform cache dir>/digitviz/mnist``.
 
     Linux and others: ``$XDG_CACHE_HOME`` or ``~/.cache``; macOS: ``~/Library/Caches``;
@@ -414,7 +417,8 @@ def default_cache_dir(environ=None) -> Path:
     return base / "digitviz" / "mnist"
 
 
-def find_data_dir(cli_value=None, environ=None) -> Path | None:
+def find_data_dir(cli_value: str | os.PathLike | None = None,
+                  environ: Mapping[str, str] | None = None) -> Path | None:
     """The folder to load MNIST from, or None if there is none yet.
 
     Looks at, in order: ``cli_value`` (``--data DIR``), the ``DIGITVIZ_DATA`` environment

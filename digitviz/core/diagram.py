@@ -18,9 +18,14 @@ Imports: NumPy and the standard library only.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from .network import Network
 
 DEFAULT_TOP_K = 8
 DEFAULT_MAX_EDGES = 800
@@ -45,7 +50,7 @@ class EdgeSet:
     dst: np.ndarray
     value: np.ndarray
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self.src)
 
 
@@ -107,7 +112,7 @@ class DiagramState:
         """Number of layers including the input."""
         return len(self.sizes)
 
-    def with_top_k(self, top_k: int, max_edges: int = DEFAULT_MAX_EDGES) -> "DiagramState":
+    def with_top_k(self, top_k: int, max_edges: int = DEFAULT_MAX_EDGES) -> DiagramState:
         """The same state drawing ``top_k`` connections per first-layer neuron."""
         values = self.edge_values if self.edge_values is not None else self.weights
         edges = select_edges(values, top_k, max_edges)
@@ -116,7 +121,7 @@ class DiagramState:
                             self.edge_values, self.wants, self.example_cost)
 
 
-def strongest_edges(W, k):
+def strongest_edges(W: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """For each destination neuron, its ``k`` incoming connections of largest ``|w|``.
 
     Parameters
@@ -147,7 +152,8 @@ def strongest_edges(W, k):
     return src, dst
 
 
-def select_edges(values, top_k=DEFAULT_TOP_K, max_edges=DEFAULT_MAX_EDGES):
+def select_edges(values: Sequence[np.ndarray], top_k: int = DEFAULT_TOP_K,
+                 max_edges: int = DEFAULT_MAX_EDGES) -> list[EdgeSet]:
     """Which connections to draw, for every layer.
 
     Parameters
@@ -178,8 +184,9 @@ def select_edges(values, top_k=DEFAULT_TOP_K, max_edges=DEFAULT_MAX_EDGES):
     return edges
 
 
-def diagram_state(net, x, label=-1, top_k=None, edge_values=None, max_edges=DEFAULT_MAX_EDGES,
-                  wants=False) -> DiagramState:
+def diagram_state(net: Network, x: np.ndarray, label: int = -1, top_k: int | None = None,
+                  edge_values: Sequence[np.ndarray] | None = None, max_edges: int = DEFAULT_MAX_EDGES,
+                  wants: bool = False) -> DiagramState:
     """One forward pass of ``x`` through ``net`` (with ``net.theta``), packed for the diagram.
 
     Parameters
@@ -233,7 +240,7 @@ def input_shape(n_in: int) -> tuple:
     return (s, s) if s * s == n_in else (1, n_in)
 
 
-def symmetric_scale(values, q=99.5, floor=1e-3, max_samples=1 << 15) -> float:
+def symmetric_scale(values: np.ndarray, q: float = 99.5, floor: float = 1e-3, max_samples: int = 1 << 15) -> float:
     """A colour scale ``s`` for data centred on zero, to be drawn on ``[-s, s]``.
 
     ``s`` is the ``q``-th percentile of ``|values|`` (a robust maximum: a handful of outliers
@@ -250,20 +257,20 @@ def symmetric_scale(values, q=99.5, floor=1e-3, max_samples=1 << 15) -> float:
     return max(s, float(floor)) if math.isfinite(s) else float(floor)
 
 
-def mosaic_grid(n: int, cols=None) -> tuple:
+def mosaic_grid(n: int, cols: int | None = None) -> tuple:
     """``(rows, cols)`` of a grid holding ``n`` tiles: square-ish, e.g. 16 -> 4x4, 256 -> 16x16."""
     cols = int(cols) if cols else max(1, math.ceil(math.sqrt(n)))
     return max(1, math.ceil(n / cols)), cols
 
 
-def tile_origin(i: int, cols: int, tile_shape=(28, 28), pad=1) -> tuple:
+def tile_origin(i: int, cols: int, tile_shape: tuple[int, int] = (28, 28), pad: int = 1) -> tuple[int, int]:
     """``(x, y)`` of tile ``i``'s top-left pixel in the mosaic (column, row)."""
     r, c = divmod(int(i), cols)
     h, w = tile_shape
     return c * (w + pad), r * (h + pad)
 
 
-def tile_at(x: float, y: float, n: int, cols: int, tile_shape=(28, 28), pad=1) -> int:
+def tile_at(x: float, y: float, n: int, cols: int, tile_shape: tuple[int, int] = (28, 28), pad: int = 1) -> int:
     """Index of the tile under mosaic pixel coordinates ``(x, y)``, or -1 (padding or outside)."""
     h, w = tile_shape
     if x < 0 or y < 0:
@@ -277,7 +284,8 @@ def tile_at(x: float, y: float, n: int, cols: int, tile_shape=(28, 28), pad=1) -
     return i if i < n else -1
 
 
-def weight_mosaic(W, cols=None, pad=1, tile_shape=None, q=99.5):
+def weight_mosaic(W: np.ndarray, cols: int | None = None, pad: int = 1, tile_shape: tuple[int, int] | None = None,
+                  q: float = 99.5) -> tuple[np.ndarray, float]:
     """Every neuron's incoming weights as a tile, tiles in a grid, on one shared symmetric scale.
 
     Parameters

@@ -11,10 +11,11 @@ Imports: NumPy and the standard library only.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from .network import _ACT, Network, one_hot
 
@@ -22,7 +23,8 @@ OBJECTIVES = ("cost", "output")
 STARTS = ("blank", "noise")
 
 
-def input_gradient(net: Network, X, Y=None, k=None, objective: str = "cost"):
+def input_gradient(net: Network, X: np.ndarray, Y: np.ndarray | None = None, k: int | np.ndarray | None = None,
+                   objective: str = "cost") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Gradient of each example's own objective with respect to its input pixels, weights fixed.
 
     Parameters
@@ -123,7 +125,8 @@ class DrawStep:
         return self.outputs[np.arange(len(self.k)), self.k]
 
 
-def start_images(start, n: int, n_in: int = 784, rng: np.random.Generator | None = None, dtype=np.float32):
+def start_images(start: str | np.ndarray, n: int, n_in: int = 784, rng: np.random.Generator | None = None,
+                 dtype: npt.DTypeLike = np.float32) -> np.ndarray:
     """The images a drawing starts from: ``"blank"`` (all 0), ``"noise"`` (uniform in [0, 1] from ``rng``)
     or given pixels (shape ``(n_in,)`` for all, or ``(n, n_in)``), clipped into [0, 1]."""
     if isinstance(start, str):
@@ -141,7 +144,9 @@ def start_images(start, n: int, n_in: int = 784, rng: np.random.Generator | None
     return np.clip(x, 0.0, 1.0, out=x)
 
 
-def iter_draw(net: Network, k, start="blank", steps: int = 300, lr: float = 1.0, rng=None,
+def iter_draw(net: Network, k: int | Sequence[int], start: str | np.ndarray = "blank", steps: int = 300,
+              lr: float = 1.0,
+              rng: np.random.Generator | None = None,
               objective: str = "cost", every: int = 10,
               stop: Callable[[], bool] | None = None) -> Iterator[DrawStep]:
     """Draw digit(s) ``k``: projected gradient descent on the pixels, yielding the images as they evolve.
@@ -201,7 +206,9 @@ def iter_draw(net: Network, k, start="blank", steps: int = 300, lr: float = 1.0,
         np.clip(x, 0.0, 1.0, out=x)
 
 
-def draw_digit(net: Network, k, start="blank", steps: int = 300, lr: float = 1.0, rng=None,
+def draw_digit(net: Network, k: int | Sequence[int], start: str | np.ndarray = "blank", steps: int = 300,
+               lr: float = 1.0,
+               rng: np.random.Generator | None = None,
                objective: str = "cost", callback: Callable[[DrawStep], object] | None = None,
                every: int = 10, stop: Callable[[], bool] | None = None) -> DrawStep:
     """Run :func:`iter_draw` to the end (or until ``stop``) and return its last :class:`DrawStep`;
@@ -210,10 +217,11 @@ def draw_digit(net: Network, k, start="blank", steps: int = 300, lr: float = 1.0
     for last in iter_draw(net, k, start, steps, lr, rng, objective, every, stop):
         if callback is not None:
             callback(last)
+    assert last is not None  # iter_draw always yields step 0 (or raises)
     return last
 
 
-def mean_digit_images(X, labels, n_classes: int = 10, chunk: int = 8192) -> np.ndarray:
+def mean_digit_images(X: np.ndarray, labels: np.ndarray, n_classes: int = 10, chunk: int = 8192) -> np.ndarray:
     """The average image of each digit: shape ``(n_classes, n_in)`` (NaN rows for absent digits).
 
     ``X`` (N, n_in) may be a float array or a :class:`~digitviz.core.data.ScaledImages`: it is read
@@ -231,7 +239,7 @@ def mean_digit_images(X, labels, n_classes: int = 10, chunk: int = 8192) -> np.n
         return sums / counts
 
 
-def correlation(a, b) -> np.ndarray:
+def correlation(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Pearson correlation of matching rows of ``a`` and ``b`` (both (N, P) or (P,)); 0 for a flat row."""
     a = np.atleast_2d(np.asarray(a, np.float64))
     b = np.atleast_2d(np.asarray(b, np.float64))

@@ -20,8 +20,9 @@ Imports: NumPy and the standard library only.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Callable, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 
@@ -35,7 +36,7 @@ LABEL_COPIES = ("true", "shuffled")
 LABEL_METRICS = ("cost", "train_acc", "test_acc")
 
 
-def _trainer(data, config, net=None) -> Trainer:
+def _trainer(data: Dataset, config: TrainConfig, net: Network | None = None) -> Trainer:
     tr = Trainer(data, config, net=net)
     tr.history.path_stride = 1 << 62  # these runs need no descent path: keep no theta copies
     return tr
@@ -81,13 +82,14 @@ class Component(NamedTuple):
         i.e. how much that nudge matters compared with all the others.
     """
 
-    index: int
+    # the field shadows tuple.index on purpose: the lesson's name for a flat parameter index
+    index: int  # type: ignore[assignment]
     name: str
     value: float
     share: float
 
 
-def top_components(grad, layout: Layout, k: int = 20) -> tuple[list[Component], float]:
+def top_components(grad: np.ndarray, layout: Layout, k: int = 20) -> tuple[list[Component], float]:
     """The ``k`` components of ``grad`` with the largest magnitude, largest first.
 
     Parameters
@@ -120,7 +122,7 @@ def top_components(grad, layout: Layout, k: int = 20) -> tuple[list[Component], 
     return comps, float(sum(c.share for c in comps))
 
 
-def cumulative_shares(grad, n_points: int = 200) -> tuple[np.ndarray, np.ndarray]:
+def cumulative_shares(grad: np.ndarray, n_points: int = 200) -> tuple[np.ndarray, np.ndarray]:
     """How concentrated a gradient is: the share of ``|grad|**2`` carried by its ``r`` largest components.
 
     Parameters
@@ -144,7 +146,7 @@ def cumulative_shares(grad, n_points: int = 200) -> tuple[np.ndarray, np.ndarray
     return ranks, shares
 
 
-def gradient_edge_values(layout: Layout, grad) -> list[np.ndarray]:
+def gradient_edge_values(layout: Layout, grad: np.ndarray) -> list[np.ndarray]:
     """Each layer's component of the negative gradient, shaped like that layer's ``W``.
 
     Returns
@@ -156,7 +158,7 @@ def gradient_edge_values(layout: Layout, grad) -> list[np.ndarray]:
     return [np.negative(gw) for gw, _ in layout.views(np.asarray(grad))]
 
 
-def output_nudges(net: Network, X, Y, theta=None) -> np.ndarray:
+def output_nudges(net: Network, X: np.ndarray, Y: np.ndarray, theta: np.ndarray | None = None) -> np.ndarray:
     """Which way, and how much, a batch asks each output neuron to move, averaged over the batch.
 
     Quadratic cost: ``-mean_x dC_x/da = mean_x 2 (y - a)``. Softmax cross-entropy: the nudge of the
@@ -185,7 +187,7 @@ def plain_name(layout: Layout, k: int) -> str:
     """What parameter ``k`` connects, in words, e.g. ``"pixel (row 14, col 15) -> hidden 1 #3"``."""
     L = layout.n_layers
 
-    def unit(layer, i):  # layer counts from 0 (the input)
+    def unit(layer: int, i: int) -> str:  # layer counts from 0 (the input)
         if layer == 0:
             side = int(round(layout.sizes[0] ** 0.5))
             if side * side == layout.sizes[0]:
@@ -196,7 +198,7 @@ def plain_name(layout: Layout, k: int) -> str:
         return f"hidden {layer} #{i}" if L > 2 else f"hidden #{i}"
 
     layer, kind, i, j = layout.locate(k)
-    if kind == "w":
+    if kind == "w" and j is not None:  # a weight always has a column j
         return f"{unit(layer, j)} \u2192 {unit(layer + 1, i)}"
     return f"bias of {unit(layer + 1, i)}"
 
@@ -241,7 +243,7 @@ class LabelsProgress:
         return self.true if copy == "true" else self.shuffled
 
 
-def _probe(net: Network, X, labels, Xt, test_labels) -> Probe:
+def _probe(net: Network, X: np.ndarray, labels: np.ndarray, Xt: np.ndarray, test_labels: np.ndarray) -> Probe:
     tr = evaluate(net, X, labels)
     te = evaluate(net, Xt, test_labels)
     return Probe(float(tr.cost), tr.accuracy, te.accuracy)
@@ -249,7 +251,8 @@ def _probe(net: Network, X, labels, Xt, test_labels) -> Probe:
 
 def compare_labels(data: Dataset, config: TrainConfig, steps: int, every: int = 100,
                    n_probe: int | None = 2000, n_test_probe: int | None = 2000,
-                   rng: np.random.Generator | None = None, stop: Callable[[], bool] | None = None):
+                   rng: np.random.Generator | None = None,
+                   stop: Callable[[], bool] | None = None) -> Iterator[LabelsProgress]:
     """Train two copies of one network, on the true labels and on shuffled labels, interleaved.
 
     Both copies start from the same initial weights (one network is built, then copied) and see the
@@ -281,6 +284,7 @@ def compare_labels(data: Dataset, config: TrainConfig, steps: int, every: int = 
     rng = np.random.default_rng([config.seed, 7]) if rng is None else rng
     true_tr = _trainer(data, replace(config, random_labels=False))
     rand_tr = _trainer(data, replace(config, random_labels=True), net=true_tr.net.copy())
+    assert true_tr.X_train is not None and true_tr.X_test is not None  # both built from ``data``
     n, m = true_tr.n_train, len(true_tr.X_test)
     pi = np.sort(rng.choice(n, n_probe, replace=False)) if n_probe is not None and n_probe < n else np.arange(n)
     ti = np.sort(rng.choice(m, n_test_probe, replace=False)) if n_test_probe is not None and n_test_probe < m \
@@ -290,7 +294,7 @@ def compare_labels(data: Dataset, config: TrainConfig, steps: int, every: int = 
     test_labels = true_tr.test_labels[ti]
     every = max(1, int(every))
 
-    def record(step, final=False):
+    def record(step: int, final: bool = False) -> LabelsProgress:
         return LabelsProgress(step, steps, step * config.batch_size / n,
                               _probe(true_tr.net, Xp, labels["true"], Xt, test_labels),
                               _probe(rand_tr.net, Xp, labels["shuffled"], Xt, test_labels), final)
@@ -333,7 +337,7 @@ class LabelsRun:
     curves: dict = field(default_factory=lambda: {c: {m: [] for m in LABEL_METRICS} for c in LABEL_COPIES})
     finished: bool = False
 
-    def add(self, rec: LabelsProgress):
+    def add(self, rec: LabelsProgress) -> None:
         if self.steps and rec.step == self.steps[-1]:
             return
         self.steps.append(rec.step)
@@ -393,8 +397,8 @@ class SeedResult:
     train_cost: float
 
 
-def train_seeds(data: Dataset, config: TrainConfig, seeds, epochs: float, every: int = 200,
-                stop: Callable[[], bool] | None = None):
+def train_seeds(data: Dataset, config: TrainConfig, seeds: Sequence[int], epochs: float, every: int = 200,
+                stop: Callable[[], bool] | None = None) -> Iterator[SeedProgress | SeedResult]:
     """Train the same network from several seeds, one after the other.
 
     Each seed changes the initial weights and the order of the examples; everything else is
@@ -455,7 +459,8 @@ class LineCost:
     barrier: float
 
 
-def line_barrier(net: Network, theta_a, theta_b, X, labels, n: int = 51) -> LineCost:
+def line_barrier(net: Network, theta_a: np.ndarray, theta_b: np.ndarray, X: np.ndarray, labels: np.ndarray,
+                 n: int = 51) -> LineCost:
     """The cost along the line between two trained networks, and the height of the hill on it.
 
     Parameters
@@ -485,7 +490,8 @@ class PairLine:
     line: LineCost
 
 
-def pair_lines(config: TrainConfig, results, X, labels, n: int = 51, stop: Callable[[], bool] | None = None):
+def pair_lines(config: TrainConfig, results: Sequence[SeedResult], X: np.ndarray, labels: np.ndarray, n: int = 51,
+               stop: Callable[[], bool] | None = None) -> Iterator[PairLine]:
     """:func:`line_barrier` between every pair of :class:`SeedResult` s, first pair first.
 
     Yields
@@ -505,13 +511,13 @@ def pair_lines(config: TrainConfig, results, X, labels, n: int = 51, stop: Calla
 # Where it goes wrong
 
 
-def confusion_examples(evaluation: Evaluation, labels, true: int, pred: int) -> np.ndarray:
+def confusion_examples(evaluation: Evaluation, labels: np.ndarray, true: int, pred: int) -> np.ndarray:
     """Indices of the examples in confusion cell ``[true, pred]`` (ascending)."""
     labels = np.asarray(labels)
     return np.flatnonzero((labels == true) & (evaluation.predictions == pred))
 
 
-def mistakes(evaluation: Evaluation, labels, outputs=None) -> np.ndarray:
+def mistakes(evaluation: Evaluation, labels: np.ndarray, outputs: np.ndarray | None = None) -> np.ndarray:
     """Indices of the misclassified examples.
 
     With ``outputs`` (M, n_out), the most confident mistakes come first (by the wrong answer's
@@ -529,7 +535,7 @@ def mistakes(evaluation: Evaluation, labels, outputs=None) -> np.ndarray:
 # What training did to the first layer
 
 
-def row_correlations(W0, W) -> np.ndarray:
+def row_correlations(W0: np.ndarray, W: np.ndarray) -> np.ndarray:
     """Pearson correlation of each row of ``W`` with the same row of ``W0`` (shape ``(n_out,)``).
 
     A row is one neuron's incoming weights; a constant row gives NaN.
@@ -544,7 +550,7 @@ def row_correlations(W0, W) -> np.ndarray:
         return (A * B).sum(axis=1) / np.sqrt((A * A).sum(axis=1) * (B * B).sum(axis=1))
 
 
-def init_correlation(W0, W) -> float:
+def init_correlation(W0: np.ndarray, W: np.ndarray) -> float:
     """Mean over neurons of the correlation between trained and initial incoming weights.
 
     Near 1: training left the weights mostly where the random start put them.

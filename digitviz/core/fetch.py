@@ -23,7 +23,9 @@ import socket
 import threading
 import urllib.error
 import urllib.request
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 from digitviz import __version__
 from digitviz.core import atomic, datasets
@@ -74,29 +76,29 @@ class _Stalled(Exception):
     """The server accepted the connection but sent nothing for ``timeout`` seconds."""
 
 
-def _opener(connections: list):
+def _opener(connections: list) -> urllib.request.OpenerDirector:
     """A urllib opener that records every HTTP(S) connection it makes, so that it can be cut."""
 
-    def tracked(cls):
-        def make(*args, **kwargs):
+    def tracked(cls: type[http.client.HTTPConnection]) -> Callable[..., http.client.HTTPConnection]:
+        def make(*args: Any, **kwargs: Any) -> http.client.HTTPConnection:
             conn = cls(*args, **kwargs)
             connections.append(conn)
             return conn
         return make
 
     class Http(urllib.request.HTTPHandler):
-        def http_open(self, req):
+        def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
             return self.do_open(tracked(http.client.HTTPConnection), req)
 
     class Https(urllib.request.HTTPSHandler):
-        def https_open(self, req):
+        def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
             return self.do_open(tracked(http.client.HTTPSConnection), req, context=self._context)
 
     return urllib.request.build_opener(Http, Https)
 
 
 @contextlib.contextmanager
-def _cut_on_cancel(cancel, connections):
+def _cut_on_cancel(cancel: Callable[[], bool] | None, connections: list) -> Iterator[None]:
     """While active, a watchdog polls ``cancel`` every 50 ms and, once it is true, shuts the open
     connections down, so that a read blocked on a slow or stalled server returns at once."""
     if cancel is None:
@@ -104,7 +106,7 @@ def _cut_on_cancel(cancel, connections):
         return
     done = threading.Event()
 
-    def watch():
+    def watch() -> None:
         while not done.wait(_POLL_S):
             if cancel():
                 for conn in list(connections):  # HTTP connections and, once open, the response
@@ -128,7 +130,8 @@ def _cut_on_cancel(cancel, connections):
         watchdog.join()
 
 
-def _download(url, final, md5, size, progress, timeout, cancel):
+def _download(url: str, final: Path, md5: str, size: int, progress: Callable[[str, int, int], object] | None,
+              timeout: float, cancel: Callable[[], bool] | None) -> None:
     """Stream ``url`` into a temporary file next to ``final``, verify it, then rename it."""
     name = final.name
     request = urllib.request.Request(url, headers={"User-Agent": f"digitviz/{__version__}"})
@@ -190,7 +193,7 @@ def _download(url, final, md5, size, progress, timeout, cancel):
 _UNREACHABLE = {errno.ENETUNREACH, errno.EHOSTUNREACH, errno.ENETDOWN, errno.EHOSTDOWN}
 
 
-def _is_network_error(e: Exception) -> bool:
+def _is_network_error(e: BaseException | str) -> bool:
     """True for "could not talk to the server at all" (DNS, refused, unreachable, timeout, reset).
 
     Not for HTTP errors, TLS errors or wrong bytes: those mean the network works.
@@ -241,7 +244,9 @@ def fetch_dataset(key="mnist", dest=None, mirrors=None, checksums=None, progress
 
 
 def fetch_mnist(
-    dest=None, mirrors=MIRRORS, checksums=OFFICIAL, progress=None, timeout=30.0, cancel=None, title="MNIST"
+    dest: str | os.PathLike | None = None, mirrors: Sequence[str] = MIRRORS,
+    checksums: dict[str, tuple[str, int]] = OFFICIAL, progress: Callable[[str, int, int], object] | None = None,
+    timeout: float = 30.0, cancel: Callable[[], bool] | None = None, title: str = "MNIST"
 ) -> Path:
     """Download the MNIST gzip files into ``dest`` unless valid copies are already there.
 

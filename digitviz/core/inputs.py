@@ -17,7 +17,10 @@ Imports: NumPy and the standard library only.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
+import numpy.typing as npt
 
 SIDE = 28                 # MNIST images are 28 x 28
 BOX = 20                  # the digit's longer side after size normalisation
@@ -28,7 +31,7 @@ GAUSSIAN_STD = 0.25
 
 
 def noise(rng: np.random.Generator, kind: str = "uniform", n: int | None = None, n_in: int = SIDE * SIDE,
-          dtype=np.float32) -> np.ndarray:
+          dtype: npt.DTypeLike = np.float32) -> np.ndarray:
     """Images that are not digits.
 
     Parameters
@@ -80,7 +83,7 @@ def _resample_matrix(n_in: int, n_out: int, scale: float, offset: float) -> np.n
     return np.maximum(overlap, 0.0) / width
 
 
-def ink_bbox(img: np.ndarray, threshold: float = 0.05):
+def ink_bbox(img: np.ndarray, threshold: float = 0.05) -> tuple[int, int, int, int] | None:
     """``(r0, r1, c0, c1)`` of the pixels brighter than ``threshold`` x the brightest, or None.
 
     ``r1`` and ``c1`` are exclusive. None means there is no ink (an all-zero image).
@@ -94,7 +97,7 @@ def ink_bbox(img: np.ndarray, threshold: float = 0.05):
     return int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
 
 
-def centre_of_mass(img: np.ndarray):
+def centre_of_mass(img: np.ndarray) -> tuple[float, float]:
     """``(row, col)`` intensity-weighted mean pixel index of a 2-D image (NaNs if it is all zero)."""
     total = float(img.sum())
     if total <= 0:
@@ -185,7 +188,8 @@ def _border(g: np.ndarray) -> np.ndarray:
     return np.concatenate([g[0], g[-1], g[1:-1, 0], g[1:-1, -1]])
 
 
-def draw_segment(canvas: np.ndarray, p0, p1, radius: float = 12.0, softness: float = 4.0, value: float = 1.0):
+def draw_segment(canvas: np.ndarray, p0: tuple[float, float], p1: tuple[float, float], radius: float = 12.0,
+                 softness: float = 4.0, value: float = 1.0) -> tuple[slice, slice] | None:
     """Paint a soft round-ended stroke from ``p0`` to ``p1`` into ``canvas``, in place.
 
     Parameters
@@ -233,11 +237,12 @@ def draw_segment(canvas: np.ndarray, p0, p1, radius: float = 12.0, softness: flo
     return slice(r_lo, r_hi), slice(c_lo, c_hi)
 
 
-def draw_polyline(canvas: np.ndarray, points, radius: float = 12.0, softness: float = 4.0, value: float = 1.0):
+def draw_polyline(canvas: np.ndarray, points: Sequence[tuple[float, float]], radius: float = 12.0,
+                  softness: float = 4.0, value: float = 1.0) -> np.ndarray:
     """Paint a stroke through ``points`` (a sequence of (x, y)) into ``canvas``, in place."""
-    points = [tuple(map(float, p)) for p in points]
-    if len(points) == 1:
-        draw_segment(canvas, points[0], points[0], radius, softness, value)
-    for a, b in zip(points[:-1], points[1:]):
+    pts = [(float(x), float(y)) for x, y in points]
+    if len(pts) == 1:
+        draw_segment(canvas, pts[0], pts[0], radius, softness, value)
+    for a, b in zip(pts[:-1], pts[1:]):
         draw_segment(canvas, a, b, radius, softness, value)
     return canvas

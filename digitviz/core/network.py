@@ -14,9 +14,15 @@ Imports: NumPy and the standard library only.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
+import numpy.typing as npt
+
+if TYPE_CHECKING:
+    from .training import TrainConfig
 
 ACTIVATIONS = ("sigmoid", "relu", "tanh")
 COSTS = ("quadratic", "cross_entropy")
@@ -37,7 +43,7 @@ class Layout:
         Neurons per layer, input first, e.g. ``(784, 16, 16, 10)``.
     """
 
-    def __init__(self, sizes):
+    def __init__(self, sizes: Sequence[int]) -> None:
         sizes = tuple(int(s) for s in sizes)
         if len(sizes) < 2 or min(sizes) < 1:
             raise ValueError(f"need at least an input and an output layer of positive size, got {sizes}")
@@ -57,7 +63,7 @@ class Layout:
         """Number of weight layers (connections), i.e. ``len(sizes) - 1``."""
         return len(self.sizes) - 1
 
-    def views(self, flat):
+    def views(self, flat: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
         """Per-layer ``(W, b)`` views into ``flat`` (no copies).
 
         ``W`` has shape ``(n_out, n_in)``, ``b`` shape ``(n_out,)``.
@@ -69,14 +75,14 @@ class Layout:
             out.append((flat[ws].reshape(n_out, n_in), flat[bs]))
         return out
 
-    def index(self, layer, kind, i, j=0) -> int:
+    def index(self, layer: int, kind: str, i: int, j: int = 0) -> int:
         """Flat index of ``W[layer][i, j]`` (kind ``"w"``) or ``b[layer][i]`` (kind ``"b"``)."""
         ws, bs = self.slices[layer]
         if kind == "w":
             return ws.start + i * self.sizes[layer] + j
         return bs.start + i
 
-    def locate(self, k: int):
+    def locate(self, k: int) -> tuple[int, str, int, int | None]:
         """Where flat parameter ``k`` sits: ``(layer, "w", i, j)`` for ``W[layer][i, j]`` or
         ``(layer, "b", i, None)`` for ``b[layer][i]`` (layers from 0). The inverse of :meth:`index`."""
         for layer, (ws, bs) in enumerate(self.slices):
@@ -95,7 +101,7 @@ class Layout:
 
 # Activations: f(z) written into ``out``, and f'(z) expressed through a = f(z) (cheaper: no second exp).
 
-def _sigmoid(z, out):
+def _sigmoid(z: np.ndarray, out: np.ndarray) -> np.ndarray:
     # 1 / (1 + exp(-z)) written as (1 + tanh(z/2)) / 2: same function, but tanh cannot overflow,
     # so a diverging run gives 0/1 instead of warnings, and it is one pass fewer than clip + exp
     np.multiply(z, 0.5, out=out)
@@ -105,25 +111,25 @@ def _sigmoid(z, out):
     return out
 
 
-def _sigmoid_prime(z, a, out):
+def _sigmoid_prime(z: np.ndarray, a: np.ndarray, out: np.ndarray) -> np.ndarray:
     np.subtract(1.0, a, out=out)
     out *= a
     return out
 
 
-def _relu(z, out):
+def _relu(z: np.ndarray, out: np.ndarray) -> np.ndarray:
     return np.maximum(z, 0.0, out=out)
 
 
-def _relu_prime(z, a, out):
+def _relu_prime(z: np.ndarray, a: np.ndarray, out: np.ndarray) -> np.ndarray:
     return np.greater(z, 0.0, out=out)
 
 
-def _tanh(z, out):
+def _tanh(z: np.ndarray, out: np.ndarray) -> np.ndarray:
     return np.tanh(z, out=out)
 
 
-def _tanh_prime(z, a, out):
+def _tanh_prime(z: np.ndarray, a: np.ndarray, out: np.ndarray) -> np.ndarray:
     np.multiply(a, a, out=out)
     np.subtract(1.0, out, out=out)
     return out
@@ -132,13 +138,13 @@ def _tanh_prime(z, a, out):
 _ACT = {"sigmoid": (_sigmoid, _sigmoid_prime), "relu": (_relu, _relu_prime), "tanh": (_tanh, _tanh_prime)}
 
 
-def sigmoid(z):
+def sigmoid(z: np.ndarray) -> np.ndarray:
     """Elementwise logistic function (a new array)."""
     z = np.asarray(z, dtype=np.result_type(z, np.float32))
     return _sigmoid(z, np.empty_like(z))
 
 
-def softmax(z, out=None):
+def softmax(z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """Row-wise softmax of ``z`` of shape ``(N, K)``."""
     if out is None:
         out = np.empty_like(z)
@@ -164,7 +170,7 @@ class Forward:
     activations: list
 
     @property
-    def output(self):
+    def output(self) -> np.ndarray:
         """The output layer's activations, shape ``(N, n_out)``."""
         return self.activations[-1]
 
@@ -176,7 +182,7 @@ class Workspace:
     shaped like ``theta`` with per-layer views ``grad_views``.
     """
 
-    def __init__(self, layout: Layout, n: int, dtype):
+    def __init__(self, layout: Layout, n: int, dtype: npt.DTypeLike) -> None:
         self.n = n
         self.zs = [np.empty((n, s), dtype) for s in layout.sizes[1:]]
         self.acts = [np.empty((n, s), dtype) for s in layout.sizes[1:]]
@@ -213,8 +219,8 @@ class Network:
         All parameters. ``weights[l]`` and ``biases[l]`` are views into it.
     """
 
-    def __init__(self, sizes=DEFAULT_SIZES, activation="sigmoid", cost="quadratic", dtype=np.float32,
-                 seed=0, init="scaled"):
+    def __init__(self, sizes: Sequence[int] = DEFAULT_SIZES, activation: str = "sigmoid", cost: str = "quadratic",
+                 dtype: npt.DTypeLike = np.float32, seed: int | None = 0, init: str | None = "scaled") -> None:
         if activation not in ACTIVATIONS:
             raise ValueError(f"unknown activation {activation!r}; choose from {', '.join(ACTIVATIONS)}")
         if cost not in COSTS:
@@ -235,16 +241,16 @@ class Network:
     # structure
 
     @property
-    def sizes(self):
+    def sizes(self) -> tuple[int, ...]:
         return self.layout.sizes
 
     @property
-    def weights(self):
+    def weights(self) -> list[np.ndarray]:
         """Per-layer weight matrices, views of shape ``(n_out, n_in)`` into ``theta``."""
         return [w for w, _ in self._views]
 
     @property
-    def biases(self):
+    def biases(self) -> list[np.ndarray]:
         """Per-layer bias vectors, views into ``theta``."""
         return [b for _, b in self._views]
 
@@ -261,7 +267,7 @@ class Network:
         return (self.sizes, self.activation, self.cost_name, self.dtype.name)
 
     @classmethod
-    def from_config(cls, config, theta=None) -> Network:
+    def from_config(cls, config: TrainConfig, theta: np.ndarray | None = None) -> Network:
         """The network a :class:`~digitviz.core.training.TrainConfig` describes.
 
         Parameters
@@ -279,11 +285,11 @@ class Network:
         net.set_theta(theta)
         return net
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return (f"Network(sizes={self.sizes}, activation={self.activation!r}, cost={self.cost_name!r}, "
                 f"dtype={self.dtype.name}, params={self.n_params})")
 
-    def initialize(self, rng: np.random.Generator, init="scaled"):
+    def initialize(self, rng: np.random.Generator, init: str | None = "scaled") -> None:
         """Fill ``theta`` in place with fresh random parameters from ``rng``."""
         for w, b in self._views:
             n_in = w.shape[1]
@@ -300,13 +306,13 @@ class Network:
         if self.cost_name == "cross_entropy":
             self._views[-1][1][...] = 0.0
 
-    def copy(self) -> "Network":
+    def copy(self) -> Network:
         """An independent network with the same settings and a copy of ``theta``."""
         other = Network(self.sizes, self.activation, self.cost_name, self.dtype, seed=None, init=None)
         other.theta[...] = self.theta
         return other
 
-    def set_theta(self, theta):
+    def set_theta(self, theta: np.ndarray) -> None:
         """Copy ``theta`` into this network's parameter vector (views stay valid)."""
         theta = np.asarray(theta)
         if theta.shape != self.theta.shape:
@@ -323,7 +329,7 @@ class Network:
 
     # forward
 
-    def _forward_into(self, X, ws: Workspace, views=None):
+    def _forward_into(self, X: np.ndarray, ws: Workspace, views: list | None = None) -> np.ndarray:
         views = self._views if views is None else views
         a = X
         last = len(views) - 1
@@ -341,7 +347,7 @@ class Network:
             a = ws.acts[l]
         return a
 
-    def forward(self, X, theta=None) -> Forward:
+    def forward(self, X: np.ndarray, theta: np.ndarray | None = None) -> Forward:
         """Forward pass over a batch, returning every layer's weighted sums and activations (copies).
 
         Parameters
@@ -357,7 +363,7 @@ class Network:
         self._forward_into(X, ws, views)
         return Forward(zs=ws.zs, activations=[X] + ws.acts)
 
-    def feedforward(self, X, theta=None):
+    def feedforward(self, X: np.ndarray, theta: np.ndarray | None = None) -> np.ndarray:
         """Output activations for a batch ``X`` of shape ``(N, n_in)``: shape ``(N, n_out)``."""
         X = self._as_batch(X)
         out = np.empty((X.shape[0], self.sizes[-1]), self.dtype)
@@ -369,11 +375,11 @@ class Network:
             out[s:s + xs.shape[0]] = self._forward_into(xs, ws, views)
         return out
 
-    def predict(self, X, theta=None):
+    def predict(self, X: np.ndarray, theta: np.ndarray | None = None) -> np.ndarray:
         """Predicted digit for each row of ``X``: the brightest output."""
         return np.argmax(self.feedforward(X, theta), axis=1)
 
-    def _as_batch(self, X):
+    def _as_batch(self, X: np.ndarray) -> np.ndarray:
         X = np.asarray(X)
         if X.ndim == 1:
             X = X[None, :]
@@ -385,17 +391,17 @@ class Network:
 
     # cost
 
-    def cost_of(self, A, Y):
+    def cost_of(self, A: np.ndarray, Y: np.ndarray) -> float:
         """Average cost of outputs ``A`` against desired outputs ``Y`` (both ``(N, n_out)``)."""
         return cost_value(self.cost_name, A, Y)
 
-    def cost(self, X, Y, theta=None) -> float:
+    def cost(self, X: np.ndarray, Y: np.ndarray, theta: np.ndarray | None = None) -> float:
         """Average cost over the batch ``X`` with desired outputs ``Y`` of shape ``(N, n_out)``."""
         return self.cost_of(self.feedforward(X, theta), np.asarray(Y))
 
     # backprop
 
-    def backprop(self, X, Y, ws: Workspace | None = None):
+    def backprop(self, X: np.ndarray, Y: np.ndarray, ws: Workspace | None = None) -> tuple[float, np.ndarray]:
         """Gradient of the batch's average cost with respect to ``theta``, by backpropagation.
 
         The whole batch goes through matrix products; there is no loop over examples.
@@ -446,7 +452,7 @@ class Network:
         return cost, ws.grad
 
 
-def cost_value(cost_name, A, Y) -> float:
+def cost_value(cost_name: str, A: np.ndarray, Y: np.ndarray) -> float:
     """Average over rows of the per-example cost of outputs ``A`` against targets ``Y``."""
     n = A.shape[0]
     if cost_name == "quadratic":
@@ -457,7 +463,7 @@ def cost_value(cost_name, A, Y) -> float:
     return float(-np.sum(Y * np.log(np.maximum(A, tiny)))) / n
 
 
-def one_hot(labels, n_classes=10, dtype=np.float32):
+def one_hot(labels: npt.ArrayLike, n_classes: int = 10, dtype: npt.DTypeLike = np.float32) -> np.ndarray:
     """Desired outputs for digit labels: shape ``(N, n_classes)``, 1 at the label, 0 elsewhere."""
     labels = np.asarray(labels)
     out = np.zeros((labels.shape[0], n_classes), dtype)

@@ -30,8 +30,10 @@ import re
 import stat
 import zipfile
 import zlib
+from collections.abc import Callable
 from dataclasses import fields
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -52,7 +54,7 @@ class PersistError(ValueError):
     """A file is not a digitviz network this version can load; the message says why."""
 
 
-def save_network(path, net: Network, config: TrainConfig, meta: dict | None = None) -> Path:
+def save_network(path: str | os.PathLike, net: Network, config: TrainConfig, meta: dict | None = None) -> Path:
     """Write ``net`` and its training settings to ``path`` (``.npz`` added if missing).
 
     The file gets the permissions the user's umask gives any new file. Raises OSError if it
@@ -106,7 +108,8 @@ def _read_file(path: Path) -> bytes:
     return raw
 
 
-def _read_member(zf: zipfile.ZipFile, name: str, max_bytes: int, check, declared_max: int = 0) -> np.ndarray:
+def _read_member(zf: zipfile.ZipFile, name: str, max_bytes: int, check: Callable[[tuple, np.dtype], None],
+                 declared_max: int = 0) -> np.ndarray:
     """One ``.npy`` member, its header checked by ``check(shape, dtype)`` before its data is read.
 
     The zip's declared size of the member must be at most ``declared_max`` (default ``max_bytes``)
@@ -143,14 +146,14 @@ def _read_member(zf: zipfile.ZipFile, name: str, max_bytes: int, check, declared
     return arr.astype(dtype.newbyteorder("="), copy=False) if dtype.byteorder not in "=|" else arr
 
 
-def _scalar_of(kind: str, what: str):
-    def check(shape, dtype):
+def _scalar_of(kind: str, what: str) -> Callable[[tuple, np.dtype], None]:
+    def check(shape: tuple, dtype: np.dtype) -> None:
         if shape != () or dtype.kind not in kind:
             raise _Bad(f"{what} (shape {shape}, dtype {dtype})")
     return check
 
 
-def _json_object(zf, name) -> dict:
+def _json_object(zf: zipfile.ZipFile, name: str) -> dict:
     text = str(_read_member(zf, name, _SMALL_MEMBER, _scalar_of("U", f"{name} is not a text string"))[()])
     try:
         value = json.loads(text)
@@ -161,11 +164,11 @@ def _json_object(zf, name) -> dict:
     return value
 
 
-def _is_int(v) -> bool:
+def _is_int(v: object) -> bool:
     return isinstance(v, int) and not isinstance(v, bool)
 
 
-def _is_number(v) -> bool:
+def _is_number(v: Any) -> bool:  # a value parsed from JSON
     return (_is_int(v) or isinstance(v, float)) and math.isfinite(v)
 
 
@@ -217,7 +220,7 @@ def _check_meta(meta: dict) -> None:
         raise _Bad(f"meta: test_acc must be a number in [0, 1], got {str(acc)[:40]}")
 
 
-def _parse(raw: bytes):
+def _parse(raw: bytes) -> tuple[dict, dict, np.ndarray]:
     try:
         zf = zipfile.ZipFile(io.BytesIO(raw))
     except zipfile.BadZipFile:
@@ -246,7 +249,7 @@ def _parse(raw: bytes):
         n = Layout(cfg["sizes"]).size
         want = np.dtype(cfg["dtype"])
 
-        def check_theta(shape, dtype):
+        def check_theta(shape: tuple, dtype: np.dtype) -> None:
             if len(shape) != 1 or shape[0] != n:
                 raise _Bad(f"has {math.prod(shape):,} parameters (shape {shape}) but its architecture "
                            f"{'-'.join(map(str, cfg['sizes']))} needs {n:,}")
@@ -259,7 +262,7 @@ def _parse(raw: bytes):
     return cfg, meta, theta
 
 
-def load_network(path) -> tuple[Network, TrainConfig, dict]:
+def load_network(path: str | os.PathLike) -> tuple[Network, TrainConfig, dict]:
     """Read a network saved by :func:`save_network`.
 
     Returns

@@ -13,10 +13,14 @@ Imports: NumPy and the standard library only.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .inputs import noise
+
+if TYPE_CHECKING:
+    from .network import Network
 
 
 @dataclass(frozen=True, eq=False)
@@ -58,7 +62,8 @@ class ProbeResult:
     n: int
 
 
-def probe(net, test_X, test_labels, rng: np.random.Generator, n: int = 1000, kind: str = "uniform",
+def probe(net: Network, test_X: np.ndarray, test_labels: np.ndarray, rng: np.random.Generator, n: int = 1000,
+          kind: str = "uniform",
           threshold: float = 0.9) -> ProbeResult:
     """Compare the network's confidence on noise images with its confidence on real digits.
 

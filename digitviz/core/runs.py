@@ -12,7 +12,7 @@ from dataclasses import replace
 from .training import PRESETS, TrainConfig, preset_of
 
 
-def _fmt(v) -> str:
+def _fmt(v: float) -> str:
     return f"{v:g}"
 
 
@@ -64,7 +64,7 @@ def run_name(number: int, config: TrainConfig, first: TrainConfig | None = None)
     return f"Run {number}: " + ", ".join([arch_names(config)[1], *setting_parts(config, first).values()])
 
 
-def legend_name(number: int, config: TrainConfig, live: TrainConfig | None, first=None) -> str:
+def legend_name(number: int, config: TrainConfig, live: TrainConfig | None, first: TrainConfig | None = None) -> str:
     """A short legend label: the run's number and the settings in which it differs from the live run."""
     if live is None:
         return run_name(number, config, first)

@@ -14,11 +14,17 @@ Imports: NumPy and the standard library only.
 from __future__ import annotations
 
 import math
+from typing import overload
 
 import numpy as np
+import numpy.typing as npt
 
 
-def frozen_copy(a, copy: bool = True):
+@overload
+def frozen_copy(a: np.ndarray, copy: bool = True) -> np.ndarray: ...
+@overload
+def frozen_copy(a: None, copy: bool = True) -> None: ...
+def frozen_copy(a: np.ndarray | None, copy: bool = True) -> np.ndarray | None:
     """``a`` made read-only: a copy (default), or ``a`` itself with ``copy=False`` (None stays None).
 
     The one way an array is frozen before it crosses a thread or goes into a shared record.
@@ -58,8 +64,9 @@ class BoundedSeries:
         How many times the series has halved, as a power of two (1: nothing dropped or averaged).
     """
 
-    def __init__(self, capacity: int = 1 << 18, width: int | None = None, dtype=np.float64, mean: bool = False,
-                 initial: int = 1024):
+    def __init__(self, capacity: int = 1 << 18, width: int | None = None, dtype: npt.DTypeLike = np.float64,
+                 mean: bool = False,
+                 initial: int = 1024) -> None:
         self.capacity = max(2, int(capacity) + int(capacity) % 2)
         self.width = width
         self.dtype = np.dtype(dtype)
@@ -69,20 +76,20 @@ class BoundedSeries:
         self._initial = max(2, min(int(initial), self.capacity))
         self.clear()
 
-    def clear(self):
+    def clear(self) -> None:
         """Forget every point (the allocation shrinks back to ``initial``)."""
         self.n = 0
         self.stride = 1
         self._steps = np.empty(self._initial, np.int64)
         self._values = np.empty((self._initial,) if self.width is None else (self._initial, self.width), self.dtype)
-        self._acc = 0.0  # mean mode: sum and count of the bucket being filled
+        self._acc: float | np.ndarray = 0.0  # mean mode: sum and count of the bucket being filled
         self._acc_n = 0
         self._last: int | None = None  # last raw step appended
 
     def __len__(self) -> int:
         return self.n
 
-    def keep_last(self, k: int = 1):
+    def keep_last(self, k: int = 1) -> None:
         """Drop all but the last ``k`` stored points (the stride and last step stay as they were)."""
         k = max(0, min(int(k), self.n))
         if k < self.n:
@@ -106,7 +113,7 @@ class BoundedSeries:
 
     # appending
 
-    def append(self, step: int, value) -> bool:
+    def append(self, step: int, value: float | np.ndarray) -> bool:
         """Add one point. A step not after the last one is ignored (returns False)."""
         # called once a training step by the history: kept to plain attribute work
         last = self._last
@@ -136,7 +143,7 @@ class BoundedSeries:
                 self._flush(step)
         return True
 
-    def extend(self, steps, values):
+    def extend(self, steps: np.ndarray, values: np.ndarray) -> None:
         """Add many points: ``steps`` (m,) ascending, ``values`` (m,) or (m, width)."""
         if not self.mean or self.dtype.kind == "O":
             for s, v in zip(steps, values):
@@ -174,7 +181,7 @@ class BoundedSeries:
             self.n += k
             i += k * s
 
-    def _flush(self, step):
+    def _flush(self, step: int) -> None:
         """Store the full bucket; when there is no room, halve and keep it open (it is half full then)."""
         if self.n == len(self._steps) and not self._grow():
             self._halve()
@@ -196,7 +203,7 @@ class BoundedSeries:
         self._steps, self._values = steps, values
         return True
 
-    def _halve(self):
+    def _halve(self) -> None:
         n = self.n
         if self.mean:
             h = n // 2
@@ -228,7 +235,7 @@ def nice_ceil(v: float) -> float:
     return 10 * e
 
 
-def peak_decimate(x, y, n: int):
+def peak_decimate(x: np.ndarray, y: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     """At most ~``2 n`` points that keep every bucket's minimum and maximum (the noise band stays visible).
 
     Parameters
@@ -253,7 +260,7 @@ def peak_decimate(x, y, n: int):
     return np.concatenate([xs, x[m:]]), np.concatenate([ys, y[m:]])
 
 
-def subsample(x, y, n: int):
+def subsample(x: np.ndarray, y: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     """Every k-th point of a smooth curve (at most ~``n``), and the last one; ``(x, y)`` if short."""
     k = len(x) // n
     if k < 2:
@@ -261,7 +268,7 @@ def subsample(x, y, n: int):
     return np.append(x[::k], x[-1]), np.append(y[::k], y[-1])
 
 
-def ema(values, start: float, alpha: float):
+def ema(values: np.ndarray, start: float, alpha: float) -> tuple[np.ndarray, float]:
     """Exponential moving average ``e <- e + alpha (v - e)`` of ``values`` (m,), continuing from ``start``.
 
     ``start`` NaN starts at the first value. Returns ``(averages (m,), last average)``.

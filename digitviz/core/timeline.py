@@ -19,6 +19,7 @@ Imports: NumPy and the standard library only.
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 
 DEFAULT_MAX_BYTES = 64 << 20
 
@@ -40,8 +41,8 @@ class Timeline:
         the GUI's timeline so that only the points the GUI will keep cross threads.
     """
 
-    def __init__(self, n_params: int, dtype=np.float32, max_bytes: int = DEFAULT_MAX_BYTES,
-                 head_share: float = 0.25, store: bool = True):
+    def __init__(self, n_params: int, dtype: npt.DTypeLike = np.float32, max_bytes: int = DEFAULT_MAX_BYTES,
+                 head_share: float = 0.25, store: bool = True) -> None:
         if not (0 <= head_share < 1):
             raise ValueError("head_share must be in [0, 1)")
         self.n_params = int(n_params)
@@ -55,7 +56,7 @@ class Timeline:
         self._steps = np.full(self.capacity, -1, np.int64)
         self.clear()
 
-    def clear(self):
+    def clear(self) -> None:
         """Forget every point (a new run)."""
         self._steps[:] = -1
         self._n_head = 0
@@ -73,7 +74,7 @@ class Timeline:
         """The last step recorded (-1 when empty)."""
         return self._latest
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self.steps())
 
     def next_kept(self, after: int) -> int:
@@ -92,7 +93,7 @@ class Timeline:
         (thinning included) exactly as :meth:`record` does, without parameters (``store=False``)."""
         return self.record(step, None)
 
-    def record(self, step: int, theta) -> bool:
+    def record(self, step: int, theta: np.ndarray | None) -> bool:
         """Offer ``theta`` at ``step`` (steps must increase); returns whether it is kept beyond being
         the latest point."""
         step = int(step)
@@ -129,7 +130,7 @@ class Timeline:
         self._n_tail += 1
         return True
 
-    def _thin(self):
+    def _thin(self) -> None:
         h = self.head_steps
         steps = self._steps[h:h + self._n_tail]
         keep = np.flatnonzero(steps % (2 * self.stride) == 0)
@@ -140,7 +141,7 @@ class Timeline:
         self._n_tail = k
         self.stride *= 2
 
-    def _rows(self):
+    def _rows(self) -> np.ndarray:
         """Row indices of the kept points in step order."""
         rows = list(range(self._n_head)) + list(range(self.head_steps, self.head_steps + self._n_tail))
         last = self.capacity - 1
@@ -152,7 +153,7 @@ class Timeline:
         """The kept steps, increasing: shape (K,)."""
         return self._steps[self._rows()].copy()
 
-    def theta_at(self, step: int):
+    def theta_at(self, step: int) -> tuple[int, np.ndarray]:
         """``(kept_step, theta)`` of the last kept step at or before ``step`` (the first kept one if
         ``step`` is earlier); ``theta`` is a copy, exactly as recorded."""
         rows = self._rows()

@@ -15,11 +15,16 @@ import math
 import re
 import string
 from collections import deque
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .network import Layout, Network
+
+if TYPE_CHECKING:
+    from .training import EpochRecord, TrainConfig
 
 MAX_WORDS = 90  # a chapter's text, numbers aside
 NOISE_SEED = 7  # the noise image chapter 7 shows and quotes
@@ -150,7 +155,7 @@ class Facts:
         f = self
         out = {}
 
-        def put(name, value, fmt):
+        def put(name: str, value: object, fmt: Callable[[Any], str]) -> None:
             out[name] = "?" if value is None else fmt(value)
 
         put("sizes", "-".join(map(str, f.sizes)) if f.sizes else None, str)
@@ -188,8 +193,10 @@ class Facts:
             else f.step_first / f.step_last, lambda v: f"{v:.1f}")
         put("passes", f.epoch, lambda v: f"{v:,} pass" + ("" if v == 1 else "es"))
         put("step_compare", None if f.step_first is None or not f.step_last or not f.step_first
-            else f.step_first / f.step_last, lambda v: f"{v:.1f} times shorter" if v >= 1 else f"{1 / v:.1f} times longer")
-        put("shift_note", None if f.shift_centred is None or f.shift_moved is None else f.shift_moved != f.shift_centred,
+            else f.step_first / f.step_last,
+            lambda v: f"{v:.1f} times shorter" if v >= 1 else f"{1 / v:.1f} times longer")
+        put("shift_note",
+            None if f.shift_centred is None or f.shift_moved is None else f.shift_moved != f.shift_centred,
             lambda v: "" if v else " (this one survives the move; move it further, or try other digits)")
         put("stretch", STRETCH, str)
         put("step_note", None if f.step_first is None or not f.step_last else f.step_first / f.step_last >= 1.2,
@@ -207,9 +214,10 @@ class Facts:
         return out
 
 
-def _value(f: Facts, name: str):
+def _value(f: Facts, name: str) -> object:
     """The raw value behind a field name (derived fields need their sources)."""
-    derived = {"n_in": "sizes", "side": "sizes", "hidden": "sizes", "n_hidden_layers": "sizes", "n_out": "sizes",
+    derived: dict[str, str | tuple[str, ...]] = {
+               "n_in": "sizes", "side": "sizes", "hidden": "sizes", "n_hidden_layers": "sizes", "n_out": "sizes",
                "digit_answer": "digit_outputs", "cost_drop": ("cost_before", "cost_after"),
                "acc_gap": ("test_acc", "train_acc"), "step_ratio": ("step_first", "step_last"),
                "passes": "epoch", "step_compare": ("step_first", "step_last"),
@@ -356,7 +364,7 @@ CHAPTERS: tuple[Chapter, ...] = (
 CHAPTER_IDS = tuple(c.id for c in CHAPTERS)
 
 
-def chapter(key) -> Chapter:
+def chapter(key: int | str) -> Chapter:
     """A chapter by id or by index."""
     if isinstance(key, int):
         return CHAPTERS[key]
@@ -402,14 +410,14 @@ def render(ch: Chapter, facts: Facts) -> str:
 
 # facts from the live run -------------------------------------------------------------------------------------
 
-def parameter_count(sizes) -> tuple[int, int, int]:
+def parameter_count(sizes: Sequence[int]) -> tuple[int, int, int]:
     """``(all, weights, biases)`` of a fully connected network of ``sizes``, from its layout."""
     layout = Layout(sizes)
     n_w = sum(s[0].stop - s[0].start for s in layout.slices)
     return layout.size, n_w, layout.size - n_w
 
 
-def example_cost(outputs, label: int) -> float:
+def example_cost(outputs: np.ndarray, label: int) -> float:
     """The lesson's cost of one example: sum over the outputs of (a_j - y_j)^2, y one-hot at ``label``."""
     a = np.asarray(outputs, np.float64).reshape(-1)
     y = np.zeros_like(a)
@@ -417,7 +425,7 @@ def example_cost(outputs, label: int) -> float:
     return float(np.sum((a - y) ** 2))
 
 
-def average_cost(net: Network, X, labels, batch: int = 10000) -> float:
+def average_cost(net: Network, X: np.ndarray, labels: np.ndarray, batch: int = 10000) -> float:
     """Sum of squared differences to the one-hot targets, averaged over the rows of ``X`` (N, n_in)."""
     labels = np.asarray(labels, np.intp)
     total = 0.0
@@ -439,15 +447,15 @@ class StepLengths:
         Steps per stretch.
     """
 
-    def __init__(self, n: int = STRETCH):
+    def __init__(self, n: int = STRETCH) -> None:
         self.n = int(n)
         self.clear()
 
-    def clear(self):
+    def clear(self) -> None:
         self.first: list[float] = []
         self.last: deque = deque(maxlen=self.n)  # (step, length)
 
-    def add(self, steps, grad_norms, lr: float):
+    def add(self, steps: np.ndarray, grad_norms: np.ndarray, lr: float) -> None:
         """Record steps ``steps`` (K,) with gradient lengths ``grad_norms`` (K,) taken at learning rate ``lr``."""
         for s, g in zip(np.asarray(steps).tolist(), np.asarray(grad_norms, np.float64).tolist()):
             if self.last and s <= self.last[-1][0]:
@@ -457,7 +465,7 @@ class StepLengths:
                 self.first.append(length)
             self.last.append((int(s), length))
 
-    def summary(self):
+    def summary(self) -> tuple[float, float, tuple[int, int]] | None:
         """``(mean of the first n, mean of the latest n, (first, last step of the latest))``, or None
         before ``2 n`` steps (the two stretches must not overlap)."""
         if len(self.first) < self.n or not self.last or self.last[0][0] <= self.n:
@@ -466,7 +474,7 @@ class StepLengths:
         return float(np.mean(self.first)), float(np.mean(last)), (self.last[0][0], self.last[-1][0])
 
 
-def shift_image(x, dx: int, dy: int, side: int = 28) -> np.ndarray:
+def shift_image(x: np.ndarray, dx: int, dy: int, side: int = 28) -> np.ndarray:
     """``x`` (side*side,) moved ``dx`` pixels right and ``dy`` down, zeros coming in (no wrap-around)."""
     img = np.asarray(x, np.float32).reshape(side, side)
     out = np.zeros_like(img)
@@ -481,9 +489,13 @@ def noise_image(seed: int = NOISE_SEED, n_in: int = 784) -> np.ndarray:
     return np.random.default_rng(seed).random(n_in, dtype=np.float32)
 
 
-def facts_from(config, theta, *, shown=None, train=None, test=None, report=None, epochs=(), step_summary=None,
-               step=None, epoch=None, preset: str = "", target=None, initial_theta=None,
-               train_cost_cache=None, wanted=None) -> Facts:
+def facts_from(config: TrainConfig, theta: np.ndarray, *, shown: tuple[np.ndarray, int] | None = None,
+               train: tuple[np.ndarray, np.ndarray] | None = None, test: tuple[np.ndarray, np.ndarray] | None = None,
+               report: tuple[int, float, float] | None = None, epochs: Sequence[EpochRecord] = (),
+               step_summary: tuple[float, float, tuple[int, int]] | None = None, step: int | None = None,
+               epoch: int | None = None, preset: str = "", target: float | None = None,
+               initial_theta: np.ndarray | None = None, train_cost_cache: float | None = None,
+               wanted: set[str] | None = None) -> Facts:
     """Collect what the chapters quote from the live run.
 
     Parameters

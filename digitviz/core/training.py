@@ -13,11 +13,13 @@ import enum
 import math
 import os
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields, replace
+from typing import Any
 
 import numpy as np
 
-from .data import ScaledImages
+from .data import Dataset, ScaledImages
 from .inputs import noise
 from .network import ACTIVATIONS, COSTS, Network, one_hot
 from .series import BoundedSeries, frozen_copy
@@ -83,7 +85,7 @@ class TrainConfig:
     shift_px: int = 0
     rotate_deg: float = 0.0
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         object.__setattr__(self, "sizes", tuple(int(s) for s in self.sizes))
         problems = []
         if not (self.lr > 0 and math.isfinite(self.lr)):
@@ -137,11 +139,11 @@ class TrainConfig:
         return d
 
     @classmethod
-    def from_dict(cls, d: dict) -> "TrainConfig":
+    def from_dict(cls, d: dict) -> TrainConfig:
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in d.items() if k in known})
 
-    def needs_reset(self, other: "TrainConfig") -> bool:
+    def needs_reset(self, other: TrainConfig) -> bool:
         """True when switching to ``other`` needs new weights or labels (architecture, init, seed, labels)."""
         return (self.arch_key, self.init, self.seed, self.random_labels) != (
             other.arch_key, other.init, other.seed, other.random_labels)
@@ -227,14 +229,14 @@ class Diverged(ArithmeticError):
     """
 
     def __init__(self, kind: Divergence, cost: float, lr: float, reference: float = math.nan, answer: int = -1,
-                 share: float = math.nan):
+                 share: float = math.nan) -> None:
         self.kind, self.cost, self.lr, self.reference = kind, float(cost), float(lr), float(reference)
         self.answer, self.share = int(answer), float(share)
         self.set_lr, self.epochs = math.nan, 0
         self.chunk: tuple | None = None
         super().__init__(divergence_text(self))
 
-    def decayed_from(self, set_lr: float, epochs: int):
+    def decayed_from(self, set_lr: float, epochs: int) -> None:
         """Say that ``lr`` is ``set_lr`` after ``epochs`` epochs of decay (the field shows ``set_lr``)."""
         if set_lr != self.lr:
             self.set_lr, self.epochs = float(set_lr), int(epochs)
@@ -295,7 +297,8 @@ class SGD:
         Keep a copy of each step's gradient in ``last_grad`` (the app's gradient view needs it).
     """
 
-    def __init__(self, net: Network, lr=1.5, momentum=0.0, l2=0.0, keep_grad=False):
+    def __init__(self, net: Network, lr: float = 1.5, momentum: float = 0.0, l2: float = 0.0,
+                 keep_grad: bool = False) -> None:
         self.net = net
         self.lr = float(lr)
         self.momentum = float(momentum)
@@ -305,11 +308,11 @@ class SGD:
         self.velocity = np.zeros_like(net.theta)
         self._w_views = net.weights
 
-    def reset_state(self):
+    def reset_state(self) -> None:
         self.velocity[...] = 0.0
         self.last_grad = None
 
-    def step(self, X, Y, max_cost=math.inf) -> StepResult:
+    def step(self, X: np.ndarray, Y: np.ndarray, max_cost: float = math.inf) -> StepResult:
         """One step on the batch ``X`` (N, n_in) with desired outputs ``Y`` (N, n_out).
 
         Raises :class:`Diverged` (and leaves theta unchanged) when the cost or gradient is not
@@ -369,7 +372,8 @@ class Evaluation:
     outputs: np.ndarray | None = None
 
 
-def evaluate(net: Network, X, labels, theta=None) -> Evaluation:
+def evaluate(net: Network, X: np.ndarray | ScaledImages, labels: np.ndarray,
+             theta: np.ndarray | None = None) -> Evaluation:
     """Accuracy, cost, per-class accuracy, predictions, confusion matrix and outputs on ``(X, labels)``."""
     labels = np.asarray(labels).astype(np.intp)
     if isinstance(X, ScaledImages):  # converted a chunk at a time, never as one full float copy
@@ -434,17 +438,17 @@ class History:
     grad_norms: BoundedSeries = field(default_factory=lambda: BoundedSeries(1 << 18, mean=True))
     epochs: list = field(default_factory=list)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         self.path_capacity = int(min(1024, max(16, (64 << 20) // (self.n_params * self.itemsize))))
         self._path = BoundedSeries(self.path_capacity, dtype=object, initial=16)
 
-    def record_step(self, step: int, cost: float, grad_norm: float, theta):
+    def record_step(self, step: int, cost: float, grad_norm: float, theta: np.ndarray) -> None:
         self.costs.append(step, cost)
         self.grad_norms.append(step, grad_norm)
         if step % self.path_stride == 0:
             self.record_theta(step, theta)
 
-    def record_steps(self, steps, costs, grad_norms, theta):
+    def record_steps(self, steps: np.ndarray, costs: np.ndarray, grad_norms: np.ndarray, theta: np.ndarray) -> None:
         """:meth:`record_step` for a run of consecutive steps at once (a chunk of the fused engine).
 
         Parameters
@@ -469,7 +473,7 @@ class History:
         if last % stride == 0:
             self.record_theta(last, theta)
 
-    def record_theta(self, step: int, theta):
+    def record_theta(self, step: int, theta: np.ndarray) -> None:
         """Keep a read-only copy of ``theta`` as the path point of ``step`` (once per step)."""
         last = self._path.last_step
         if last is not None and step <= last:
@@ -489,11 +493,11 @@ class History:
         """The kept path points: an object array of read-only (P,) vectors (a view)."""
         return self._path.values()
 
-    def forget_path(self):
+    def forget_path(self) -> None:
         """Drop every path point but the last (whoever consumed them keeps them; the stride stays)."""
         self._path.keep_last(1)
 
-    def path(self):
+    def path(self) -> tuple[np.ndarray, np.ndarray]:
         """``(steps (K,), thetas (K, P))`` of the recorded descent path."""
         if not len(self._path):
             return np.zeros(0, np.int64), np.zeros((0, self.n_params))
@@ -520,7 +524,7 @@ def _fused_available() -> bool:
     return fused.available()
 
 
-def training_labels(labels, config: TrainConfig):
+def training_labels(labels: np.ndarray, config: TrainConfig) -> np.ndarray:
     """The labels a run trains on: ``labels`` themselves, or with ``config.random_labels`` the same
     labels permuted by a generator seeded from ``config.seed`` (Zhang et al. 2017)."""
     labels = np.asarray(labels, np.intp)
@@ -558,7 +562,8 @@ class DivergenceWatch:
 
     RISE_FLOOR = 0.05
 
-    def __init__(self, theta, X_probe=None, labels_probe=None):
+    def __init__(self, theta: np.ndarray, X_probe: np.ndarray | None = None,
+                 labels_probe: np.ndarray | None = None) -> None:
         self.X_probe, self.labels_probe = X_probe, labels_probe
         self.good_theta = np.array(theta, copy=True)
         self.good_step = 0
@@ -569,7 +574,7 @@ class DivergenceWatch:
         self.best = -1.0
         self._next_check = PROBE_EVERY_EXAMPLES
 
-    def observe(self, step: int, examples_seen: int, cost: float, net: Network, lr: float):
+    def observe(self, step: int, examples_seen: int, cost: float, net: Network, lr: float) -> None:
         """After a step: raises :class:`Diverged` (RISE or COLLAPSE), or maybe keeps a good copy."""
         e = self.ema = cost if math.isnan(self.ema) else self.ema + COST_ALPHA * (cost - self.ema)
         if math.isnan(self.first):
@@ -624,7 +629,7 @@ class DivergenceWatch:
             np.copyto(self.good_theta, net.theta)
             self.good_step = step
 
-    def restored(self):
+    def restored(self) -> None:
         """The good copy was put back: the cost is watched afresh from there."""
         self.ema = math.nan
         self.high_steps = 0
@@ -647,8 +652,8 @@ class Trainer:
         reference; :meth:`step` always uses it). Both give the same batches and parameters.
     """
 
-    def __init__(self, data, config: TrainConfig = TrainConfig(), net: Network | None = None,
-                 keep_grad=False, engine: str | None = None):
+    def __init__(self, data: Dataset | None, config: TrainConfig = TrainConfig(), net: Network | None = None,
+                 keep_grad: bool = False, engine: str | None = None) -> None:
         self.engine = default_engine() if engine is None else engine
         if self.engine not in ENGINES:
             raise ValueError(f"unknown engine {self.engine!r}; choose from {', '.join(ENGINES)}")
@@ -714,7 +719,7 @@ class Trainer:
     def steps_per_epoch(self) -> int:
         return -(-self.n_train // self.config.batch_size)
 
-    def reset(self, config: TrainConfig | None = None):
+    def reset(self, config: TrainConfig | None = None) -> None:
         """New random weights from the seed (and optionally new settings); the history restarts."""
         config = config or self.config
         rebuild = config.needs_reset(self.config)
@@ -732,7 +737,7 @@ class Trainer:
         self.theta0 = self.net.theta.copy()
         self._reset_counters()
 
-    def update_config(self, **changes):
+    def update_config(self, **changes: Any) -> None:
         """Change settings that do not need new weights (lr, batch size, momentum, L2, decay, doubt)."""
         new = replace(self.config, **changes)
         if new.needs_reset(self.config):
@@ -742,7 +747,7 @@ class Trainer:
         self.opt.momentum = new.momentum
         self.opt.l2 = new.l2
 
-    def set_data(self, data):
+    def set_data(self, data: Dataset | None) -> None:
         """Use another dataset (e.g. after the app finished loading it); counters restart."""
         self.data = data
         self._set_data(data)
@@ -750,7 +755,7 @@ class Trainer:
 
     # stepping
 
-    def next_batch(self):
+    def next_batch(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """The next mini-batch: ``(X (B, n_in), Y (B, n_out), labels (B,), indices (B,))``.
 
         Labels of "doubt" noise rows are -1 and their indices -1.
@@ -797,7 +802,7 @@ class Trainer:
             aug = self._augmenter = Augmenter(c.shift_px, c.rotate_deg, rng)
         return aug
 
-    def upcoming_example(self):
+    def upcoming_example(self) -> tuple[np.ndarray | None, int]:
         """``(x (n_in,), label)`` of the first example the next step will train on, before any step
         of this run (so a fresh network is shown a digit, not a blank); ``(None, -1)`` without data."""
         if self.X_train is None or self._pos >= len(self._order):
@@ -851,7 +856,7 @@ class Trainer:
             raise
         return res
 
-    def _diverged(self, exc: Diverged):
+    def _diverged(self, exc: Diverged) -> None:
         """Name the decay, measure what is left and the good copy (so nobody shows an accuracy of weights
         no longer there)."""
         exc.decayed_from(self.config.lr, self.epoch)
@@ -865,7 +870,7 @@ class Trainer:
         """Step of the recent good copy of theta (see :class:`DivergenceWatch`)."""
         return self.watch.good_step
 
-    def restore_good(self):
+    def restore_good(self) -> None:
         """Put the recent good copy of theta back, exactly; momentum restarts from rest.
 
         The step counter keeps counting (the steps were taken); the path gets a point at this step.
@@ -899,7 +904,7 @@ class Trainer:
     def epoch_done(self) -> bool:
         return self._order is not None and self._pos >= len(self._order)
 
-    def run_epoch(self, on_step=None) -> EpochRecord:
+    def run_epoch(self, on_step: Callable[[StepResult], object] | None = None) -> EpochRecord:
         """Steps to the end of the current epoch, then evaluates; returns the epoch's record."""
         t0 = time.perf_counter()
         n0 = self.examples_seen
@@ -916,7 +921,8 @@ class Trainer:
         return self.end_epoch(seconds=time.perf_counter() - t0, examples=self.examples_seen - n0,
                               train_cost=float(np.mean(costs)))
 
-    def end_epoch(self, seconds=float("nan"), examples=0, train_cost=float("nan")) -> EpochRecord:
+    def end_epoch(self, seconds: float = float("nan"), examples: int = 0,
+                  train_cost: float = float("nan")) -> EpochRecord:
         """Evaluate on the training and test sets and append the epoch's record to the history."""
         test = self.evaluate("test")
         train = self.evaluate("train")
@@ -929,7 +935,7 @@ class Trainer:
         self.history.record_theta(self.step_count, self.net.theta)
         return rec
 
-    def evaluate(self, which="test", theta=None) -> Evaluation:
+    def evaluate(self, which: str = "test", theta: np.ndarray | None = None) -> Evaluation:
         """Evaluate on the test set or on the training set (with the labels it trains on)."""
         if self.X_train is None:
             raise RuntimeError("no data loaded")

@@ -18,9 +18,14 @@ Imports: NumPy and the standard library only.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING
 
 import numpy as np
+import numpy.typing as npt
+
+if TYPE_CHECKING:
+    from .network import Network
 
 SIDE = 28
 N_PIX = SIDE * SIDE
@@ -30,7 +35,7 @@ _PAD = 2  # zero border of the padded images used by the bilinear warp
 _R, _C = np.divmod(np.arange(N_PIX), SIDE)  # row and column of each flat pixel
 
 
-def _per_image(v, n, dtype):
+def _per_image(v: float | np.ndarray, n: int, dtype: npt.DTypeLike) -> np.ndarray:
     v = np.asarray(v, dtype)
     if v.ndim == 0:
         return np.full(n, v, dtype)
@@ -39,7 +44,7 @@ def _per_image(v, n, dtype):
     return v
 
 
-def _as_images(X):
+def _as_images(X: np.ndarray) -> tuple[np.ndarray, bool]:
     X = np.asarray(X)
     single = X.ndim == 1
     if single:
@@ -49,7 +54,7 @@ def _as_images(X):
     return X, single
 
 
-def shift_index(dx, dy) -> np.ndarray:
+def shift_index(dx: np.ndarray, dy: np.ndarray) -> np.ndarray:
     """Where each output pixel of a shifted image comes from.
 
     Parameters
@@ -70,7 +75,8 @@ def shift_index(dx, dy) -> np.ndarray:
     return np.where(inside, r * SIDE + c, N_PIX)
 
 
-def shift_images(X, dx, dy, out=None):
+def shift_images(X: np.ndarray, dx: int | np.ndarray, dy: int | np.ndarray,
+                 out: np.ndarray | None = None) -> np.ndarray:
     """Shift each image by whole pixels, ``dx`` right and ``dy`` down (blank fill).
 
     Parameters
@@ -99,7 +105,7 @@ def shift_images(X, dx, dy, out=None):
     dst = out.reshape(n, SIDE, SIDE)
     # one slice copy per distinct shift (at most (2k+1)**2 of them), each over all its images at once
     codes, inverse = np.unique(dx * 4 * SIDE + dy, return_inverse=True)
-    for g, code in enumerate(codes):
+    for g in range(len(codes)):
         sel = slice(None) if len(codes) == 1 else np.flatnonzero(inverse == g)
         first = np.flatnonzero(inverse == g)[0]
         a, b = int(dx[first]), int(dy[first])
@@ -111,7 +117,8 @@ def shift_images(X, dx, dy, out=None):
     return out[0] if single else out
 
 
-def warp_images(X, angle_deg=0.0, scale=1.0, dx=0.0, dy=0.0):
+def warp_images(X: np.ndarray, angle_deg: float | np.ndarray = 0.0, scale: float | np.ndarray = 1.0,
+                dx: float | np.ndarray = 0.0, dy: float | np.ndarray = 0.0) -> np.ndarray:
     """Rotate each image by ``angle_deg`` (counter-clockwise), scale it by ``scale`` about the
     centre, then shift it by ``(dx, dy)`` pixels (may be fractional); bilinear, blank fill.
 
@@ -140,7 +147,7 @@ def warp_images(X, angle_deg=0.0, scale=1.0, dx=0.0, dy=0.0):
     return _bilinear(X, sx, sy, single)
 
 
-def _bilinear(X, sx, sy, single):
+def _bilinear(X: np.ndarray, sx: np.ndarray, sy: np.ndarray, single: bool) -> np.ndarray:
     n = X.shape[0]
     side = SIDE + 2 * _PAD
     padded = np.zeros((n, side, side), X.dtype)
@@ -163,28 +170,28 @@ def _bilinear(X, sx, sy, single):
     return res[0] if single else res
 
 
-def rotate_images(X, angle_deg):
+def rotate_images(X: np.ndarray, angle_deg: float | np.ndarray) -> np.ndarray:
     """Rotate each image counter-clockwise by ``angle_deg`` about the centre (bilinear)."""
     return warp_images(X, angle_deg=angle_deg)
 
 
-def scale_images(X, scale):
+def scale_images(X: np.ndarray, scale: float | np.ndarray) -> np.ndarray:
     """Scale each image by ``scale`` about the centre (bilinear; > 1 enlarges)."""
     return warp_images(X, scale=scale)
 
 
-def random_directions(rng: np.random.Generator, n: int, distance: float):
+def random_directions(rng: np.random.Generator, n: int, distance: float) -> tuple[np.ndarray, np.ndarray]:
     """Whole-pixel offsets ``(dx, dy)`` (int arrays, shape (n,)) of length about ``distance`` in uniformly
     random directions: ``round(distance * (cos phi, sin phi))``."""
     phi = rng.uniform(0.0, 2 * np.pi, n)
     return (np.rint(distance * np.cos(phi)).astype(np.intp), np.rint(distance * np.sin(phi)).astype(np.intp))
 
 
-def _accuracy(net, X, labels):
+def _accuracy(net: Network, X: np.ndarray, labels: np.ndarray) -> float:
     return float(np.mean(net.predict(X) == labels))
 
 
-def iter_shift_curve(net, X, labels, shifts=range(9), seed=0,
+def iter_shift_curve(net: Network, X: np.ndarray, labels: np.ndarray, shifts: Iterable[int] = range(9), seed: int = 0,
                      stop: Callable[[], bool] | None = None) -> Iterator[tuple[int, float]]:
     """Yield ``(shift, accuracy)``: ``net``'s accuracy on ``X`` with every image moved ``shift`` pixels in
     its own random direction (one direction per image, drawn once from ``seed``, for all shifts)."""
@@ -200,7 +207,8 @@ def iter_shift_curve(net, X, labels, shifts=range(9), seed=0,
         yield int(s), _accuracy(net, shift_images(X, dx, dy), labels)
 
 
-def iter_rotation_curve(net, X, labels, angles=range(0, 46, 5), seed=0,
+def iter_rotation_curve(net: Network, X: np.ndarray, labels: np.ndarray, angles: Iterable[float] = range(0, 46, 5),
+                        seed: int = 0,
                         stop: Callable[[], bool] | None = None) -> Iterator[tuple[float, float]]:
     """Yield ``(angle, accuracy)``: ``net``'s accuracy on ``X`` with every image rotated by ``angle``
     degrees, clockwise or counter-clockwise at random per image (drawn once from ``seed``)."""
@@ -214,17 +222,19 @@ def iter_rotation_curve(net, X, labels, angles=range(0, 46, 5), seed=0,
         yield float(a), _accuracy(net, Xr, labels)
 
 
-def shift_curve(net, X, labels, shifts=range(9), seed=0) -> np.ndarray:
+def shift_curve(net: Network, X: np.ndarray, labels: np.ndarray, shifts: Iterable[int] = range(9),
+                seed: int = 0) -> np.ndarray:
     """Accuracies of :func:`iter_shift_curve`, shape ``(len(shifts),)``."""
     return np.array([acc for _, acc in iter_shift_curve(net, X, labels, shifts, seed)])
 
 
-def rotation_curve(net, X, labels, angles=range(0, 46, 5), seed=0) -> np.ndarray:
+def rotation_curve(net: Network, X: np.ndarray, labels: np.ndarray, angles: Iterable[float] = range(0, 46, 5),
+                   seed: int = 0) -> np.ndarray:
     """Accuracies of :func:`iter_rotation_curve`, shape ``(len(angles),)``."""
     return np.array([acc for _, acc in iter_rotation_curve(net, X, labels, angles, seed)])
 
 
-def rotation_tables(angle_deg: float):
+def rotation_tables(angle_deg: float) -> tuple[np.ndarray, np.ndarray]:
     """Bilinear rotation of one angle as a lookup: ``(idx (4, 784), w (4, 784))`` such that the rotated
     image is ``sum_j w[j] * x[idx[j]]``, with ``idx == 784`` for a corner outside the frame (a blank
     pixel) and ``w`` in float64. Agrees with :func:`rotate_images`."""
@@ -263,7 +273,7 @@ class Augmenter:
     rng : numpy.random.Generator
     """
 
-    def __init__(self, shift_px: int = 0, rotate_deg: float = 0.0, rng: np.random.Generator | None = None):
+    def __init__(self, shift_px: int = 0, rotate_deg: float = 0.0, rng: np.random.Generator | None = None) -> None:
         if shift_px < 0 or rotate_deg < 0:
             raise ValueError("shift and rotation ranges must be >= 0")
         self.shift_px = int(shift_px)
@@ -298,13 +308,13 @@ class Augmenter:
         c = self._last
         return np.stack([c % (2 * k + 1) - k, c // (2 * k + 1) - k], axis=1)
 
-    def _draw(self, n):
+    def _draw(self, n: int) -> np.ndarray:
         if len(self._choices) < n:
             self._choices = np.concatenate([self._choices, self.rng.integers(0, self._n_shifts, max(4096, n))])
         c, self._choices = self._choices[:n], self._choices[n:]
         return c
 
-    def __call__(self, X, out=None):
+    def __call__(self, X: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         """Move the images of ``X`` (B, 784); writes into ``out`` (may be ``X``) and returns it."""
         X, _ = _as_images(X)
         n = X.shape[0]
@@ -340,7 +350,7 @@ class Augmenter:
         np.take(buf.ravel(), idx, out=out)
         return out
 
-    def _rotate_and_shift(self, X, out):
+    def _rotate_and_shift(self, X: np.ndarray, out: np.ndarray) -> np.ndarray:
         n = X.shape[0]
         a = self.rng.integers(0, len(self.angles), n)
         self.last_angles = self.angles[a]

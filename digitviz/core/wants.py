@@ -16,6 +16,7 @@ Imports: NumPy and the standard library only.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -56,7 +57,8 @@ class Wants:
         return [-d for d in self.dC_da]
 
 
-def neuron_wants(net: Network, x, y=None, label: int | None = None, theta=None) -> Wants:
+def neuron_wants(net: Network, x: np.ndarray, y: np.ndarray | None = None, label: int | None = None,
+                 theta: np.ndarray | None = None) -> Wants:
     """Backpropagate one example's cost through ``net`` (in float64).
 
     Parameters
@@ -110,8 +112,9 @@ def neuron_wants(net: Network, x, y=None, label: int | None = None, theta=None) 
         cost = float(np.sum((A - y) ** 2))
         da = 2.0 * (A - y)
         dz = da * A * (1.0 - A)
-    dC_da = [None] * len(views)
-    dC_dz = [None] * len(views)
+    # filled from the output layer back: every entry is an array once the loop below is done
+    dC_da: list[Any] = [None] * len(views)
+    dC_dz: list[Any] = [None] * len(views)
     dC_da[L], dC_dz[L] = da, dz
     for l in range(L, 0, -1):
         da = views[l][0].T @ dC_dz[l]

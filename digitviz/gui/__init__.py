@@ -7,8 +7,7 @@ and BLAS once to one thread for the whole process (:func:`digitviz.gui.jobs.pin_
 
 import pyqtgraph as pg
 
+from .jobs import pin_blas
+
 pg.setConfigOptions(imageAxisOrder="row-major", antialias=False, background="#14161a", foreground="#c8ccd4")
-
-from .jobs import pin_blas  # noqa: E402
-
 pin_blas()

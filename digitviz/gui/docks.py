@@ -44,7 +44,7 @@ class DocksMixin:
         for spec in panel_specs():
             try:
                 panel = spec.factory()
-            except Exception:  # noqa: BLE001 - one broken panel must not keep the window from opening
+            except Exception:  # logged; one broken panel must not keep the window from opening
                 log.exception("panel %s could not be created", spec.name)
                 continue
             dock = QDockWidget(spec.title, self)
@@ -204,7 +204,7 @@ class DocksMixin:
         """Call a panel's contract method; a failing panel is logged once and never stops the window."""
         try:
             getattr(panel, method)(*args)
-        except Exception:  # noqa: BLE001
+        except Exception:  # noqa: BLE001 - a failing panel is logged once and never stops the window
             key = (id(panel), method)
             if key not in self._panel_errors:
                 self._panel_errors.add(key)

@@ -200,7 +200,7 @@ class MainWindow(ActionsMixin, DocksMixin, FilesMixin, TimelineMixin, QMainWindo
             from .views.network_view import NetworkView
 
             self.diagram = NetworkView()
-        except Exception:  # noqa: BLE001 - the app still trains and plots without its diagram
+        except Exception:  # logged; the app still trains and plots without its diagram
             log.exception("network diagram unavailable")
             self.diagram = QLabel("The network diagram could not be created.")
             self.diagram.setAlignment(Qt.AlignCenter)
@@ -442,7 +442,8 @@ class MainWindow(ActionsMixin, DocksMixin, FilesMixin, TimelineMixin, QMainWindo
     @Slot(object)
     def _on_step_report(self, snap):
         r = snap.step_report
-        self.step_readout.setText(f"batch cost {r.cost_before:.4f} → {r.cost_after:.4f}   step η·|∇C| {r.step_norm:.3g}")
+        self.step_readout.setText(
+            f"batch cost {r.cost_before:.4f} → {r.cost_after:.4f}   step η·|∇C| {r.step_norm:.3g}")
 
     def set_gradient_edges(self, on: bool):
         self._gradient_edges = bool(on)

@@ -9,13 +9,13 @@ Imports: PySide6 and :mod:`digitviz.gui.colors`.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QWidget
 from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import QApplication, QWidget
 
 from . import colors
 
@@ -31,13 +31,13 @@ def resource(*parts: str) -> Path:
     return path
 
 
-@lru_cache(maxsize=None)
+@cache
 def stylesheet() -> str:
     """The application's QSS."""
     return resource("style.qss").read_text(encoding="utf-8")
 
 
-@lru_cache(maxsize=None)
+@cache
 def icon(name: str) -> QIcon:
     """``resources/icons/<name>.svg`` as a QIcon."""
     return QIcon(str(resource("icons", f"{name}.svg")))

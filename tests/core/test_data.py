@@ -9,6 +9,8 @@ import pytest
 
 from digitviz.core.data import (
     FILES,
+    MAX_BYTES,
+    MAX_ITEMS,
     DataError,
     Dataset,
     default_cache_dir,
@@ -18,6 +20,7 @@ from digitviz.core.data import (
     read_idx,
 )
 
+from . import bombs
 
 # SHA-256 of the decompressed t10k-labels file (../shared/data/mnist/README.md).
 TEST_LABELS_SHA256 = "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2"
@@ -301,13 +304,7 @@ def test_real_mnist(mnist, mnist_dir):
     assert 0.0 <= mnist.images_as("test").min() and mnist.images_as("test").max() == 1.0
 
 
-
 # --- hardening: bounded declared counts, streaming decompression, a standing fuzz test ---
-
-
-from digitviz.core.data import MAX_BYTES, MAX_ITEMS  # noqa: E402
-
-from . import bombs  # noqa: E402
 
 
 def _header(magic, *shape):

@@ -4,8 +4,15 @@ import numpy as np
 import pytest
 
 from digitviz.core.diagram import (
-    DEFAULT_TOP_K, diagram_state, input_shape, strongest_edges, symmetric_scale, tile_at,
-    tile_origin, weight_mosaic)
+    DEFAULT_TOP_K,
+    diagram_state,
+    input_shape,
+    strongest_edges,
+    symmetric_scale,
+    tile_at,
+    tile_origin,
+    weight_mosaic,
+)
 from digitviz.core.network import Network
 
 

@@ -4,8 +4,17 @@ import numpy as np
 import pytest
 
 from digitviz.core.inputs import (
-    BOX, CENTRE, NOISE_KINDS, centre_of_mass, draw_polyline, draw_segment, ink_bbox, is_dark_on_light,
-    noise, prepare_drawing, prepare_image,
+    BOX,
+    CENTRE,
+    NOISE_KINDS,
+    centre_of_mass,
+    draw_polyline,
+    draw_segment,
+    ink_bbox,
+    is_dark_on_light,
+    noise,
+    prepare_drawing,
+    prepare_image,
 )
 
 

@@ -1,10 +1,18 @@
+import io
 import json
+import os
+import subprocess
+import sys
+import zipfile
 
 import numpy as np
 import pytest
 
+from digitviz.core.network import MAX_PARAMS
 from digitviz.core.persist import PersistError, load_network, save_network
 from digitviz.core.training import TrainConfig
+
+from . import bombs
 
 
 def test_round_trip(tmp_path):
@@ -59,15 +67,6 @@ def test_rejections(tmp_path):
 
 # --- hardening: every malformed file is one PersistError line; nothing built, nothing left behind ---
 
-import io  # noqa: E402
-import os  # noqa: E402
-import subprocess  # noqa: E402
-import sys  # noqa: E402
-import zipfile  # noqa: E402
-
-from digitviz.core.network import MAX_PARAMS  # noqa: E402
-
-from . import bombs  # noqa: E402
 
 CFG = TrainConfig(sizes=(784, 5, 10))
 

@@ -103,13 +103,14 @@ def test_change_the_run_and_the_text_changes(data):
 def test_quoted_numbers_are_the_given_ones(data):
     cfg = PRESETS["lesson"]
     theta = cfg.network().theta
-    f = facts(cfg, theta, data, report=(7, 0.8123, 0.7011), epochs=[EpochRecord(1, 600, train_acc=0.9512, test_acc=0.9403)],
-              epoch=3, step=1234)
+    f = facts(cfg, theta, data, report=(7, 0.8123, 0.7011),
+              epochs=[EpochRecord(1, 600, train_acc=0.9512, test_acc=0.9403)], epoch=3, step=1234)
     ch3 = tour.render(tour.chapter("one_step"), f)
     assert "0.8123" in ch3 and "0.7011" in ch3 and "Step 7 " in ch3
     ch4 = tour.render(tour.chapter("learn"), f)
     assert "94.0%" in ch4 and "3 passes" in ch4
-    f2 = facts(cfg, theta, data, report=(8, 0.5, 0.25), epochs=[EpochRecord(1, 600, train_acc=0.9, test_acc=0.8877)], epoch=1)
+    f2 = facts(cfg, theta, data, report=(8, 0.5, 0.25),
+               epochs=[EpochRecord(1, 600, train_acc=0.9, test_acc=0.8877)], epoch=1)
     assert "88.8%" in tour.render(tour.chapter("learn"), f2) and "1 pass)" in tour.render(tour.chapter("learn"), f2)
     assert "0.5000" in tour.render(tour.chapter("one_step"), f2)
     assert "1,234" in tour.render(tour.chapter("further"), f)

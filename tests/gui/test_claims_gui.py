@@ -133,9 +133,9 @@ def test_moving_the_slider_while_training_pauses_and_stays_there(make_window, qt
     c = w.controller
     c.worker.step(30)
     _idle_at(qtbot, w, 30)
-    w.toggle_play()
-    qtbot.waitUntil(lambda: c.latest.running and c.latest is c._framed, timeout=5000)
-    running = c.latest
+    with qtbot.waitSignal(c.frame, timeout=5000, check_params_cb=lambda snap: snap.running) as framed:
+        w.toggle_play()  # wait for a frame of the running network (the latest snapshot may be newer)
+    running = framed.args[0]
     w.timeline_bar.slider.setValue(5)
     assert w.past is not None and w.past[1] == 5
     assert running.running

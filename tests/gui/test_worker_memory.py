@@ -5,7 +5,7 @@ import numpy as np
 from .test_worker import running_worker  # noqa: F401 - the fixture
 
 
-def test_the_path_is_sent_once_and_not_kept_in_the_worker(running_worker, qtbot):  # noqa: F811
+def test_the_path_is_sent_once_and_not_kept_in_the_worker(running_worker, qtbot):  # noqa: F811 - pytest passes the imported fixture
     thread, worker, sink = running_worker()
     worker.play()
     qtbot.waitUntil(lambda: sink.last.step > 1000, timeout=20_000)

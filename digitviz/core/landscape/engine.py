@@ -27,6 +27,8 @@ Imports: NumPy and the standard library only.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Generator
+from typing import Any
 
 import numpy as np
 
@@ -57,7 +59,7 @@ class _Engine:
     holding the folded weights, the folded bias as an extra column, and (hidden layers) a constant row.
     """
 
-    def __init__(self, net: Network, X, Y, block_examples=None):
+    def __init__(self, net: Network, X: np.ndarray, Y: np.ndarray, block_examples: int | None = None) -> None:
         self.layout = net.layout
         self.sizes = net.layout.sizes
         self.dtype = net.dtype
@@ -87,18 +89,18 @@ class _Engine:
         self.blocks = [(s, min(s + bsize, self.N)) for s in range(0, self.N, bsize)]
         Y = np.asarray(Y, self.dtype)
         self.tiny_log = float(np.log(np.finfo(self.dtype).tiny))
-        self.targets = []  # per block, feature-major and flattened to match (G, K * nb)
+        self.targets: list[tuple[np.ndarray, ...]] = []  # per block, feature-major and flattened to match (G, K * nb)
         for s, e in self.blocks:
             Yt = np.ascontiguousarray(Y[s:e].T)
             if self.cost_name == "quadratic":
                 self.targets.append(((2.0 * Yt - 1.0).ravel(),))  # sigmoid = 0.5 + 0.5 tanh
             else:
                 self.targets.append((Yt.ravel(), Yt.sum(axis=0)))
-        self._buffers = {}
+        self._buffers: dict[object, np.ndarray] = {}
 
     # parameters -> augmented layer matrices
 
-    def layer_matrix(self, raw, l, offset=0):
+    def layer_matrix(self, raw: np.ndarray, l: int, offset: int = 0) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
         """Augmented matrices of layer ``l`` for G points, from raw parameters ``raw`` (G, ...).
 
         ``raw`` holds each point's flat parameters starting at flat index ``offset``. Layer 0 returns
@@ -128,7 +130,7 @@ class _Engine:
             A[:, n_out, n_in] = self.const
         return A
 
-    def first_layer_stacks(self, vecs):
+    def first_layer_stacks(self, vecs: np.ndarray) -> list[np.ndarray]:
         """Per block, ``(m, rows0 * nb)``: each vector's first-layer sums ``gamma (W X^T + b)`` with the
         constant row set for the first vector only (the centre, whose coefficient is always 1)."""
         A, bias = self.layer_matrix(np.asarray(vecs, np.float64), 0)
@@ -144,13 +146,13 @@ class _Engine:
 
     # the forward pass of G points over all blocks
 
-    def _buffer(self, key, shape):
+    def _buffer(self, key: object, shape: tuple[int, ...]) -> np.ndarray:
         buf = self._buffers.get(key)
         if buf is None or buf.shape[0] < shape[0] or buf.shape[1:] != shape[1:]:
             buf = self._buffers[key] = np.empty(shape, self.dtype)
         return buf[: shape[0]]
 
-    def run(self, G, first_layer, tails):
+    def run(self, G: int, first_layer: Callable[[int, np.ndarray], None], tails: list) -> np.ndarray:
         """Average cost of each of G points: shape (G,) float64.
 
         ``first_layer(bi, out)`` writes layer 0's scaled sums for block ``bi`` into ``out``
@@ -169,13 +171,13 @@ class _Engine:
             total += self._output_cost(h, bi)
         return total / self.N
 
-    def _activate(self, h):
+    def _activate(self, h: np.ndarray) -> None:
         if self.act == "tanh":
             np.tanh(h, out=h)
         else:
             np.maximum(h, 0.0, out=h)
 
-    def _output_cost(self, h, bi):
+    def _output_cost(self, h: np.ndarray, bi: int) -> np.ndarray:
         """Summed cost over the block for each point; ``h`` (G, K, nb) holds gamma * z (overwritten)."""
         G, K, nb = h.shape
         flat = h.reshape(G, K * nb)
@@ -208,8 +210,10 @@ def _default_chunk(eng: _Engine) -> int:
     return max(1, _BLOCK_POINT_EXAMPLES // nb)
 
 
-def _affine_costs(net, vecs, coefs, X, Y, *, progress=None, cancel=None, chunk_points=None,
-                  progress_offset=0, progress_total=None):
+def _affine_costs(net: Network, vecs: np.ndarray, coefs: np.ndarray, X: np.ndarray, Y: np.ndarray, *,
+                  progress: Callable[[int, int], object] | None = None, cancel: Callable[[], bool] | None = None,
+                  chunk_points: int | None = None,
+                  progress_offset: int = 0, progress_total: int | None = None) -> np.ndarray:
     """Costs at ``coefs @ vecs`` for each row of ``coefs`` (G, m) whose first column is 1.
 
     ``vecs`` (m, P): the centre first, then directions. Returns float64 shape (G,).
@@ -234,7 +238,7 @@ def _affine_costs(net, vecs, coefs, X, Y, *, progress=None, cancel=None, chunk_p
         tails = [eng.layer_matrix(c @ tail_vecs, l, offset) for l in range(1, eng.L)]
         c_dt = c.astype(eng.dtype)
 
-        def first_layer(bi, h, c_dt=c_dt):
+        def first_layer(bi: int, h: np.ndarray, c_dt: np.ndarray = c_dt, G: int = G) -> None:
             np.matmul(c_dt, stacks[bi], out=h.reshape(G, -1))
 
         out[p0:p0 + G] = eng.run(G, first_layer, tails)
@@ -243,8 +247,9 @@ def _affine_costs(net, vecs, coefs, X, Y, *, progress=None, cancel=None, chunk_p
     return out
 
 
-def cost_grid(net: Network, plane: Plane, X, Y, alphas, betas, *, progress=None, cancel=None,
-              chunk_points=None) -> np.ndarray:
+def cost_grid(net: Network, plane: Plane, X: np.ndarray, Y: np.ndarray, alphas: np.ndarray, betas: np.ndarray, *,
+              progress: Callable[[int, int], object] | None = None, cancel: Callable[[], bool] | None = None,
+              chunk_points: int | None = None) -> np.ndarray:
     """The cost on a grid in the plane: ``Z[j, i] = C(centre + alphas[i]*d1 + betas[j]*d2)``.
 
     Parameters
@@ -277,8 +282,9 @@ def cost_grid(net: Network, plane: Plane, X, Y, alphas, betas, *, progress=None,
     return Z.reshape(len(betas), len(alphas))
 
 
-def plane_costs(net: Network, plane: Plane, coords, X, Y, *, progress=None, cancel=None,
-                chunk_points=None) -> np.ndarray:
+def plane_costs(net: Network, plane: Plane, coords: np.ndarray, X: np.ndarray, Y: np.ndarray, *,
+                progress: Callable[[int, int], object] | None = None, cancel: Callable[[], bool] | None = None,
+                chunk_points: int | None = None) -> np.ndarray:
     """The cost at arbitrary points of the plane: ``C(centre + a_k*d1 + b_k*d2)`` for each row.
 
     The same fast path as :func:`cost_grid` (no ``(K, P)`` array of parameter vectors is formed), for
@@ -303,7 +309,8 @@ def plane_costs(net: Network, plane: Plane, coords, X, Y, *, progress=None, canc
     return _affine_costs(net, vecs, coefs, X, Y, progress=progress, cancel=cancel, chunk_points=chunk_points)
 
 
-def cost_grid_loop(net: Network, plane: Plane, X, Y, alphas, betas) -> np.ndarray:
+def cost_grid_loop(net: Network, plane: Plane, X: np.ndarray, Y: np.ndarray, alphas: np.ndarray,
+                   betas: np.ndarray) -> np.ndarray:
     """Reference for :func:`cost_grid`: one ``net.cost`` per grid point (slow, obviously right)."""
     Z = np.empty((len(betas), len(alphas)))
     for j, b in enumerate(betas):
@@ -312,7 +319,8 @@ def cost_grid_loop(net: Network, plane: Plane, X, Y, alphas, betas) -> np.ndarra
     return Z
 
 
-def costs_at(net: Network, thetas, X, Y, *, chunk_points=None) -> np.ndarray:
+def costs_at(net: Network, thetas: np.ndarray, X: np.ndarray, Y: np.ndarray, *,
+             chunk_points: int | None = None) -> np.ndarray:
     """The true cost of each parameter vector, shape (K,) float64 (batched forward passes).
 
     Parameters
@@ -333,7 +341,7 @@ def costs_at(net: Network, thetas, X, Y, *, chunk_points=None) -> np.ndarray:
         A0 = A0.reshape(G * eng.rows[0], -1)
         tails = [eng.layer_matrix(raw, l) for l in range(1, eng.L)]
 
-        def first_layer(bi, h, A0=A0, bias0=bias0, G=G):
+        def first_layer(bi: int, h: np.ndarray, A0: np.ndarray = A0, bias0: np.ndarray = bias0, G: int = G) -> None:
             s, e = eng.blocks[bi]
             np.matmul(A0, eng.X[s:e].T, out=h.reshape(G * eng.rows[0], -1))
             h += bias0[:, :, None]
@@ -342,7 +350,8 @@ def costs_at(net: Network, thetas, X, Y, *, chunk_points=None) -> np.ndarray:
     return out
 
 
-def line_costs(net: Network, theta_a, theta_b, X, Y, n=51, extend=0.0, **kw) -> tuple[np.ndarray, np.ndarray]:
+def line_costs(net: Network, theta_a: np.ndarray, theta_b: np.ndarray, X: np.ndarray, Y: np.ndarray, n: int = 51,
+               extend: float = 0.0, **kw: Any) -> tuple[np.ndarray, np.ndarray]:
     """Cost along the straight line ``theta_a + t (theta_b - theta_a)`` (Goodfellow et al. 2015).
 
     Parameters
@@ -366,7 +375,9 @@ def line_costs(net: Network, theta_a, theta_b, X, Y, n=51, extend=0.0, **kw) -> 
     return ts, costs
 
 
-def coarse_to_fine(net: Network, plane: Plane, X, Y, alphas_fine, betas_fine, coarse=11, **kw):
+def coarse_to_fine(net: Network, plane: Plane, X: np.ndarray, Y: np.ndarray, alphas_fine: np.ndarray,
+                   betas_fine: np.ndarray, coarse: int = 11,
+                   **kw: Any) -> Generator[tuple[np.ndarray, np.ndarray, np.ndarray], None, None]:
     """Yield ``(alphas, betas, Z)`` for a quick coarse grid over the same range, then the fine grid.
 
     ``progress`` (if given in ``kw``) counts the points of both passes together; ``cancel`` is polled
@@ -384,11 +395,7 @@ def coarse_to_fine(net: Network, plane: Plane, X, Y, alphas_fine, betas_fine, co
     total = sum(len(a) * len(b) for a, b in passes)
     done = 0
     for a, b in passes:
-        if progress is not None:
-            def prog(d, _t, base=done):
-                progress(base + d, total)
-        else:
-            prog = None
+        prog = None if progress is None else (lambda d, _t, base=done: progress(base + d, total))
         Z = cost_grid(net, plane, X, Y, a, b, progress=prog, **kw)
         done += len(a) * len(b)
         yield a, b, Z

@@ -6,6 +6,7 @@ Imports: NumPy and :mod:`digitviz.core`.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -52,7 +53,8 @@ class PathResult:
     seconds: float
 
 
-def compute_path(job: PathJob, net: Network, X, Y, *, cancel=None, chunk=64) -> PathResult:
+def compute_path(job: PathJob, net: Network, X: np.ndarray, Y: np.ndarray, *,
+                 cancel: Callable[[], bool] | None = None, chunk: int = 64) -> PathResult:
     """Run a path job (chunks of ``chunk`` points, ``cancel`` polled between them)."""
     t0 = time.perf_counter()
     K = len(job.thetas)
@@ -63,7 +65,7 @@ def compute_path(job: PathJob, net: Network, X, Y, *, cancel=None, chunk=64) -> 
             raise Cancelled()
         block = np.stack(job.thetas[s:s + chunk])
         true_costs[s:s + len(block)] = costs_at(net, block, X, Y)
-        if job.plane is not None:
+        if job.plane is not None and on_plane is not None:
             coords, _ = project(job.plane, block)
             on_plane[s:s + len(block)] = plane_costs(net, job.plane, coords, X, Y)
     grad = None

@@ -43,7 +43,7 @@ class Plane:
     label2: str
     explained: tuple[float, float] | None = None
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if self.kind not in PLANE_KINDS:
             raise ValueError(f"unknown plane kind {self.kind!r}; choose from {', '.join(PLANE_KINDS)}")
         arrays = [_frozen_vector(getattr(self, name), name) for name in ("centre", "d1", "d2")]
@@ -58,19 +58,19 @@ class Plane:
         return np.stack([self.d1, self.d2], axis=1)
 
     @cached_property
-    def _qr(self):
+    def _qr(self) -> tuple[np.ndarray, np.ndarray, bool]:
         """Reduced QR of :attr:`basis` (computed once per plane): ``Q (P, 2)``, ``T (2, 2)``, and
         whether ``T`` is well conditioned enough to solve with."""
         Q, T = np.linalg.qr(self.basis)
         diag = np.abs(np.diag(T))
         return Q, T, bool(diag.min() > 1e-12 * max(diag.max(), 1e-300))
 
-    def point(self, a, b) -> np.ndarray:
+    def point(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """The parameter vector ``centre + a*d1 + b*d2`` (float64, shape ``(P,)``)."""
         return self.centre + a * self.d1 + b * self.d2
 
 
-def _frozen_vector(v, name):
+def _frozen_vector(v: np.ndarray, name: str) -> np.ndarray:
     v = np.array(v, dtype=np.float64)  # always a copy
     if v.ndim != 1:
         raise ValueError(f"{name} must be a flat vector, got shape {v.shape}")
@@ -81,7 +81,8 @@ def _frozen_vector(v, name):
 # directions
 
 
-def pca_directions(path, centre, rng: np.random.Generator | None = None, max_rows=_PCA_MAX_ROWS) -> Plane:
+def pca_directions(path: np.ndarray, centre: np.ndarray, rng: np.random.Generator | None = None,
+                   max_rows: int = _PCA_MAX_ROWS) -> Plane:
     """The plane of the path's two principal directions through ``centre`` (Li et al. 2018).
 
     PCA of the rows of ``path - centre`` (not mean-centred: the plane passes through ``centre``,
@@ -117,7 +118,8 @@ def pca_directions(path, centre, rng: np.random.Generator | None = None, max_row
     if path.shape[0] > max_rows:
         path = path[np.unique(np.linspace(0, path.shape[0] - 1, max_rows).round().astype(int))]
     M = path - centre
-    dirs, explained = [], []
+    dirs: list[np.ndarray] = []
+    explained: list[float] = []
     if M.shape[0] > 0:
         gram = M @ M.T
         evals, evecs = np.linalg.eigh(gram)
@@ -150,7 +152,7 @@ def pca_directions(path, centre, rng: np.random.Generator | None = None, max_row
     return Plane(centre, dirs[0], dirs[1], "pca", labels[0], labels[1], (explained[0], explained[1]))
 
 
-def _random_orthonormal(rng, P, others):
+def _random_orthonormal(rng: np.random.Generator, P: int, others: list[np.ndarray]) -> np.ndarray:
     for _ in range(100):
         u = rng.standard_normal(P)
         for d in others:
@@ -161,7 +163,7 @@ def _random_orthonormal(rng, P, others):
     raise ValueError(f"cannot find a direction orthogonal to {len(others)} others in {P} dimensions")
 
 
-def random_directions(net: Network, centre, rng: np.random.Generator) -> Plane:
+def random_directions(net: Network, centre: np.ndarray, rng: np.random.Generator) -> Plane:
     """Two random Gaussian directions, filter-normalised per neuron (Li et al. 2018).
 
     Each neuron's slice of a direction (its row of ``W``, i.e. its incoming weights) is rescaled to the
@@ -188,7 +190,7 @@ def random_directions(net: Network, centre, rng: np.random.Generator) -> Plane:
     return Plane(centre, dirs[0], dirs[1], "random", "random 1", "random 2", None)
 
 
-def parameter_directions(net: Network, centre, i: int, j: int) -> Plane:
+def parameter_directions(net: Network, centre: np.ndarray, i: int, j: int) -> Plane:
     """The plane that moves only parameters ``i`` and ``j`` (flat indices): unit vectors ``e_i, e_j``."""
     P = net.layout.size
     i, j = int(i), int(j)
@@ -206,7 +208,7 @@ def parameter_directions(net: Network, centre, i: int, j: int) -> Plane:
 # projections
 
 
-def project(plane: Plane, thetas) -> tuple[np.ndarray, np.ndarray]:
+def project(plane: Plane, thetas: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Least-squares coordinates of parameter vectors in the plane, and their distance from it.
 
     Parameters
@@ -238,7 +240,7 @@ def project(plane: Plane, thetas) -> tuple[np.ndarray, np.ndarray]:
     return np.ascontiguousarray(coords), np.linalg.norm(R, axis=1)
 
 
-def projected_gradient(plane: Plane, grad) -> tuple[float, float]:
+def projected_gradient(plane: Plane, grad: np.ndarray) -> tuple[float, float]:
     """Least-squares components ``(ga, gb)`` of a vector in the plane: ``grad ~ ga*d1 + gb*d2``.
 
     This projects a vector, not a point (the centre is not subtracted), so a step ``theta - eta*grad``
@@ -250,7 +252,7 @@ def projected_gradient(plane: Plane, grad) -> tuple[float, float]:
     return float(c[0]), float(c[1])
 
 
-def in_plane_share(plane: Plane, grad) -> float:
+def in_plane_share(plane: Plane, grad: np.ndarray) -> float:
     """How much of a vector lies in the plane: ``||ga*d1 + gb*d2|| / ||grad||`` (NaN for a zero vector).
 
     ``(ga, gb)`` are :func:`projected_gradient`'s components; 1 means the plane contains the vector.
@@ -264,13 +266,13 @@ def in_plane_share(plane: Plane, grad) -> float:
     return float(np.sqrt(v @ v)) / norm
 
 
-def surface_slope(plane: Plane, grad) -> tuple[float, float]:
+def surface_slope(plane: Plane, grad: np.ndarray) -> tuple[float, float]:
     """The surface's partial derivatives ``(dC/da, dC/db) = (d1 . grad, d2 . grad)`` (chain rule)."""
     grad = np.asarray(grad, dtype=np.float64)
     return float(plane.d1 @ grad), float(plane.d2 @ grad)
 
 
-def grid_axes(path_coords, n: int, margin: float = 0.25) -> tuple[np.ndarray, np.ndarray]:
+def grid_axes(path_coords: np.ndarray, n: int, margin: float = 0.25) -> tuple[np.ndarray, np.ndarray]:
     """Square-ish grid axes covering the projected path and the centre ``(0, 0)``.
 
     Both axes get the same span (the larger of the two, so distances look right at equal aspect),

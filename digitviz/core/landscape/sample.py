@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from digitviz.core.data import Dataset
 from digitviz.core.network import Network, one_hot
 from digitviz.core.training import TrainConfig, training_labels
 
@@ -22,7 +23,7 @@ def sample_indices(n_total: int, n: int, seed: int) -> np.ndarray:
     return perm[: max(1, min(int(n), n_total))]
 
 
-def make_sample(data, config: TrainConfig, n: int, source: str = "train"):
+def make_sample(data: Dataset, config: TrainConfig, n: int, source: str = "train") -> tuple[np.ndarray, np.ndarray]:
     """``(X (n, 784), Y (n, n_out))`` in the network's dtype: the examples every job of a run uses.
 
     Training examples carry the labels the run trains on (permuted when ``config.random_labels``,
@@ -62,7 +63,7 @@ class RunSample:
     id: int
     generation: int
     config: TrainConfig
-    data: object
+    data: Dataset
     sample_size: int
     source: str
 

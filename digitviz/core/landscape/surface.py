@@ -7,7 +7,9 @@ Imports: NumPy and :mod:`digitviz.core`.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -59,7 +61,7 @@ class SurfaceJob(RunSample):
     path: tuple = ()
     steps: tuple = ()
     seed: int = 0
-    params: tuple | None = None
+    params: tuple[int, int] | None = None
     plane: Plane | None = None
     resolution: int = 41
     coarse: int = 11
@@ -113,11 +115,16 @@ def fit_plane(job: SurfaceJob, net: Network, path: np.ndarray) -> Plane:
     if job.mode == "random":
         return random_directions(net, centre, np.random.default_rng(job.seed))
     if job.mode == "params":
+        if job.params is None:
+            raise ValueError('plane mode "params" needs params: two flat parameter indices')
         return parameter_directions(net, centre, *job.params)
     raise ValueError(f"unknown plane mode {job.mode!r}")
 
 
-def compute_surface(job: SurfaceJob, net: Network, X, Y, *, emit=None, progress=None, cancel=None):
+def compute_surface(job: SurfaceJob, net: Network, X: np.ndarray, Y: np.ndarray, *,
+                    emit: Callable[[SurfaceResult], object] | None = None,
+                    progress: Callable[[int, int], object] | None = None,
+                    cancel: Callable[[], bool] | None = None) -> SurfaceResult:
     """Run a surface job; ``emit(SurfaceResult)`` gets the coarse pass, the final one is returned.
 
     The grid's two passes come from :func:`~.engine.coarse_to_fine`; between them the path's costs on
@@ -140,15 +147,13 @@ def compute_surface(job: SurfaceJob, net: Network, X, Y, *, emit=None, progress=
     n_side = len(coords) + LINE_POINTS  # computed between the two passes
     total = n_coarse + n_side + nA * nB
 
-    def tick(base):
+    def tick(base: int) -> Callable[[int, int], object] | None:
         return None if progress is None else (lambda d, _t: progress(base + d, total))
 
-    def grid_tick(d, _t):  # coarse_to_fine counts the points of its two passes together
-        progress(d if d <= n_coarse else d + n_side, total)
-
-    passes = coarse_to_fine(net, plane, X, Y, alphas, betas, coarse=job.coarse,
-                            progress=None if progress is None else grid_tick, cancel=cancel)
-    base = dict(id=job.id, generation=job.generation, plane=plane, coords=coords, distance=distance,
+    # coarse_to_fine counts the points of its two passes together
+    grid_tick = None if progress is None else (lambda d, _t: progress(d if d <= n_coarse else d + n_side, total))
+    passes = coarse_to_fine(net, plane, X, Y, alphas, betas, coarse=job.coarse, progress=grid_tick, cancel=cancel)
+    base: dict[str, Any] = dict(id=job.id, generation=job.generation, plane=plane, coords=coords, distance=distance,
                 steps=np.asarray(job.steps, np.int64), sample_size=job.sample_size, source=job.source)
     if has_coarse:
         t = time.perf_counter()

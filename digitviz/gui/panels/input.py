@@ -210,7 +210,7 @@ class InputPanel(QWidget):
         self.message_label.setStyleSheet(f"color: {ERROR};")
         self.message_label.hide()
 
-        B = lambda *a: _button(*a, parent=self)  # noqa: E731
+        B = lambda *a: _button(*a, parent=self)  # noqa: E731 - a one-letter shorthand keeps one button a line
         self.clear_button = B("Clear", "Erase the drawing", self.clear)
         self.undo_button = B("Undo", "Undo the last stroke", self.undo)
         self.uniform_button = B("Uniform noise", "A new image of uniform random pixels, as in the lesson",

@@ -32,15 +32,25 @@ Imports: PySide6, pyqtgraph, :mod:`digitviz.core`, this package's colours and :m
 from __future__ import annotations
 
 import bisect
-
 import math
 import time
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QRectF, Qt, QTimer, Signal
-from PySide6.QtWidgets import (QComboBox, QFrame, QHBoxLayout, QLabel, QProgressBar, QPushButton, QScrollArea,
-                               QSizePolicy, QSpinBox, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
 
 from digitviz.core import landscape as ls
 from digitviz.core.landscape import LINE_EXTEND, PathJob, SurfaceJob

@@ -287,7 +287,8 @@ class LessonPanel(QWidget):
             initial = self._initial[1]
         preset = preset_of(cfg)
         facts = tour.facts_from(cfg, snap.theta, shown=shown, train=train, test=test, report=report,
-                                epochs=snap.epochs, step_summary=self.lengths.summary(), step=snap.step, epoch=snap.epoch, preset=preset,
+                                epochs=snap.epochs, step_summary=self.lengths.summary(), step=snap.step,
+                                epoch=snap.epoch, preset=preset,
                                 target=PRESET_TARGETS.get(preset), initial_theta=initial, train_cost_cache=cached,
                                 wanted=needs)
         if train is not None and facts.train_cost is not None and not math.isnan(facts.train_cost):

@@ -376,7 +376,7 @@ class NetworkView(QWidget):
         names = ["input"] + [f"hidden {l}" for l in range(1, L)] + ["output"]
         self._title_names = [(name, "h" + name[7:] if name.startswith("hidden ") else name) for name in names]
         self._title_key = None
-        for l, name in enumerate(names):
+        for name in names:
             title, sub = _cached(pg.TextItem(anchor=(0.5, 0))), _cached(pg.TextItem(anchor=(0.5, 0)))
             title.setHtml(_html(name, size=11, bold=True))
             self._titles.append((title, sub))

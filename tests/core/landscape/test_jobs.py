@@ -94,6 +94,17 @@ def test_surface_passes_are_coarse_to_fines_and_progress_only_grows(toy_data):
     assert again.plane is res.plane and again.Z.shape == (5, 5)
 
 
+
+def test_params_mode_without_params_is_one_clear_error(toy_data):
+    # it used to fail with "TypeError: Value after * must be an iterable, not NoneType"
+    cfg = TrainConfig()
+    net = cfg.network()
+    job = SurfaceJob(id=1, generation=0, config=cfg, data=toy_data, sample_size=50, source="train",
+                     mode="params", centre=frozen_copy(net.theta), current=frozen_copy(net.theta), path=(),
+                     steps=(), resolution=5, coarse=5)
+    with pytest.raises(ValueError, match='plane mode "params" needs params'):
+        ls.fit_plane(job, net, np.zeros((0, net.n_params)))
+
 def test_run_sample_inputs_build_a_fresh_network_and_the_sample(toy_data):
     cfg = TrainConfig(seed=2)
     job = PathJob(id=1, generation=0, config=cfg, data=toy_data, sample_size=50, source="test")

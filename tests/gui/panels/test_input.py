@@ -89,7 +89,10 @@ def test_the_28x28_view_shows_the_prepared_image(qtbot, panel):
     img = panel.x.reshape(28, 28)
     bright = np.unravel_index(np.argmax(img), img.shape)
     dark = (0, 0)
-    px = lambda rc: QColor(shot.pixel(int(x0 + (rc[1] + 0.5) * side / 28), int(y0 + (rc[0] + 0.5) * side / 28)))
+
+    def px(rc):
+        return QColor(shot.pixel(int(x0 + (rc[1] + 0.5) * side / 28), int(y0 + (rc[0] + 0.5) * side / 28)))
+
     assert px(bright).lightness() > px(dark).lightness() + 120
 
 

@@ -6,11 +6,11 @@ import pytest
 from PySide6.QtGui import QImage
 
 from digitviz.core import landscape as ls
+from digitviz.core.landscape import make_sample
 from digitviz.core.network import Layout
 from digitviz.core.snapshot import Snapshot, StepReport, frozen_copy
 from digitviz.core.training import TrainConfig, Trainer
 from digitviz.gui.panels import landscape as lp_mod
-from digitviz.core.landscape import make_sample
 from digitviz.gui.panels.landscape import LandscapePanel
 
 TIMEOUT = 10000

@@ -132,7 +132,10 @@ def test_set_top_k_redraws_first_layer(view, net, x):
 
 def test_edge_mode_changes_legend(view, net, x):
     view.set_state(diagram_state(net, x))
-    legend = lambda: view._legend.textItem.toPlainText()  # noqa: E731
+
+    def legend():
+        return view._legend.textItem.toPlainText()
+
     assert "negative weight" in legend() and "gradient" not in legend()
     view.set_edge_mode("gradient")  # asked for, but this state holds weights: the legend says both
     assert "negative weight" in legend() and "shown after a single step" in legend()

@@ -24,7 +24,7 @@ def test_resizing_leaves_no_stale_symbols_in_the_atlas(qtbot, shown):
     view.set_state(diagram_state(net, rng.random(784).astype(np.float32), label=3))
     for w, h in ((900, 600), (300, 200), (1200, 700)):
         view.resize(w, h)
-        qtbot.waitUntil(lambda: view._vb.width() > 0.8 * w - 200, timeout=2000)
+        qtbot.waitUntil(lambda w=w: view._vb.width() > 0.8 * w - 200, timeout=2000)
         view.set_state(diagram_state(net, rng.random(784).astype(np.float32), label=3))
     for item in (view._glow, view._neurons):
         assert atlas_sizes(item) == drawn_sizes(item)

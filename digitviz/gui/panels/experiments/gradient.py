@@ -15,14 +15,21 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor
-from PySide6.QtWidgets import (QAbstractItemView, QBoxLayout, QHBoxLayout, QHeaderView, QLabel, QTableWidget,
-                               QTableWidgetItem, QVBoxLayout)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QBoxLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+)
 
 from digitviz.core import experiments as ex
 from digitviz.core.network import Layout
 
-from .common import (FOREGROUND, MUTED, NEGATIVE, POSITIVE, SHORT, DockTab, FoldingNote, digit_pixmap,
-                     style_plot)
+from .common import FOREGROUND, MUTED, NEGATIVE, POSITIVE, SHORT, DockTab, FoldingNote, digit_pixmap, style_plot
 
 TOP_K = 20
 UP, DOWN = "\u2191", "\u2193"

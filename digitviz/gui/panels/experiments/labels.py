@@ -13,13 +13,42 @@ from __future__ import annotations
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QHBoxLayout, QLabel, QListWidget,
-                               QListWidgetItem, QPushButton, QSpinBox, QSplitter, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
 
 from digitviz.core import experiments as ex
 
-from .common import (FOREGROUND, MUTED, SHORT, FoldingNote, TrainingTab, chance_line, chosen_config, column, dashed,
-                     describe_config, job_progress, network_combo, row, run_color, size_combo, solid, style_plot)
+from .common import (
+    FOREGROUND,
+    MUTED,
+    SHORT,
+    FoldingNote,
+    TrainingTab,
+    chance_line,
+    chosen_config,
+    column,
+    dashed,
+    describe_config,
+    job_progress,
+    network_combo,
+    row,
+    run_color,
+    size_combo,
+    solid,
+    style_plot,
+)
 
 PLOTS = (("cost", "Training cost", "average cost"),
          ("train_acc", "Training accuracy, on the labels it trains on", "accuracy"),
@@ -333,7 +362,7 @@ class LabelsTab(TrainingTab):
 
     def _redraw_all(self, *_):
         log = self.log_x.isChecked()
-        for metric, p in self.plots.items():
+        for p in self.plots.values():
             p.setXRange(0, 1, padding=0)  # otherwise the old range, read as exponents, overflows
             p.setLogMode(x=log, y=False)
             p.enableAutoRange(axis="x")

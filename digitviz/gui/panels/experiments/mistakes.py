@@ -177,7 +177,7 @@ class MistakesTab(DockTab):
         self.acc_bars = pg.BarGraphItem(x=np.arange(10), height=np.zeros(10), width=0.7, brush=POSITIVE, pen=None)
         a.addItem(self.acc_bars)
         self.acc_text = []
-        for i in range(10):
+        for _ in range(10):
             ti = pg.TextItem("", color=FOREGROUND, anchor=(0.5, 1.0))
             a.addItem(ti)
             self.acc_text.append(ti)
