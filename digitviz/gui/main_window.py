@@ -136,6 +136,7 @@ class MainWindow(ActionsMixin, DocksMixin, FilesMixin, QMainWindow):
         self._saved_mark = None      # (generation, step) last saved or loaded
         self._panel_errors: set = set()
         self._closing = False
+        self._quit_asked = False      # quit_without_asking: closing does not ask
         self._status_cache: dict = {}
         self._pending: dict = {}      # panel name -> snapshot not yet delivered (merged)
         self._panel_due: dict = {}    # panel name -> perf_counter time of its next update while training
@@ -526,8 +527,17 @@ class MainWindow(ActionsMixin, DocksMixin, FilesMixin, QMainWindow):
     # closing
 
     def closeEvent(self, event):
+        """Ctrl+Q or the window's close button: asks first, as Reset does, when a trained network is unsaved."""
+        if not self._closing and not self._quit_asked and not self._discard_ok("Quit"):
+            event.ignore()
+            return
         self.shutdown()
         super().closeEvent(event)
+
+    def quit_without_asking(self):
+        """Close now, saving settings and stopping threads, without a question (Ctrl+C in the terminal, SIGTERM)."""
+        self._quit_asked = True
+        self.close()
 
     def shutdown(self):
         """Remember the layout and settings, stop every background thread (idempotent)."""

@@ -129,6 +129,7 @@ def test_divergence_shows_an_alert_that_offers_reset(make_window, qtbot):
 
 def test_closing_while_training_stops_the_thread(qtbot, settings):
     w = MainWindow(data=ToyData(n_train=2000), config=FAST, settings=settings)
+    w.confirm = lambda title, text: True  # an epoch may finish: quitting then asks
     qtbot.addWidget(w)
     w.show()
     w.act_play.trigger()
