@@ -160,7 +160,7 @@ class TrainWorker(QObject):
             if not inbox.empty():
                 self._handle(inbox.get_nowait())
                 continue
-            if self._interval:
+            if self._interval and not self._to_epoch_end:  # Epoch runs at full speed whatever the slider
                 wait = self._next_due - perf()
                 if wait > 0:
                     try:

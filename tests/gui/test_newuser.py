@@ -57,3 +57,18 @@ def test_ctrl_c_in_the_terminal_quits_the_app_cleanly(tmp_path):
         assert proc.returncode == 0, (sig, proc.returncode, err)
         assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
         assert (tmp_path / "config" / "digitviz" / "digitviz.conf").exists()  # settings were saved on the way out
+
+
+def test_first_launch_speed_is_watchable_shown_in_words_and_epoch_ignores_it(make_window, qtbot):
+    """Issue 10 #16: the slider started at max; '1 batch/s' at its end read as the current speed."""
+    from digitviz.gui.actions import SPEEDS
+
+    w = make_window()
+    assert SPEEDS[w.speed.value()] == 10 and w.speed_label.text() == "10 batches/s"
+    w.speed.setValue(0)
+    assert w.speed_label.text() == "1 batch/s"
+    w.speed.setValue(len(SPEEDS) - 1)
+    assert w.speed_label.text() == "max"
+    w.speed.setValue(0)  # 1 batch/s: an epoch of 60 batches would take a minute if Epoch obeyed it
+    train_an_epoch(qtbot, w)
+    assert w.controller.latest.step == 60
