@@ -64,6 +64,7 @@ class ActionsMixin:
             a.setShortcutContext(Qt.WindowShortcut)
         a.setToolTip(f"{tip or text} ({shortcuts.key_text(keys)})" if keys else (tip or text))
         a.setStatusTip(tip or text)
+        a.setData(slot)
         a.setCheckable(checkable)
         if checkable:
             a.toggled.connect(lambda on: getattr(self, slot)(on))
@@ -107,6 +108,7 @@ class ActionsMixin:
         self.step_readout.setObjectName("stepReadout")
         self.step_readout.setToolTip("The last single step on its own mini-batch: the batch's cost before → after\n"
                                      "the step, and how far the step moved the parameters (η·|∇C|)")
+        self._readout_pt = self.step_readout.font().pointSizeF()
         tb.addWidget(self.step_readout)
         spacer = QWidget()
         spacer.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Preferred)
@@ -208,7 +210,8 @@ class ActionsMixin:
             self._shown_running = running
             self.act_play.setText("Pause" if running else "Play")
             self.act_play.setIcon(icon("pause" if running else "play"))
-            self.act_play.setToolTip("Pause training (Space)" if running else "Train continuously (Space)")
+            if self.act_play.isEnabled():  # disabled, its tooltip says why (no data)
+                self.act_play.setToolTip("Pause training (Space)" if running else "Train continuously (Space)")
 
     # dialogs
 

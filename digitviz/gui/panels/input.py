@@ -254,8 +254,20 @@ class InputPanel(QWidget):
             self._test_X = ds.images_as("test", np.float32)
             self._test_labels = np.asarray(ds.test_labels, np.intp)
         self._pred_cache = None
-        self.test_index = -1
+        index, self.test_index = self.test_index, -1
         self._update_enabled()
+        # what came from the old data goes: a test digit is the new set's own (same index), a training
+        # example the next snapshot's
+        if self.source == TEST:
+            if ds is None:
+                self.follow_training()
+            else:
+                self.show_test_digit(max(index, 0))
+        elif self.source == TRAINING:
+            self._example_ref = None
+            if ds is None:
+                self.pixels.set_image(np.zeros((28, 28), np.float32))
+        self._update_source_line()
 
     # inputs
 
@@ -487,7 +499,9 @@ class InputPanel(QWidget):
 
     def _update_source_line(self):
         s = self.source
-        if s == TRAINING:
+        if s == TRAINING and self.dataset is None:
+            text = "No training data yet: draw a digit, or load MNIST to watch training"
+        elif s == TRAINING:
             text = "Following training: the example being trained on" + (
                 f" (label {self.label})" if self.label >= 0 else "")
         elif s == DRAWING:

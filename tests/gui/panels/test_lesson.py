@@ -27,6 +27,7 @@ def make_window(qtbot, settings):
         kw.setdefault("config", FAST)
         w = MainWindow(settings=settings, **kw)
         w.confirm = lambda title, text: True
+        w.speed.setValue(w.speed.maximum())  # tests train as fast as it goes (the app starts at 10 batches/s)
         qtbot.addWidget(w)
         w.resize(1280, 800)
         w.show()
