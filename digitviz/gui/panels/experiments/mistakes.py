@@ -112,6 +112,11 @@ class MistakesTab(DockTab):
         self._last_request = -1e9
         self._pending = False
         self._fill_token = 0
+        # the trailing edge of following: a snapshot that came too soon is evaluated when the interval
+        # is up, so the last one of a run (an epoch's end) is never left out
+        self._trailing = QTimer(self)
+        self._trailing.setSingleShot(True)
+        self._trailing.timeout.connect(self._maybe_refresh)
 
         self.follow = QCheckBox("Follow training")
         self.follow.setChecked(True)
@@ -289,9 +294,12 @@ class MistakesTab(DockTab):
             return
         if self.result is None or force:
             self.refresh()
-        elif self.follow.isChecked() and self.isVisible() and \
-                time.perf_counter() - self._last_request >= FOLLOW_INTERVAL:
-            self.refresh()
+        elif self.follow.isChecked() and self.isVisible():
+            wait = FOLLOW_INTERVAL - (time.perf_counter() - self._last_request)
+            if wait <= 0 or not self.latest.running:
+                self.refresh()  # training stopped (an epoch ended, Pause): its final weights at once
+            elif not self._trailing.isActive():
+                self._trailing.start(max(1, int(wait * 1000)))
 
     def _on_done(self, result, _stopped):
         if result is None or self._labels is None or len(result.outputs) != len(self._labels):
