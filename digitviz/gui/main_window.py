@@ -516,7 +516,7 @@ class MainWindow(ActionsMixin, DocksMixin, FilesMixin, QMainWindow):
                 snap_for_panel = merge_snapshots(pending, snap)
             else:
                 snap_for_panel = snap
-            if snap.running and now < self._panel_due.get(name, 0.0):
+            if snap.running and now < self._panel_due.get(name, 0.0) and not self.specs[name].same_frame:
                 self._pending[name] = snap_for_panel  # delivered, merged, at the panel's next turn
                 continue
             cpu = time.thread_time()

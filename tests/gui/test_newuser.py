@@ -145,3 +145,23 @@ def test_new_data_replaces_the_input_panels_test_digit_with_the_new_sets(make_wi
     w._on_data_loaded(new, "/new")
     assert panel.test_index == 3 and panel.label == int(new.test_labels[3])
     np.testing.assert_allclose(panel.x, new.images_as("test")[3])
+
+
+def test_during_play_the_diagram_and_the_input_panel_show_the_same_example(make_window, qtbot):
+    """Issue 10 #11: both said 'the example being trained on' but showed different digits."""
+    import numpy as np
+
+    w = make_window(data=ToyData(n_train=6000))
+    w.speed.setValue(5)  # 50 batches/s: many frames, each with a new example
+    panel = w.panels["input"]
+    seen = []
+
+    def check(_snap):  # connected after the window's own slot: runs once the frame is drawn
+        if w.controller.latest.running:
+            seen.append(np.array_equal(np.asarray(panel.x, np.float64), w.diagram._state.activations[0]))
+
+    w.controller.frame.connect(check)
+    w.act_play.trigger()
+    qtbot.waitUntil(lambda: len(seen) >= 30, timeout=15000)
+    w.act_play.trigger()
+    assert all(seen), f"{seen.count(False)} of {len(seen)} frames disagreed"

@@ -60,6 +60,7 @@ class PanelSpec:
     path_source: bool = False  # given the controller's whole descent path: set_path_source(callable)
     stoppable: bool = False   # runs background jobs: shutdown() is called when the window closes
     driven: bool = False      # drives the app (the tour): set_driver(AppDriver) is called once the window is built
+    same_frame: bool = False  # shows what the diagram shows: every frame's snapshot, never deferred while training
 
     def panel_class(self) -> type:
         """The class (imported now): AttributeError or ImportError if the spec names a missing one."""
@@ -73,7 +74,7 @@ class PanelSpec:
 PANELS: tuple[PanelSpec, ...] = (
     PanelSpec("lesson", "Lesson", ".lesson", "LessonPanel", L, driven=True),
     PanelSpec("settings", "Settings", ".settings", "SettingsPanel", L, tab_with="lesson"),
-    PanelSpec("input", "Input", ".input", "InputPanel", R),
+    PanelSpec("input", "Input", ".input", "InputPanel", R, same_frame=True),
     PanelSpec("weights", "Hidden-neuron weights", ".weights", "WeightsPanel", R, tab_with="input"),
     PanelSpec("probe", "Overconfidence probe", ".probe", "ProbePanel", R, tab_with="input"),
     PanelSpec("claims", "Draw & move", ".claims", "ClaimsPanel", R, tab_with="input", stoppable=True),
