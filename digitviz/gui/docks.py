@@ -28,6 +28,8 @@ from .panels import DIAGRAM, WINDOW, WIRES, panel_specs
 log = logging.getLogger(__name__)
 
 SETTINGS_VERSION = 1
+# the most of the window's width (left, right) or height (bottom) a dock area takes by default
+DOCK_SHARES = {"left": 0.22, "right": 0.3, "bottom": 0.36}
 
 
 class DocksMixin:
@@ -85,20 +87,59 @@ class DocksMixin:
                 self.docks[spec.name].raise_()
         self._size_docks()
 
-    def _size_docks(self):
-        """Default dock sizes, as shares of the window: the diagram in the middle keeps the most room."""
+    def _dock_targets(self):
+        """``(docks, size, orientation)`` per dock area: the panels' wish, capped by a share of the window."""
         w, h = max(self.width(), 800), max(self.height(), 600)
-        for area, orient, cap in ((Qt.LeftDockWidgetArea, Qt.Horizontal, 0.22 * w),
-                                  (Qt.RightDockWidgetArea, Qt.Horizontal, 0.3 * w),
-                                  (Qt.BottomDockWidgetArea, Qt.Vertical, 0.36 * h)):
-            names = [n for n in self.docks if self.specs[n].area == area]
+        for area, orient, cap in ((Qt.LeftDockWidgetArea, Qt.Horizontal, DOCK_SHARES["left"] * w),
+                                  (Qt.RightDockWidgetArea, Qt.Horizontal, DOCK_SHARES["right"] * w),
+                                  (Qt.BottomDockWidgetArea, Qt.Vertical, DOCK_SHARES["bottom"] * h)):
+            names = [n for n in self.docks if self.specs[n].area == area and self.dockWidgetArea(self.docks[n]) == area]
             if not names:
                 continue
             hints = [self.panels[n].sizeHint() for n in names]
             want = max((hint.width() if orient == Qt.Horizontal else hint.height()) for hint in hints) + 16
-            size = int(min(max(want, 240), cap))
-            docks = [self.docks[n] for n in names if not self.specs[n].tab_with]
+            docks = [self.docks[n] for n in names if not self.specs[n].tab_with and not self.docks[n].isFloating()]
+            yield docks, int(min(max(want, 240), cap)), orient
+
+    def _size_docks(self):
+        """Default dock sizes, as shares of the window: the diagram in the middle keeps the most room."""
+        for docks, size, orient in self._dock_targets():
             self.resizeDocks(docks, [size] * len(docks), orient)
+
+    def _fit_dock_tabs(self):
+        """Tabbed docks whose row of tabs is too narrow for their full titles show their short ones."""
+        done = set()
+        for name, dock in self.docks.items():
+            if name in done or not dock.isVisible():
+                continue
+            group = [dock, *self.tabifiedDockWidgets(dock)]
+            names = [d.objectName() for d in group]
+            done.update(names)
+            fm = dock.fontMetrics()
+            need = sum(fm.horizontalAdvance(self.specs[n].title) + 30 for n in names if n in self.specs)
+            narrow = len(group) > 1 and need > dock.width()
+            for n, d in zip(names, group):
+                spec = self.specs.get(n)
+                if spec is not None:
+                    title = spec.short if narrow and spec.short else spec.title
+                    if d.windowTitle() != title:
+                        d.setWindowTitle(title)
+                        d.toggleViewAction().setText(spec.title)  # the View menu keeps the full name
+
+    def _after_resize(self):
+        self._regrow_docks()
+        self._fit_dock_tabs()
+
+    def _regrow_docks(self):
+        """After the window grew: docks that a smaller window squeezed get their share back (never shrunk here;
+        Qt squeezes them itself when the window shrinks)."""
+        if getattr(self, "presentation", None) is not None and self.presentation.active:
+            return  # presentation mode sizes its own docks
+        for docks, size, orient in self._dock_targets():
+            small = [d for d in docks if d.isVisible()
+                     and (d.width() if orient == Qt.Horizontal else d.height()) < size - 4]
+            if small:
+                self.resizeDocks(small, [size] * len(small), orient)
 
     def _end(self, name):
         """A wire's end: the window, the diagram, or a panel (None when that panel failed to build)."""

@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QSettings, Qt, Slot
+from PySide6.QtCore import QSettings, Qt, QTimer, Slot
 from PySide6.QtWidgets import (
     QFileDialog,
     QLabel,
@@ -148,6 +148,10 @@ class MainWindow(ActionsMixin, DocksMixin, FilesMixin, QMainWindow):
         self.downloader: Job | None = None
         self.download_dialog: QProgressDialog | None = None
 
+        self._regrow_timer = QTimer(self)
+        self._regrow_timer.setSingleShot(True)
+        self._regrow_timer.setInterval(50)
+        self._regrow_timer.timeout.connect(self._after_resize)
         self._build_central()
         self._build_actions()
         self._build_toolbar()
@@ -569,6 +573,10 @@ class MainWindow(ActionsMixin, DocksMixin, FilesMixin, QMainWindow):
         if net is None or net.arch_key != config.arch_key:
             net = self._net = Network.from_config(config)  # seeded: the right untrained weights before any snapshot
         return net
+
+    def resizeEvent(self, event):
+        super().resizeEvent(event)
+        self._regrow_timer.start()  # once the window settles: docks squeezed earlier widen again; tab titles fit
 
     # closing
 

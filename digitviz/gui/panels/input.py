@@ -34,6 +34,7 @@ from digitviz.core.inputs import noise, prepare_drawing, prepare_image
 from digitviz.core.network import Network
 
 from .. import colors, shortcuts
+from ..flow import flow_row
 from ..style import ERROR, style_panel, text_style
 from ..views.drawing_canvas import DrawingCanvas
 from ..views.images import qimage_to_gray
@@ -150,6 +151,7 @@ class InputPanel(QWidget):
         right.addStretch(1)
 
         self.source_label = QLabel("")
+        self.source_label.setWordWrap(True)
         self.source_label.setStyleSheet(f"color: {colors.FOREGROUND};")
         self.message_label = QLabel("")
         self.message_label.setWordWrap(True)
@@ -175,7 +177,7 @@ class InputPanel(QWidget):
         self.follow_button = B("Follow training", "Let the network diagram show the examples being trained on "
                                "again", self.follow_training)
         for b in (self.prev_button, self.next_button):
-            b.setFixedWidth(36)
+            b.setMinimumWidth(36)
 
         def row(caption, *widgets):
             h = QHBoxLayout()
@@ -183,10 +185,9 @@ class InputPanel(QWidget):
             lab = QLabel(caption)
             lab.setStyleSheet(f"color: {colors.MUTED};")
             lab.setFixedWidth(64)
+            lab.setAlignment(Qt.AlignLeft | Qt.AlignTop)
             h.addWidget(lab)
-            for w in widgets:
-                h.addWidget(w)
-            h.addStretch(1)
+            h.addWidget(flow_row(*widgets), 1)  # the buttons wrap in a narrow dock instead of being cut off
             return h
 
         controls = QVBoxLayout()
@@ -199,6 +200,7 @@ class InputPanel(QWidget):
 
         self.bars = OutputBars(parent=self)
         self.bars_title = QLabel("")
+        self.bars_title.setWordWrap(True)
         self.bars_title.setStyleSheet(f"color: {colors.MUTED};")
 
         grid = QGridLayout(self)

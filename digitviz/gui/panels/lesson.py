@@ -97,7 +97,7 @@ class LessonPanel(QWidget):
             self.chapter_list.addItem(f"{i + 1}. {ch.title}")
         self.chapter_list.setToolTip("Jump to a chapter")
         self.chapter_list.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
-        self.chapter_list.setMinimumContentsLength(12)  # a narrow dock never scrolls sideways for the list
+        self.chapter_list.setMinimumContentsLength(6)  # a narrow dock never scrolls sideways for the list
         self.chapter_list.currentIndexChanged.connect(lambda i: i != self.index and self.go(i))
         self.title = QLabel()
         self.title.setObjectName("lessonTitle")
@@ -126,6 +126,7 @@ class LessonPanel(QWidget):
         self.next_button.setToolTip("Next chapter (PageDown)")
         self.next_button.clicked.connect(self.next)
         self.where = QLabel()
+        self.where.setWordWrap(True)
         self.where.setAlignment(Qt.AlignCenter)
         self.where.setToolTip("PageDown / PageUp turn the pages from anywhere in the window")
 

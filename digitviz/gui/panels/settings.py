@@ -132,6 +132,7 @@ class SettingsPanel(QWidget):
 
         form = QFormLayout()
         form.setLabelAlignment(Qt.AlignRight)
+        form.setRowWrapPolicy(QFormLayout.WrapLongRows)  # a narrow dock puts a field under its label
         form.addRow("Preset", self.preset)
         form.addRow(self.blurb)
         form.addRow(_heading("Network  (changing these resets)"))
@@ -296,4 +297,5 @@ def _dspin(lo, hi, decimals, step, tip):
 def _heading(text):
     label = QLabel(text)
     label.setObjectName("heading")
+    label.setWordWrap(True)
     return label
