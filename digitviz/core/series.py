@@ -261,15 +261,20 @@ def subsample(x, y, n: int):
     return np.append(x[::k], x[-1]), np.append(y[::k], y[-1])
 
 
-def ema(values, start: float, alpha: float):
+def ema(values, start: float, alpha: float, count: int | None = None):
     """Exponential moving average ``e <- e + alpha (v - e)`` of ``values`` (m,), continuing from ``start``.
 
-    ``start`` NaN starts at the first value. Returns ``(averages (m,), last average)``.
+    ``start`` NaN starts at the first value. With ``count`` (how many values ``start`` already averages)
+    the first ``1 / alpha`` values get the running mean instead (weight ``max(alpha, 1 / (count + i + 1))``),
+    so a curve of a few steps follows them rather than staying near the first one.
+    Returns ``(averages (m,), last average)``.
     """
     values = np.asarray(values, np.float64)
     out = np.empty_like(values)
     e, a = float(start), float(alpha)
+    n = None if count is None else int(count)
     for i, v in enumerate(values.tolist()):
-        e = v if math.isnan(e) else e + a * (v - e)  # NaN: the very first step
+        w = a if n is None else max(a, 1.0 / (n + i + 1))
+        e = v if math.isnan(e) else e + w * (v - e)  # NaN: the very first step
         out[i] = e
     return out, e
