@@ -43,6 +43,7 @@ from digitviz.core.training import Trainer
 from digitviz.core.transforms import iter_rotation_curve, iter_shift_curve
 
 from .. import colors
+from ..fit import fit_label, fit_plot_text
 from ..flow import flow_row
 from ..jobs import JobRunner
 from ..style import style_panel
@@ -76,6 +77,7 @@ def _image_box(title: str):
     label = w.addLabel(title, color=colors.FOREGROUND, size="9pt")
     w.nextRow()
     vb = w.addViewBox(lockAspect=True, enableMouse=False, invertY=True)
+    vb.sigResized.connect(lambda *_: fit_label(label, w.viewport().width()))  # the caption shrinks, then elides
     img = pg.ImageItem(np.zeros((28, 28)), levels=(0, 1))
     vb.addItem(img)
     vb.setRange(xRange=(0, 28), yRange=(0, 28), padding=0)
@@ -387,7 +389,8 @@ class RobustnessTab(QWidget):
         w.setLabel("left", "test accuracy", color=colors.MUTED)
         w.setYRange(0, 1, padding=0.02)
         w.showGrid(x=True, y=True, alpha=0.12)
-        w.setMinimumSize(180, 150)
+        w.setMinimumSize(120, 150)
+        fit_plot_text(w.getPlotItem())
         return w
 
     def on_snapshot(self, snap):

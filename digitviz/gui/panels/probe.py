@@ -32,6 +32,7 @@ from digitviz.core.network import Network
 from digitviz.core.probe import ProbeResult, probe
 
 from .. import colors, shortcuts
+from ..fit import fit_plot_text
 from ..flow import flow_row
 from ..jobs import JobRunner
 from ..style import ERROR, style_panel, text_style
@@ -86,6 +87,7 @@ def _plot(title):
     w.setMinimumSize(90, 150)  # the panel decides the columns by its width (ProbePanel.PLOT_MIN_WIDTH)
     w.getPlotItem().setContentsMargins(2, 2, 6, 2)
     w.getAxis("left").enableAutoSIPrefix(False)
+    fit_plot_text(w.getPlotItem())
     return w
 
 

@@ -140,7 +140,7 @@ class SettingsPanel(QWidget):
         form.addRow("Activation", self.activation)
         form.addRow("Cost", self.cost)
         form.addRow("Seed", self.seed)
-        form.addRow("", self.random_labels)
+        form.addRow(self.random_labels)  # the whole row: its text never squeezed into the field column
         form.addRow(_heading("Gradient descent  (applies live)"))
         form.addRow("Learning rate", self.lr)
         form.addRow("", self.effective_lr)  # right under the field: legible however narrow the dock
