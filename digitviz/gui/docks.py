@@ -101,6 +101,12 @@ class DocksMixin:
             docks = [self.docks[n] for n in names if not self.specs[n].tab_with and not self.docks[n].isFloating()]
             yield docks, int(min(max(want, 240), cap)), orient
 
+    def _dock_cap(self, orient) -> float:
+        """The most a side dock may take before the diagram suffers (a little above its default share)."""
+        if orient == Qt.Horizontal:
+            return 0.34 * max(self.width(), 800)
+        return 0.4 * max(self.height(), 600)
+
     def _size_docks(self):
         """Default dock sizes, as shares of the window: the diagram in the middle keeps the most room."""
         for docks, size, orient in self._dock_targets():
@@ -131,15 +137,19 @@ class DocksMixin:
         self._fit_dock_tabs()
 
     def _regrow_docks(self):
-        """After the window grew: docks that a smaller window squeezed get their share back (never shrunk here;
-        Qt squeezes them itself when the window shrinks)."""
+        """After a resize: docks that a smaller window squeezed get their share back; docks wider than the
+        smaller window allows give the diagram its room back."""
         if getattr(self, "presentation", None) is not None and self.presentation.active:
             return  # presentation mode sizes its own docks
         for docks, size, orient in self._dock_targets():
-            small = [d for d in docks if d.isVisible()
-                     and (d.width() if orient == Qt.Horizontal else d.height()) < size - 4]
-            if small:
-                self.resizeDocks(small, [size] * len(small), orient)
+            # smaller than their share (the window grew), or larger than the window now allows them (it
+            # shrank: Qt squeezes the diagram first, down to its minimum)
+            off = [d for d in docks if d.isVisible()
+                   and abs((d.width() if orient == Qt.Horizontal else d.height()) - size) > 4
+                   and ((d.width() if orient == Qt.Horizontal else d.height()) < size
+                        or (d.width() if orient == Qt.Horizontal else d.height()) > self._dock_cap(orient))]
+            if off:
+                self.resizeDocks(off, [size] * len(off), orient)
 
     def _end(self, name):
         """A wire's end: the window, the diagram, or a panel (None when that panel failed to build)."""

@@ -10,6 +10,7 @@ Imports: PySide6 and pyqtgraph.
 
 from __future__ import annotations
 
+import math
 import re
 
 import pyqtgraph as pg
@@ -79,7 +80,7 @@ def fit_label(label: pg.LabelItem, room_px: float, state: dict | None = None):
     pt, elided = _fit(_lines(full), room_px - 6, state["pt"], bool(label.opts.get("bold")))
     text = full if elided is None else "<br>".join(elided)
     opts = {k: v for k, v in label.opts.items() if k not in ("size", "justify")}
-    if (text, pt) != state.get("applied"):
+    if (text, pt) != state.get("applied") or label.text != text:
         state["applied"] = (text, pt)
         label.setText(text, size=f"{pt:g}pt", **opts)
         label.setToolTip(_TAG.sub("", full) if elided is not None else "")
@@ -98,12 +99,38 @@ def _fit_axis(axis: pg.AxisItem, state: dict):
     room = axis.height() if key in ("left", "right") else _centred_room(axis.label, axis.width())
     pt, elided = _fit([st["full"]], room - 6, st["pt"])
     text = st["full"] if elided is None else elided[0]
-    if (text, pt) != st.get("applied"):
+    if (text, pt) != st.get("applied") or axis.labelText != text:  # the code may have set the full text again
         st["applied"] = (text, pt)
         style = dict(axis.labelStyle)
         style["font-size"] = f"{pt:g}pt"
         axis.setLabel(text, units=axis.labelUnits or None, **style)
     st["shown"] = axis.labelText
+
+
+SHORT_AXIS_PX = 120  # a left axis shorter than this gets its tick spacing from its height
+TICK_ROOM_PX = 18    # px per tick label on it
+
+
+def _space_short_axis(plot: pg.PlotItem, state: dict):
+    """On a short left axis pyqtgraph still labels every 0.2 of [0, 1] and the labels run together: there the
+    spacing is the smallest 1-2-5 step that leaves each label ``TICK_ROOM_PX``."""
+    axis = plot.getAxis("left")
+    if axis._tickLevels is not None or axis.logMode or state.get("own_spacing") is False:
+        return
+    h = plot.vb.height()
+    lo, hi = plot.vb.viewRange()[1]
+    span = abs(hi - lo)
+    if h <= 0 or span <= 0 or h >= SHORT_AXIS_PX:
+        if state.get("own_spacing"):
+            state["own_spacing"] = None
+            axis.setTickSpacing()  # back to pyqtgraph's own
+        return
+    need = span * TICK_ROOM_PX / h
+    e = math.floor(math.log10(need))
+    major = next(m * 10.0 ** k for k in (e, e + 1) for m in (1, 2, 5) if m * 10.0 ** k >= need)
+    if state.get("own_spacing") != major:
+        state["own_spacing"] = major
+        axis.setTickSpacing(major, major)
 
 
 def fit_plot_text(plot: pg.PlotItem):
@@ -126,10 +153,12 @@ def fit_plot_text(plot: pg.PlotItem):
                 if state.get(("density", side)) != density:
                     state[("density", side)] = density
                     axis.setTickDensity(density)
+            _space_short_axis(plot, state)
         finally:
             state["busy"] = False
 
     plot.vb.sigResized.connect(fit)
+    plot.vb.sigYRangeChanged.connect(lambda *_: _space_short_axis(plot, state))
     plot.fit_text = fit
     fit()
     return fit

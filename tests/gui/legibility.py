@@ -43,7 +43,8 @@ def _text_rects(view: QGraphicsView) -> list[tuple[str, QRectF]]:
             continue
         if isinstance(item, pg.TextItem):
             text = item.textItem.toPlainText().strip()
-            if text:
+            clip = _clip_rect(item)
+            if text and (clip is None or clip.intersects(_ink_rect(item.textItem))):  # wholly clipped: not shown
                 out.append((text, _to_view(view, _ink_rect(item.textItem))))
         elif isinstance(item, pg.LabelItem):
             text = item.item.toPlainText().strip()
@@ -52,6 +53,18 @@ def _text_rects(view: QGraphicsView) -> list[tuple[str, QRectF]]:
         elif isinstance(item, pg.AxisItem):
             out.extend(_axis_texts(view, item))
     return out
+
+
+def _clip_rect(item):
+    """The scene rect of the nearest ancestor that clips its children (a ViewBox), or None."""
+    from PySide6.QtWidgets import QGraphicsItem
+
+    parent = item.parentItem()
+    while parent is not None:
+        if parent.flags() & QGraphicsItem.ItemClipsChildrenToShape:
+            return parent.sceneBoundingRect()
+        parent = parent.parentItem()
+    return None
 
 
 def _visible_chain(item) -> bool:

@@ -148,9 +148,11 @@ class DrawTab(QWidget):
         self.out_plot.hideButtons()
         self.out_plot.setTitle("its outputs", color=colors.FOREGROUND, size="9pt")
         self.out_plot.setYRange(0, 1, padding=0.02)
-        self.out_plot.setXRange(-0.6, 9.6, padding=0)
+        self.out_plot.setXRange(-0.6, 9.9, padding=0)  # room right of the last bar for its "9"
         self.out_plot.getAxis("bottom").setTicks([[(i, str(i)) for i in range(10)], []])
         self.out_plot.setMinimumSize(100, 130)
+        self.out_plot.getPlotItem().setContentsMargins(2, 2, 8, 2)  # room for the "9" under the last bar
+        fit_plot_text(self.out_plot.getPlotItem())
         self.bars = pg.BarGraphItem(x=np.arange(10), height=np.zeros(10), width=0.7,
                                     brush=pg.mkBrush(colors.POSITIVE), pen=pg.mkPen(None))
         self.out_plot.addItem(self.bars)
