@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 
 SETTINGS_VERSION = 1
 # the most of the window's width (left, right) or height (bottom) a dock area takes by default
-DOCK_SHARES = {"left": 0.22, "right": 0.3, "bottom": 0.36}
+DOCK_SHARES = {"left": 0.245, "right": 0.3, "bottom": 0.36}
 
 
 class DocksMixin:
@@ -122,7 +122,7 @@ class DocksMixin:
             names = [d.objectName() for d in group]
             done.update(names)
             fm = dock.fontMetrics()
-            need = sum(fm.horizontalAdvance(self.specs[n].title) + 30 for n in names if n in self.specs)
+            need = sum(fm.horizontalAdvance(self.specs[n].title) + 44 for n in names if n in self.specs)
             narrow = len(group) > 1 and need > dock.width()
             for n, d in zip(names, group):
                 spec = self.specs.get(n)

@@ -10,8 +10,19 @@ from __future__ import annotations
 import pyqtgraph as pg
 from PySide6.QtCore import QRect, QRectF
 from PySide6.QtGui import QImage, QPainter
-from PySide6.QtWidgets import (QAbstractButton, QAbstractScrollArea, QCheckBox, QGraphicsView, QLabel,
-                               QPushButton, QRadioButton, QScrollArea, QTabBar, QToolButton, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QAbstractScrollArea,
+    QCheckBox,
+    QGraphicsView,
+    QLabel,
+    QPushButton,
+    QRadioButton,
+    QScrollArea,
+    QTabBar,
+    QToolButton,
+    QWidget,
+)
 
 TOL = 1.0  # px of overlap tolerated (antialiased edges)
 TOL_Y = 3.0  # px of vertical overlap tolerated: a text item's line box includes leading above and below the ink
@@ -171,7 +182,8 @@ def scroll_problems(root: QWidget) -> list[str]:
             continue
         if isinstance(s, QScrollArea) and s.horizontalScrollBar().maximum() > 0:
             inner = s.widget()
-            out.append(f"{_name(s)}: needs a horizontal scrollbar (content {inner.minimumSizeHint().width() if inner else '?'}"
+            need = inner.minimumSizeHint().width() if inner else "?"
+            out.append(f"{_name(s)}: needs a horizontal scrollbar (content {need}"
                        f" px wide, room {s.viewport().width()} px)")
     return out
 

@@ -40,7 +40,7 @@ def _views(w):
         if name == "experiments" and tabs is not None:
             for i in range(1, tabs.count()):
                 out.append((f"{name}/{tabs.tabText(i)}",
-                            lambda n=name, i=i: (w.docks[n].raise_(), tabs.setCurrentIndex(i))))
+                            lambda n=name, i=i, t=tabs: (w.docks[n].raise_(), t.setCurrentIndex(i))))
     return out
 
 
@@ -48,11 +48,10 @@ def _views(w):
 def window(qapp, tmp_path_factory):
     from PySide6.QtCore import QSettings
 
+    from digitviz.gui.app import make_app
     from digitviz.gui.main_window import MainWindow
 
     from . import FAST, ToyData
-
-    from digitviz.gui.app import make_app
 
     # as the app looks: its style and stylesheet (fonts, paddings), restored afterwards for the other tests
     style, sheet = qapp.style().name(), qapp.styleSheet()
@@ -84,7 +83,7 @@ def test_every_view_is_legible_at_every_size(window, qtbot):
     problems = []
     for width, height in SIZES:
         w.resize(width, height)
-        qtbot.waitUntil(lambda: w.width() == width and w.height() == height, timeout=3000)
+        qtbot.waitUntil(lambda size=(width, height): (w.width(), w.height()) == size, timeout=3000)
         _settle(qtbot, w)
         for name, front in _views(w):
             front()

@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from . import FAST, ToyData
+from . import ToyData
 
 
 def train_an_epoch(qtbot, w):

@@ -28,8 +28,17 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QColor, QFontMetrics, QIcon, QPixmap
-from PySide6.QtWidgets import (QAbstractItemView, QGraphicsItem, QHBoxLayout, QLabel, QListWidget,
-                               QListWidgetItem, QPushButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QGraphicsItem,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from digitviz.core.runs import legend_name, run_name
 from digitviz.core.series import BoundedSeries, ema, nice_ceil, peak_decimate, subsample
@@ -38,7 +47,6 @@ from digitviz.core.training import PRESET_TARGETS, TrainConfig, preset_of
 __all__ = ["MAX_RUNS", "KeptRun", "MetricsPanel", "legend_name", "run_name"]
 
 from ..colors import RUN_COLORS  # kept runs' colours: apart from the live run's blue, green, amber and purple
-
 
 MAX_POINTS = 1 << 18
 DRAW_HZ = 3  # while training; curves need no more, and every redraw holds the GIL the worker needs

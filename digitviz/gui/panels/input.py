@@ -128,6 +128,7 @@ class InputPanel(QWidget):
         sees = QLabel("What the network sees")
         sees.setStyleSheet(f"color: {colors.MUTED};")
         sees.setAlignment(Qt.AlignCenter)
+        sees.setWordWrap(True)
 
         self.answer_label = QLabel("–")
         self.answer_label.setAlignment(Qt.AlignCenter)
@@ -135,6 +136,7 @@ class InputPanel(QWidget):
         self.answer_label.setToolTip("The network's answer: the digit whose output neuron is brightest")
         self.confidence_label = QLabel("")
         self.confidence_label.setAlignment(Qt.AlignCenter)
+        self.confidence_label.setWordWrap(True)
         self.confidence_label.setStyleSheet(text_style(colors.FOREGROUND, 15))
         self.truth_label = QLabel("")
         self.truth_label.setAlignment(Qt.AlignCenter)

@@ -32,15 +32,25 @@ Imports: PySide6, pyqtgraph, :mod:`digitviz.core`, this package's colours and :m
 from __future__ import annotations
 
 import bisect
-
 import math
 import time
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QRectF, Qt, QTimer, Signal
-from PySide6.QtWidgets import (QComboBox, QFrame, QHBoxLayout, QLabel, QProgressBar, QPushButton, QScrollArea,
-                               QSizePolicy, QSpinBox, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
 
 from digitviz.core import landscape as ls
 from digitviz.core.landscape import LINE_EXTEND, PathJob, SurfaceJob
@@ -1015,7 +1025,8 @@ class LandscapePanel(QWidget):
         self.now_text.setPos(x, y)
         (x0, x1), (y0, y1) = self.map_plot.vb.viewRange()
         # near the right or top edge the label goes to the other side of the star: it stays on the map
-        self.now_text.setAnchor((1.25 if x > x0 + 0.75 * (x1 - x0) else -0.25, -0.1 if y > y0 + 0.8 * (y1 - y0) else 1.1))
+        self.now_text.setAnchor((1.25 if x > x0 + 0.75 * (x1 - x0) else -0.25,
+                                 -0.1 if y > y0 + 0.8 * (y1 - y0) else 1.1))
         self.now_text.setVisible(True)
         self._update_tail()
         self._update_arrow(x, y)

@@ -122,6 +122,8 @@ class LessonPanel(QWidget):
         self.back_button = QPushButton("◀")
         self.back_button.setToolTip("Back: the previous chapter (PageUp)")
         self.back_button.clicked.connect(self.back)
+        # an arrow: no room taken from the chapter list in a narrow dock
+        self.back_button.setMaximumWidth(self.back_button.sizeHint().width())
         self.next_button = QPushButton("Next ▶")
         self.next_button.setToolTip("Next chapter (PageDown)")
         self.next_button.clicked.connect(self.next)
@@ -134,6 +136,7 @@ class LessonPanel(QWidget):
         show_row.addWidget(self.show_button)
         show_row.addWidget(self.state, 1)
         nav = QHBoxLayout()
+        nav.setSpacing(4)
         nav.addWidget(self.back_button)
         nav.addWidget(self.chapter_list, 1)
         nav.addWidget(self.next_button)

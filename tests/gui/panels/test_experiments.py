@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
-
 from digitviz.core import experiments as ex
 from digitviz.core.network import Network
 from digitviz.core.snapshot import Snapshot, StepReport, frozen_copy

@@ -14,9 +14,21 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDoubleSpinBox, QHBoxLayout, QHeaderView, QLabel,
-                               QPushButton, QSpinBox, QSplitter, QTableWidget, QTableWidgetItem,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDoubleSpinBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from digitviz.core import experiments as ex
 from digitviz.core.diagram import weight_mosaic
@@ -24,8 +36,23 @@ from digitviz.core.network import Layout
 
 from ...colors import diverging_lut
 from ...fit import fit_label
-from .common import (FOREGROUND, MUTED, SHORT, FoldingNote, TrainingTab, chosen_config, column, dashed,
-                     describe_config, job_progress, network_combo, row, run_color, size_combo, style_plot)
+from .common import (
+    FOREGROUND,
+    MUTED,
+    SHORT,
+    FoldingNote,
+    TrainingTab,
+    chosen_config,
+    column,
+    dashed,
+    describe_config,
+    job_progress,
+    network_combo,
+    row,
+    run_color,
+    size_combo,
+    style_plot,
+)
 
 MAX_SEEDS = 3
 LINE_EXAMPLES = 10_000
