@@ -135,21 +135,37 @@ class DocksMixin:
     def _after_resize(self):
         self._regrow_docks()
         self._fit_dock_tabs()
+        self.docks_settled = True  # the docks have the sizes this window size gives them
 
     def _regrow_docks(self):
         """After a resize: docks that a smaller window squeezed get their share back; docks wider than the
         smaller window allows give the diagram its room back."""
         if getattr(self, "presentation", None) is not None and self.presentation.active:
             return  # presentation mode sizes its own docks
+        if self.size() == getattr(self, "_regrown_for", None):
+            return  # e.g. back from presentation mode, which restored the docks exactly
+        self._regrown_for = self.size()
+        for off, size, orient in self._docks_off():
+            self.resizeDocks(off, [size] * len(off), orient)
+        self.layout().activate()  # the new sizes now, not at the next layout pass
+
+    def _docks_off(self):
+        """``(docks, size, orientation)`` for docks smaller than their share (the window grew), or larger than
+        the window now allows them (it shrank: Qt squeezes the diagram first, down to its minimum)."""
+        out = []
         for docks, size, orient in self._dock_targets():
-            # smaller than their share (the window grew), or larger than the window now allows them (it
-            # shrank: Qt squeezes the diagram first, down to its minimum)
-            off = [d for d in docks if d.isVisible()
-                   and abs((d.width() if orient == Qt.Horizontal else d.height()) - size) > 4
-                   and ((d.width() if orient == Qt.Horizontal else d.height()) < size
-                        or (d.width() if orient == Qt.Horizontal else d.height()) > self._dock_cap(orient))]
+            def extent(d, orient=orient):
+                return d.width() if orient == Qt.Horizontal else d.height()
+
+            off = [d for d in docks if not d.isHidden() and abs(extent(d) - size) > 4
+                   and (extent(d) < size or extent(d) > self._dock_cap(orient))]
             if off:
-                self.resizeDocks(off, [size] * len(off), orient)
+                out.append((off, size, orient))
+        return out
+
+    def docks_fit(self) -> bool:
+        """True once the docks were sized for this window size (tests wait for this after a resize)."""
+        return self.docks_settled and not self._regrow_timer.isActive()
 
     def _end(self, name):
         """A wire's end: the window, the diagram, or a panel (None when that panel failed to build)."""

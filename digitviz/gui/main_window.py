@@ -148,6 +148,7 @@ class MainWindow(ActionsMixin, DocksMixin, FilesMixin, QMainWindow):
         self.downloader: Job | None = None
         self.download_dialog: QProgressDialog | None = None
 
+        self.docks_settled = False  # True once the docks were sized for the window shown (tests wait for it)
         self._regrow_timer = QTimer(self)
         self._regrow_timer.setSingleShot(True)
         self._regrow_timer.setInterval(50)
@@ -576,6 +577,8 @@ class MainWindow(ActionsMixin, DocksMixin, FilesMixin, QMainWindow):
 
     def resizeEvent(self, event):
         super().resizeEvent(event)
+        if getattr(self, "presentation", None) is not None and self.presentation.active:
+            return  # presentation mode sizes the docks, and puts them back exactly on leaving
         self._regrow_timer.start()  # once the window settles: docks squeezed earlier widen again; tab titles fit
 
     # closing

@@ -29,6 +29,7 @@ def make_window(qtbot, settings):
         w.show()
         qtbot.waitExposed(w)
         qtbot.waitUntil(lambda: w.controller.latest is not None, timeout=5000)
+        qtbot.waitUntil(w.docks_fit, timeout=3000)  # the docks have the sizes the window gives them
         windows.append(w)
         return w
 

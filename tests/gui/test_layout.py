@@ -70,7 +70,7 @@ def _settle(qtbot, w):
     """Layouts, the docks' regrowth (a 50 ms timer) and fitted text all done."""
     from PySide6.QtWidgets import QApplication
 
-    qtbot.waitUntil(lambda: not w._regrow_timer.isActive(), timeout=3000)
+    qtbot.waitUntil(w.docks_fit, timeout=3000)
     for _ in range(3):  # a resize fits text, which may lay out again
         QApplication.processEvents()
 
