@@ -275,28 +275,45 @@ def build_parser() -> argparse.ArgumentParser:
     t = sub.add_parser("train", help="train headless, one line per epoch",
                        description="Train headless. Presets: "
                        + " ".join(f"{k}: {v}" for k, v in PRESET_BLURBS.items()))
-    t.add_argument("--data", metavar="DIR", default=argparse.SUPPRESS)
-    t.add_argument("--preset", choices=list(PRESETS), default="lesson")
-    t.add_argument("--run", metavar="FILE.json", help="start from a run settings file (other flags override it)")
+    lesson = PRESETS["lesson"]
+
+    def d(field, fmt=str):
+        """Every preset-dependent flag says where its default comes from, and the lesson's value."""
+        return f"(default: the preset's; lesson: {fmt(getattr(lesson, field))})"
+
+    t.add_argument("--data", metavar="DIR", default=argparse.SUPPRESS,
+                   help="folder with the four MNIST files (default: $DIGITVIZ_DATA, else the cache folder)")
+    t.add_argument("--preset", choices=list(PRESETS), default="lesson",
+                   help="starting settings that the flags below change (default: lesson)")
+    t.add_argument("--run", metavar="FILE.json",
+                   help="start from a run settings file; the flags below override it (default: none)")
     t.add_argument("--hidden", type=_int_at_least(1), nargs="*", metavar="N",
-                   help="hidden layer sizes, e.g. --hidden 16 16")
-    t.add_argument("--activation", choices=ACTIVATIONS)
-    t.add_argument("--cost", choices=COSTS)
-    t.add_argument("--epochs", type=_int_at_least(1))
-    t.add_argument("--batch", type=_int_at_least(1), help="mini-batch size")
-    t.add_argument("--lr", type=_finite_float, help="learning rate (quadratic cost has no 1/2: 1.5 = the book's 3.0)")
-    t.add_argument("--lr-decay", type=_finite_float, help="learning-rate multiplier per epoch")
-    t.add_argument("--momentum", type=_finite_float)
-    t.add_argument("--l2", type=_finite_float, help="L2 penalty on the weights")
-    t.add_argument("--seed", type=_int_at_least(0))
-    t.add_argument("--random-labels", action="store_true", help="train on shuffled labels (Zhang et al. 2017)")
-    t.add_argument("--doubt", type=_finite_float, help="fraction of noise images with a 'no digit' target")
-    t.add_argument("--dtype", choices=["float32", "float64"])
-    t.add_argument("--shift-px", type=int, help="train on moved digits: random shifts of up to this many pixels")
-    t.add_argument("--rotate-deg", type=float, help="... and random rotations of up to this many degrees")
-    t.add_argument("--save", metavar="FILE.npz", help="save the trained network")
-    t.add_argument("--json", action="store_true", help="JSON lines instead of text")
-    t.add_argument("--engine", choices=["fused", "numpy"], default=argparse.SUPPRESS)
+                   help="hidden layer sizes, e.g. --hidden 16 16 " + d("sizes", lambda s: " ".join(map(str, s[1:-1]))))
+    t.add_argument("--activation", choices=ACTIVATIONS, help="activation function " + d("activation"))
+    t.add_argument("--cost", choices=COSTS, help="cost function " + d("cost"))
+    t.add_argument("--epochs", type=_int_at_least(1), help="passes over the 60,000 training images " + d("epochs"))
+    t.add_argument("--batch", type=_int_at_least(1), help="mini-batch size " + d("batch_size"))
+    t.add_argument("--lr", type=_finite_float,
+                   help="learning rate (quadratic cost has no 1/2: 1.5 = the book's 3.0) " + d("lr"))
+    t.add_argument("--lr-decay", type=_finite_float, help="learning-rate multiplier per epoch " + d("lr_decay"))
+    t.add_argument("--momentum", type=_finite_float, help="heavy-ball momentum, 0 for plain gradient descent "
+                   + d("momentum"))
+    t.add_argument("--l2", type=_finite_float, help="L2 penalty on the weights " + d("l2"))
+    t.add_argument("--seed", type=_int_at_least(0),
+                   help="seeds the initial weights, the order of examples and the noise " + d("seed"))
+    t.add_argument("--random-labels", action="store_true",
+                   help="train on shuffled labels (Zhang et al. 2017) (default: off)")
+    t.add_argument("--doubt", type=_finite_float,
+                   help="fraction of noise images with a 'no digit' target " + d("doubt"))
+    t.add_argument("--dtype", choices=["float32", "float64"], help="floating-point precision " + d("dtype"))
+    t.add_argument("--shift-px", type=int,
+                   help="train on moved digits: random shifts of up to this many pixels " + d("shift_px"))
+    t.add_argument("--rotate-deg", type=float,
+                   help="... and random rotations of up to this many degrees " + d("rotate_deg"))
+    t.add_argument("--save", metavar="FILE.npz", help="save the trained network (default: not saved)")
+    t.add_argument("--json", action="store_true", help="JSON lines instead of text (default: text)")
+    t.add_argument("--engine", choices=["fused", "numpy"], default=argparse.SUPPRESS,
+                   help="what trains: the fused engine or the NumPy reference (default: fused when numba imports)")
     t.set_defaults(func=cmd_train)
 
     e = sub.add_parser("eval", help="evaluate a saved network on the test set")

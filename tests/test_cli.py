@@ -204,3 +204,18 @@ def test_save_to_a_folder_is_one_line(tmp_path, capsys):
     assert len(err.strip().splitlines()) == 1 and "could not save" in err, err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mnist", "net.npz"]
     assert not any((tmp_path / "net.npz").iterdir())
+
+
+def test_train_help_says_what_every_flag_does_and_its_default():
+    """Issue 10 item 18: --epochs, --seed, --momentum had no help and no default."""
+    from digitviz import cli
+
+    parser = cli.build_parser()
+    train = next(a for a in parser._subparsers._group_actions[0].choices.values() if a.prog.endswith("train"))
+    for action in train._actions:
+        if action.dest == "help":
+            continue
+        assert action.help, f"{action.option_strings} has no help"
+        assert "default" in action.help, f"{action.option_strings} does not say its default"
+    text = train.format_help()
+    assert "lesson: 30" in text and "lesson: 1.5" in text

@@ -268,15 +268,20 @@ def subsample(x: np.ndarray, y: np.ndarray, n: int) -> tuple[np.ndarray, np.ndar
     return np.append(x[::k], x[-1]), np.append(y[::k], y[-1])
 
 
-def ema(values: np.ndarray, start: float, alpha: float) -> tuple[np.ndarray, float]:
+def ema(values: np.ndarray, start: float, alpha: float, count: int | None = None) -> tuple[np.ndarray, float]:
     """Exponential moving average ``e <- e + alpha (v - e)`` of ``values`` (m,), continuing from ``start``.
 
-    ``start`` NaN starts at the first value. Returns ``(averages (m,), last average)``.
+    ``start`` NaN starts at the first value. With ``count`` (how many values ``start`` already averages)
+    the first ``1 / alpha`` values get the running mean instead (weight ``max(alpha, 1 / (count + i + 1))``),
+    so a curve of a few steps follows them rather than staying near the first one.
+    Returns ``(averages (m,), last average)``.
     """
     values = np.asarray(values, np.float64)
     out = np.empty_like(values)
     e, a = float(start), float(alpha)
+    n = None if count is None else int(count)
     for i, v in enumerate(values.tolist()):
-        e = v if math.isnan(e) else e + a * (v - e)  # NaN: the very first step
+        w = a if n is None else max(a, 1.0 / (n + i + 1))
+        e = v if math.isnan(e) else e + w * (v - e)  # NaN: the very first step
         out[i] = e
     return out, e

@@ -36,6 +36,8 @@ from .style import icon
 
 # Speed control: batches per second at each slider position; None = as fast as it goes.
 SPEEDS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, None)
+# A first launch starts where the diagram visibly changes batch by batch (Epoch ignores the slider).
+DEFAULT_SPEED = SPEEDS.index(10)
 
 
 def speed_text(bps) -> str:
@@ -63,6 +65,7 @@ class ActionsMixin:
             a.setShortcutContext(Qt.WindowShortcut)
         a.setToolTip(f"{tip or text} ({shortcuts.key_text(keys)})" if keys else (tip or text))
         a.setStatusTip(tip or text)
+        a.setData(slot)
         a.setCheckable(checkable)
         if checkable:
             a.toggled.connect(lambda on: getattr(self, slot)(on))
@@ -117,31 +120,30 @@ class ActionsMixin:
         self.step_readout.setObjectName("stepReadout")
         self.step_readout.setToolTip("The last single step on its own mini-batch: the batch's cost before → after\n"
                                      "the step, and how far the step moved the parameters (η·|∇C|)")
+        self._readout_pt = self.step_readout.font().pointSizeF()
         tb.addWidget(self.step_readout)
         spacer = QWidget()
         spacer.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Preferred)
         tb.addWidget(spacer)
         tb.addSeparator()
-        slow = QLabel("1 batch/s")
-        slow.setObjectName("speedEnd")
         self.speed = QSlider(Qt.Horizontal)
         self.speed.setObjectName("speed")
         self.speed.setRange(0, len(SPEEDS) - 1)
         self.speed.setPageStep(1)
-        self.speed.setFixedWidth(150)
+        self.speed.setFixedWidth(120)
         self.speed.setFocusPolicy(Qt.NoFocus)  # keep the arrow keys for stepping
-        fast = QLabel("max")
-        fast.setObjectName("speedEnd")
-        fast.setToolTip("As fast as it goes")
+        # the speed now, in words (the slider's ends are 1 batch/s and as fast as it goes)
+        self.speed_label = QLabel()
+        self.speed_label.setObjectName("speedNow")
+        self.speed_label.setMinimumWidth(self.speed_label.fontMetrics().horizontalAdvance("2000 batches/s  "))
         tb.addWidget(QLabel("Speed "))
-        tb.addWidget(slow)
         tb.addWidget(self.speed)
-        tb.addWidget(fast)
-        pos = self.settings.value("speed", len(SPEEDS) - 1)
+        tb.addWidget(self.speed_label)
+        pos = self.settings.value("speed", DEFAULT_SPEED)
         try:
             pos = int(pos)
         except (TypeError, ValueError):
-            pos = len(SPEEDS) - 1
+            pos = DEFAULT_SPEED
         self.speed.setValue(min(max(pos, 0), len(SPEEDS) - 1))
         self.speed.valueChanged.connect(self._on_speed)
         self._on_speed(self.speed.value())
@@ -150,7 +152,12 @@ class ActionsMixin:
     def _on_speed(self, pos):
         bps = SPEEDS[pos]
         self.controller.set_speed(bps)
-        self.speed.setToolTip(f"Training speed: {speed_text(bps)}")
+        words = "max" if bps is None else speed_text(bps)
+        self.speed_label.setText(words)
+        tip = (f"Play trains at {speed_text(bps)}; Epoch always runs at full speed.\n"
+               "Slide left to watch single batches, right for speed.")
+        self.speed.setToolTip(tip)
+        self.speed_label.setToolTip(tip)
 
     def _build_menus(self):
         mb = self.menuBar()
@@ -225,7 +232,8 @@ class ActionsMixin:
             self._shown_running = running
             self.act_play.setText("Pause" if running else "Play")
             self.act_play.setIcon(icon("pause" if running else "play"))
-            self.act_play.setToolTip("Pause training (Space)" if running else "Train continuously (Space)")
+            if self.act_play.isEnabled():  # disabled, its tooltip says why (no data)
+                self.act_play.setToolTip("Pause training (Space)" if running else "Train continuously (Space)")
 
     # dialogs
 

@@ -5,9 +5,11 @@ Imports: PySide6, pyqtgraph (through :mod:`digitviz.gui`) and the main window.
 
 from __future__ import annotations
 
+import signal
+import socket
 import sys
 
-from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtCore import QEvent, QObject, QSocketNotifier, QTimer
 from PySide6.QtWidgets import QApplication
 
 from ..memory import release_large_allocations
@@ -51,6 +53,56 @@ class _FirstExpose(QObject):
         return False
 
 
+class QuitOnSignal(QObject):
+    """Ctrl+C (SIGINT) and SIGTERM close ``window`` cleanly: settings saved, threads stopped, exit code 0.
+
+    Python runs a signal handler only when the interpreter gets control, which it does not while Qt's
+    event loop waits in C++. So the handler's byte goes to a socket (``signal.set_wakeup_fd``) whose
+    notifier wakes the event loop, and the window is closed from there, without asking (no one may be
+    at the window to answer).
+    """
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+    def __init__(self, window):
+        super().__init__(window)
+        self.window = window
+        self.received: int | None = None
+        self._rsock, self._wsock = socket.socketpair()
+        for s in (self._rsock, self._wsock):
+            s.setblocking(False)
+        self._old_fd = signal.set_wakeup_fd(self._wsock.fileno())
+        self._old = {sig: signal.signal(sig, self._handler) for sig in self.SIGNALS}
+        self.notifier = QSocketNotifier(self._rsock.fileno(), QSocketNotifier.Read, self)
+        self.notifier.activated.connect(self._wake)
+
+    def _handler(self, signum, _frame):
+        self.received = signum  # runs when the notifier gave the interpreter a turn
+
+    def _wake(self, *_):
+        try:
+            data = self._rsock.recv(64)  # one byte per signal: its number
+        except OSError:
+            return
+        if data:
+            self.received = data[-1]
+            QTimer.singleShot(0, self._quit)
+
+    def _quit(self):
+        self.window.quit_without_asking()
+        app = QApplication.instance()
+        if app is not None:
+            app.quit()
+
+    def uninstall(self):
+        for sig, old in self._old.items():
+            signal.signal(sig, old)
+        signal.set_wakeup_fd(self._old_fd)
+        self.notifier.setEnabled(False)
+        self._rsock.close()
+        self._wsock.close()
+
+
 def main(argv=None, data_dir=None, on_shown=None, run=None) -> int:
     """Open the main window and run the event loop; returns the exit code.
 
@@ -88,5 +140,9 @@ def main(argv=None, data_dir=None, on_shown=None, run=None) -> int:
     if on_shown is not None:
         _FirstExpose(window, on_shown)
     app.aboutToQuit.connect(window.shutdown)  # quitting without closing the window stops threads too
+    quitter = QuitOnSignal(window)  # Ctrl+C in the terminal quits as SIGTERM does
     window.show()
-    return app.exec()
+    try:
+        return app.exec()
+    finally:
+        quitter.uninstall()

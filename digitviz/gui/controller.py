@@ -144,8 +144,8 @@ class TrainingController(QObject):
     def set_data(self, data):
         self.worker.set_data(data)
 
-    def load(self, net, config):
-        self.worker.load(net, config)
+    def load(self, net, config, meta=None):
+        self.worker.load(net, config, meta)
 
     def restore_good(self):
         """Put back the recent good weights (offered with a divergence)."""

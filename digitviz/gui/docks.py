@@ -28,6 +28,8 @@ from .panels import DIAGRAM, WINDOW, WIRES, panel_specs
 log = logging.getLogger(__name__)
 
 SETTINGS_VERSION = 1
+# the most of the window's width (left, right) or height (bottom) a dock area takes by default
+DOCK_SHARES = {"left": 0.245, "right": 0.3, "bottom": 0.36}
 
 
 class DocksMixin:
@@ -85,20 +87,85 @@ class DocksMixin:
                 self.docks[spec.name].raise_()
         self._size_docks()
 
-    def _size_docks(self):
-        """Default dock sizes, as shares of the window: the diagram in the middle keeps the most room."""
+    def _dock_targets(self):
+        """``(docks, size, orientation)`` per dock area: the panels' wish, capped by a share of the window."""
         w, h = max(self.width(), 800), max(self.height(), 600)
-        for area, orient, cap in ((Qt.LeftDockWidgetArea, Qt.Horizontal, 0.22 * w),
-                                  (Qt.RightDockWidgetArea, Qt.Horizontal, 0.3 * w),
-                                  (Qt.BottomDockWidgetArea, Qt.Vertical, 0.36 * h)):
-            names = [n for n in self.docks if self.specs[n].area == area]
+        for area, orient, cap in ((Qt.LeftDockWidgetArea, Qt.Horizontal, DOCK_SHARES["left"] * w),
+                                  (Qt.RightDockWidgetArea, Qt.Horizontal, DOCK_SHARES["right"] * w),
+                                  (Qt.BottomDockWidgetArea, Qt.Vertical, DOCK_SHARES["bottom"] * h)):
+            names = [n for n in self.docks if self.specs[n].area == area and self.dockWidgetArea(self.docks[n]) == area]
             if not names:
                 continue
             hints = [self.panels[n].sizeHint() for n in names]
             want = max((hint.width() if orient == Qt.Horizontal else hint.height()) for hint in hints) + 16
-            size = int(min(max(want, 240), cap))
-            docks = [self.docks[n] for n in names if not self.specs[n].tab_with]
+            docks = [self.docks[n] for n in names if not self.specs[n].tab_with and not self.docks[n].isFloating()]
+            yield docks, int(min(max(want, 240), cap)), orient
+
+    def _dock_cap(self, orient) -> float:
+        """The most a side dock may take before the diagram suffers (a little above its default share)."""
+        if orient == Qt.Horizontal:
+            return 0.34 * max(self.width(), 800)
+        return 0.4 * max(self.height(), 600)
+
+    def _size_docks(self):
+        """Default dock sizes, as shares of the window: the diagram in the middle keeps the most room."""
+        for docks, size, orient in self._dock_targets():
             self.resizeDocks(docks, [size] * len(docks), orient)
+
+    def _fit_dock_tabs(self):
+        """Tabbed docks whose row of tabs is too narrow for their full titles show their short ones."""
+        done = set()
+        for name, dock in self.docks.items():
+            if name in done or not dock.isVisible():
+                continue
+            group = [dock, *self.tabifiedDockWidgets(dock)]
+            names = [d.objectName() for d in group]
+            done.update(names)
+            fm = dock.fontMetrics()
+            need = sum(fm.horizontalAdvance(self.specs[n].title) + 44 for n in names if n in self.specs)
+            narrow = len(group) > 1 and need > dock.width()
+            for n, d in zip(names, group):
+                spec = self.specs.get(n)
+                if spec is not None:
+                    title = spec.short if narrow and spec.short else spec.title
+                    if d.windowTitle() != title:
+                        d.setWindowTitle(title)
+                        d.toggleViewAction().setText(spec.title)  # the View menu keeps the full name
+
+    def _after_resize(self):
+        self._regrow_docks()
+        self._fit_dock_tabs()
+        self.docks_settled = True  # the docks have the sizes this window size gives them
+
+    def _regrow_docks(self):
+        """After a resize: docks that a smaller window squeezed get their share back; docks wider than the
+        smaller window allows give the diagram its room back."""
+        if getattr(self, "presentation", None) is not None and self.presentation.active:
+            return  # presentation mode sizes its own docks
+        if self.size() == getattr(self, "_regrown_for", None):
+            return  # e.g. back from presentation mode, which restored the docks exactly
+        self._regrown_for = self.size()
+        for off, size, orient in self._docks_off():
+            self.resizeDocks(off, [size] * len(off), orient)
+        self.layout().activate()  # the new sizes now, not at the next layout pass
+
+    def _docks_off(self):
+        """``(docks, size, orientation)`` for docks smaller than their share (the window grew), or larger than
+        the window now allows them (it shrank: Qt squeezes the diagram first, down to its minimum)."""
+        out = []
+        for docks, size, orient in self._dock_targets():
+            def extent(d, orient=orient):
+                return d.width() if orient == Qt.Horizontal else d.height()
+
+            off = [d for d in docks if not d.isHidden() and abs(extent(d) - size) > 4
+                   and (extent(d) < size or extent(d) > self._dock_cap(orient))]
+            if off:
+                out.append((off, size, orient))
+        return out
+
+    def docks_fit(self) -> bool:
+        """True once the docks were sized for this window size (tests wait for this after a resize)."""
+        return self.docks_settled and not self._regrow_timer.isActive()
 
     def _end(self, name):
         """A wire's end: the window, the diagram, or a panel (None when that panel failed to build)."""

@@ -103,10 +103,10 @@ class FilesMixin:
             return False
         if not self._discard_ok("Loading a network"):
             return False
-        self.controller.load(net, config)
+        self.controller.load(net, config, meta)
         gen = self.controller.generation + 1
-        self._saved_mark = (gen, 0)
         step = meta.get("step")
+        self._saved_mark = (gen, step if isinstance(step, int) else 0)  # the worker continues the file's count
         trained_on = meta.get("dataset")
         note = ""
         if trained_on in datasets.DATASETS and self.dataset is not None \

@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QSettings, Qt, Slot
+from PySide6.QtCore import QSettings, Qt, QTimer, Slot
 from PySide6.QtWidgets import (
     QFileDialog,
     QLabel,
@@ -42,7 +42,7 @@ from digitviz.core.data import DataError, default_cache_dir, find_data_dir, load
 from digitviz.core.network import Network
 from digitviz.core.training import PRESETS, TrainConfig
 
-from . import driver, presentation
+from . import driver, presentation, shortcuts
 from .actions import SPEEDS, ActionsMixin, speed_text  # noqa: F401 (still importable from here)
 from .banners import Banner
 from .banners import escape as _escape
@@ -58,7 +58,8 @@ log = logging.getLogger(__name__)
 PANEL_HZ = 2              # while training, a costly panel is updated this often ...
 CHEAP_UPDATE_S = 0.002    # ... and a panel whose update takes less CPU than this, at every frame
 NO_DATA_TEXT = ("<b>No MNIST data yet.</b> Download it (about 11 MB) or open a folder that holds the four "
-                "MNIST files. Meanwhile the untrained network already answers any input you give it.")
+                "MNIST files. Play, Step and Epoch wait for it; meanwhile the untrained network already answers "
+                "any input you give it.")
 
 
 def _load_work(_control, folder: str):
@@ -139,6 +140,7 @@ class MainWindow(ActionsMixin, DocksMixin, FilesMixin, TimelineMixin, QMainWindo
         self._saved_mark = None      # (generation, step) last saved or loaded
         self._panel_errors: set = set()
         self._closing = False
+        self._quit_asked = False      # quit_without_asking: closing does not ask
         self._status_cache: dict = {}
         self._pending: dict = {}      # panel name -> snapshot not yet delivered (merged)
         self._panel_due: dict = {}    # panel name -> perf_counter time of its next update while training
@@ -149,6 +151,11 @@ class MainWindow(ActionsMixin, DocksMixin, FilesMixin, TimelineMixin, QMainWindo
         self.downloader: Job | None = None
         self.download_dialog: QProgressDialog | None = None
 
+        self.docks_settled = False  # True once the docks were sized for the window shown (tests wait for it)
+        self._regrow_timer = QTimer(self)
+        self._regrow_timer.setSingleShot(True)
+        self._regrow_timer.setInterval(50)
+        self._regrow_timer.timeout.connect(self._after_resize)
         self._build_central()
         self._build_actions()
         self._build_toolbar()
@@ -169,6 +176,7 @@ class MainWindow(ActionsMixin, DocksMixin, FilesMixin, TimelineMixin, QMainWindo
             self._call(panel, "set_dataset", data)
         c.start()
 
+        self._set_can_train(data is not None)  # enabled when data arrives
         if data is None and load_data:
             self._find_and_load(data_dir)
         elif data is None:
@@ -244,7 +252,41 @@ class MainWindow(ActionsMixin, DocksMixin, FilesMixin, TimelineMixin, QMainWindo
     def _show_no_data(self, why=""):
         text = NO_DATA_TEXT if not why else f"<b>{_escape(why)}</b><br>{NO_DATA_TEXT}"
         self.data_banner.show_text(text)
+        self._set_can_train(False)
         self._refresh_diagram(force=True)
+
+    def _set_can_train(self, can: bool):
+        """Play, Step and Epoch need training data: without it they are disabled, and their tooltips say why."""
+        for a, tip in ((self.act_play, "Train continuously"), (self.act_step, "One step of gradient descent"),
+                       (self.act_epoch, "Train to the end of this pass over the training images")):
+            a.setEnabled(can)
+            keys = shortcuts.key_text(shortcuts.keys_for("window", a.data()))
+            a.setToolTip(f"{tip} ({keys})" if can else f"{tip}: needs training data first (the banner above "
+                                                         "the diagram: Download MNIST or Open folder…)")
+        self._update_first_hint()
+
+    def _update_first_hint(self, snap=None):
+        """Before the first step, the toolbar says what to press; the step readout takes its place after."""
+        snap = snap if snap is not None else self.controller.latest
+        fresh = snap is None or (snap.step == 0 and not snap.running)
+        if fresh and self.act_step.isEnabled():
+            keys = shortcuts.key_text(shortcuts.keys_for("window", "step_once")).replace("Right", "→")
+            self._readout_style(hint=True)
+            self.step_readout.setText(f"Press {keys} to take one step of gradient descent (Space plays)")
+        elif self.step_readout.property("hint"):
+            self._readout_style(hint=False)
+            self.step_readout.setText("")
+
+    def _readout_style(self, hint: bool):
+        """The first-launch hint in plain text; the step readout bold and larger (the stylesheet colours them)."""
+        label = self.step_readout
+        label.setProperty("hint", hint)
+        f = label.font()
+        f.setBold(not hint)
+        f.setPointSizeF(self._readout_pt * (1.0 if hint else 1.2))
+        label.setFont(f)
+        label.style().unpolish(label)
+        label.style().polish(label)
 
     @Slot(object, str)
     def _on_data_loaded(self, ds, folder):
@@ -255,6 +297,7 @@ class MainWindow(ActionsMixin, DocksMixin, FilesMixin, TimelineMixin, QMainWindo
         self.data_folder = folder
         self.data_banner.hide()
         new, was = datasets.of(ds), datasets.of(old)
+        self._set_can_train(True)
         self.setWindowTitle(f"digitviz: {new.title}")  # which dataset is loaded (core.datasets)
         self._set_status("dataset", new.title)
         self.statusBar().showMessage(f"{new.title} loaded from {folder}: {len(ds.train_labels):,} training and "
@@ -275,6 +318,13 @@ class MainWindow(ActionsMixin, DocksMixin, FilesMixin, TimelineMixin, QMainWindo
     @Slot(str)
     def _on_data_failed(self, message):
         self.statusBar().clearMessage()
+        if self.dataset is not None:
+            # the data in use stays, and so does everything trained on it: say so, not "no data"
+            kept = f"kept the data from {self.data_folder}" if self.data_folder else "kept the data already loaded"
+            self.alert_reset.hide()
+            self.alert_restore.hide()
+            self.alert.show_text(f"{_escape(message)}: {_escape(kept)}; the network and its training are unchanged.")
+            return
         self._show_no_data(message)
 
     def open_data_folder(self, folder=None):
@@ -442,6 +492,7 @@ class MainWindow(ActionsMixin, DocksMixin, FilesMixin, TimelineMixin, QMainWindo
     @Slot(object)
     def _on_step_report(self, snap):
         r = snap.step_report
+        self._readout_style(hint=False)
         self.step_readout.setText(
             f"batch cost {r.cost_before:.4f} → {r.cost_after:.4f}   step η·|∇C| {r.step_norm:.3g}")
 
@@ -488,8 +539,9 @@ class MainWindow(ActionsMixin, DocksMixin, FilesMixin, TimelineMixin, QMainWindo
     @Slot(object)
     def _on_frame(self, snap):
         self._update_status(snap)
-        if snap.running and self.step_readout.text():
+        if snap.running and self.step_readout.text() and not self.step_readout.property("hint"):
             self.step_readout.setText("")  # the single-step readout is about a step no longer shown
+        self._update_first_hint(snap)
         self._update_play(snap.running)
         self._timeline_frame(snap)
         self._refresh_diagram()
@@ -503,7 +555,7 @@ class MainWindow(ActionsMixin, DocksMixin, FilesMixin, TimelineMixin, QMainWindo
                 snap_for_panel = merge_snapshots(pending, snap)
             else:
                 snap_for_panel = snap
-            if snap.running and now < self._panel_due.get(name, 0.0):
+            if snap.running and now < self._panel_due.get(name, 0.0) and not self.specs[name].same_frame:
                 self._pending[name] = snap_for_panel  # delivered, merged, at the panel's next turn
                 continue
             if self.past is not None and name in TIME_PANELS:
@@ -560,11 +612,26 @@ class MainWindow(ActionsMixin, DocksMixin, FilesMixin, TimelineMixin, QMainWindo
             net = self._net = Network.from_config(config)  # seeded: the right untrained weights before any snapshot
         return net
 
+    def resizeEvent(self, event):
+        super().resizeEvent(event)
+        if getattr(self, "presentation", None) is not None and self.presentation.active:
+            return  # presentation mode sizes the docks, and puts them back exactly on leaving
+        self._regrow_timer.start()  # once the window settles: docks squeezed earlier widen again; tab titles fit
+
     # closing
 
     def closeEvent(self, event):
+        """Ctrl+Q or the window's close button: asks first, as Reset does, when a trained network is unsaved."""
+        if not self._closing and not self._quit_asked and not self._discard_ok("Quit"):
+            event.ignore()
+            return
         self.shutdown()
         super().closeEvent(event)
+
+    def quit_without_asking(self):
+        """Close now, saving settings and stopping threads, without a question (Ctrl+C in the terminal, SIGTERM)."""
+        self._quit_asked = True
+        self.close()
 
     def shutdown(self):
         """Remember the layout and settings, stop every background thread (idempotent)."""

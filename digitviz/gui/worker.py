@@ -126,9 +126,10 @@ class TrainWorker(QObject):
     def set_data(self, data):
         self._inbox.put(("data", data))
 
-    def load(self, net, config: TrainConfig):
-        """Continue from a loaded network (its own copy is taken over by the worker)."""
-        self._inbox.put(("load", net, config))
+    def load(self, net, config: TrainConfig, meta: dict | None = None):
+        """Continue from a loaded network (its own copy is taken over by the worker); ``meta`` (the file's
+        step, epoch, examples_seen) continues its counters, and it is evaluated at once when data is there."""
+        self._inbox.put(("load", net, config, dict(meta or {})))
 
     def restore_good(self):
         """Put back the recent good weights the trainer kept (offered after a divergence)."""
@@ -169,7 +170,7 @@ class TrainWorker(QObject):
             if not inbox.empty():
                 self._handle(inbox.get_nowait())
                 continue
-            if self._interval:
+            if self._interval and not (self._to_epoch_end or self._remaining):  # Epoch, Step n: full speed
                 wait = self._next_due - perf()
                 if wait > 0:
                     try:
@@ -248,8 +249,15 @@ class TrainWorker(QObject):
             self._new_generation()
         elif kind == "load":
             self._stop_training()
-            _, net, config = msg
-            self.trainer = Trainer(tr.data, config, net=net)
+            _, net, config, meta = msg
+            self.trainer = tr = Trainer(tr.data, config, net=net)
+            for name in ("step_count", "epoch", "examples_seen"):  # the file's counters go on
+                value = meta.get("step" if name == "step_count" else name)
+                if isinstance(value, int) and value >= 0:
+                    setattr(tr, name, value)
+            tr.opt.lr = config.lr_at(tr.epoch)
+            if tr.has_data:
+                tr.test_acc = tr.evaluate("test").accuracy  # the status bar shows what it can do now
             self._new_generation()
         elif kind == "restore":
             self._stop_training()

@@ -113,3 +113,24 @@ def test_keep_last_drops_older_points_and_releases_objects():
     assert all(x is None for x in s._values[1:5])  # the dropped vectors are not kept alive
     s.append(50, vals[0])
     assert list(s.steps()) == [40, 50]
+
+
+def test_ema_with_a_count_is_the_running_mean_until_it_has_enough_values():
+    """Issue 10 #9: with alpha 0.01 a curve of a few steps stayed at its first value."""
+    import numpy as np
+
+    from digitviz.core.series import ema
+
+    v = np.array([4.0, 2.0, 0.0, 2.0])
+    out, last = ema(v, float("nan"), 0.01, count=0)
+    np.testing.assert_allclose(out, np.cumsum(v) / np.arange(1, 5))
+    # continued in two parts, it is the same
+    a, e = ema(v[:2], float("nan"), 0.01, count=0)
+    b, e2 = ema(v[2:], e, 0.01, count=2)
+    np.testing.assert_allclose(np.concatenate([a, b]), out) and None
+    assert e2 == last
+    # after 1 / alpha values it is the plain EMA again
+    long = np.ones(200)
+    long[150:] = 0.0
+    out, _ = ema(long, float("nan"), 0.01, count=0)
+    assert out[150] == 1.0 - 0.01

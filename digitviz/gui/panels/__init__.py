@@ -60,6 +60,8 @@ class PanelSpec:
     path_source: bool = False  # given the controller's whole descent path: set_path_source(callable)
     stoppable: bool = False   # runs background jobs: shutdown() is called when the window closes
     driven: bool = False      # drives the app (the tour): set_driver(AppDriver) is called once the window is built
+    same_frame: bool = False  # shows what the diagram shows: every frame's snapshot, never deferred while training
+    short: str = ""           # the dock's tab title when its tab row is too narrow for the full titles
 
     def panel_class(self) -> type:
         """The class (imported now): AttributeError or ImportError if the spec names a missing one."""
@@ -73,12 +75,12 @@ class PanelSpec:
 PANELS: tuple[PanelSpec, ...] = (
     PanelSpec("lesson", "Lesson", ".lesson", "LessonPanel", L, driven=True),
     PanelSpec("settings", "Settings", ".settings", "SettingsPanel", L, tab_with="lesson"),
-    PanelSpec("input", "Input", ".input", "InputPanel", R, stoppable=True),
-    PanelSpec("weights", "Hidden-neuron weights", ".weights", "WeightsPanel", R, tab_with="input"),
-    PanelSpec("probe", "Overconfidence probe", ".probe", "ProbePanel", R, tab_with="input"),
-    PanelSpec("claims", "Draw & move", ".claims", "ClaimsPanel", R, tab_with="input", stoppable=True),
-    PanelSpec("curves", "Learning curves", ".curves", "MetricsPanel", B, always_feed=True),
-    PanelSpec("landscape", "Cost landscape", ".landscape", "LandscapePanel", B, tab_with="curves",
+    PanelSpec("input", "Input", ".input", "InputPanel", R, same_frame=True, stoppable=True),
+    PanelSpec("weights", "Hidden-neuron weights", ".weights", "WeightsPanel", R, tab_with="input", short="Weights"),
+    PanelSpec("probe", "Overconfidence probe", ".probe", "ProbePanel", R, tab_with="input", short="Probe"),
+    PanelSpec("claims", "Draw & move", ".claims", "ClaimsPanel", R, tab_with="input", stoppable=True, short="Draw"),
+    PanelSpec("curves", "Learning curves", ".curves", "MetricsPanel", B, always_feed=True, short="Curves"),
+    PanelSpec("landscape", "Cost landscape", ".landscape", "LandscapePanel", B, tab_with="curves", short="Landscape",
               path_source=True, stoppable=True),
     PanelSpec("experiments", "Experiments", ".experiments", "ExperimentsPanel", B, tab_with="curves",
               stoppable=True),

@@ -43,6 +43,8 @@ from digitviz.core.training import Trainer
 from digitviz.core.transforms import iter_rotation_curve, iter_shift_curve
 
 from .. import colors
+from ..fit import fit_label, fit_plot_text
+from ..flow import flow_row
 from ..jobs import JobRunner
 from ..style import style_panel
 
@@ -70,11 +72,12 @@ def _describe(config) -> str:
 def _image_box(title: str):
     """A square view box holding one 28x28 image item, with a title label above."""
     w = pg.GraphicsLayoutWidget()
-    w.setMinimumSize(120, 130)
+    w.setMinimumSize(90, 130)
     w.ci.setContentsMargins(2, 2, 2, 2)
     label = w.addLabel(title, color=colors.FOREGROUND, size="9pt")
     w.nextRow()
     vb = w.addViewBox(lockAspect=True, enableMouse=False, invertY=True)
+    vb.sigResized.connect(lambda *_: fit_label(label, w.viewport().width()))  # the caption shrinks, then elides
     img = pg.ImageItem(np.zeros((28, 28)), levels=(0, 1))
     vb.addItem(img)
     vb.setRange(xRange=(0, 28), yRange=(0, 28), padding=0)
@@ -138,10 +141,8 @@ class DrawTab(QWidget):
         self.draw_button.setToolTip("300 steps of gradient descent on the 784 pixels (kept in [0, 1]); the "
                                     "network's weights do not change")
         self.draw_button.clicked.connect(self.toggle)
-        top = QHBoxLayout()
-        for w in (self.draw_button, self.digit, self.start_box, self.objective):
-            top.addWidget(w)
-        top.addStretch(1)
+        top = QVBoxLayout()  # one wrapping row: the controls take two lines in a narrow dock
+        top.addWidget(flow_row(self.draw_button, self.digit, self.start_box, self.objective))
 
         self.drawn_view, self.drawn_img, self.drawn_title = _image_box("its drawing")
         self.mean_view, self.mean_img, self.mean_title = _image_box("average training image")
@@ -151,9 +152,11 @@ class DrawTab(QWidget):
         self.out_plot.hideButtons()
         self.out_plot.setTitle("its outputs", color=colors.FOREGROUND, size="9pt")
         self.out_plot.setYRange(0, 1, padding=0.02)
-        self.out_plot.setXRange(-0.6, 9.6, padding=0)
+        self.out_plot.setXRange(-0.6, 9.9, padding=0)  # room right of the last bar for its "9"
         self.out_plot.getAxis("bottom").setTicks([[(i, str(i)) for i in range(10)], []])
-        self.out_plot.setMinimumSize(160, 130)
+        self.out_plot.setMinimumSize(100, 130)
+        self.out_plot.getPlotItem().setContentsMargins(2, 2, 8, 2)  # room for the "9" under the last bar
+        fit_plot_text(self.out_plot.getPlotItem())
         self.bars = pg.BarGraphItem(x=np.arange(10), height=np.zeros(10), width=0.7,
                                     brush=pg.mkBrush(colors.POSITIVE), pen=pg.mkPen(None))
         self.out_plot.addItem(self.bars)
@@ -394,7 +397,8 @@ class RobustnessTab(QWidget):
         w.setLabel("left", "test accuracy", color=colors.MUTED)
         w.setYRange(0, 1, padding=0.02)
         w.showGrid(x=True, y=True, alpha=0.12)
-        w.setMinimumSize(180, 150)
+        w.setMinimumSize(120, 150)
+        fit_plot_text(w.getPlotItem())
         return w
 
     def on_snapshot(self, snap):

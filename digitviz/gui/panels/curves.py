@@ -27,7 +27,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QColor, QIcon, QPixmap
+from PySide6.QtGui import QColor, QFontMetrics, QIcon, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QGraphicsItem,
@@ -118,6 +118,7 @@ class MetricsPanel(QWidget):
         self.epochs = np.zeros((0, 3))  # step, train accuracy, test accuracy
         self._ema = math.nan
         self._gema = math.nan
+        self._ema_n = 0  # steps the averages hold: the first 1 / EMA_ALPHA get the running mean
         self._generation = None
         self._dirty = False
         self._drawn_at = 0.0
@@ -159,7 +160,11 @@ class MetricsPanel(QWidget):
 
         self.raw_curve = self.cost_plot.plot(pen=RAW_PEN, name="each batch")
         self.ema_curve = self.cost_plot.plot(pen=COST_PEN, name="smoothed")
-        self.cost_plot.addLegend(offset=(-8, 8), labelTextSize="8pt").setZValue(10)
+        # legends in a row of their own under the plots: they never cover data
+        self.glw.nextRow()
+        for p in (self.cost_plot, self.acc_plot, self.grad_plot):
+            p.legend = pg.LegendItem(labelTextSize="8pt", colCount=2, verSpacing=-6)
+            self.glw.addItem(p.legend)
         legend = self.cost_plot.legend
         legend.addItem(self.raw_curve, "each batch")
         legend.addItem(self.ema_curve, "smoothed")
@@ -167,7 +172,7 @@ class MetricsPanel(QWidget):
                                               symbolBrush=TRAIN_COLOR, symbolPen=pg.mkPen(TRAIN_COLOR))
         self.test_curve = self.acc_plot.plot(pen=pg.mkPen(TEST_COLOR, width=2), symbol="o", symbolSize=5,
                                              symbolBrush=TEST_COLOR, symbolPen=pg.mkPen(TEST_COLOR))
-        acc_legend = self.acc_plot.addLegend(offset=(-8, -8), labelTextSize="8pt")
+        acc_legend = self.acc_plot.legend
         acc_legend.addItem(self.train_curve, "train")
         acc_legend.addItem(self.test_curve, "test")
         self.target_line = pg.InfiniteLine(angle=0, pen=pg.mkPen("#6b7280", style=pg.QtCore.Qt.DashLine))
@@ -176,8 +181,7 @@ class MetricsPanel(QWidget):
         self.grad_curve = self.grad_plot.plot(pen=GRAD_RAW_PEN)
         self.grad_ema_curve = self.grad_plot.plot(pen=GRAD_PEN)
         # the gradient plot needs a legend only to name kept runs: shown while one is overlaid
-        self.grad_legend = self.grad_plot.addLegend(offset=(-8, 8), labelTextSize="8pt")
-        self.grad_legend.setZValue(10)
+        self.grad_legend = self.grad_plot.legend
         self.grad_legend.addItem(self.grad_ema_curve, "this run")
         self.grad_legend.setVisible(False)
         for legend in (self.cost_plot.legend, self.acc_plot.legend, self.grad_legend):
@@ -205,6 +209,7 @@ class MetricsPanel(QWidget):
             self._sync_legends()
             self.steps.clear()
             self._ema = self._gema = math.nan
+            self._ema_n = 0
             self.epochs = np.zeros((0, 3))
             self._initial_ranges()
             target = PRESET_TARGETS.get(preset_of(snap.config))
@@ -225,9 +230,10 @@ class MetricsPanel(QWidget):
         if len(new):
             costs = np.asarray(snap.new_costs, np.float64)
             gnorms = np.maximum(np.asarray(snap.new_grad_norms, np.float64), 1e-12)
-            smooth, self._ema = ema(costs, self._ema, EMA_ALPHA)
+            smooth, self._ema = ema(costs, self._ema, EMA_ALPHA, count=self._ema_n)
             # the gradient is smoothed on the log scale it is drawn on (a geometric moving average)
-            gsmooth, self._gema = ema(np.log(gnorms), self._gema, EMA_ALPHA)
+            gsmooth, self._gema = ema(np.log(gnorms), self._gema, EMA_ALPHA, count=self._ema_n)
+            self._ema_n += len(costs)
             self.steps.extend(snap.new_steps, np.column_stack([costs, smooth, gnorms, np.exp(gsmooth)]))
             self._dirty = True
         if len(snap.epochs) != len(self.epochs):
@@ -261,6 +267,8 @@ class MetricsPanel(QWidget):
             xmax = nice_ceil(xmax)
             self._set_range(self.cost_plot, "x", (0, xmax))
             self._set_range(self.grad_plot, "x", (0, xmax))
+            for p in (self.cost_plot, self.grad_plot):
+                self._step_ticks(p, xmax)
             self._set_range(self.cost_plot, "y", (0, nice_ceil(top)))
             self._set_range(self.grad_plot, "y", (math.floor(glo), math.ceil(ghi + 1e-9)))
         self.raw_curve.setData(raw_x, raw_y, skipFiniteCheck=True)
@@ -283,6 +291,16 @@ class MetricsPanel(QWidget):
         else:
             self.train_curve.setData([], [])
             self.test_curve.setData([], [])
+
+    def _step_ticks(self, plot, xmax):
+        """Whole steps only, and as many labels as the plot's width holds without running together."""
+        axis = plot.getAxis("bottom")
+        label_px = QFontMetrics(axis.style.get("tickFont") or axis.font()).horizontalAdvance(f"{xmax:g}") + 18
+        room = max(2.0, plot.vb.width() / max(1, label_px))
+        major = next(m * 10 ** e for e in range(12) for m in (1, 2, 5) if m * 10 ** e >= xmax / room)
+        if self._ranges.get((id(plot), "ticks")) != major:
+            self._ranges[(id(plot), "ticks")] = major
+            axis.setTickSpacing(major, major)
 
     def _initial_ranges(self):
         self._set_range(self.acc_plot, "x", (0.5, 5.5))
@@ -378,7 +396,7 @@ class MetricsPanel(QWidget):
             plot.addItem(items[key])  # (applies the gradient plot's log scale)
         item = QListWidgetItem(_swatch(run.color), run.name)
         item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsUserCheckable)
-        item.setCheckState(Qt.CheckState.Checked)
+        item.setCheckState(Qt.CheckState.Unchecked)  # an earlier run is overlaid when the user ticks it
         item.setToolTip(self._run_tooltip(run))
         item.setData(Qt.ItemDataRole.UserRole, run.number)
         run.list_item = item

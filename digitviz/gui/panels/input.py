@@ -37,6 +37,7 @@ from digitviz.core.network import Network
 from digitviz.core.transforms import shift_images, warp_images
 
 from .. import colors, shortcuts
+from ..flow import flow_row
 from ..jobs import JobRunner
 from ..style import ERROR, style_panel, text_style
 from ..views.drawing_canvas import DrawingCanvas
@@ -173,6 +174,7 @@ class InputPanel(QWidget):
         sees = QLabel("What the network sees")
         sees.setStyleSheet(f"color: {colors.MUTED};")
         sees.setAlignment(Qt.AlignCenter)
+        sees.setWordWrap(True)
 
         self.answer_label = QLabel("–")
         self.answer_label.setAlignment(Qt.AlignCenter)
@@ -180,6 +182,7 @@ class InputPanel(QWidget):
         self.answer_label.setToolTip("The network's answer: the digit whose output neuron is brightest")
         self.confidence_label = QLabel("")
         self.confidence_label.setAlignment(Qt.AlignCenter)
+        self.confidence_label.setWordWrap(True)
         self.confidence_label.setStyleSheet(text_style(colors.FOREGROUND, 15))
         self.truth_label = QLabel("")
         self.truth_label.setAlignment(Qt.AlignCenter)
@@ -204,6 +207,7 @@ class InputPanel(QWidget):
         right.addStretch(1)
 
         self.source_label = QLabel("")
+        self.source_label.setWordWrap(True)
         self.source_label.setStyleSheet(f"color: {colors.FOREGROUND};")
         self.message_label = QLabel("")
         self.message_label.setWordWrap(True)
@@ -229,7 +233,7 @@ class InputPanel(QWidget):
         self.follow_button = B("Follow training", "Let the network diagram show the examples being trained on "
                                "again", self.follow_training)
         for b in (self.prev_button, self.next_button):
-            b.setFixedWidth(36)
+            b.setMinimumWidth(36)
 
         def row(caption, *widgets):
             h = QHBoxLayout()
@@ -237,10 +241,9 @@ class InputPanel(QWidget):
             lab = QLabel(caption)
             lab.setStyleSheet(f"color: {colors.MUTED};")
             lab.setFixedWidth(64)
+            lab.setAlignment(Qt.AlignLeft | Qt.AlignTop)
             h.addWidget(lab)
-            for w in widgets:
-                h.addWidget(w)
-            h.addStretch(1)
+            h.addWidget(flow_row(*widgets), 1)  # the buttons wrap in a narrow dock instead of being cut off
             return h
 
         controls = QVBoxLayout()
@@ -254,6 +257,7 @@ class InputPanel(QWidget):
 
         self.bars = OutputBars(parent=self)
         self.bars_title = QLabel("")
+        self.bars_title.setWordWrap(True)
         self.bars_title.setStyleSheet(f"color: {colors.MUTED};")
 
         grid = QGridLayout(self)
@@ -312,8 +316,20 @@ class InputPanel(QWidget):
             self._test_X = ds.images_as("test", np.float32)
             self._test_labels = np.asarray(ds.test_labels, np.intp)
         self._pred_cache = None
-        self.test_index = -1
+        index, self.test_index = self.test_index, -1
         self._update_enabled()
+        # what came from the old data goes: a test digit is the new set's own (same index), a training
+        # example the next snapshot's
+        if self.source == TEST:
+            if ds is None:
+                self.follow_training()
+            else:
+                self.show_test_digit(max(index, 0))
+        elif self.source == TRAINING:
+            self._example_ref = None
+            if ds is None:
+                self.pixels.set_image(np.zeros((28, 28), np.float32))
+        self._update_source_line()
 
     # inputs
 
@@ -652,7 +668,9 @@ class InputPanel(QWidget):
 
     def _update_source_line(self):
         s = self.source
-        if s == TRAINING:
+        if s == TRAINING and self.dataset is None:
+            text = "No training data yet: draw a digit, or load MNIST to watch training"
+        elif s == TRAINING:
             text = "Following training: the example being trained on" + (
                 f" (label {self.label})" if self.label >= 0 else "")
         elif s == DRAWING:

@@ -57,6 +57,7 @@ from digitviz.core.landscape import LINE_EXTEND, PathJob, SurfaceJob
 from digitviz.core.network import Layout
 
 from .. import colors
+from ..fit import fit_plot_text
 from ..jobs import JobRunner
 
 MODES = (("pca", "PCA of the path"), ("random", "Random directions"), ("params", "Two parameters"))
@@ -419,6 +420,8 @@ class LandscapePanel(QWidget):
         lp = self.line_plot = self.view.addPlot(row=2, col=1)
         lp.setLabel("left", "cost")
         lp.setLabel("bottom", "t on the line start → now")
+        for plot in (mp, pp, dp, lp):
+            fit_plot_text(plot)  # titles and axis labels shrink, then elide, in a small plot
         lp.setXRange(-LINE_EXTEND, 1 + LINE_EXTEND, padding=0.02)
         self.line_curve = pg.PlotCurveItem(pen=pg.mkPen(COLOR_TRUE, width=1.6))
         lp.addItem(self.line_curve)
@@ -433,7 +436,7 @@ class LandscapePanel(QWidget):
             p.setMenuEnabled(False)
             p.hideButtons()
             p.showGrid(x=True, y=True, alpha=0.15)
-            p.getAxis("left").setWidth(42)
+            p.getAxis("left").setWidth(68)  # room for "1.5e-16" or "3.9805" beside the rotated label
         # the small plots share the height; the step plots share the x axis, so only the lower one
         # labels it (the upper keeps its tick marks for the grid)
         pp.getAxis("bottom").setStyle(showValues=False)
@@ -926,6 +929,7 @@ class LandscapePanel(QWidget):
         plane = res.plane
         self.map_plot.setLabel("bottom", self._axis_label(plane, 0))
         self.map_plot.setLabel("left", self._axis_label(plane, 1))
+        self.map_plot.fit_text()  # new labels: fitted to the room they have
         self.map_plot.setRange(xRange=(a[0] + ox, a[-1] + ox), yRange=(b[0] + oy, b[-1] + oy), padding=0.0)
 
     def _axis_label(self, plane, k):
@@ -1019,6 +1023,10 @@ class LandscapePanel(QWidget):
         x, y = ab + self._offset
         self.now_marker.setData([x], [y])
         self.now_text.setPos(x, y)
+        (x0, x1), (y0, y1) = self.map_plot.vb.viewRange()
+        # near the right or top edge the label goes to the other side of the star: it stays on the map
+        self.now_text.setAnchor((1.25 if x > x0 + 0.75 * (x1 - x0) else -0.25,
+                                 -0.1 if y > y0 + 0.8 * (y1 - y0) else 1.1))
         self.now_text.setVisible(True)
         self._update_tail()
         self._update_arrow(x, y)

@@ -97,7 +97,7 @@ class LessonPanel(QWidget):
             self.chapter_list.addItem(f"{i + 1}. {ch.title}")
         self.chapter_list.setToolTip("Jump to a chapter")
         self.chapter_list.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
-        self.chapter_list.setMinimumContentsLength(12)  # a narrow dock never scrolls sideways for the list
+        self.chapter_list.setMinimumContentsLength(6)  # a narrow dock never scrolls sideways for the list
         self.chapter_list.currentIndexChanged.connect(lambda i: i != self.index and self.go(i))
         self.title = QLabel()
         self.title.setObjectName("lessonTitle")
@@ -122,10 +122,13 @@ class LessonPanel(QWidget):
         self.back_button = QPushButton("◀")
         self.back_button.setToolTip("Back: the previous chapter (PageUp)")
         self.back_button.clicked.connect(self.back)
+        # an arrow: no room taken from the chapter list in a narrow dock
+        self.back_button.setMaximumWidth(self.back_button.sizeHint().width())
         self.next_button = QPushButton("Next ▶")
         self.next_button.setToolTip("Next chapter (PageDown)")
         self.next_button.clicked.connect(self.next)
         self.where = QLabel()
+        self.where.setWordWrap(True)
         self.where.setAlignment(Qt.AlignCenter)
         self.where.setToolTip("PageDown / PageUp turn the pages from anywhere in the window")
 
@@ -133,6 +136,7 @@ class LessonPanel(QWidget):
         show_row.addWidget(self.show_button)
         show_row.addWidget(self.state, 1)
         nav = QHBoxLayout()
+        nav.setSpacing(4)
         nav.addWidget(self.back_button)
         nav.addWidget(self.chapter_list, 1)
         nav.addWidget(self.next_button)

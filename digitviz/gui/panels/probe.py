@@ -25,7 +25,6 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QGridLayout,
-    QHBoxLayout,
     QLabel,
     QPushButton,
     QSizePolicy,
@@ -39,6 +38,8 @@ from digitviz.core.network import Network
 from digitviz.core.probe import ProbeResult, probe
 
 from .. import colors, shortcuts
+from ..fit import fit_plot_text
+from ..flow import flow_row
 from ..jobs import JobRunner
 from ..style import ERROR, style_panel, text_style
 
@@ -89,9 +90,10 @@ def _plot(title):
     w.setMouseEnabled(False, False)
     w.hideButtons()
     w.setTitle(title, color=colors.FOREGROUND, size="10pt")
-    w.setMinimumSize(180, 150)
+    w.setMinimumSize(90, 150)  # the panel decides the columns by its width (ProbePanel.PLOT_MIN_WIDTH)
     w.getPlotItem().setContentsMargins(2, 2, 6, 2)
     w.getAxis("left").enableAutoSIPrefix(False)
+    fit_plot_text(w.getPlotItem())
     return w
 
 
@@ -175,11 +177,10 @@ class ProbePanel(QWidget):
         self.pin_button.toggled.connect(self._on_pin)
         self.status_label = QLabel("")
         self.status_label.setStyleSheet(f"color: {colors.MUTED};")
-        top = QHBoxLayout()
-        top.addWidget(self.probe_button)
-        top.addWidget(self.kind_combo)
-        top.addWidget(self.pin_button)
-        top.addWidget(self.status_label, 1)
+        self.status_label.setWordWrap(True)
+        top = QVBoxLayout()
+        top.addWidget(flow_row(self.probe_button, self.kind_combo, self.pin_button))  # wraps when narrow
+        top.addWidget(self.status_label)
 
         # the big numbers: rows now / before, columns noise > t, digits > t, test accuracy
         nums = QGridLayout()
@@ -192,6 +193,7 @@ class ProbePanel(QWidget):
                 "Accuracy on all 10,000 test digits: what doubting costs, if anything.")
         for j, (h, tip) in enumerate(zip(heads, tips)):
             lab = QLabel(h)
+            lab.setWordWrap(True)
             lab.setAlignment(Qt.AlignCenter)
             lab.setStyleSheet(f"color: {colors.MUTED};")
             lab.setToolTip(tip)
@@ -199,8 +201,9 @@ class ProbePanel(QWidget):
         self.now_title = QLabel("now")
         self.before_title = QLabel("before")
         self.before_title.setStyleSheet(f"color: {BEFORE};")
-        self.now_title.setMinimumWidth(150)
-        self.before_title.setMinimumWidth(150)
+        for t in (self.now_title, self.before_title):
+            t.setWordWrap(True)
+            t.setMinimumWidth(48)
         nums.addWidget(self.now_title, 1, 0)
         nums.addWidget(self.before_title, 2, 0)
         self.now_values = [_big(c, 24) for c in (NOW_NOISE, NOW_DIGITS, colors.FOREGROUND)]
@@ -255,11 +258,11 @@ class ProbePanel(QWidget):
         self.legend_label = QLabel("")
         self.legend_label.setTextFormat(Qt.RichText)
 
-        plots = QHBoxLayout()
+        # the three plots side by side when there is room, else two and one, else one column
+        plots = self.plots_grid = QGridLayout()
         plots.setSpacing(6)
-        plots.addWidget(self.noise_plot, 1)
-        plots.addWidget(self.digits_plot, 1)
-        plots.addWidget(self.answers_plot, 1)
+        self._plot_cols = 0
+        self._place_plots(3)
 
         lay = QVBoxLayout(self)
         lay.setContentsMargins(6, 6, 6, 6)
@@ -271,6 +274,24 @@ class ProbePanel(QWidget):
         lay.addWidget(self.summary_label)
 
         self.shortcut_actions = shortcuts.install(self, "probe")  # P: window-wide in the main window
+
+    PLOT_MIN_WIDTH = 200  # below this a histogram's title and ticks no longer fit: fewer columns
+
+    def _place_plots(self, cols: int):
+        if cols == self._plot_cols:
+            return
+        self._plot_cols = cols
+        plots = (self.noise_plot, self.digits_plot, self.answers_plot)
+        for w in plots:
+            self.plots_grid.removeWidget(w)
+        for k, w in enumerate(plots):
+            self.plots_grid.addWidget(w, k // cols, k % cols)
+        for c in range(3):
+            self.plots_grid.setColumnStretch(c, 1 if c < cols else 0)
+
+    def resizeEvent(self, event):
+        super().resizeEvent(event)
+        self._place_plots(max(1, min(3, (event.size().width() - 12) // self.PLOT_MIN_WIDTH)))
 
     # panel contract
 

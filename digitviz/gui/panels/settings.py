@@ -143,6 +143,7 @@ class SettingsPanel(QWidget):
 
         form = QFormLayout()
         form.setLabelAlignment(Qt.AlignRight)
+        form.setRowWrapPolicy(QFormLayout.WrapLongRows)  # a narrow dock puts a field under its label
         form.addRow("Preset", self.preset)
         form.addRow(self.blurb)
         form.addRow(_heading("Network  (changing these resets)"))
@@ -150,7 +151,7 @@ class SettingsPanel(QWidget):
         form.addRow("Activation", self.activation)
         form.addRow("Cost", self.cost)
         form.addRow("Seed", self.seed)
-        form.addRow("", self.random_labels)
+        form.addRow(self.random_labels)  # the whole row: its text never squeezed into the field column
         form.addRow(_heading("Gradient descent  (applies live)"))
         form.addRow("Learning rate", self.lr)
         form.addRow("", self.effective_lr)  # right under the field: legible however narrow the dock
@@ -307,4 +308,5 @@ def _dspin(lo, hi, decimals, step, tip):
 def _heading(text):
     label = QLabel(text)
     label.setObjectName("heading")
+    label.setWordWrap(True)
     return label

@@ -23,7 +23,6 @@ import numpy as np
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
-    QHBoxLayout,
     QLabel,
     QToolButton,
     QVBoxLayout,
@@ -34,6 +33,7 @@ from digitviz.core.diagram import input_shape, mosaic_grid, weight_mosaic
 from digitviz.core.network import Layout
 
 from .. import colors
+from ..flow import FlowLayout
 from ..views.mosaic import MosaicView
 
 MODES = ("initial", "now", "change")
@@ -80,11 +80,11 @@ class WeightsPanel(QWidget):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
         lay.setSpacing(4)
-        bar = QHBoxLayout()
         self.title = QLabel("What the hidden neurons look for")
         self.title.setStyleSheet("font-weight: 600;")
-        bar.addWidget(self.title)
-        bar.addStretch(1)
+        self.title.setWordWrap(True)
+        lay.addWidget(self.title)
+        bar = FlowLayout()  # the buttons wrap in a narrow dock instead of being cut off
         self.mode_buttons = {}
         self._group = QButtonGroup(self)
         self._group.setExclusive(True)
@@ -108,6 +108,7 @@ class WeightsPanel(QWidget):
         self.caption.setStyleSheet(f"color: {colors.MUTED};")
         lay.addWidget(self.caption)
         self.info = QLabel("Waiting for the network…")
+        self.info.setWordWrap(True)
         self.info.setStyleSheet(f"color: {colors.FOREGROUND};")
         lay.addWidget(self.info)
 

@@ -64,6 +64,7 @@ class DrawingCanvas(QWidget):
         self._image = QImage(self._u8.data, size, size, size, QImage.Format_Indexed8)
         self._image.setColorTable(color_table())
         self.hint = "Draw a digit here"
+        self._hint_painted = False  # the last paint drew the hint (a stroke then repaints everything)
         self.setMouseTracking(True)
         self.setFocusPolicy(Qt.StrongFocus)
         self.setCursor(Qt.CrossCursor)
@@ -131,7 +132,10 @@ class DrawingCanvas(QWidget):
         else:
             rows, cols = region
             self._u8[rows, cols] = to_u8(self.canvas[rows, cols])
-            self.update(self._widget_rect(rows, cols))  # repaint only what the pen touched
+            if self._hint_painted:
+                self.update()  # the first stroke on an empty canvas: the hint must go everywhere, not just here
+            else:
+                self.update(self._widget_rect(rows, cols))  # repaint only what the pen touched
         self.changed.emit()
 
     def _widget_rect(self, rows: slice, cols: slice) -> QRect:
@@ -209,13 +213,15 @@ class DrawingCanvas(QWidget):
     def paintEvent(self, ev):
         p = QPainter(self)
         r = self.target_rect()
+        self._hint_painted = False
         if self._preview is not None:
             p.drawImage(r, self._preview)  # nearest: the 28x28 pixels stay visible
             self._caption(p, r, self._preview_caption)
         else:
             p.setRenderHint(QPainter.SmoothPixmapTransform, True)
             p.drawImage(r, self._image)  # clipped by Qt to the region being repainted
-            if self.hint and self.is_empty:
+            self._hint_painted = bool(self.hint and self.is_empty)
+            if self._hint_painted:
                 p.setPen(QColor(colors.MUTED))
                 f = p.font()
                 f.setPointSizeF(f.pointSizeF() * 1.2)

@@ -578,8 +578,16 @@ class NetworkView(QWidget):
             return
         out = self._layer_pos[-1]
         x = out[0, 0] + self._diam[-1] / 2 + 1.2
-        digit_w = max(t.textItem.boundingRect().width() for t in self._labels)
-        value_w = self._values[0].textItem.boundingRect().width()
+        # rows closer than a line of text (a short window, a banner above): the labels shrink to the rows
+        row_px = abs(out[1, 1] - out[0, 1]) / self._px if len(out) > 1 and self._px > 0 else math.inf
+        t0 = self._labels[0].textItem
+        ink = t0.boundingRect().height() - 2 * t0.document().documentMargin()
+        f = 1.0 if ink <= 0 else min(1.0, max(0.4, (row_px + 2) / ink))
+        for item in (*self._labels, *self._values, self._truth):
+            if abs(item.textItem.scale() - f) > 1e-3:
+                item.textItem.setScale(f)
+        digit_w = f * max(t.textItem.boundingRect().width() for t in self._labels)
+        value_w = f * self._values[0].textItem.boundingRect().width()
         for d, (t, v) in enumerate(zip(self._labels, self._values)):
             t.setPos(x, out[d, 1])
             v.setPos(x + (digit_w - 2) * self._px, out[d, 1])

@@ -54,6 +54,10 @@ def test_a_run_without_steps_is_not_kept(panel):
     assert panel.runs == [] and panel.run_list.count() == 0
 
 
+def run_items(panel, i):
+    return list(panel.runs[i].items.values())
+
+
 def test_a_reset_keeps_the_previous_run(panel):
     cfg = replace(LESSON, lr=0.5)
     panel.on_snapshot(snap(0, cfg, n=3000, epochs=[epoch(1, 0.80, 0.81)], running=True))
@@ -66,7 +70,10 @@ def test_a_reset_keeps_the_previous_run(panel):
     run = panel.runs[0]
     assert run.name == "Run 1: lesson 784-16-16-10 sigmoid quadratic, lr 0.5, batch 10"
     assert panel.run_list.item(0).text() == run.name
-    assert panel.run_list.item(0).checkState() == Qt.CheckState.Checked
+    # kept unticked (issue 10 #8: every reset added a ticked run until the plots were unreadable) ...
+    assert panel.run_list.item(0).checkState() == Qt.CheckState.Unchecked
+    assert not any(item.isVisible() for item in run_items(panel, 0))
+    panel.run_list.item(0).setCheckState(Qt.CheckState.Checked)  # ... and overlaid when ticked
     assert "learning rate 0.5" in panel.run_list.item(0).toolTip()
     assert "test 89.00%" in panel.run_list.item(0).toolTip()
     assert panel.runs_box.isVisible()
@@ -104,6 +111,8 @@ def test_live_run_number_and_same_settings_label(panel):
     panel.on_snapshot(snap(2, n=20))
     assert [r.name for r in panel.runs] == [run_name(1, LESSON), run_name(2, LESSON)]
     assert run_name(2, LESSON) == "Run 2: lesson 784-16-16-10 sigmoid quadratic, lr 1.5, batch 10"
+    assert not any(label.startswith("Run") for label in legend_labels(panel.cost_plot.legend))  # unticked
+    panel.run_list.item(1).setCheckState(Qt.CheckState.Checked)
     assert "Run 2: same settings" in legend_labels(panel.cost_plot.legend)
     assert panel.runs[0].color != panel.runs[1].color
 
@@ -112,6 +121,7 @@ def test_unchecking_hides_a_run_and_checking_shows_it_again(panel):
     panel.on_snapshot(snap(0, n=500))
     panel.on_snapshot(snap(1, n=10))
     run = panel.runs[0]
+    panel.run_list.item(0).setCheckState(Qt.CheckState.Checked)  # earlier runs start unticked
     n_cost_legend = len(panel.cost_plot.legend.items)
     panel.run_list.item(0).setCheckState(Qt.CheckState.Unchecked)
     assert not any(item.isVisible() for item in run.items.values())
@@ -159,6 +169,9 @@ def test_at_most_max_runs_are_kept_oldest_dropped(panel):
     assert [r.number for r in panel.runs] == list(range(4, MAX_RUNS + 4))
     kept = {id(r.items["cost"]) for r in panel.runs}
     assert {id(i) for i in panel.cost_plot.listDataItems()} == kept | {id(panel.raw_curve), id(panel.ema_curve)}
+    assert len(panel.cost_plot.legend.items) == 2  # kept runs start unticked: the legend stays readable
+    for i in range(panel.run_list.count()):
+        panel.run_list.item(i).setCheckState(Qt.CheckState.Checked)
     assert len(panel.cost_plot.legend.items) == 2 + MAX_RUNS
     assert len({r.color for r in panel.runs}) == MAX_RUNS
 
@@ -177,6 +190,7 @@ def test_kept_items_are_reused_not_rebuilt_per_frame(panel):
 def test_live_lr_change_relabels_the_legend(panel):
     panel.on_snapshot(snap(0, replace(LESSON, lr=0.5), n=100))
     panel.on_snapshot(snap(1, replace(LESSON, lr=0.5), n=10))
+    panel.run_list.item(0).setCheckState(Qt.CheckState.Checked)
     assert "Run 1: same settings" in legend_labels(panel.cost_plot.legend)
     panel.on_snapshot(snap(1, LESSON, start=10, n=10))
     assert "Run 1: lr 0.5" in legend_labels(panel.cost_plot.legend)
@@ -212,3 +226,17 @@ def test_a_snapshot_delivered_again_adds_no_step(panel):
     panel.on_snapshot(first)
     panel.on_snapshot(snap(0, start=1, n=3))
     np.testing.assert_array_equal(panel.steps.steps(), [1, 2, 3, 4])
+
+
+def test_legends_sit_outside_the_data_and_a_few_steps_get_whole_step_ticks(panel):
+    """Issue 10 #8, #9: legends covered the curves; 3 steps showed ticks at 0.5; the smoothed line stayed put."""
+    panel.on_snapshot(snap(0, n=3))
+    panel.redraw()
+    for p in (panel.cost_plot, panel.acc_plot, panel.grad_plot):
+        legend = p.legend.sceneBoundingRect()
+        assert not legend.intersects(p.vb.sceneBoundingRect()), "a legend overlaps its plot's data area"
+    major = panel.cost_plot.getAxis("bottom")._tickSpacing[0][0]
+    assert major >= 1 and float(major).is_integer()
+    ema = panel.steps.values()[:, 1]
+    raw = panel.steps.values()[:, 0]
+    np.testing.assert_allclose(ema, np.cumsum(raw) / np.arange(1, 4))  # the running mean of a few steps

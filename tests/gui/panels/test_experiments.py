@@ -208,3 +208,22 @@ def test_a_gallery_click_sends_the_digit_and_its_true_label_to_the_input(qtbot, 
     assert x.shape == (784,) and x.dtype == np.float32
     np.testing.assert_array_equal(x, X[i])
     assert not np.shares_memory(x, X)
+
+
+def test_following_mistakes_evaluate_the_last_snapshot_of_a_run(qtbot, evaluated):
+    """Issue 10 #14: a snapshot that came within the follow interval was dropped, so an epoch's end was not shown."""
+    import dataclasses
+
+    tab, _, _, _ = evaluated
+    first = tab.result.step
+    base = tab.latest
+    running = dataclasses.replace(base, step=first + 1, running=True)
+    tab.on_snapshot(running)  # within the interval: waits
+    end = dataclasses.replace(base, step=first + 2, running=False)  # training stopped: the epoch's end
+    tab.on_snapshot(end)
+    qtbot.waitUntil(lambda: tab.result.step == first + 2, timeout=5000)
+    # while training goes on, the one that came too soon is evaluated when the interval is up
+    late = dataclasses.replace(base, step=first + 3, running=True)
+    tab._last_request = __import__("time").perf_counter()
+    tab.on_snapshot(late)
+    qtbot.waitUntil(lambda: tab.result.step == first + 3, timeout=5000)

@@ -72,3 +72,31 @@ def test_images_round_trip_grey_levels():
     grey.fill(QColor(255, 255, 255))
     assert qimage_to_gray(grey) == pytest.approx(np.ones((4, 4)), abs=1e-6)
     assert array_to_qimage(np.zeros((2, 2))).pixelColor(0, 0) == colors.activation_color(0.0)
+
+
+def test_the_first_stroke_after_clear_repaints_the_hint_away(qtbot, shown):
+    """Issue 10 #14: after C the stroke repainted only its own region, so 'Draw a digit here' stayed under it."""
+    c = shown(DrawingCanvas(), 300, 300)
+    c.canvas[10:20, 10:20] = 1.0  # an earlier drawing (no press: a second one would be a double click)
+    c.clear()
+    c.grab()  # painted: the hint is on screen again
+    full, partial = [], []
+    original = c.update
+
+    def spy(*args):
+        (partial if args else full).append(args)
+        original(*args)
+
+    c.update = spy
+    from PySide6.QtCore import QEvent, QPointF
+    from PySide6.QtGui import QMouseEvent
+
+    # the press itself (QTest's would be taken for a double click of an earlier test's press)
+    c.mousePressEvent(QMouseEvent(QEvent.MouseButtonPress, QPointF(150, 150), QPointF(150, 150), Qt.LeftButton,
+                                  Qt.LeftButton, Qt.NoModifier))
+    assert full, "the first stroke on an empty canvas must repaint all of it (the hint is everywhere)"
+    c.grab()
+    full.clear()
+    QTest.mouseMove(c, QPoint(160, 160))
+    assert not full and partial  # later movements still repaint only what the pen touched
+    QTest.mouseRelease(c, Qt.LeftButton, pos=QPoint(160, 160))

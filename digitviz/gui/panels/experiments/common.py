@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLayout, QProgress
 from digitviz.core.training import PRESETS, TrainConfig
 
 from ...colors import FOREGROUND, MUTED, NEGATIVE, POSITIVE, run_color  # noqa: F401 (re-exported for the tabs)
+from ...fit import fit_plot_text
 from ...jobs import JobRunner
 
 CURRENT = "current settings"
@@ -116,6 +117,7 @@ def style_plot(plot: pg.PlotItem, title: str = "", left: str = "", bottom: str =
     plot.setMenuEnabled(False)
     plot.hideButtons()
     shrinkable_title(plot)
+    fit_plot_text(plot)  # the title and axis labels shrink, then elide, in a small plot
 
 
 def shrinkable_title(plot: pg.PlotItem):

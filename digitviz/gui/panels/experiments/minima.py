@@ -35,6 +35,7 @@ from digitviz.core.diagram import weight_mosaic
 from digitviz.core.network import Layout
 
 from ...colors import diverging_lut
+from ...fit import fit_label
 from .common import (
     FOREGROUND,
     MUTED,
@@ -125,6 +126,7 @@ class MinimaTab(TrainingTab):
             title = self.mosaics.addLabel("", row=0, col=i, color=FOREGROUND, size="10pt")
             vb = self.mosaics.addViewBox(row=1, col=i, lockAspect=True, enableMouse=False)
             vb.invertY(True)
+            vb.sigResized.connect(lambda *_, t=title, v=vb: fit_label(t, v.width() + 4))  # shrink, then elide
             img = pg.ImageItem(axisOrder="row-major")
             img.setLookupTable(lut)
             vb.addItem(img)
@@ -319,6 +321,7 @@ class MinimaTab(TrainingTab):
             img.clear()
             title.setText("seed \u2026" if i < n else "")
             vb.setVisible(i < n)
+            fit_label(title, vb.width() + 4)
 
     def _add_result(self, r):
         layout = Layout(self.config.sizes)
@@ -347,6 +350,7 @@ class MinimaTab(TrainingTab):
             self.boxes[r.index].setRange(xRange=(0, img_data.shape[1]), yRange=(0, img_data.shape[0]), padding=0.02)
             self.titles[r.index].setText(
                 f"<span style='color:{run_color(r.index)}'>seed {r.seed}</span>: test accuracy {r.test_acc:.2%}")
+            fit_label(self.titles[r.index], self.boxes[r.index].width() + 4)
 
     def _show_line(self, *_):
         key = self.pair_box.currentData()

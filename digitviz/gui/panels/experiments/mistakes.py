@@ -124,6 +124,11 @@ class MistakesTab(DockTab):
         self._last_request = -1e9
         self._pending = False
         self._fill_token = 0
+        # the trailing edge of following: a snapshot that came too soon is evaluated when the interval
+        # is up, so the last one of a run (an epoch's end) is never left out
+        self._trailing = QTimer(self)
+        self._trailing.setSingleShot(True)
+        self._trailing.timeout.connect(self._maybe_refresh)
 
         self.follow = QCheckBox("Follow training")
         self.follow.setChecked(True)
@@ -167,6 +172,7 @@ class MistakesTab(DockTab):
         p.addItem(self.cm_select)
         p.setRange(xRange=(0, 10), yRange=(0, 10), padding=0.01)
         self.cm_widget.scene().sigMouseClicked.connect(self._on_scene_click)
+        p.vb.sigResized.connect(lambda *_: self._fit_texts())
 
         # per-class accuracy
         self.acc_widget = pg.PlotWidget()
@@ -183,6 +189,7 @@ class MistakesTab(DockTab):
             self.acc_text.append(ti)
         a.setXRange(-0.6, 9.6, padding=0)
         a.setYRange(0, 1.05, padding=0)
+        a.vb.sigResized.connect(lambda *_: self._fit_texts())
 
         # gallery
         self.gallery_title = QLabel("")
@@ -245,12 +252,7 @@ class MistakesTab(DockTab):
             else:
                 self.left.setSizes([520, 220])
                 self.split.setSizes([520, 700])
-            # counts in small cells: a smaller font; a short title
-            font = QFont()
-            font.setPointSize(7 if short else 9)
-            for row in self.cm_text:
-                for ti in row:
-                    ti.setFont(font)
+            # a short title (the counts' font follows the cells' size: _fit_texts)
             self.cm_plot.setTitle("Confusion matrix (click a cell)" if short else
                                   "Confusion matrix of the test set (click a cell)", color=FOREGROUND, size="10pt")
         super().resizeEvent(ev)
@@ -302,9 +304,12 @@ class MistakesTab(DockTab):
             return
         if self.result is None or force:
             self.refresh()
-        elif self.follow.isChecked() and self.isVisible() and \
-                time.perf_counter() - self._last_request >= FOLLOW_INTERVAL:
-            self.refresh()
+        elif self.follow.isChecked() and self.isVisible():
+            wait = FOLLOW_INTERVAL - (time.perf_counter() - self._last_request)
+            if wait <= 0 or not self.latest.running:
+                self.refresh()  # training stopped (an epoch ended, Pause): its final weights at once
+            elif not self._trailing.isActive():
+                self._trailing.start(max(1, int(wait * 1000)))
 
     def _on_done(self, result, _stopped):
         if result is None or self._labels is None or len(result.outputs) != len(self._labels):
@@ -349,15 +354,40 @@ class MistakesTab(DockTab):
         worst = int(np.argmin(pc))
         brushes = [pg.mkBrush(NEGATIVE if i == worst else POSITIVE) for i in range(10)]
         self.acc_bars.setOpts(height=pc, brushes=brushes)
-        lo = max(0.0, float(pc.min()) - 0.08)
-        self.acc_plot.setYRange(lo, 1.0 + (1.0 - lo) * 0.12, padding=0)
+        self._acc_lo = max(0.0, float(pc.min()) - 0.08)
         for i, ti in enumerate(self.acc_text):
             ti.setText(f"{pc[i]:.0%}" if pc[i] < 0.995 else f"{pc[i]:.1%}")
             ti.setPos(i, pc[i])
+        self._fit_texts()
         if self.selected_cell is None:
             self.show_all_mistakes()
         else:
             self.select_cell(*self.selected_cell)
+
+    def _fit_texts(self):
+        """Counts and percentages sized to their cells (never wider than a cell: "1135" never becomes "11:");
+        hidden when even a small font would not fit; head room above the bars for their labels."""
+        if not hasattr(self, "acc_text"):
+            return  # still building
+        for texts, vb, cells_x, cells_y in ((sum(self.cm_text, []), self.cm_plot.vb, 10.0, 10.0),
+                                            (self.acc_text, self.acc_plot.vb, 10.2, None)):
+            w, h = vb.width(), vb.height()
+            if w <= 0 or h <= 0:
+                continue
+            n = max((len(t.textItem.toPlainText()) for t in texts), default=1) or 1
+            cell_w = w / cells_x
+            px = min(13.0, cell_w / (0.6 * n + 0.3))
+            if cells_y is not None:
+                px = min(px, 0.7 * h / cells_y)
+            font = QFont()
+            font.setPixelSize(max(1, int(px)))
+            for t in texts:
+                t.setFont(font)
+                t.setVisible(px >= 6)  # the colours still tell; the tooltip and a click give the numbers
+        lo = getattr(self, "_acc_lo", 0.0)
+        text_px = self.acc_text[0].textItem.font().pixelSize()
+        frac = min(0.45, 1.6 * (text_px if text_px > 0 else 12) / max(1.0, self.acc_plot.vb.height()))
+        self.acc_plot.setYRange(lo, (1.0 - frac * lo) / (1.0 - frac), padding=0)  # room for the labels of 100%
 
     def _on_scene_click(self, event):
         if self.result is None:

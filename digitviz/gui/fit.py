@@ -1,0 +1,164 @@
+"""Plot text that adapts to the room it has: titles and axis labels shrink, then elide, never spill.
+
+``fit_plot_text(plot)`` keeps a :class:`pyqtgraph.PlotItem`'s title and axis labels inside the plot
+whenever its view box is resized (and when the code sets new text): first a smaller font, down to
+``MIN_PT``, then the text is cut with "…" (the full text becomes the plot's tooltip).
+``fit_label(label, width)`` does the same for a free :class:`pyqtgraph.LabelItem` (an image's caption).
+
+Imports: PySide6 and pyqtgraph.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QFont, QFontMetrics
+
+MIN_PT = 7.0
+_TAG = re.compile(r"<[^>]+>")
+
+
+def _lines(text: str) -> list[str]:
+    return [_TAG.sub("", line) for line in re.split(r"<br\s*/?>|\n", text)]
+
+
+def _pt(size, default: float) -> float:
+    try:
+        return float(str(size).replace("pt", "")) if size else default
+    except ValueError:
+        return default
+
+
+def _fit(lines: list[str], room: float, pt0: float, bold=False) -> tuple[float, list[str] | None]:
+    """The largest size from ``pt0`` down to MIN_PT at which every line fits ``room`` px, else MIN_PT and
+    the lines elided."""
+    pt = pt0
+    while True:
+        f = QFont()
+        f.setPointSizeF(pt)
+        f.setBold(bold)
+        fm = QFontMetrics(f)
+        if max((fm.horizontalAdvance(s) for s in lines), default=0) <= room:
+            return pt, None
+        if pt <= MIN_PT:
+            return pt, [fm.elidedText(s, Qt.ElideRight, int(max(room, 10))) for s in lines]
+        pt = max(MIN_PT, pt - 1)
+
+
+def _no_min_width(label: pg.LabelItem):
+    """pyqtgraph makes a label's text width its minimum, which keeps a plot wider than its view: a fitted
+    label asks for no width of its own (it is fitted to what it gets)."""
+    h = label.itemRect().height()
+    label.setMinimumWidth(0)
+    label._sizeHint = {Qt.SizeHint.MinimumSize: (0, h), Qt.SizeHint.PreferredSize: (0, h),
+                       Qt.SizeHint.MaximumSize: (-1, -1), Qt.SizeHint.MinimumDescent: (0, 0)}
+    label.updateGeometry()
+
+
+def _centred_room(item, default: float) -> float:
+    """The widest centred text that stays inside the view: twice the distance from the item's centre to
+    the nearer edge of the view (a title is centred over the plot area, not over the whole plot)."""
+    scene = item.scene()
+    views = scene.views() if scene is not None else []
+    if not views:
+        return default
+    view = views[0]
+    cx = view.mapFromScene(item.mapToScene(item.boundingRect().center())).x()
+    return max(10.0, min(default, 2 * min(cx, view.viewport().width() - cx)))
+
+
+def fit_label(label: pg.LabelItem, room_px: float, state: dict | None = None):
+    """Fit a LabelItem's text into ``room_px`` (shrink, then elide)."""
+    state = label.__dict__.setdefault("_fit_state", {}) if state is None else state
+    if label.text != state.get("shown"):
+        state["full"], state["pt"] = label.text, _pt(label.opts.get("size"), 9.0)
+    full = state["full"]
+    room_px = _centred_room(label, room_px)  # centred in its cell: it must also stay inside the view
+    pt, elided = _fit(_lines(full), room_px - 6, state["pt"], bool(label.opts.get("bold")))
+    text = full if elided is None else "<br>".join(elided)
+    opts = {k: v for k, v in label.opts.items() if k not in ("size", "justify")}
+    if (text, pt) != state.get("applied") or label.text != text:
+        state["applied"] = (text, pt)
+        label.setText(text, size=f"{pt:g}pt", **opts)
+        label.setToolTip(_TAG.sub("", full) if elided is not None else "")
+        _no_min_width(label)
+    state["shown"] = label.text
+
+
+def _fit_axis(axis: pg.AxisItem, state: dict):
+    if not axis.label.isVisible() or not axis.labelText:
+        return
+    key = axis.orientation
+    st = state.setdefault(key, {})
+    if axis.labelText != st.get("shown"):
+        st["full"] = axis.labelText
+        st["pt"] = _pt(axis.labelStyle.get("font-size"), QFont().pointSizeF() or 9.0)
+    room = axis.height() if key in ("left", "right") else _centred_room(axis.label, axis.width())
+    pt, elided = _fit([st["full"]], room - 6, st["pt"])
+    text = st["full"] if elided is None else elided[0]
+    if (text, pt) != st.get("applied") or axis.labelText != text:  # the code may have set the full text again
+        st["applied"] = (text, pt)
+        style = dict(axis.labelStyle)
+        style["font-size"] = f"{pt:g}pt"
+        axis.setLabel(text, units=axis.labelUnits or None, **style)
+    st["shown"] = axis.labelText
+
+
+SHORT_AXIS_PX = 120  # a left axis shorter than this gets its tick spacing from its height
+TICK_ROOM_PX = 18    # px per tick label on it
+
+
+def _space_short_axis(plot: pg.PlotItem, state: dict):
+    """On a short left axis pyqtgraph still labels every 0.2 of [0, 1] and the labels run together: there the
+    spacing is the smallest 1-2-5 step that leaves each label ``TICK_ROOM_PX``."""
+    axis = plot.getAxis("left")
+    if axis._tickLevels is not None or axis.logMode or state.get("own_spacing") is False:
+        return
+    h = plot.vb.height()
+    lo, hi = plot.vb.viewRange()[1]
+    span = abs(hi - lo)
+    if h <= 0 or span <= 0 or h >= SHORT_AXIS_PX:
+        if state.get("own_spacing"):
+            state["own_spacing"] = None
+            axis.setTickSpacing()  # back to pyqtgraph's own
+        return
+    need = span * TICK_ROOM_PX / h
+    e = math.floor(math.log10(need))
+    major = next(m * 10.0 ** k for k in (e, e + 1) for m in (1, 2, 5) if m * 10.0 ** k >= need)
+    if state.get("own_spacing") != major:
+        state["own_spacing"] = major
+        axis.setTickSpacing(major, major)
+
+
+def fit_plot_text(plot: pg.PlotItem):
+    """Keep ``plot``'s title and axis labels inside it at every size (see the module docstring)."""
+    state: dict = {"busy": False}
+
+    def fit(*_):
+        if state["busy"]:
+            return
+        state["busy"] = True
+        try:
+            if plot.titleLabel.isVisible() and plot.titleLabel.text:
+                fit_label(plot.titleLabel, _centred_room(plot.titleLabel, plot.width()), state.setdefault("title", {}))
+            for side in ("left", "bottom"):
+                axis = plot.getAxis(side)
+                _fit_axis(axis, state)
+                # fewer tick labels on a short or narrow axis, so that they never run together
+                length = plot.vb.height() if side == "left" else plot.vb.width()
+                density = min(1.0, max(0.1, length / (160.0 if side == "left" else 260.0)))
+                if state.get(("density", side)) != density:
+                    state[("density", side)] = density
+                    axis.setTickDensity(density)
+            _space_short_axis(plot, state)
+        finally:
+            state["busy"] = False
+
+    plot.vb.sigResized.connect(fit)
+    plot.vb.sigYRangeChanged.connect(lambda *_: _space_short_axis(plot, state))
+    plot.fit_text = fit
+    fit()
+    return fit
