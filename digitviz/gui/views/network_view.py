@@ -552,14 +552,28 @@ class NetworkView(QWidget):
                    for l, g in enumerate(gaps)):
                 break
         key = (style, tuple(subs))
-        if key == self._title_key:
+        if key != self._title_key:
+            self._title_key = key
+            for l, (name, sub) in enumerate(zip(names, subs)):
+                self._titles[2 * l].setHtml(_html(name, size=tpt, bold=True))
+                self._titles[2 * l + 1].setHtml(_html(sub, colors.MUTED, spt))
+                full = self._title_names[l][0]
+                self._titles[2 * l].setToolTip(full if name != full else "")
+        self._stack_subtitles()
+
+    def _stack_subtitles(self):
+        """Each subtitle just under its title, in pixels: a short diagram has fewer pixels per view unit, and
+        a fixed offset in view units would put the subtitle over the title."""
+        py = self._px  # view units per pixel, vertically (followed in _on_transform_changed)
+        if not py or not self._titles:
             return
-        self._title_key = key
-        for l, (name, sub) in enumerate(zip(names, subs)):
-            self._titles[2 * l].setHtml(_html(name, size=tpt, bold=True))
-            self._titles[2 * l + 1].setHtml(_html(sub, colors.MUTED, spt))
-            full = self._title_names[l][0]
-            self._titles[2 * l].setToolTip(full if name != full else "")
+        t = self._titles[0].textItem
+        ink = t.boundingRect().height() - t.document().documentMargin()  # the title's text, less its lower margin
+        y = max(3.6, 0.6 + ink * py)
+        for l in range(len(self._titles) // 2):
+            sub = self._titles[2 * l + 1]
+            if abs(sub.pos().y() - y) > 1e-6:
+                sub.setPos(sub.pos().x(), y)
 
     def _fit_width(self, item):
         """Shrink a bottom line (legend, info) a little if it is wider than the diagram, rather than cut it."""
