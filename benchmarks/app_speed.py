@@ -121,6 +121,7 @@ def main(argv=None):
         settings = QSettings(str(Path(tmp) / "bench.ini"), QSettings.IniFormat)
         w = MainWindow(data=ds, config=config, settings=settings)
         w.confirm = lambda *args: True
+        w.speed.setValue(w.speed.maximum())  # full speed (the app starts at 10 batches/s for a first look)
         w.resize(1280, 800)
         w.show()
         for dock in w.docks.values():

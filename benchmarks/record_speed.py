@@ -54,6 +54,7 @@ def main(argv=None):
         settings = QSettings(str(Path(tmp) / "bench.ini"), QSettings.IniFormat)
         w = MainWindow(data=ds, config=PRESETS["lesson"], settings=settings)
         w.resize(1280, 800)
+        w.speed.setValue(w.speed.maximum())  # full speed (the app starts at 10 batches/s for a first look)
         w.show()
         t0 = time.perf_counter()
         while w.controller.latest is None and time.perf_counter() - t0 < 10:

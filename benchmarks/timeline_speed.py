@@ -49,6 +49,7 @@ def main(argv=None):
         settings = QSettings(str(Path(tmp) / "bench.ini"), QSettings.IniFormat)
         w = MainWindow(data=ds, config=PRESETS["lesson"], settings=settings)
         w.confirm = lambda *a: True
+        w.speed.setValue(w.speed.maximum())  # full speed (the app starts at 10 batches/s for a first look)
         w.resize(1280, 800)
         w.show()
 
