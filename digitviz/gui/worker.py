@@ -158,7 +158,6 @@ class TrainWorker(QObject):
         data, config = self._initial
         self._initial = None
         self.trainer = Trainer(data, config)
-        fused.start_warm_up()  # compiles (or loads Numba's disk cache) on its own thread; NumPy trains meanwhile
         self._reset_records()
         self._publish()
         inbox = self._inbox
@@ -340,6 +339,11 @@ class TrainWorker(QObject):
         """One mini-batch while playing / stepping n / finishing an epoch; at full speed on the fused
         engine, a chunk of them sized to take about ``CHUNK_SECONDS`` (the kernel frees the GIL)."""
         tr = self.trainer
+        if tr.engine == "fused" and not fused.is_ready():
+            # at the first step of training, not at launch: Numba and its kernels take ~140 MB, which a
+            # window only looked at never needs. Compiled (or loaded from the disk cache) on its own
+            # thread; NumPy trains meanwhile.
+            fused.start_warm_up()
         try:
             if self._interval or self._engine() != "fused":
                 res = tr.step()
