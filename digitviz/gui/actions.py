@@ -25,7 +25,6 @@ from PySide6.QtWidgets import (
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
-    QWidget,
 )
 
 from digitviz import __version__
@@ -116,16 +115,8 @@ class ActionsMixin:
             tb.addAction(a)
         tb.addSeparator()
         tb.addAction(self.act_wants)
-        self.step_readout = QLabel("")
-        self.step_readout.setObjectName("stepReadout")
-        self.step_readout.setToolTip("The last single step on its own mini-batch: the batch's cost before → after\n"
-                                     "the step, and how far the step moved the parameters (η·|∇C|)")
-        self._readout_pt = self.step_readout.font().pointSizeF()
-        tb.addWidget(self.step_readout)
-        spacer = QWidget()
-        spacer.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Preferred)
-        tb.addWidget(spacer)
-        tb.addSeparator()
+        # the speed first, then the step readout: on a narrow window the readout gives up room (it is cut at
+        # its end), never the speed control
         self.speed = QSlider(Qt.Horizontal)
         self.speed.setObjectName("speed")
         self.speed.setRange(0, len(SPEEDS) - 1)
@@ -139,6 +130,14 @@ class ActionsMixin:
         tb.addWidget(QLabel("Speed "))
         tb.addWidget(self.speed)
         tb.addWidget(self.speed_label)
+        tb.addSeparator()
+        self.step_readout = QLabel("")
+        self.step_readout.setObjectName("stepReadout")
+        self.step_readout.setToolTip("The last single step on its own mini-batch: the batch's cost before → after\n"
+                                     "the step, and how far the step moved the parameters (η·|∇C|)")
+        self.step_readout.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)  # takes what is left
+        self._readout_pt = self.step_readout.font().pointSizeF()
+        tb.addWidget(self.step_readout)
         pos = self.settings.value("speed", DEFAULT_SPEED)
         try:
             pos = int(pos)

@@ -570,10 +570,22 @@ class NetworkView(QWidget):
         t = self._titles[0].textItem
         ink = t.boundingRect().height() - t.document().documentMargin()  # the title's text, less its lower margin
         y = max(3.6, 0.6 + ink * py)
+        # no room between the title and the top neurons (a short window): the subtitles give way, their
+        # text stays in the title's tooltip
+        s0 = self._titles[1].textItem
+        sub_ink = (s0.boundingRect().height() - 2 * s0.document().documentMargin()) * py
+        radius = float(np.max(self._diam)) / 2 if getattr(self, "_diam", None) is not None and len(self._diam) else 0.0
+        room = y + sub_ink <= TOP - radius
         for l in range(len(self._titles) // 2):
-            sub = self._titles[2 * l + 1]
+            title, sub = self._titles[2 * l], self._titles[2 * l + 1]
             if abs(sub.pos().y() - y) > 1e-6:
                 sub.setPos(sub.pos().x(), y)
+            if sub.isVisible() != room:
+                sub.setVisible(room)
+            full = self._title_names[l][0]
+            tip = f"{full} · {sub.textItem.toPlainText()}" if not room else (full if title.textItem.toPlainText() != full else "")
+            if title.toolTip() != tip:
+                title.setToolTip(tip)
 
     def _fit_width(self, item):
         """Shrink a bottom line (legend, info) a little if it is wider than the diagram, rather than cut it."""
