@@ -22,9 +22,13 @@ import zlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
+
+if TYPE_CHECKING:  # datasets imports data (lazily) too
+    from digitviz.core.datasets import DatasetInfo
 
 FILES = {
     "train_images": "train-images-idx3-ubyte",
@@ -257,7 +261,7 @@ class Dataset:
         return sub
 
     @property
-    def info(self):
+    def info(self) -> DatasetInfo:
         """The :class:`~digitviz.core.datasets.DatasetInfo` of :attr:`name`."""
         from digitviz.core.datasets import info
 
@@ -315,7 +319,7 @@ class Dataset:
 
     def _has_converted(self, key: tuple) -> bool:
         """Whether this dataset or one it was cut from holds the conversion ``key``."""
-        ds = self
+        ds: Dataset | None = self
         while ds is not None:
             if key in ds._converted:
                 return True

@@ -15,6 +15,8 @@ Imports: the standard library only.
 from __future__ import annotations
 
 import hashlib
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,7 +72,7 @@ class DatasetInfo:
     def class_name(self, k: int) -> str:
         return self.class_names[int(k)] if 0 <= int(k) < len(self.class_names) else f"class {int(k)}"
 
-    def cache_dir(self, environ=None) -> Path:
+    def cache_dir(self, environ: Mapping[str, str] | None = None) -> Path:
         """``<cache>/digitviz/<key>``: each dataset in its own folder (MNIST's is the historical one)."""
         from digitviz.core.data import default_cache_dir
 
@@ -146,7 +148,7 @@ def _small_md5(path: Path) -> str | None:
         return None
 
 
-def identify(folder) -> DatasetInfo:
+def identify(folder: str | os.PathLike) -> DatasetInfo:
     """Which dataset a folder of IDX files holds, cheaply (no image file is read).
 
     In order: the marker the downloader writes (:data:`MARKER`); the MD5 of the (small) gzip label
@@ -176,17 +178,17 @@ def identify(folder) -> DatasetInfo:
     return UNKNOWN
 
 
-def of(data) -> DatasetInfo:
+def of(data: object) -> DatasetInfo:
     """The :class:`DatasetInfo` of a loaded dataset (anything with a ``name``; without one: MNIST)."""
     key = getattr(data, "name", MNIST.key)
     return DATASETS.get(key, UNKNOWN if key == UNKNOWN.key else MNIST)
 
 
-def class_names(data) -> tuple[str, ...]:
+def class_names(data: object) -> tuple[str, ...]:
     """The ten class names of ``data`` (None or a nameless stand-in: the digits)."""
     return of(data).class_names if data is not None else MNIST.class_names
 
 
-def short_names(data) -> tuple[str, ...]:
+def short_names(data: object) -> tuple[str, ...]:
     """The ten short class names of ``data`` (None or a nameless stand-in: the digits)."""
     return of(data).short_names if data is not None else MNIST.short_names

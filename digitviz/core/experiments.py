@@ -42,7 +42,7 @@ def _trainer(data: Dataset, config: TrainConfig, net: Network | None = None) -> 
     return tr
 
 
-def _advance(tr: Trainer, n: int):
+def _advance(tr: Trainer, n: int) -> None:
     """Exactly ``n`` steps of ``tr`` on its engine (fused by default), across epoch ends."""
     while n > 0:
         n -= len(tr.run_steps(n)[0])

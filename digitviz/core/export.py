@@ -17,7 +17,7 @@ import numpy as np
 from digitviz.core import atomic
 
 
-def _cell(v) -> str:
+def _cell(v: object) -> str:
     if v is None:
         return ""
     if isinstance(v, (float, np.floating)):
@@ -30,7 +30,7 @@ def _cell(v) -> str:
     return str(v)
 
 
-def _write(path, rows: list[list[str]]) -> Path:
+def _write(path: str | os.PathLike, rows: list[list[str]]) -> Path:
     path = Path(path).expanduser()
     if path.suffix.lower() != ".csv":
         path = path.with_suffix(".csv")
@@ -47,7 +47,7 @@ def _write(path, rows: list[list[str]]) -> Path:
     return path
 
 
-def write_columns_csv(path, columns: Mapping[str, Sequence]) -> Path:
+def write_columns_csv(path: str | os.PathLike, columns: Mapping[str, Sequence]) -> Path:
     """One column per array (1-D, any lengths; shorter ones end in empty cells). Returns the path (.csv)."""
     cols = {name: np.asarray(v).ravel() for name, v in columns.items()}
     n = max((len(v) for v in cols.values()), default=0)
@@ -57,7 +57,7 @@ def write_columns_csv(path, columns: Mapping[str, Sequence]) -> Path:
     return _write(path, rows)
 
 
-def write_rows_csv(path, rows: Sequence[Mapping]) -> Path:
+def write_rows_csv(path: str | os.PathLike, rows: Sequence[Mapping]) -> Path:
     """One row per mapping; the header is the union of their keys, in first-seen order."""
     keys: list[str] = []
     for r in rows:

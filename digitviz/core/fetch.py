@@ -5,8 +5,8 @@ Each file is streamed into a temporary ``.part`` file in the destination folder 
 computed, then checked (size and MD5), fsynced and renamed onto its final name (see
 :mod:`digitviz.core.atomic`). A file therefore either appears complete and verified or not at
 all: a failure, a bad checksum or a cancel removes the temporary file, and ``.part`` files of a
-fetch that was killed are removed by the next fetch into that folder. Mirrors are tried in order; a mirror that worked is
-tried first for the remaining files, so a dead mirror costs one timeout, not four.
+fetch that was killed are removed by the next fetch into that folder. Mirrors are tried in order; a mirror that
+worked is tried first for the remaining files, so a dead mirror costs one timeout, not four.
 
 Imports: the standard library (``urllib.request``) and :mod:`digitviz.core.data`; never Qt.
 """
@@ -92,7 +92,8 @@ def _opener(connections: list) -> urllib.request.OpenerDirector:
 
     class Https(urllib.request.HTTPSHandler):
         def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
-            return self.do_open(tracked(http.client.HTTPSConnection), req, context=self._context)
+            return self.do_open(tracked(http.client.HTTPSConnection), req,
+                                context=self._context)  # type: ignore[attr-defined]  # set in __init__; typeshed omits it
 
     return urllib.request.build_opener(Http, Https)
 
@@ -141,7 +142,8 @@ def _download(url: str, final: Path, md5: str, size: int, progress: Callable[[st
         try:
             response = _opener(connections).open(request, timeout=timeout)
         except TimeoutError:  # connected, but no answer (urllib wraps connect timeouts in URLError)
-            raise _Cancelled if cancelled() else _Stalled(f"server stalled after {timeout:g} s without answering") from None
+            raise _Cancelled if cancelled() else _Stalled(
+                f"server stalled after {timeout:g} s without answering") from None
         except OSError:
             if cancelled():
                 raise _Cancelled from None
@@ -217,8 +219,10 @@ def _describe(e: Exception, url: str) -> str:
     return f"{e or type(e).__name__} ({url})"
 
 
-def fetch_dataset(key="mnist", dest=None, mirrors=None, checksums=None, progress=None, timeout=30.0,
-                  cancel=None) -> Path:
+def fetch_dataset(key: str = "mnist", dest: str | os.PathLike | None = None, mirrors: Sequence[str] | None = None,
+                  checksums: dict[str, tuple[str, int]] | None = None,
+                  progress: Callable[[str, int, int], object] | None = None, timeout: float = 30.0,
+                  cancel: Callable[[], bool] | None = None) -> Path:
     """Download one known dataset (``"mnist"``, ``"fashion"``, ``"kmnist"``) into its own cache folder.
 
     ``dest`` defaults to :meth:`DatasetInfo.cache_dir` (MNIST: :func:`default_cache_dir`); ``mirrors``

@@ -28,8 +28,12 @@ import contextlib
 import importlib.util
 import threading
 import time
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:  # training imports this module
+    from digitviz.core.training import Trainer
 
 ACT_CODES = {"sigmoid": 0, "relu": 1, "tanh": 2}
 COST_CODES = {"quadratic": 0, "cross_entropy": 1}
@@ -209,7 +213,7 @@ def start_warm_up():
     _warm_thread.start()
 
 
-def run_steps(tr, n: int):
+def run_steps(tr: Trainer, n: int) -> tuple[np.ndarray, np.ndarray]:
     """Up to ``n`` steps of the trainer ``tr`` on the fused engine; see :meth:`Trainer.run_steps`.
 
     Walks exactly the batches (and draws exactly the doubt noise and the moves of "train on moved
@@ -232,6 +236,7 @@ def run_steps(tr, n: int):
         U = U.view()
         U.flags.writeable = False
     noise_y = 0.0 if tr.net.cost_name == "quadratic" else 1.0 / tr.n_out
+    assert tr._order is not None  # the trainer has data (checked by Trainer.run_steps)
     if tr._pos >= len(tr._order):
         tr._new_epoch()
     with _one_blas_thread():

@@ -18,7 +18,7 @@ import contextlib
 import os
 import queue
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -46,7 +46,7 @@ class RecordResult:
     seconds: float  # encoding wall time
 
 
-def format_of(path) -> str:
+def format_of(path: str | os.PathLike) -> str:
     suffix = Path(path).suffix.lower().lstrip(".")
     if suffix not in FORMATS:
         raise RecordError(f"{Path(path).name}: record to .gif or .mp4, not {suffix or 'no extension'}")
@@ -85,7 +85,7 @@ def _gif_shrink(frame: np.ndarray) -> np.ndarray:
 class _Writer:
     """One open recording: ``add(frame)`` then ``finish()`` (renames into place) or ``abort()``."""
 
-    def __init__(self, path, fps: float):
+    def __init__(self, path: str | os.PathLike, fps: float) -> None:
         self.path = Path(path).expanduser()
         self.fmt = format_of(self.path)
         why = missing_for(self.fmt)
@@ -99,7 +99,7 @@ class _Writer:
         self.frames = 0
         self._w: Any = None
 
-    def _open(self):
+    def _open(self) -> None:
         try:
             if self.fmt == "mp4":
                 import imageio.v2 as iio
@@ -113,7 +113,7 @@ class _Writer:
         except OSError as e:
             raise RecordError(f"cannot write {self.path}: {e.strerror or e}") from None
 
-    def add(self, frame) -> None:
+    def add(self, frame: np.ndarray) -> None:
         frame = np.asarray(frame)
         if frame.dtype != np.uint8 or frame.ndim != 3 or frame.shape[2] not in (3, 4):
             raise RecordError(f"a frame must be uint8 (H, W, 3), got {frame.dtype} {frame.shape}")
@@ -134,7 +134,7 @@ class _Writer:
             raise RecordError(f"writing {self.path.name} failed: {e}") from None
         self.frames += 1
 
-    def finish(self, cancel=None) -> Path:
+    def finish(self, cancel: Callable[[], bool] | None = None) -> Path:
         if self._w is None:
             raise RecordError("nothing was recorded (no frames)")
         try:
@@ -181,7 +181,8 @@ END = None
 """Put on the queue of :func:`encode_stream` to end the recording."""
 
 
-def encode_stream(control: Callable[[], bool], frames: queue.Queue, path, fps: float):
+def encode_stream(control: Callable[[], bool], frames: queue.Queue, path: str | os.PathLike,
+                  fps: float) -> Generator[int, None, RecordResult]:
     """Encode frames from ``frames`` until :data:`END` arrives; a generator for :mod:`digitviz.gui.jobs`.
 
     Yields the number of frames written so far (progress); returns a :class:`RecordResult`.
@@ -208,7 +209,9 @@ def encode_stream(control: Callable[[], bool], frames: queue.Queue, path, fps: f
     return RecordResult(out, writer.frames, time.perf_counter() - t0)
 
 
-def encode_frames(frames: Iterable, path, fps: float, progress=None, cancel=None) -> RecordResult:
+def encode_frames(frames: Iterable[np.ndarray], path: str | os.PathLike, fps: float,
+                  progress: Callable[[int], object] | None = None,
+                  cancel: Callable[[], bool] | None = None) -> RecordResult:
     """Encode an iterable of uint8 ``(H, W, 3)`` frames into ``path`` (.gif or .mp4)."""
     writer = _Writer(path, fps)
     t0 = time.perf_counter()

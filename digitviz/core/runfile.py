@@ -44,7 +44,7 @@ class RunSettings:
                     settings=self.config.to_dict())
 
 
-def save_run(path, config: TrainConfig, dataset: str = "mnist", preset: str | None = None) -> Path:
+def save_run(path: str | os.PathLike, config: TrainConfig, dataset: str = "mnist", preset: str | None = None) -> Path:
     """Write ``config`` (and the dataset key) to ``path`` (``.json`` added if it has no suffix), atomically."""
     path = Path(path).expanduser()
     if not path.suffix:
@@ -107,7 +107,7 @@ def parse_run(text: str, name: str = "run file") -> RunSettings:
     return RunSettings(config, preset, dataset)
 
 
-def load_run(path) -> RunSettings:
+def load_run(path: str | os.PathLike) -> RunSettings:
     """Read and validate a run settings file written by :func:`save_run` (or by hand)."""
     path = Path(path).expanduser()
     try:

@@ -608,7 +608,8 @@ class DivergenceWatch:
         """``examples_seen`` at which the next probe check is due (None without a probe)."""
         return None if self.X_probe is None else self._next_check
 
-    def probe(self, step: int, examples_seen: int, cost: float, net: Network, lr: float, outputs=None):
+    def probe(self, step: int, examples_seen: int, cost: float, net: Network, lr: float,
+              outputs: np.ndarray | None = None) -> None:
         """The probe part of :meth:`observe` (COLLAPSE, the good copy); nothing unless a check is due.
         ``outputs``: the network's outputs on ``X_probe`` if the caller computed them (the fused engine)."""
         if self.X_probe is None or examples_seen < self._next_check:
@@ -763,6 +764,7 @@ class Trainer:
         if self.X_train is None:
             raise RuntimeError("no training data loaded")
         B = self.config.batch_size
+        assert self._order is not None  # set with X_train (_set_data, _new_epoch)
         if self._pos >= len(self._order):
             self._new_epoch()
         idx = self._order[self._pos:self._pos + B]
@@ -805,7 +807,7 @@ class Trainer:
     def upcoming_example(self) -> tuple[np.ndarray | None, int]:
         """``(x (n_in,), label)`` of the first example the next step will train on, before any step
         of this run (so a fresh network is shown a digit, not a blank); ``(None, -1)`` without data."""
-        if self.X_train is None or self._pos >= len(self._order):
+        if self.X_train is None or self._order is None or self._pos >= len(self._order):
             return None, -1
         i = self._order[self._pos]
         return np.array(self.X_train[i]), int(self.train_labels[i])
@@ -818,6 +820,7 @@ class Trainer:
         if pairs is None:
             if len(self._buffers) > 4:
                 self._buffers.clear()
+            assert self.X_train is not None  # callers check for data first
             n_in = self.X_train.shape[1]
             pairs = self._buffers[key] = [
                 (np.empty((n, n_in), self.dtype), np.empty((n, self.n_out), self.dtype), np.empty((n, n_in), np.uint8))
@@ -828,6 +831,7 @@ class Trainer:
     def _new_epoch(self):
         self.epoch += 1
         self._pos = 0
+        assert self.X_train is not None  # an epoch only starts with data
         self._order = self._order_rng.permutation(len(self.X_train))
         self.opt.lr = self.config.lr_at(self.epoch)
 
@@ -881,7 +885,7 @@ class Trainer:
         self.test_acc = self.good_acc
         self.history.record_theta(self.step_count, self.net.theta)
 
-    def run_steps(self, n: int):
+    def run_steps(self, n: int) -> tuple[np.ndarray, np.ndarray]:
         """Up to ``n`` steps on this trainer's engine, stopping early at the end of an epoch.
 
         The same batches, records and :class:`Diverged` as ``n`` calls of :meth:`step`; returns the
@@ -908,7 +912,7 @@ class Trainer:
         """Steps to the end of the current epoch, then evaluates; returns the epoch's record."""
         t0 = time.perf_counter()
         n0 = self.examples_seen
-        costs = []
+        costs: list[float] = []
         while self.engine == "fused" and on_step is None:
             costs.extend(self.run_steps(1 << 30)[0])
             if self.epoch_done:
@@ -940,5 +944,6 @@ class Trainer:
         if self.X_train is None:
             raise RuntimeError("no data loaded")
         if which == "test":
+            assert self.X_test is not None  # loaded with X_train
             return evaluate(self.net, self.X_test, self.test_labels, theta)
         return evaluate(self.net, self.X_train, self.train_labels, theta)

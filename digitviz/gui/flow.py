@@ -21,32 +21,32 @@ class FlowLayout(QLayout):
         self._spacing = spacing
         self.setContentsMargins(margin, margin, margin, margin)
 
-    def addItem(self, item: QLayoutItem):  # noqa: N802 - Qt's name
+    def addItem(self, item: QLayoutItem):
         self._items.append(item)
 
     def count(self) -> int:
         return len(self._items)
 
-    def itemAt(self, i: int):  # noqa: N802
+    def itemAt(self, i: int):
         return self._items[i] if 0 <= i < len(self._items) else None
 
-    def takeAt(self, i: int):  # noqa: N802
+    def takeAt(self, i: int):
         return self._items.pop(i) if 0 <= i < len(self._items) else None
 
-    def expandingDirections(self):  # noqa: N802
+    def expandingDirections(self):
         return Qt.Orientation(0)
 
-    def hasHeightForWidth(self) -> bool:  # noqa: N802
+    def hasHeightForWidth(self) -> bool:
         return True
 
-    def heightForWidth(self, width: int) -> int:  # noqa: N802
+    def heightForWidth(self, width: int) -> int:
         return self._arrange(QRect(0, 0, width, 0), move=False)
 
-    def setGeometry(self, rect: QRect):  # noqa: N802
+    def setGeometry(self, rect: QRect):
         super().setGeometry(rect)
         self._arrange(rect, move=True)
 
-    def sizeHint(self) -> QSize:  # noqa: N802
+    def sizeHint(self) -> QSize:
         """One line: every item side by side."""
         items = self._shown()
         m = self.contentsMargins()
@@ -54,7 +54,7 @@ class FlowLayout(QLayout):
         h = max((i.sizeHint().height() for i in items), default=0)
         return QSize(w + m.left() + m.right(), h + m.top() + m.bottom())
 
-    def minimumSize(self) -> QSize:  # noqa: N802
+    def minimumSize(self) -> QSize:
         """The widest item: everything else wraps."""
         m = self.contentsMargins()
         size = QSize()

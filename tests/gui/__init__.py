@@ -10,7 +10,7 @@ from digitviz.core.training import TrainConfig
 FAST = TrainConfig(sizes=(784, 16, 16, 10), batch_size=10, lr=1.5, seed=0)
 
 
-def ToyData(n_train=600, n_test=200, seed=0) -> Dataset:  # noqa: N802 - reads as the class it used to be
+def ToyData(n_train=600, n_test=200, seed=0) -> Dataset:
     """A small learnable stand-in for MNIST, as a real :class:`Dataset`: digit k lights a bright 7x7 block
     at its own place."""
     rng = np.random.default_rng(seed)
