@@ -583,7 +583,10 @@ class NetworkView(QWidget):
             if sub.isVisible() != room:
                 sub.setVisible(room)
             full = self._title_names[l][0]
-            tip = f"{full} · {sub.textItem.toPlainText()}" if not room else (full if title.textItem.toPlainText() != full else "")
+            if not room:
+                tip = f"{full} · {sub.textItem.toPlainText()}"
+            else:
+                tip = full if title.textItem.toPlainText() != full else ""
             if title.toolTip() != tip:
                 title.setToolTip(tip)
 
