@@ -47,8 +47,14 @@ def startup_seconds(data_dir) -> float:
     with tempfile.TemporaryDirectory() as home:
         env["XDG_CONFIG_HOME"] = home  # never read or write the user's QSettings
         t0 = time.perf_counter()
-        p = subprocess.Popen([sys.executable, "-c", STARTUP_SCRIPT, str(data_dir)], stdout=subprocess.PIPE,
-                             stderr=subprocess.DEVNULL, text=True, env=env, cwd=ROOT)
+        p = subprocess.Popen(
+            [sys.executable, "-c", STARTUP_SCRIPT, str(data_dir)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            env=env,
+            cwd=ROOT,
+        )
         for line in p.stdout:
             if line.startswith("SHOWN"):
                 dt = time.perf_counter() - t0
@@ -170,16 +176,19 @@ def main(argv=None):
             updates = w.diagram_updates
             t0 = time.perf_counter()
             w.act_step.trigger()
-            pump_until(app, lambda step=step, updates=updates:
-                       w.controller.step == step + 1 and w.diagram_updates > updates)
+            pump_until(
+                app, lambda step=step, updates=updates: w.controller.step == step + 1 and w.diagram_updates > updates
+            )
             painted = PaintWatch.painted
             pump_until(app, lambda painted=painted: PaintWatch.painted > painted)
             lat.append(time.perf_counter() - t0)
         target.removeEventFilter(watch)
         w.close()
 
-    print(f"# rounds of {a.seconds:g} s: headless {', '.join(f'{x:,.0f}' for x in head)}; "
-          f"in app {', '.join(f'{x:,.0f}' for x in inapp)} examples/s")
+    print(
+        f"# rounds of {a.seconds:g} s: headless {', '.join(f'{x:,.0f}' for x in head)}; "
+        f"in app {', '.join(f'{x:,.0f}' for x in inapp)} examples/s"
+    )
     print(f"headless_rate: {statistics.median(head):.0f} examples/s")
     print(f"in_app_rate: {statistics.median(inapp):.0f} examples/s")
     print(f"in_app_rate_ratio: {statistics.median(ratios):.2f}")

@@ -77,8 +77,7 @@ def main(argv=None):
     app = make_app([])
     pump_for(app, 0.2)
     base = rss_mb()
-    print(f"# digitviz footprint: lesson preset, 1280x800, platform {os.environ.get('QT_QPA_PLATFORM')}, "
-          f"data {a.data}")
+    print(f"# digitviz footprint: lesson preset, 1280x800, platform {os.environ.get('QT_QPA_PLATFORM')}, data {a.data}")
     figure("rss_baseline_mb", base, "MB")
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -155,8 +154,10 @@ def main(argv=None):
             peak = max(peak, rss_mb())
         end = rss_mb()
         c.pause()
-        print(f"# growth over {a.minutes:g} min of training from {start:.1f} MB: end {end:.1f} MB, "
-              f"peak {peak:.1f} MB, step {c.latest.step:,}")
+        print(
+            f"# growth over {a.minutes:g} min of training from {start:.1f} MB: end {end:.1f} MB, "
+            f"peak {peak:.1f} MB, step {c.latest.step:,}"
+        )
         figure("rss_growth_10min_pct", 100.0 * (end - start) / start, "%", target="within 5")
         w.close()
         pump_for(app, 0.5)

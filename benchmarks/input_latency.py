@@ -65,11 +65,11 @@ class Recorder:
     def __init__(self, watched):
         self.t_move = []
         self.latency = []
-        self.covered = 0          # movements already matched with a repaint
+        self.covered = 0  # movements already matched with a repaint
         self.pending_upto = None  # movements included in the newest update not yet on screen
         self.need = set()
         self.updates = 0
-        self.watched = watched    # name -> QGraphicsView
+        self.watched = watched  # name -> QGraphicsView
         for name, view in watched.items():
             orig = view.paintEvent
 
@@ -235,16 +235,24 @@ def panel_only_path(app, ds):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data", default=str(ROOT.parent / "shared" / "data" / "mnist"),
-                    help="MNIST folder (default: ../shared/data/mnist from the repository root)")
+    ap.add_argument(
+        "--data",
+        default=str(ROOT.parent / "shared" / "data" / "mnist"),
+        help="MNIST folder (default: ../shared/data/mnist from the repository root)",
+    )
     ap.add_argument("--moves", type=int, default=300, help="pen movements per measurement (>= 100)")
-    ap.add_argument("--path", choices=("auto", "bare", "panel"), default="auto",
-                    help="auto: the main window if it works, else the bare view; bare: InputPanel + NetworkView; "
-                         "panel: the InputPanel alone, no diagram (to see the panel's own share)")
+    ap.add_argument(
+        "--path",
+        choices=("auto", "bare", "panel"),
+        default="auto",
+        help="auto: the main window if it works, else the bare view; bare: InputPanel + NetworkView; "
+        "panel: the InputPanel alone, no diagram (to see the panel's own share)",
+    )
     args = ap.parse_args(argv)
 
     app = QApplication.instance() or QApplication(["input_latency"])
     import digitviz.gui  # noqa: F401  (pyqtgraph options)
+
     try:
         from digitviz.gui.style import stylesheet
 
@@ -271,9 +279,11 @@ def main(argv=None):
         diagram = None
     else:
         (_, diagram), panel, how = bare_view_path(app, ds)
-    print(f"# path: {how}; QPA platform {app.platformName()}; mouse events every "
-          f"{MOUSE_INTERVAL_S * 1000:.0f} ms; latency = mouse event -> end of the first repaint of both the bars "
-          f"and the diagram after an update that includes it")
+    print(
+        f"# path: {how}; QPA platform {app.platformName()}; mouse events every "
+        f"{MOUSE_INTERVAL_S * 1000:.0f} ms; latency = mouse event -> end of the first repaint of both the bars "
+        f"and the diagram after an update that includes it"
+    )
 
     measure(app, panel, diagram, 40)  # warm-up: caches, first paints
     lat, rate, n = measure(app, panel, diagram, max(100, args.moves))

@@ -42,6 +42,7 @@ def load(folder: Path):
     try:
         from digitviz.core.data import load_mnist
     except ImportError:  # the loader is not in this checkout yet: read the gzip IDX files directly
+
         def idx(name, offset):
             with gzip.open(folder / f"{name}.gz", "rb") as f:
                 return np.frombuffer(f.read(), np.uint8, offset=offset)
@@ -62,7 +63,7 @@ def train(train_x, train_y, epochs, rng, lr=1.5, batch=10, record_every=200):
     for _ in range(epochs):
         order = rng.permutation(len(train_x))
         for s in range(0, len(order) - batch + 1, batch):
-            idx = order[s:s + batch]
+            idx = order[s : s + batch]
             _, grad = net.backprop(train_x[idx], Y[idx])
             net.theta -= lr * grad
             step += 1
@@ -98,8 +99,15 @@ def panel_on_snapshot_ms(folder: Path, snapshots=15):
         new = tuple((s, frozen_copy(t)) for s, t in zip(h.path_steps, h.path_thetas) if s > sent[0])
         if new:
             sent[0] = new[-1][0]
-        return Snapshot(step=tr.step_count, epoch=tr.epoch, examples_seen=tr.examples_seen,
-                        theta=frozen_copy(tr.net.theta), config=tr.config, running=running, new_path=new)
+        return Snapshot(
+            step=tr.step_count,
+            epoch=tr.epoch,
+            examples_seen=tr.examples_seen,
+            theta=frozen_copy(tr.net.theta),
+            config=tr.config,
+            running=running,
+            new_path=new,
+        )
 
     panel = LandscapePanel()
     panel.resize(1000, 600)
@@ -128,13 +136,21 @@ def timed(fn):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data" / "mnist",
-                    help="folder with the four MNIST .gz files (default: ../shared/data/mnist)")
+    ap.add_argument(
+        "--data",
+        type=Path,
+        default=ROOT.parent / "shared" / "data" / "mnist",
+        help="folder with the four MNIST .gz files (default: ../shared/data/mnist)",
+    )
     ap.add_argument("--epochs", type=int, default=1)
     ap.add_argument("--repeats", type=int, default=5, help="runs of the 41x41 grid (median reported)")
     ap.add_argument("--no-panel", action="store_true", help="skip the panel figure (no Qt)")
-    ap.add_argument("--loop-points", type=int, default=0,
-                    help="time the plain loop on this many grid points and extrapolate (0: all 1,681)")
+    ap.add_argument(
+        "--loop-points",
+        type=int,
+        default=0,
+        help="time the plain loop on this many grid points and extrapolate (0: all 1,681)",
+    )
     args = ap.parse_args(argv)
 
     rng = np.random.default_rng(0)
@@ -143,12 +159,13 @@ def main(argv=None):
         t_train, (net, path) = timed(lambda: train(train_x, train_y, args.epochs, rng))
         test_Y = one_hot(test_y, 10, np.float32)
         acc = float(np.mean(net.predict(test_x) == test_y))
-        print(f"# trained {args.epochs} epoch(s) in {t_train:.1f} s, test accuracy {acc:.3f}, "
-              f"{len(path)} path points")
+        print(f"# trained {args.epochs} epoch(s) in {t_train:.1f} s, test accuracy {acc:.3f}, {len(path)} path points")
         plane = landscape.pca_directions(path, net.theta)
         coords, dist = landscape.project(plane, path)
-        print(f"# PCA explained {plane.explained[0]:.3f} + {plane.explained[1]:.3f}; "
-              f"max distance of path from plane {dist.max():.3g}")
+        print(
+            f"# PCA explained {plane.explained[0]:.3f} + {plane.explained[1]:.3f}; "
+            f"max distance of path from plane {dist.max():.3g}"
+        )
 
         X1, Y1 = test_x[:1000], test_Y[:1000]
         a41, b41 = landscape.grid_axes(coords, 41)
@@ -179,8 +196,10 @@ def main(argv=None):
     print(f"speedup_vs_loop: {t_loop / t41:.1f} x")
     how = "all points" if n_loop == a41.size * b41.size else f"{n_loop} random points, extrapolated"
     print(f"# loop timed on {how}; max relative difference fast vs loop {rel:.2e}")
-    print(f"# 41x41 runs: {', '.join(f'{r:.3f}' for r in runs)} s; surface range "
-          f"[{Z101.min():.3f}, {Z101.max():.3f}] on 10,000")
+    print(
+        f"# 41x41 runs: {', '.join(f'{r:.3f}' for r in runs)} s; surface range "
+        f"[{Z101.min():.3f}, {Z101.max():.3f}] on 10,000"
+    )
     ok41, ok101 = t41 < 1.0, t101 < 30.0
     if not args.no_panel:
         with threadpool_limits(1):
@@ -191,8 +210,10 @@ def main(argv=None):
         print(f"panel_on_snapshot_vs_forward: {t_panel / (1000 * t_fwd):.2f} x")
         print(f"# target: panel_on_snapshot_ms < 20 {'met' if t_panel < 20 else 'NOT met'}")
         ok41 = ok41 and t_panel < 20
-    print(f"# targets: 41x41/1000 < 1 s {'met' if ok41 else 'NOT met'} ({1.0 / t41:.1f}x margin); "
-          f"101x101/10000 < 30 s {'met' if ok101 else 'NOT met'} ({30.0 / t101:.1f}x margin)")
+    print(
+        f"# targets: 41x41/1000 < 1 s {'met' if ok41 else 'NOT met'} ({1.0 / t41:.1f}x margin); "
+        f"101x101/10000 < 30 s {'met' if ok101 else 'NOT met'} ({30.0 / t101:.1f}x margin)"
+    )
     return 0 if ok41 and ok101 else 1
 
 

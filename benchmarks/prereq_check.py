@@ -37,8 +37,12 @@ def main(argv=None):
     p.add_argument("--runs", type=int, default=9)
     a = p.parse_args(argv)
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    rows = [json.loads(subprocess.run([sys.executable, "-c", SCRIPT], env=env, capture_output=True, text=True,
-                                      check=True).stdout) for _ in range(a.runs)]
+    rows = [
+        json.loads(
+            subprocess.run([sys.executable, "-c", SCRIPT], env=env, capture_output=True, text=True, check=True).stdout
+        )
+        for _ in range(a.runs)
+    ]
     check = statistics.median(r["check"] for r in rows)
     qt = statistics.median(r["qt"] for r in rows)
     print(f"# {len(rows)} fresh interpreters; libraries missing here: {rows[0]['missing'] or 'none'}")

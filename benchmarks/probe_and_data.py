@@ -42,8 +42,12 @@ def median_time(fn, repeats):
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data" / "mnist",
-                    help="folder with the four MNIST .gz files (default: ../shared/data/mnist)")
+    ap.add_argument(
+        "--data",
+        type=Path,
+        default=ROOT.parent / "shared" / "data" / "mnist",
+        help="folder with the four MNIST .gz files (default: ../shared/data/mnist)",
+    )
     ap.add_argument("--repeats", type=int, default=3)
     args = ap.parse_args(argv)
     threadpool_limits(1)
@@ -80,8 +84,9 @@ def main(argv=None) -> int:
     panel.set_dataset(ds)
     seconds = []
     for _ in range(args.repeats):
-        panel.on_snapshot(Snapshot(step=tr.step_count, epoch=0, examples_seen=0, theta=frozen_copy(tr.net.theta),
-                                   config=tr.config))
+        panel.on_snapshot(
+            Snapshot(step=tr.step_count, epoch=0, examples_seen=0, theta=frozen_copy(tr.net.theta), config=tr.config)
+        )
         got = []
         panel.probe_finished.connect(got.append)
         panel.probe_now()

@@ -60,6 +60,7 @@ def main(argv=None):
                 time.sleep(0.002)
                 if time.perf_counter() - t0 > timeout:
                     raise TimeoutError
+
         wait(lambda: w.controller.latest is not None)
         for _ in range(args.epochs):
             n = len(w.controller.latest.epochs)

@@ -137,8 +137,14 @@ def torch_rate(data, batch):
     torch.manual_seed(0)
     X = torch.from_numpy(np.array(data.images_as("train", np.float32)))  # writable copy for torch
     Y = torch.nn.functional.one_hot(torch.from_numpy(data.train_labels.astype(np.int64)), 10).float()
-    model = torch.nn.Sequential(torch.nn.Linear(784, 16), torch.nn.Sigmoid(), torch.nn.Linear(16, 16),
-                                torch.nn.Sigmoid(), torch.nn.Linear(16, 10), torch.nn.Sigmoid())
+    model = torch.nn.Sequential(
+        torch.nn.Linear(784, 16),
+        torch.nn.Sigmoid(),
+        torch.nn.Linear(16, 16),
+        torch.nn.Sigmoid(),
+        torch.nn.Linear(16, 10),
+        torch.nn.Sigmoid(),
+    )
     opt = torch.optim.SGD(model.parameters(), lr=1.5)
     order = torch.randperm(len(X))
     pos = [0]
@@ -146,7 +152,7 @@ def torch_rate(data, batch):
     def step():
         if pos[0] + batch > len(X):
             pos[0] = 0
-        idx = order[pos[0]:pos[0] + batch]
+        idx = order[pos[0] : pos[0] + batch]
         pos[0] += batch
         xb, yb = X[idx], Y[idx]
         opt.zero_grad(set_to_none=True)
@@ -259,8 +265,10 @@ def main(argv=None):
     data = load_mnist(a.data)
     import platform
 
-    print(f"# {platform.processor() or platform.machine()}, {__import__('os').cpu_count()} cores, "
-          f"numpy {np.__version__}; BLAS pinned to 1 thread; rates per CPU-second of the training thread")
+    print(
+        f"# {platform.processor() or platform.machine()}, {__import__('os').cpu_count()} cores, "
+        f"numpy {np.__version__}; BLAS pinned to 1 thread; rates per CPU-second of the training thread"
+    )
     with threadpool_limits(1):
         ex = {}
         for b in (10, 100):
@@ -286,8 +294,10 @@ def main(argv=None):
                 fig(f"jax_examples_per_s_b{b}", f"{statistics.median(j for _, j in pairs):.0f}", "examples/s")
                 fig(f"jax_fused_examples_per_s_b{b}", f"{statistics.median(m for m, _ in pairs):.0f}", "examples/s")
                 fig(f"jax_ratio_b{b}", f"{statistics.median(m / j for m, j in pairs):.2f}", "x")
-            print(f"# jax {ver}, CPU, XLA_FLAGS={os.environ['XLA_FLAGS']!r}; whole epochs, 5 interleaved rounds, "
-                  "median; CPU seconds of the process for both")
+            print(
+                f"# jax {ver}, CPU, XLA_FLAGS={os.environ['XLA_FLAGS']!r}; whole epochs, 5 interleaved rounds, "
+                "median; CPU seconds of the process for both"
+            )
         try:
             import torch  # noqa: F401 - only whether it imports
 
@@ -305,8 +315,10 @@ def main(argv=None):
                 tr = statistics.median(t for _, t in pairs)
                 fig(f"torch_examples_per_s_b{b}", f"{tr:.0f}", "examples/s")
                 fig(f"torch_ratio_b{b}", f"{statistics.median(m / t for m, t in pairs):.2f}", "x")
-            print(f"# torch {ver}, CPU, torch.set_num_threads(1), same network, cost and SGD step; "
-                  "ours: fused engine, whole epochs")
+            print(
+                f"# torch {ver}, CPU, torch.set_num_threads(1), same network, cost and SGD step; "
+                "ours: fused engine, whole epochs"
+            )
         book = book_rate(data, 10)
         fig("book_examples_per_s_b10", f"{book:.0f}", "examples/s")
         fig("book_ratio_b10", f"{ours(data, 10, 'float32') / book:.1f}", "x")
@@ -316,11 +328,14 @@ def main(argv=None):
         fig("matmul_gflops", f"{gf:.1f}", "GFLOP/s")
         fig("flop_floor_examples_per_s", f"{floor:.0f}", "examples/s")
         # interleaved with the GEMM rate itself: the floor moves with the machine's load
-        rounds = [(fused_epoch_rate(trainers[100]), matmul_gflops(1500) * 1e9 / flops_per_example(SIZES))
-                  for _ in range(5)]
+        rounds = [
+            (fused_epoch_rate(trainers[100]), matmul_gflops(1500) * 1e9 / flops_per_example(SIZES)) for _ in range(5)
+        ]
         fig("rate_vs_flop_floor_b100", f"{statistics.median(m / f for m, f in rounds):.2f}", "")
-        print("# rate_vs_flop_floor_b100: fused engine, whole epochs at mini-batch 100, against the GEMM floor "
-              "measured in the same round (median of 5)")
+        print(
+            "# rate_vs_flop_floor_b100: fused engine, whole epochs at mini-batch 100, against the GEMM floor "
+            "measured in the same round (median of 5)"
+        )
         fig("numpy_rate_vs_flop_floor_b100", f"{ex[(100, 'float32')] / floor:.2f}", "")
         # the wide preset was already near its GEMM floor on NumPy: the fused engine must not be slower
         wide = {e: Trainer(data, PRESETS["wide"], engine=e) for e in ("fused", "numpy")}
@@ -345,9 +360,11 @@ def main(argv=None):
             fig(f"{name}_preset_best_acc", f"{best:.4f}")
         _, best, _ = time_to_target(data, LESSON_BEST, 1.01, max_epochs=LESSON_BEST.epochs)
         fig("lesson_best_acc", f"{best:.4f}")
-        print(f"# lesson_best_acc: 784-16-16-10 sigmoid quadratic, batch 10, lr {LESSON_BEST.lr} "
-              f"x{LESSON_BEST.lr_decay}/epoch, momentum {LESSON_BEST.momentum}, {LESSON_BEST.epochs} epochs, "
-              "best test accuracy over the epochs")
+        print(
+            f"# lesson_best_acc: 784-16-16-10 sigmoid quadratic, batch 10, lr {LESSON_BEST.lr} "
+            f"x{LESSON_BEST.lr_decay}/epoch, momentum {LESSON_BEST.momentum}, {LESSON_BEST.epochs} epochs, "
+            "best test accuracy over the epochs"
+        )
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ import sys
 try:
     from digitviz.cli import main
 except ImportError:  # the CLI is optional for the app itself
+
     def main(argv=None):
         import argparse
 
@@ -14,6 +15,7 @@ except ImportError:  # the CLI is optional for the app itself
         p.add_argument("--data", metavar="DIR", help="folder with the four MNIST files")
         a = p.parse_args(argv)
         return app_main(data_dir=a.data)
+
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -55,10 +55,21 @@ def _config_from_args(a):
     changes = {}
     if a.hidden is not None:
         changes["sizes"] = (784, *a.hidden, 10)
-    for name, key in [("activation", "activation"), ("cost", "cost"), ("epochs", "epochs"),
-                      ("batch", "batch_size"), ("lr", "lr"), ("lr_decay", "lr_decay"), ("momentum", "momentum"),
-                      ("l2", "l2"), ("seed", "seed"), ("doubt", "doubt"), ("dtype", "dtype"),
-                      ("shift_px", "shift_px"), ("rotate_deg", "rotate_deg")]:
+    for name, key in [
+        ("activation", "activation"),
+        ("cost", "cost"),
+        ("epochs", "epochs"),
+        ("batch", "batch_size"),
+        ("lr", "lr"),
+        ("lr_decay", "lr_decay"),
+        ("momentum", "momentum"),
+        ("l2", "l2"),
+        ("seed", "seed"),
+        ("doubt", "doubt"),
+        ("dtype", "dtype"),
+        ("shift_px", "shift_px"),
+        ("rotate_deg", "rotate_deg"),
+    ]:
         v = getattr(a, name)
         if v is not None:
             changes[key] = v
@@ -67,8 +78,9 @@ def _config_from_args(a):
     cfg = replace(cfg, **changes)
     n = Layout(cfg.sizes).size
     if n > MAX_PARAMS:
-        raise ValueError(f"a {'-'.join(map(str, cfg.sizes))} network has {n:,} parameters; "
-                         f"digitviz builds at most {MAX_PARAMS:,}")
+        raise ValueError(
+            f"a {'-'.join(map(str, cfg.sizes))} network has {n:,} parameters; digitviz builds at most {MAX_PARAMS:,}"
+        )
     return cfg
 
 
@@ -102,35 +114,53 @@ def _train(a, progress: dict) -> int:
         tr = Trainer(data, cfg, engine=a.engine)
         progress["trainer"] = tr
         if not a.json:
-            print(f"# {'-'.join(map(str, cfg.sizes))} {cfg.activation} {cfg.cost}, lr {cfg.lr:g}"
-                  f"{f' x{cfg.lr_decay:g}/epoch' if cfg.lr_decay != 1 else ''}, batch {cfg.batch_size}, "
-                  f"momentum {cfg.momentum:g}, seed {cfg.seed}{', RANDOM LABELS' if cfg.random_labels else ''}"
-                  f" ({tr.net.n_params:,} parameters, data from {data.source}; {tr.engine} engine)")
+            print(
+                f"# {'-'.join(map(str, cfg.sizes))} {cfg.activation} {cfg.cost}, lr {cfg.lr:g}"
+                f"{f' x{cfg.lr_decay:g}/epoch' if cfg.lr_decay != 1 else ''}, batch {cfg.batch_size}, "
+                f"momentum {cfg.momentum:g}, seed {cfg.seed}{', RANDOM LABELS' if cfg.random_labels else ''}"
+                f" ({tr.net.n_params:,} parameters, data from {data.source}; {tr.engine} engine)"
+            )
         t0 = time.perf_counter()
         best = (0.0, 0)
         for _ in range(cfg.epochs):
             try:
                 rec = tr.run_epoch()
             except Diverged as e:
-                print(f"digitviz: training stopped at step {tr.step_count:,}: {e} "
-                      f"(test accuracy now {tr.test_acc:.1%})", file=sys.stderr)
+                print(
+                    f"digitviz: training stopped at step {tr.step_count:,}: {e} (test accuracy now {tr.test_acc:.1%})",
+                    file=sys.stderr,
+                )
                 return 1
             if rec.test_acc > best[0]:
                 best = (rec.test_acc, rec.epoch)
             if a.json:
                 print(json.dumps(rec.to_dict()), flush=True)
             else:
-                print(f"epoch {rec.epoch:3d}  train cost {rec.train_cost:.4f}  "
-                      f"test accuracy {rec.test_acc:.2%}  {rec.examples_per_s:,.0f} examples/s", flush=True)
+                print(
+                    f"epoch {rec.epoch:3d}  train cost {rec.train_cost:.4f}  "
+                    f"test accuracy {rec.test_acc:.2%}  {rec.examples_per_s:,.0f} examples/s",
+                    flush=True,
+                )
         wall = time.perf_counter() - t0
         final = tr.history.epochs[-1] if tr.history.epochs else None
-    summary = dict(preset=a.preset, config=cfg.to_dict(), epochs=cfg.epochs,
-                   final_test_acc=final.test_acc if final else None, best_test_acc=best[0],
-                   best_epoch=best[1], train_seconds=tr.train_seconds, wall_seconds=wall)
+    summary = dict(
+        preset=a.preset,
+        config=cfg.to_dict(),
+        epochs=cfg.epochs,
+        final_test_acc=final.test_acc if final else None,
+        best_test_acc=best[0],
+        best_epoch=best[1],
+        train_seconds=tr.train_seconds,
+        wall_seconds=wall,
+    )
     if a.save:
         try:
-            path = save_network(a.save, tr.net, cfg, dict(step=tr.step_count, epoch=tr.epoch, dataset=data.name,
-                                                          test_acc=summary["final_test_acc"]))
+            path = save_network(
+                a.save,
+                tr.net,
+                cfg,
+                dict(step=tr.step_count, epoch=tr.epoch, dataset=data.name, test_acc=summary["final_test_acc"]),
+            )
         except OSError as e:
             print(f"digitviz: could not save to {a.save}: {e.strerror or e}", file=sys.stderr)
             return 1
@@ -138,9 +168,11 @@ def _train(a, progress: dict) -> int:
     if a.json:
         print(json.dumps({"summary": summary}))
     elif final:
-        print(f"done: test accuracy {final.test_acc:.2%} after {cfg.epochs} epochs "
-              f"(best {best[0]:.2%} at epoch {best[1]}), {tr.train_seconds:.1f} s of training, "
-              f"{wall:.1f} s wall" + (f"; saved to {summary['saved']}" if a.save else ""))
+        print(
+            f"done: test accuracy {final.test_acc:.2%} after {cfg.epochs} epochs "
+            f"(best {best[0]:.2%} at epoch {best[1]}), {tr.train_seconds:.1f} s of training, "
+            f"{wall:.1f} s wall" + (f"; saved to {summary['saved']}" if a.save else "")
+        )
     return 0
 
 
@@ -157,12 +189,23 @@ def cmd_eval(a) -> int:
         return _err(why)
     ev = evaluate(net, data.images_as("test", net.dtype), data.test_labels)
     if a.json:
-        print(json.dumps(dict(accuracy=ev.accuracy, cost=ev.cost, per_class=[float(x) for x in ev.per_class],
-                              config=cfg.to_dict(), meta=meta)))
+        print(
+            json.dumps(
+                dict(
+                    accuracy=ev.accuracy,
+                    cost=ev.cost,
+                    per_class=[float(x) for x in ev.per_class],
+                    config=cfg.to_dict(),
+                    meta=meta,
+                )
+            )
+        )
         return 0
     print(f"{Path(a.model).name}: {'-'.join(map(str, net.sizes))} {net.activation} {net.cost_name}")
-    print(f"test accuracy {ev.accuracy:.2%} ({int(np.trace(ev.confusion))} of {len(data.test_labels)}), "
-          f"cost {ev.cost:.4f}")
+    print(
+        f"test accuracy {ev.accuracy:.2%} ({int(np.trace(ev.confusion))} of {len(data.test_labels)}), "
+        f"cost {ev.cost:.4f}"
+    )
     print("per digit: " + "  ".join(f"{d}: {p:.1%}" for d, p in enumerate(ev.per_class)))
     return 0
 
@@ -244,6 +287,7 @@ def _int_at_least(low):
         if value < low:
             raise argparse.ArgumentTypeError(f"must be at least {low}, got {value}")
         return value
+
     return parse
 
 
@@ -261,59 +305,102 @@ def build_parser() -> argparse.ArgumentParser:
     from .core.network import ACTIVATIONS, COSTS
     from .core.training import PRESET_BLURBS, PRESETS
 
-    p = _Parser(prog="digitviz", description="Watch a neural network learn to read handwritten "
-                                "digits. With no command, opens the app.")
+    p = _Parser(
+        prog="digitviz",
+        description="Watch a neural network learn to read handwritten digits. With no command, opens the app.",
+    )
     p.add_argument("--version", action="version", version=f"digitviz {__version__}")
-    p.add_argument("--data", metavar="DIR", help="folder with the four MNIST files (else $DIGITVIZ_DATA, "
-                   "else the cache folder that `digitviz fetch` fills)")
-    p.add_argument("--run", metavar="FILE.json", help="open the app with a run's settings (File > Save Run "
-                   "Settings writes them): the same preset, settings and seed reproduce it step for step")
-    p.add_argument("--engine", choices=["fused", "numpy"], help="what trains: the compiled fused engine (default "
-                   "when numba imports) or the NumPy reference; sets $DIGITVIZ_ENGINE for the app")
+    p.add_argument(
+        "--data",
+        metavar="DIR",
+        help="folder with the four MNIST files (else $DIGITVIZ_DATA, "
+        "else the cache folder that `digitviz fetch` fills)",
+    )
+    p.add_argument(
+        "--run",
+        metavar="FILE.json",
+        help="open the app with a run's settings (File > Save Run "
+        "Settings writes them): the same preset, settings and seed reproduce it step for step",
+    )
+    p.add_argument(
+        "--engine",
+        choices=["fused", "numpy"],
+        help="what trains: the compiled fused engine (default "
+        "when numba imports) or the NumPy reference; sets $DIGITVIZ_ENGINE for the app",
+    )
     sub = p.add_subparsers(dest="command")
 
-    t = sub.add_parser("train", help="train headless, one line per epoch",
-                       description="Train headless. Presets: "
-                       + " ".join(f"{k}: {v}" for k, v in PRESET_BLURBS.items()))
+    t = sub.add_parser(
+        "train",
+        help="train headless, one line per epoch",
+        description="Train headless. Presets: " + " ".join(f"{k}: {v}" for k, v in PRESET_BLURBS.items()),
+    )
     lesson = PRESETS["lesson"]
 
     def d(field, fmt=str):
         """Every preset-dependent flag says where its default comes from, and the lesson's value."""
         return f"(default: the preset's; lesson: {fmt(getattr(lesson, field))})"
 
-    t.add_argument("--data", metavar="DIR", default=argparse.SUPPRESS,
-                   help="folder with the four MNIST files (default: $DIGITVIZ_DATA, else the cache folder)")
-    t.add_argument("--preset", choices=list(PRESETS), default="lesson",
-                   help="starting settings that the flags below change (default: lesson)")
-    t.add_argument("--run", metavar="FILE.json",
-                   help="start from a run settings file; the flags below override it (default: none)")
-    t.add_argument("--hidden", type=_int_at_least(1), nargs="*", metavar="N",
-                   help="hidden layer sizes, e.g. --hidden 16 16 " + d("sizes", lambda s: " ".join(map(str, s[1:-1]))))
+    t.add_argument(
+        "--data",
+        metavar="DIR",
+        default=argparse.SUPPRESS,
+        help="folder with the four MNIST files (default: $DIGITVIZ_DATA, else the cache folder)",
+    )
+    t.add_argument(
+        "--preset",
+        choices=list(PRESETS),
+        default="lesson",
+        help="starting settings that the flags below change (default: lesson)",
+    )
+    t.add_argument(
+        "--run", metavar="FILE.json", help="start from a run settings file; the flags below override it (default: none)"
+    )
+    t.add_argument(
+        "--hidden",
+        type=_int_at_least(1),
+        nargs="*",
+        metavar="N",
+        help="hidden layer sizes, e.g. --hidden 16 16 " + d("sizes", lambda s: " ".join(map(str, s[1:-1]))),
+    )
     t.add_argument("--activation", choices=ACTIVATIONS, help="activation function " + d("activation"))
     t.add_argument("--cost", choices=COSTS, help="cost function " + d("cost"))
     t.add_argument("--epochs", type=_int_at_least(1), help="passes over the 60,000 training images " + d("epochs"))
     t.add_argument("--batch", type=_int_at_least(1), help="mini-batch size " + d("batch_size"))
-    t.add_argument("--lr", type=_finite_float,
-                   help="learning rate (quadratic cost has no 1/2: 1.5 = the book's 3.0) " + d("lr"))
+    t.add_argument(
+        "--lr", type=_finite_float, help="learning rate (quadratic cost has no 1/2: 1.5 = the book's 3.0) " + d("lr")
+    )
     t.add_argument("--lr-decay", type=_finite_float, help="learning-rate multiplier per epoch " + d("lr_decay"))
-    t.add_argument("--momentum", type=_finite_float, help="heavy-ball momentum, 0 for plain gradient descent "
-                   + d("momentum"))
+    t.add_argument(
+        "--momentum", type=_finite_float, help="heavy-ball momentum, 0 for plain gradient descent " + d("momentum")
+    )
     t.add_argument("--l2", type=_finite_float, help="L2 penalty on the weights " + d("l2"))
-    t.add_argument("--seed", type=_int_at_least(0),
-                   help="seeds the initial weights, the order of examples and the noise " + d("seed"))
-    t.add_argument("--random-labels", action="store_true",
-                   help="train on shuffled labels (Zhang et al. 2017) (default: off)")
-    t.add_argument("--doubt", type=_finite_float,
-                   help="fraction of noise images with a 'no digit' target " + d("doubt"))
+    t.add_argument(
+        "--seed",
+        type=_int_at_least(0),
+        help="seeds the initial weights, the order of examples and the noise " + d("seed"),
+    )
+    t.add_argument(
+        "--random-labels", action="store_true", help="train on shuffled labels (Zhang et al. 2017) (default: off)"
+    )
+    t.add_argument(
+        "--doubt", type=_finite_float, help="fraction of noise images with a 'no digit' target " + d("doubt")
+    )
     t.add_argument("--dtype", choices=["float32", "float64"], help="floating-point precision " + d("dtype"))
-    t.add_argument("--shift-px", type=int,
-                   help="train on moved digits: random shifts of up to this many pixels " + d("shift_px"))
-    t.add_argument("--rotate-deg", type=float,
-                   help="... and random rotations of up to this many degrees " + d("rotate_deg"))
+    t.add_argument(
+        "--shift-px", type=int, help="train on moved digits: random shifts of up to this many pixels " + d("shift_px")
+    )
+    t.add_argument(
+        "--rotate-deg", type=float, help="... and random rotations of up to this many degrees " + d("rotate_deg")
+    )
     t.add_argument("--save", metavar="FILE.npz", help="save the trained network (default: not saved)")
     t.add_argument("--json", action="store_true", help="JSON lines instead of text (default: text)")
-    t.add_argument("--engine", choices=["fused", "numpy"], default=argparse.SUPPRESS,
-                   help="what trains: the fused engine or the NumPy reference (default: fused when numba imports)")
+    t.add_argument(
+        "--engine",
+        choices=["fused", "numpy"],
+        default=argparse.SUPPRESS,
+        help="what trains: the fused engine or the NumPy reference (default: fused when numba imports)",
+    )
     t.set_defaults(func=cmd_train)
 
     e = sub.add_parser("eval", help="evaluate a saved network on the test set")
@@ -323,13 +410,21 @@ def build_parser() -> argparse.ArgumentParser:
     e.set_defaults(func=cmd_eval)
 
     f = sub.add_parser("fetch", help="download MNIST (or Fashion-MNIST, KMNIST) into the cache folder")
-    f.add_argument("--dataset", choices=["mnist", "fashion", "kmnist"], default="mnist",
-                   help="which dataset: MNIST digits, Fashion-MNIST clothes or Kuzushiji-MNIST characters; "
-                        "each has its own cache folder")
+    f.add_argument(
+        "--dataset",
+        choices=["mnist", "fashion", "kmnist"],
+        default="mnist",
+        help="which dataset: MNIST digits, Fashion-MNIST clothes or Kuzushiji-MNIST characters; "
+        "each has its own cache folder",
+    )
     f.add_argument("--dest", metavar="DIR", help="download here instead of the cache folder")
-    f.add_argument("--mirror", metavar="URL", action="append",
-                   help="base URL to try instead of the known mirrors (repeatable; files are still checked "
-                        "against the official MD5 sums)")
+    f.add_argument(
+        "--mirror",
+        metavar="URL",
+        action="append",
+        help="base URL to try instead of the known mirrors (repeatable; files are still checked "
+        "against the official MD5 sums)",
+    )
     f.set_defaults(func=cmd_fetch)
     return p
 

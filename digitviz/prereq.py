@@ -93,5 +93,7 @@ def gui_prerequisite_problem(environ=None, platform: str | None = None, load=Non
     if not missing:
         return None
     packages = " ".join(dict.fromkeys(XCB_LIBRARIES[m] for m in missing))
-    return (f"digitviz: Qt's X11 (xcb) platform plugin needs system libraries that are missing: "
-            f"{', '.join(missing)}; install them with: sudo apt install {packages}")
+    return (
+        f"digitviz: Qt's X11 (xcb) platform plugin needs system libraries that are missing: "
+        f"{', '.join(missing)}; install them with: sudo apt install {packages}"
+    )

@@ -38,7 +38,7 @@ def make_toy_data(n_train=600, n_test=200, seed=0):
     protos = np.zeros((10, 28, 28))
     for k in range(10):
         i, j = divmod(k, 4)
-        protos[k, 2 + 6 * i: 8 + 6 * i, 2 + 6 * j: 8 + 6 * j] = 1.0
+        protos[k, 2 + 6 * i : 8 + 6 * i, 2 + 6 * j : 8 + 6 * j] = 1.0
     protos = protos.reshape(10, 784)
 
     def split(n):

@@ -17,8 +17,16 @@ def snippets() -> list[str]:
 def test_the_doc_has_the_snippets_it_promises():
     code = "\n".join(snippets())
     assert len(snippets()) >= 8
-    for name in ("Trainer(", "evaluate(", "landscape.cost_grid(", "compare_labels(", "train_seeds(",
-                 "top_components(", "mistakes(", "probe("):
+    for name in (
+        "Trainer(",
+        "evaluate(",
+        "landscape.cost_grid(",
+        "compare_labels(",
+        "train_seeds(",
+        "top_components(",
+        "mistakes(",
+        "probe(",
+    ):
         assert name in code, name
 
 
@@ -35,8 +43,14 @@ def test_every_snippet_runs_without_qt(mnist_dir, tmp_path):
         assert not any(m.startswith(("PySide6", "pyqtgraph")) for m in sys.modules), "the core loaded Qt"
         print("ALL CELLS RAN")
     """).format(cells=cells)
-    env = {"DIGITVIZ_DATA": str(mnist_dir), "PYTHONPATH": str(DOC.parents[1]), "PATH": "/usr/bin:/bin",
-           "HOME": str(tmp_path), "OPENBLAS_NUM_THREADS": "1"}
-    r = subprocess.run([sys.executable, "-c", runner], env=env, cwd=tmp_path, capture_output=True, text=True,
-                       timeout=300)
+    env = {
+        "DIGITVIZ_DATA": str(mnist_dir),
+        "PYTHONPATH": str(DOC.parents[1]),
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "OPENBLAS_NUM_THREADS": "1",
+    }
+    r = subprocess.run(
+        [sys.executable, "-c", runner], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300
+    )
     assert r.returncode == 0 and "ALL CELLS RAN" in r.stdout, f"{r.stdout[-3000:]}\n{r.stderr[-3000:]}"

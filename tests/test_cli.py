@@ -14,8 +14,25 @@ from digitviz.cli import main
 
 def test_train_eval_round_trip(mnist_dir, tmp_path, capsys):
     model = tmp_path / "net.npz"
-    assert main(["train", "--data", str(mnist_dir), "--epochs", "1", "--hidden", "16", "--seed", "3",
-                 "--save", str(model), "--json"]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--data",
+                str(mnist_dir),
+                "--epochs",
+                "1",
+                "--hidden",
+                "16",
+                "--seed",
+                "3",
+                "--save",
+                str(model),
+                "--json",
+            ]
+        )
+        == 0
+    )
     lines = capsys.readouterr().out.strip().splitlines()
     epoch, summary = json.loads(lines[0]), json.loads(lines[-1])["summary"]
     assert epoch["epoch"] == 1 and epoch["test_acc"] > 0.85 and epoch["examples_per_s"] > 0
@@ -120,23 +137,26 @@ def test_lesson_at_lr_100_stops_with_one_line(mnist_dir, capsys):
 # --- hardening: every flag and file refused in one line, Ctrl+C, the fetch progress line ---
 
 
-@pytest.mark.parametrize("args, phrase", [
-    (["--hidden", "0"], "--hidden: must be at least 1, got 0"),
-    (["--hidden", "-5"], "--hidden: must be at least 1, got -5"),
-    (["--hidden", "x"], "--hidden: expected a whole number"),
-    (["--seed", "-1"], "--seed: must be at least 0, got -1"),
-    (["--seed", str(2**40)], "seed must be in 0 to 4294967295"),
-    (["--epochs", "0"], "--epochs: must be at least 1, got 0"),
-    (["--epochs", "-3"], "--epochs: must be at least 1, got -3"),
-    (["--l2", "nan"], "--l2: must be a finite number, got nan"),
-    (["--l2", "inf"], "--l2: must be a finite number, got inf"),
-    (["--l2", "-1"], "L2 must be >= 0"),
-    (["--lr", "inf"], "--lr: must be a finite number"),
-    (["--batch", "0"], "--batch: must be at least 1"),
-    (["--momentum", "nan"], "--momentum: must be a finite number"),
-    (["--hidden", "100000"], "784-100000-10 network has 79,500,010 parameters; digitviz builds at most 10,000,000"),
-    (["--activation", "swish"], "invalid choice: 'swish'"),
-])
+@pytest.mark.parametrize(
+    "args, phrase",
+    [
+        (["--hidden", "0"], "--hidden: must be at least 1, got 0"),
+        (["--hidden", "-5"], "--hidden: must be at least 1, got -5"),
+        (["--hidden", "x"], "--hidden: expected a whole number"),
+        (["--seed", "-1"], "--seed: must be at least 0, got -1"),
+        (["--seed", str(2**40)], "seed must be in 0 to 4294967295"),
+        (["--epochs", "0"], "--epochs: must be at least 1, got 0"),
+        (["--epochs", "-3"], "--epochs: must be at least 1, got -3"),
+        (["--l2", "nan"], "--l2: must be a finite number, got nan"),
+        (["--l2", "inf"], "--l2: must be a finite number, got inf"),
+        (["--l2", "-1"], "L2 must be >= 0"),
+        (["--lr", "inf"], "--lr: must be a finite number"),
+        (["--batch", "0"], "--batch: must be at least 1"),
+        (["--momentum", "nan"], "--momentum: must be a finite number"),
+        (["--hidden", "100000"], "784-100000-10 network has 79,500,010 parameters; digitviz builds at most 10,000,000"),
+        (["--activation", "swish"], "invalid choice: 'swish'"),
+    ],
+)
 def test_every_bad_flag_is_one_line_and_exit_2(tmp_path, capsys, args, phrase):
     try:
         rc = main(["train", "--data", str(tmp_path), *args])
@@ -154,8 +174,13 @@ def test_eval_of_bad_files_is_one_line_and_non_zero(tmp_path, capsys):
     buf = io.BytesIO()
     np.save(buf, np.zeros(3))
     (tmp_path / "array.npz").write_bytes(buf.getvalue())
-    for name, phrase in [("folder.npz", "is a folder"), ("text.npz", "not a readable"), ("one.npz", "not a readable"),
-                         ("array.npz", "single .npy array"), ("absent.npz", "no such file")]:
+    for name, phrase in [
+        ("folder.npz", "is a folder"),
+        ("text.npz", "not a readable"),
+        ("one.npz", "not a readable"),
+        ("array.npz", "single .npy array"),
+        ("absent.npz", "no such file"),
+    ]:
         assert main(["eval", str(tmp_path / name), "--data", str(tmp_path)]) == 2
         err = capsys.readouterr().err
         assert len(err.strip().splitlines()) == 1 and name in err and phrase in err, err
@@ -164,9 +189,27 @@ def test_eval_of_bad_files_is_one_line_and_non_zero(tmp_path, capsys):
 def test_ctrl_c_during_train_stops_at_an_epoch_and_saves_nothing(mnist_dir, tmp_path):
     model = tmp_path / "net.npz"
     env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
-    proc = subprocess.Popen([sys.executable, "-u", "-m", "digitviz", "train", "--data", str(mnist_dir), "--hidden",
-                             "8", "--epochs", "100", "--save", str(model)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-u",
+            "-m",
+            "digitviz",
+            "train",
+            "--data",
+            str(mnist_dir),
+            "--hidden",
+            "8",
+            "--epochs",
+            "100",
+            "--save",
+            str(model),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     try:
         first = proc.stdout.readline()  # the header: training starts now
         assert first.startswith("# 784-8-10")
@@ -198,8 +241,22 @@ def test_save_to_a_folder_is_one_line(tmp_path, capsys):
 
     write_mnist(tmp_path / "mnist", np.random.default_rng(0))
     (tmp_path / "net.npz").mkdir()
-    assert main(["train", "--data", str(tmp_path / "mnist"), "--epochs", "1", "--hidden", "4", "--save",
-                 str(tmp_path / "net.npz")]) == 1
+    assert (
+        main(
+            [
+                "train",
+                "--data",
+                str(tmp_path / "mnist"),
+                "--epochs",
+                "1",
+                "--hidden",
+                "4",
+                "--save",
+                str(tmp_path / "net.npz"),
+            ]
+        )
+        == 1
+    )
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and "could not save" in err, err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mnist", "net.npz"]

@@ -23,8 +23,9 @@ pytestmark = pytest.mark.slow
 
 def _resource_names() -> set[str]:
     """Every file under digitviz/resources/ in the source tree, as 'digitviz/resources/...'."""
-    return {p.relative_to(ROOT).as_posix() for p in RESOURCES.rglob("*") if p.is_file()
-            and "__pycache__" not in p.parts}
+    return {
+        p.relative_to(ROOT).as_posix() for p in RESOURCES.rglob("*") if p.is_file() and "__pycache__" not in p.parts
+    }
 
 
 def _clean_env() -> dict:

@@ -12,17 +12,20 @@ from digitviz import prereq
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.mark.parametrize("env, platform, expected", [
-    ({}, "linux", True),                                   # X11 by default
-    ({"QT_QPA_PLATFORM": "xcb"}, "linux", True),
-    ({"QT_QPA_PLATFORM": "offscreen"}, "linux", False),
-    ({"QT_QPA_PLATFORM": "wayland;xcb"}, "linux", False),
-    ({"XDG_SESSION_TYPE": "wayland"}, "linux", False),
-    ({"WAYLAND_DISPLAY": "wayland-0"}, "linux", False),
-    ({"WAYLAND_DISPLAY": "wayland-0", "QT_QPA_PLATFORM": "xcb"}, "linux", True),  # XWayland asked for
-    ({}, "darwin", False),
-    ({}, "win32", False),
-])
+@pytest.mark.parametrize(
+    "env, platform, expected",
+    [
+        ({}, "linux", True),  # X11 by default
+        ({"QT_QPA_PLATFORM": "xcb"}, "linux", True),
+        ({"QT_QPA_PLATFORM": "offscreen"}, "linux", False),
+        ({"QT_QPA_PLATFORM": "wayland;xcb"}, "linux", False),
+        ({"XDG_SESSION_TYPE": "wayland"}, "linux", False),
+        ({"WAYLAND_DISPLAY": "wayland-0"}, "linux", False),
+        ({"WAYLAND_DISPLAY": "wayland-0", "QT_QPA_PLATFORM": "xcb"}, "linux", True),  # XWayland asked for
+        ({}, "darwin", False),
+        ({}, "win32", False),
+    ],
+)
 def test_the_check_runs_only_where_qt_loads_xcb(env, platform, expected):
     assert prereq.uses_xcb(env, platform) is expected
 
@@ -47,17 +50,20 @@ def test_the_real_lookup_finds_a_library_that_is_there_and_not_one_that_is_not()
 
 def test_the_app_exits_with_code_2_and_the_message_before_qt_starts(tmp_path):
     # a fresh process, as a user starts it: X11 session, the cursor library "missing"
-    script = ("import sys, digitviz.prereq as p\n"
-              "p.can_load = lambda name: name != 'libxcb-cursor.so.0'\n"
-              "from digitviz.cli import main\n"
-              "code = main([])\n"
-              "from PySide6.QtWidgets import QApplication\n"
-              "assert QApplication.instance() is None, 'a QApplication was created'\n"
-              "sys.exit(code)\n")
+    script = (
+        "import sys, digitviz.prereq as p\n"
+        "p.can_load = lambda name: name != 'libxcb-cursor.so.0'\n"
+        "from digitviz.cli import main\n"
+        "code = main([])\n"
+        "from PySide6.QtWidgets import QApplication\n"
+        "assert QApplication.instance() is None, 'a QApplication was created'\n"
+        "sys.exit(code)\n"
+    )
     env = {k: v for k, v in os.environ.items() if k not in ("QT_QPA_PLATFORM", "WAYLAND_DISPLAY")}
     env.update(XDG_SESSION_TYPE="x11", DISPLAY=":97", PYTHONPATH=str(ROOT), XDG_CONFIG_HOME=str(tmp_path))
-    r = subprocess.run([sys.executable, "-c", script], env=env, cwd=tmp_path, capture_output=True, text=True,
-                       timeout=60)
+    r = subprocess.run(
+        [sys.executable, "-c", script], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
     assert r.returncode == 2, r.stderr
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1, r.stderr

@@ -36,6 +36,7 @@ def _prefetch(typingctx, arr, k):
 
     return types.void(arr, k), codegen
 
+
 @njit(nogil=True, cache=True, fastmath=_FASTMATH)
 def _dense_forward(src, rows, n_in, theta, w_off, b_off, n_out, nb, z):
     """``z[b, j] = src_row(b) . W[j] + b[j]`` for ``b < nb``; input row ``b`` starts at ``rows[b] * n_in``.
@@ -50,20 +51,20 @@ def _dense_forward(src, rows, n_in, theta, w_off, b_off, n_out, nb, z):
     zero = theta.dtype.type(0)
     j = 0
     while j + 4 <= n_out:
-        w = theta[w_off + j * n_in:w_off + (j + 1) * n_in]
-        v = theta[w_off + (j + 1) * n_in:w_off + (j + 2) * n_in]
-        u = theta[w_off + (j + 2) * n_in:w_off + (j + 3) * n_in]
-        y = theta[w_off + (j + 3) * n_in:w_off + (j + 4) * n_in]
+        w = theta[w_off + j * n_in : w_off + (j + 1) * n_in]
+        v = theta[w_off + (j + 1) * n_in : w_off + (j + 2) * n_in]
+        u = theta[w_off + (j + 2) * n_in : w_off + (j + 3) * n_in]
+        y = theta[w_off + (j + 3) * n_in : w_off + (j + 4) * n_in]
         bw = theta[b_off + j]
         bv = theta[b_off + j + 1]
         bu = theta[b_off + j + 2]
         by = theta[b_off + j + 3]
         b0 = 0
         while b0 + 4 <= nb:
-            x0 = src[rows[b0] * n_in:(rows[b0] + 1) * n_in]
-            x1 = src[rows[b0 + 1] * n_in:(rows[b0 + 1] + 1) * n_in]
-            x2 = src[rows[b0 + 2] * n_in:(rows[b0 + 2] + 1) * n_in]
-            x3 = src[rows[b0 + 3] * n_in:(rows[b0 + 3] + 1) * n_in]
+            x0 = src[rows[b0] * n_in : (rows[b0] + 1) * n_in]
+            x1 = src[rows[b0 + 1] * n_in : (rows[b0 + 1] + 1) * n_in]
+            x2 = src[rows[b0 + 2] * n_in : (rows[b0 + 2] + 1) * n_in]
+            x3 = src[rows[b0 + 3] * n_in : (rows[b0 + 3] + 1) * n_in]
             s0 = s1 = s2 = s3 = t0 = t1 = t2 = t3 = zero
             p0 = p1 = p2 = p3 = q0 = q1 = q2 = q3 = zero
             for i in range(n_in):
@@ -113,7 +114,7 @@ def _dense_forward(src, rows, n_in, theta, w_off, b_off, n_out, nb, z):
             z[o3 + 3] = q3 + by
             b0 += 4
         while b0 < nb:
-            x0 = src[rows[b0] * n_in:(rows[b0] + 1) * n_in]
+            x0 = src[rows[b0] * n_in : (rows[b0] + 1) * n_in]
             s0 = t0 = p0 = q0 = zero
             for i in range(n_in):
                 a0 = x0[i]
@@ -129,14 +130,14 @@ def _dense_forward(src, rows, n_in, theta, w_off, b_off, n_out, nb, z):
             b0 += 1
         j += 4
     while j < n_out:
-        w = theta[w_off + j * n_in:w_off + (j + 1) * n_in]
+        w = theta[w_off + j * n_in : w_off + (j + 1) * n_in]
         bw = theta[b_off + j]
         b0 = 0
         while b0 + 4 <= nb:
-            x0 = src[rows[b0] * n_in:(rows[b0] + 1) * n_in]
-            x1 = src[rows[b0 + 1] * n_in:(rows[b0 + 1] + 1) * n_in]
-            x2 = src[rows[b0 + 2] * n_in:(rows[b0 + 2] + 1) * n_in]
-            x3 = src[rows[b0 + 3] * n_in:(rows[b0 + 3] + 1) * n_in]
+            x0 = src[rows[b0] * n_in : (rows[b0] + 1) * n_in]
+            x1 = src[rows[b0 + 1] * n_in : (rows[b0 + 1] + 1) * n_in]
+            x2 = src[rows[b0 + 2] * n_in : (rows[b0 + 2] + 1) * n_in]
+            x3 = src[rows[b0 + 3] * n_in : (rows[b0 + 3] + 1) * n_in]
             s0 = s1 = s2 = s3 = zero
             for i in range(n_in):
                 wi = w[i]
@@ -150,13 +151,14 @@ def _dense_forward(src, rows, n_in, theta, w_off, b_off, n_out, nb, z):
             z[(b0 + 3) * n_out + j] = s3 + bw
             b0 += 4
         while b0 < nb:
-            x0 = src[rows[b0] * n_in:(rows[b0] + 1) * n_in]
+            x0 = src[rows[b0] * n_in : (rows[b0] + 1) * n_in]
             s0 = zero
             for i in range(n_in):
                 s0 += x0[i] * w[i]
             z[b0 * n_out + j] = s0 + bw
             b0 += 1
         j += 1
+
 
 @njit(nogil=True, cache=True, fastmath=_FASTMATH)
 def _dense_grad(src, rows, n_in, d, n_out, nb, grad, w_off, b_off):
@@ -173,10 +175,10 @@ def _dense_grad(src, rows, n_in, d, n_out, nb, grad, w_off, b_off):
         grad[b_off + j] = s
     j = 0
     while j + 4 <= n_out:
-        g = grad[w_off + j * n_in:w_off + (j + 1) * n_in]
-        h = grad[w_off + (j + 1) * n_in:w_off + (j + 2) * n_in]
-        p = grad[w_off + (j + 2) * n_in:w_off + (j + 3) * n_in]
-        q = grad[w_off + (j + 3) * n_in:w_off + (j + 4) * n_in]
+        g = grad[w_off + j * n_in : w_off + (j + 1) * n_in]
+        h = grad[w_off + (j + 1) * n_in : w_off + (j + 2) * n_in]
+        p = grad[w_off + (j + 2) * n_in : w_off + (j + 3) * n_in]
+        q = grad[w_off + (j + 3) * n_in : w_off + (j + 4) * n_in]
         for i in range(n_in):
             g[i] = zero
             h[i] = zero
@@ -184,10 +186,10 @@ def _dense_grad(src, rows, n_in, d, n_out, nb, grad, w_off, b_off):
             q[i] = zero
         b0 = 0
         while b0 + 4 <= nb:
-            x0 = src[rows[b0] * n_in:(rows[b0] + 1) * n_in]
-            x1 = src[rows[b0 + 1] * n_in:(rows[b0 + 1] + 1) * n_in]
-            x2 = src[rows[b0 + 2] * n_in:(rows[b0 + 2] + 1) * n_in]
-            x3 = src[rows[b0 + 3] * n_in:(rows[b0 + 3] + 1) * n_in]
+            x0 = src[rows[b0] * n_in : (rows[b0] + 1) * n_in]
+            x1 = src[rows[b0 + 1] * n_in : (rows[b0 + 1] + 1) * n_in]
+            x2 = src[rows[b0 + 2] * n_in : (rows[b0 + 2] + 1) * n_in]
+            x3 = src[rows[b0 + 3] * n_in : (rows[b0 + 3] + 1) * n_in]
             o0 = b0 * n_out + j
             o1 = o0 + n_out
             o2 = o1 + n_out
@@ -207,7 +209,7 @@ def _dense_grad(src, rows, n_in, d, n_out, nb, grad, w_off, b_off):
                 q[i] += h0 * a0 + h1 * a1 + h2 * a2 + h3 * a3
             b0 += 4
         while b0 < nb:
-            x0 = src[rows[b0] * n_in:(rows[b0] + 1) * n_in]
+            x0 = src[rows[b0] * n_in : (rows[b0] + 1) * n_in]
             o0 = b0 * n_out + j
             d0, e0, f0, h0 = d[o0], d[o0 + 1], d[o0 + 2], d[o0 + 3]
             for i in range(n_in):
@@ -219,50 +221,52 @@ def _dense_grad(src, rows, n_in, d, n_out, nb, grad, w_off, b_off):
             b0 += 1
         j += 4
     while j < n_out:
-        g = grad[w_off + j * n_in:w_off + (j + 1) * n_in]
+        g = grad[w_off + j * n_in : w_off + (j + 1) * n_in]
         for i in range(n_in):
             g[i] = zero
         b0 = 0
         while b0 + 4 <= nb:
-            x0 = src[rows[b0] * n_in:(rows[b0] + 1) * n_in]
-            x1 = src[rows[b0 + 1] * n_in:(rows[b0 + 1] + 1) * n_in]
-            x2 = src[rows[b0 + 2] * n_in:(rows[b0 + 2] + 1) * n_in]
-            x3 = src[rows[b0 + 3] * n_in:(rows[b0 + 3] + 1) * n_in]
+            x0 = src[rows[b0] * n_in : (rows[b0] + 1) * n_in]
+            x1 = src[rows[b0 + 1] * n_in : (rows[b0 + 1] + 1) * n_in]
+            x2 = src[rows[b0 + 2] * n_in : (rows[b0 + 2] + 1) * n_in]
+            x3 = src[rows[b0 + 3] * n_in : (rows[b0 + 3] + 1) * n_in]
             d0, d1 = d[b0 * n_out + j], d[(b0 + 1) * n_out + j]
             d2, d3 = d[(b0 + 2) * n_out + j], d[(b0 + 3) * n_out + j]
             for i in range(n_in):
                 g[i] += d0 * x0[i] + d1 * x1[i] + d2 * x2[i] + d3 * x3[i]
             b0 += 4
         while b0 < nb:
-            x0 = src[rows[b0] * n_in:(rows[b0] + 1) * n_in]
+            x0 = src[rows[b0] * n_in : (rows[b0] + 1) * n_in]
             d0 = d[b0 * n_out + j]
             for i in range(n_in):
                 g[i] += d0 * x0[i]
             b0 += 1
         j += 1
 
+
 @njit(nogil=True, cache=True, fastmath=_FASTMATH)
 def _forward(src, rows, n_in, theta, w_off, b_off, n_out, nb, z, dense):
     """:func:`_dense_forward`, through BLAS when ``dense`` (``src`` holds rows ``0..nb-1`` in order)."""
     if HAVE_BLAS:
         if dense and n_in * n_out >= BLAS_MIN:
-            W = theta[w_off:w_off + n_out * n_in].reshape((n_out, n_in))
-            z2 = z[0:nb * n_out].reshape((nb, n_out))
-            np.dot(src[0:nb * n_in].reshape((nb, n_in)), W.T, z2)
+            W = theta[w_off : w_off + n_out * n_in].reshape((n_out, n_in))
+            z2 = z[0 : nb * n_out].reshape((nb, n_out))
+            np.dot(src[0 : nb * n_in].reshape((nb, n_in)), W.T, z2)
             for b in range(nb):
                 for j in range(n_out):
                     z2[b, j] += theta[b_off + j]
             return
     _dense_forward(src, rows, n_in, theta, w_off, b_off, n_out, nb, z)
 
+
 @njit(nogil=True, cache=True, fastmath=_FASTMATH)
 def _gradient(src, rows, n_in, d, n_out, nb, grad, w_off, b_off, dense):
     """:func:`_dense_grad`, through BLAS when ``dense``."""
     if HAVE_BLAS:
         if dense and n_in * n_out >= BLAS_MIN:
-            d2 = d[0:nb * n_out].reshape((nb, n_out))
-            gw = grad[w_off:w_off + n_out * n_in].reshape((n_out, n_in))
-            np.dot(d2.T, src[0:nb * n_in].reshape((nb, n_in)), gw)
+            d2 = d[0 : nb * n_out].reshape((nb, n_out))
+            gw = grad[w_off : w_off + n_out * n_in].reshape((n_out, n_in))
+            np.dot(d2.T, src[0 : nb * n_in].reshape((nb, n_in)), gw)
             for j in range(n_out):
                 s = grad.dtype.type(0)
                 for b in range(nb):
@@ -270,6 +274,7 @@ def _gradient(src, rows, n_in, d, n_out, nb, grad, w_off, b_off, dense):
                 grad[b_off + j] = s
             return
     _dense_grad(src, rows, n_in, d, n_out, nb, grad, w_off, b_off)
+
 
 @njit(nogil=True, cache=True, fastmath=_FASTMATH)
 def _delta_down(d, n_out, theta, w_off, n_in, nb, z, a, act, out):
@@ -294,6 +299,7 @@ def _delta_down(d, n_out, theta, w_off, n_in, nb, z, a, act, out):
             else:
                 out[o + i] *= one - a[o + i] * a[o + i]
 
+
 @njit(nogil=True, cache=True, fastmath=_FASTMATH)
 def _tanh32(x):
     """tanh for float32 as a rational function (Eigen's and XLA's ``ptanh_float``): a few ulp from
@@ -312,6 +318,7 @@ def _tanh32(x):
     q = x2 * q + np.float32(2.26843463243900e-03)
     q = x2 * q + np.float32(4.89352518554385e-03)
     return p / q
+
 
 @njit(nogil=True, cache=True, fastmath=_FASTMATH)
 def _activate(z, a, n, act):
@@ -335,6 +342,7 @@ def _activate(z, a, n, act):
         for k in range(n):
             a[k] = np.tanh(z[k])
 
+
 @njit(nogil=True, cache=True)  # no fastmath: the arithmetic of DivergenceWatch.observe
 def _rise(wst, cost, alpha, rise, floor):
     """The RISE test of :meth:`DivergenceWatch.observe` on ``wst = [ema, first, low, high_steps]``;
@@ -357,9 +365,34 @@ def _rise(wst, cost, alpha, rise, floor):
         wst[3] = 0.0
     return wst[3]
 
+
 @njit(nogil=True, cache=True, fastmath=_FASTMATH)
-def train_chunk(theta, velocity, sizes, w_off, b_off, act, ce, U, Xf, labels, idx, batch, n_steps, hp, noise_k,
-                noise, noise_y, step0, first_cost, blowup, wst, rise_c, costs, gnorms):
+def train_chunk(
+    theta,
+    velocity,
+    sizes,
+    w_off,
+    b_off,
+    act,
+    ce,
+    U,
+    Xf,
+    labels,
+    idx,
+    batch,
+    n_steps,
+    hp,
+    noise_k,
+    noise,
+    noise_y,
+    step0,
+    first_cost,
+    blowup,
+    wst,
+    rise_c,
+    costs,
+    gnorms,
+):
     """Up to ``n_steps`` SGD steps on consecutive mini-batches, updating ``theta`` in place.
 
     Parameters
@@ -453,25 +486,25 @@ def train_chunk(theta, velocity, sizes, w_off, b_off, act, ce, U, Xf, labels, id
                     _prefetch(U, r + off)  # type: ignore[call-arg]  # an intrinsic: typingctx is Numba's
         # the batch, gathered: doubt's noise rows first, then images divided by 255 as NumPy does
         for b in range(nb):
-            xr = xb[b * n_in0:(b + 1) * n_in0]
+            xr = xb[b * n_in0 : (b + 1) * n_in0]
             if gathered:
-                xr[:] = Xf[(start + b) * n_in0:(start + b + 1) * n_in0]
+                xr[:] = Xf[(start + b) * n_in0 : (start + b + 1) * n_in0]
             elif b < k:
                 r = (noise_pos + b) * n_in0
-                xr[:] = noise[r:r + n_in0]
+                xr[:] = noise[r : r + n_in0]
             else:
-                ur = U[idx[start + b] * n_in0:(idx[start + b] + 1) * n_in0]
+                ur = U[idx[start + b] * n_in0 : (idx[start + b] + 1) * n_in0]
                 for i in range(n_in0):
                     xr[i] = dt(ur[i]) / c255
         # forward
         for l in range(L):
             ni, no = sizes[l], sizes[l + 1]
-            z = zs[offs[l]:offs[l + 1]]
-            a = acts[offs[l]:offs[l + 1]]
+            z = zs[offs[l] : offs[l + 1]]
+            a = acts[offs[l] : offs[l + 1]]
             if l == 0:
                 _forward(xb, ident, ni, theta, w_off[0], b_off[0], no, nb, z, True)
             else:
-                _forward(acts[offs[l - 1]:offs[l]], ident, ni, theta, w_off[l], b_off[l], no, nb, z, True)
+                _forward(acts[offs[l - 1] : offs[l]], ident, ni, theta, w_off[l], b_off[l], no, nb, z, True)
             if l < L - 1:
                 _activate(z, a, nb * no, act)
             elif ce == 1:
@@ -491,8 +524,8 @@ def train_chunk(theta, velocity, sizes, w_off, b_off, act, ce, U, Xf, labels, id
             else:
                 _activate(z, a, nb * no, 0)
         # output error and cost
-        A = acts[offs[L - 1]:offs[L]]
-        D = deltas[offs[L - 1]:offs[L]]
+        A = acts[offs[L - 1] : offs[L]]
+        D = deltas[offs[L - 1] : offs[L]]
         scale = dt(2.0 / nb) if ce == 0 else dt(1.0 / nb)
         for b in range(nb):
             lab = idx[start + b]
@@ -520,13 +553,23 @@ def train_chunk(theta, velocity, sizes, w_off, b_off, act, ce, U, Xf, labels, id
         # backprop
         for l in range(L - 1, -1, -1):
             ni, no = sizes[l], sizes[l + 1]
-            d = deltas[offs[l]:offs[l + 1]]
+            d = deltas[offs[l] : offs[l + 1]]
             if l == 0:
                 _gradient(xb, ident, ni, d, no, nb, grad, w_off[0], b_off[0], True)
             else:
-                _gradient(acts[offs[l - 1]:offs[l]], ident, ni, d, no, nb, grad, w_off[l], b_off[l], True)
-                _delta_down(d, no, theta, w_off[l], ni, nb, zs[offs[l - 1]:offs[l]],
-                            acts[offs[l - 1]:offs[l]], act, deltas[offs[l - 1]:offs[l]])
+                _gradient(acts[offs[l - 1] : offs[l]], ident, ni, d, no, nb, grad, w_off[l], b_off[l], True)
+                _delta_down(
+                    d,
+                    no,
+                    theta,
+                    w_off[l],
+                    ni,
+                    nb,
+                    zs[offs[l - 1] : offs[l]],
+                    acts[offs[l - 1] : offs[l]],
+                    act,
+                    deltas[offs[l - 1] : offs[l]],
+                )
         g2 = 0.0
         for p in range(grad.shape[0]):
             g2 += float(grad[p]) * float(grad[p])
@@ -573,11 +616,11 @@ def feed_forward(theta, sizes, w_off, b_off, act, ce, X, n, out):
     zero = theta.dtype.type(0)
     for l in range(L):
         ni, no = sizes[l], sizes[l + 1]
-        src = X if l == 0 else a_prev[:n * ni]
-        zz = z[:n * no]
+        src = X if l == 0 else a_prev[: n * ni]
+        zz = z[: n * no]
         _forward(src, ident, ni, theta, w_off[l], b_off[l], no, n, zz, True)
         if l < L - 1:
-            _activate(zz, a_next[:n * no], n * no, act)
+            _activate(zz, a_next[: n * no], n * no, act)
             a_prev, a_next = a_next, a_prev
         elif ce == 1:
             for b in range(n):

@@ -62,7 +62,7 @@ def _read_full(stream: io.BufferedIOBase, view: memoryview) -> int:
     """Fill ``view`` from ``stream`` in chunks; returns the number of bytes read (less at EOF)."""
     pos, n = 0, len(view)
     while pos < n:
-        got = stream.readinto(view[pos:pos + _CHUNK])
+        got = stream.readinto(view[pos : pos + _CHUNK])
         if not got:
             break
         pos += got
@@ -133,14 +133,16 @@ def _parse_idx(path: Path, stream: io.BufferedIOBase, magic: int | None) -> np.n
     got = _read_full(stream, memoryview(dims))
     if got < len(dims):
         raise DataError(f"{path}: file is {4 + got} bytes, too short for a {ndim}-dimensional IDX header")
-    shape = tuple(int.from_bytes(dims[4 * k: 4 * k + 4], "big") for k in range(ndim))
+    shape = tuple(int.from_bytes(dims[4 * k : 4 * k + 4], "big") for k in range(ndim))
     if shape[0] > MAX_ITEMS:
-        raise DataError(f"{path}: header declares {shape[0]:,} items; MNIST-like data has at most "
-                        f"{MAX_ITEMS:,} per file")
+        raise DataError(
+            f"{path}: header declares {shape[0]:,} items; MNIST-like data has at most {MAX_ITEMS:,} per file"
+        )
     n = math.prod(shape)
     if n > MAX_BYTES:
-        raise DataError(f"{path}: header declares {shape} = {n:,} bytes of data; MNIST-like data has "
-                        f"at most {MAX_BYTES:,} per file")
+        raise DataError(
+            f"{path}: header declares {shape} = {n:,} bytes of data; MNIST-like data has at most {MAX_BYTES:,} per file"
+        )
     expected = header_len + n
     out = np.empty(n, dtype=np.uint8)
     got = _read_full(stream, out.data)
@@ -198,7 +200,7 @@ class ScaledImages:
 
     def __iter__(self) -> Iterator[np.ndarray]:
         for lo in range(0, len(self), self.CHUNK):
-            yield from self[lo:lo + self.CHUNK]
+            yield from self[lo : lo + self.CHUNK]
 
     def __array__(self, dtype: npt.DTypeLike | None = None, copy: bool | None = None) -> np.ndarray:
         """The whole float array (a transient copy; prefer :meth:`chunks` for large sets)."""
@@ -254,9 +256,14 @@ class Dataset:
         """
         tr = slice(None) if n_train is None else slice(0, int(n_train))
         te = slice(None) if n_test is None else slice(0, int(n_test))
-        sub = Dataset(train_images=self.train_images[tr], train_labels=self.train_labels[tr],
-                      test_images=self.test_images[te], test_labels=self.test_labels[te], source=Path(self.source),
-                      name=self.name)
+        sub = Dataset(
+            train_images=self.train_images[tr],
+            train_labels=self.train_labels[tr],
+            test_images=self.test_images[te],
+            test_labels=self.test_labels[te],
+            source=Path(self.source),
+            name=self.name,
+        )
         object.__setattr__(sub, "_base", (self, tr, te))
         return sub
 
@@ -388,9 +395,7 @@ def load_mnist(folder: str | os.PathLike) -> Dataset:
         if len(images) == 0:
             raise DataError(f"{images_path}: holds no images")
         if len(images) != len(labels):
-            raise DataError(
-                f"{images_path}: {len(images)} images but {labels_path.name} has {len(labels)} labels"
-            )
+            raise DataError(f"{images_path}: {len(images)} images but {labels_path.name} has {len(labels)} labels")
         bad = np.flatnonzero(labels > 9)
         if bad.size:
             i = int(bad[0])
@@ -421,8 +426,7 @@ def default_cache_dir(environ: Mapping[str, str] | None = None) -> Path:
     return base / "digitviz" / "mnist"
 
 
-def find_data_dir(cli_value: str | os.PathLike | None = None,
-                  environ: Mapping[str, str] | None = None) -> Path | None:
+def find_data_dir(cli_value: str | os.PathLike | None = None, environ: Mapping[str, str] | None = None) -> Path | None:
     """The folder to load MNIST from, or None if there is none yet.
 
     Looks at, in order: ``cli_value`` (``--data DIR``), the ``DIGITVIZ_DATA`` environment

@@ -80,7 +80,10 @@ class DatasetInfo:
 
 
 MNIST = DatasetInfo(
-    "mnist", "MNIST", tuple(str(d) for d in range(10)), "digits",
+    "mnist",
+    "MNIST",
+    tuple(str(d) for d in range(10)),
+    "digits",
     mirrors=(
         "https://ossci-datasets.s3.amazonaws.com/mnist/",
         "https://storage.googleapis.com/cvdf-datasets/mnist/",
@@ -95,7 +98,8 @@ MNIST = DatasetInfo(
     size_text="about 11 MB",
 )
 FASHION = DatasetInfo(
-    "fashion", "Fashion-MNIST",
+    "fashion",
+    "Fashion-MNIST",
     ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"),
     "clothes",
     mirrors=(
@@ -112,7 +116,10 @@ FASHION = DatasetInfo(
     short=("T-shirt", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Boot"),
 )
 KMNIST = DatasetInfo(
-    "kmnist", "Kuzushiji-MNIST", ("お", "き", "す", "つ", "な", "は", "ま", "や", "れ", "を"), "kuzushiji",
+    "kmnist",
+    "Kuzushiji-MNIST",
+    ("お", "き", "す", "つ", "な", "は", "ま", "や", "れ", "を"),
+    "kuzushiji",
     mirrors=("http://codh.rois.ac.jp/kmnist/dataset/kmnist/",),
     files=(
         ("train-images-idx3-ubyte.gz", ("bdb82020997e1d708af4cf47b453dcf7", 18165135)),
@@ -122,8 +129,9 @@ KMNIST = DatasetInfo(
     ),
     size_text="about 21 MB",
 )
-UNKNOWN = DatasetInfo("unknown", "IDX data", tuple(f"class {k}" for k in range(10)), "unknown",
-                      short=tuple(str(k) for k in range(10)))  # under a bar the axis says "class"
+UNKNOWN = DatasetInfo(
+    "unknown", "IDX data", tuple(f"class {k}" for k in range(10)), "unknown", short=tuple(str(k) for k in range(10))
+)  # under a bar the axis says "class"
 
 DATASETS: dict[str, DatasetInfo] = {d.key: d for d in (MNIST, FASHION, KMNIST)}
 """The datasets ``digitviz fetch --dataset`` offers, in menu order."""

@@ -116,9 +116,23 @@ class DiagramState:
         """The same state drawing ``top_k`` connections per first-layer neuron."""
         values = self.edge_values if self.edge_values is not None else self.weights
         edges = select_edges(values, top_k, max_edges)
-        return DiagramState(self.sizes, self.activation, self.cost, self.activations, self.zs, self.biases,
-                            self.weights, self.label, self.answer, edges, int(top_k), self.edge_mode,
-                            self.edge_values, self.wants, self.example_cost)
+        return DiagramState(
+            self.sizes,
+            self.activation,
+            self.cost,
+            self.activations,
+            self.zs,
+            self.biases,
+            self.weights,
+            self.label,
+            self.answer,
+            edges,
+            int(top_k),
+            self.edge_mode,
+            self.edge_values,
+            self.wants,
+            self.example_cost,
+        )
 
 
 def strongest_edges(W: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -143,7 +157,7 @@ def strongest_edges(W: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         return np.zeros(0, np.intp), np.zeros(0, np.intp)
     mag = np.abs(W)
     if k < n_in:
-        part = np.argpartition(mag, n_in - k, axis=1)[:, n_in - k:]
+        part = np.argpartition(mag, n_in - k, axis=1)[:, n_in - k :]
     else:
         part = np.broadcast_to(np.arange(n_in), (n_out, n_in))
     order = np.argsort(-np.take_along_axis(mag, part, axis=1), axis=1, kind="stable")
@@ -152,8 +166,9 @@ def strongest_edges(W: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     return src, dst
 
 
-def select_edges(values: Sequence[np.ndarray], top_k: int = DEFAULT_TOP_K,
-                 max_edges: int = DEFAULT_MAX_EDGES) -> list[EdgeSet]:
+def select_edges(
+    values: Sequence[np.ndarray], top_k: int = DEFAULT_TOP_K, max_edges: int = DEFAULT_MAX_EDGES
+) -> list[EdgeSet]:
     """Which connections to draw, for every layer.
 
     Parameters
@@ -184,9 +199,15 @@ def select_edges(values: Sequence[np.ndarray], top_k: int = DEFAULT_TOP_K,
     return edges
 
 
-def diagram_state(net: Network, x: np.ndarray, label: int = -1, top_k: int | None = None,
-                  edge_values: Sequence[np.ndarray] | None = None, max_edges: int = DEFAULT_MAX_EDGES,
-                  wants: bool = False) -> DiagramState:
+def diagram_state(
+    net: Network,
+    x: np.ndarray,
+    label: int = -1,
+    top_k: int | None = None,
+    edge_values: Sequence[np.ndarray] | None = None,
+    max_edges: int = DEFAULT_MAX_EDGES,
+    wants: bool = False,
+) -> DiagramState:
     """One forward pass of ``x`` through ``net`` (with ``net.theta``), packed for the diagram.
 
     Parameters
@@ -228,10 +249,20 @@ def diagram_state(net: Network, x: np.ndarray, label: int = -1, top_k: int | Non
             raise ValueError("edge_values must hold one array shaped like each weight matrix")
     edges = select_edges(weights if edge_values is None else edge_values, top_k, max_edges)
     return DiagramState(
-        sizes=tuple(net.sizes), activation=net.activation, cost=net.cost_name,
-        activations=activations, zs=zs, biases=biases, weights=weights,
-        label=int(label), answer=int(np.argmax(activations[-1])), edges=edges, top_k=top_k,
-        edge_mode="weights" if edge_values is None else "gradient", edge_values=edge_values)
+        sizes=tuple(net.sizes),
+        activation=net.activation,
+        cost=net.cost_name,
+        activations=activations,
+        zs=zs,
+        biases=biases,
+        weights=weights,
+        label=int(label),
+        answer=int(np.argmax(activations[-1])),
+        edges=edges,
+        top_k=top_k,
+        edge_mode="weights" if edge_values is None else "gradient",
+        edge_values=edge_values,
+    )
 
 
 def input_shape(n_in: int) -> tuple:
@@ -249,7 +280,7 @@ def symmetric_scale(values: np.ndarray, q: float = 99.5, floor: float = 1e-3, ma
     """
     a = np.asarray(values).ravel()
     if a.size > max_samples:
-        a = a[::-(-a.size // max_samples)]
+        a = a[:: -(-a.size // max_samples)]
     a = np.abs(a.astype(np.float64))
     if a.size == 0:
         return float(floor)
@@ -284,8 +315,9 @@ def tile_at(x: float, y: float, n: int, cols: int, tile_shape: tuple[int, int] =
     return i if i < n else -1
 
 
-def weight_mosaic(W: np.ndarray, cols: int | None = None, pad: int = 1, tile_shape: tuple[int, int] | None = None,
-                  q: float = 99.5) -> tuple[np.ndarray, float]:
+def weight_mosaic(
+    W: np.ndarray, cols: int | None = None, pad: int = 1, tile_shape: tuple[int, int] | None = None, q: float = 99.5
+) -> tuple[np.ndarray, float]:
     """Every neuron's incoming weights as a tile, tiles in a grid, on one shared symmetric scale.
 
     Parameters
@@ -316,8 +348,9 @@ def weight_mosaic(W: np.ndarray, cols: int | None = None, pad: int = 1, tile_sha
     rows, cols = mosaic_grid(n, cols)
     tiles = np.full((rows * cols, h + pad, w + pad), np.nan, np.float32)
     tiles[:n, :h, :w] = W.reshape(n, h, w)
-    image = tiles.reshape(rows, cols, h + pad, w + pad).transpose(0, 2, 1, 3).reshape(rows * (h + pad),
-                                                                                     cols * (w + pad))
+    image = (
+        tiles.reshape(rows, cols, h + pad, w + pad).transpose(0, 2, 1, 3).reshape(rows * (h + pad), cols * (w + pad))
+    )
     if pad:
         image = image[:-pad, :-pad]
     return np.ascontiguousarray(image), symmetric_scale(W, q)

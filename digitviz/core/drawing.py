@@ -23,8 +23,9 @@ OBJECTIVES = ("cost", "output")
 STARTS = ("blank", "noise")
 
 
-def input_gradient(net: Network, X: np.ndarray, Y: np.ndarray | None = None, k: int | np.ndarray | None = None,
-                   objective: str = "cost") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def input_gradient(
+    net: Network, X: np.ndarray, Y: np.ndarray | None = None, k: int | np.ndarray | None = None, objective: str = "cost"
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Gradient of each example's own objective with respect to its input pixels, weights fixed.
 
     Parameters
@@ -125,8 +126,13 @@ class DrawStep:
         return self.outputs[np.arange(len(self.k)), self.k]
 
 
-def start_images(start: str | np.ndarray, n: int, n_in: int = 784, rng: np.random.Generator | None = None,
-                 dtype: npt.DTypeLike = np.float32) -> np.ndarray:
+def start_images(
+    start: str | np.ndarray,
+    n: int,
+    n_in: int = 784,
+    rng: np.random.Generator | None = None,
+    dtype: npt.DTypeLike = np.float32,
+) -> np.ndarray:
     """The images a drawing starts from: ``"blank"`` (all 0), ``"noise"`` (uniform in [0, 1] from ``rng``)
     or given pixels (shape ``(n_in,)`` for all, or ``(n, n_in)``), clipped into [0, 1]."""
     if isinstance(start, str):
@@ -144,11 +150,17 @@ def start_images(start: str | np.ndarray, n: int, n_in: int = 784, rng: np.rando
     return np.clip(x, 0.0, 1.0, out=x)
 
 
-def iter_draw(net: Network, k: int | Sequence[int], start: str | np.ndarray = "blank", steps: int = 300,
-              lr: float = 1.0,
-              rng: np.random.Generator | None = None,
-              objective: str = "cost", every: int = 10,
-              stop: Callable[[], bool] | None = None) -> Iterator[DrawStep]:
+def iter_draw(
+    net: Network,
+    k: int | Sequence[int],
+    start: str | np.ndarray = "blank",
+    steps: int = 300,
+    lr: float = 1.0,
+    rng: np.random.Generator | None = None,
+    objective: str = "cost",
+    every: int = 10,
+    stop: Callable[[], bool] | None = None,
+) -> Iterator[DrawStep]:
     """Draw digit(s) ``k``: projected gradient descent on the pixels, yielding the images as they evolve.
 
     Each step: ``x <- clip(x - lr * g / |g|, 0, 1)`` where ``g`` is :func:`input_gradient` of each
@@ -206,11 +218,18 @@ def iter_draw(net: Network, k: int | Sequence[int], start: str | np.ndarray = "b
         np.clip(x, 0.0, 1.0, out=x)
 
 
-def draw_digit(net: Network, k: int | Sequence[int], start: str | np.ndarray = "blank", steps: int = 300,
-               lr: float = 1.0,
-               rng: np.random.Generator | None = None,
-               objective: str = "cost", callback: Callable[[DrawStep], object] | None = None,
-               every: int = 10, stop: Callable[[], bool] | None = None) -> DrawStep:
+def draw_digit(
+    net: Network,
+    k: int | Sequence[int],
+    start: str | np.ndarray = "blank",
+    steps: int = 300,
+    lr: float = 1.0,
+    rng: np.random.Generator | None = None,
+    objective: str = "cost",
+    callback: Callable[[DrawStep], object] | None = None,
+    every: int = 10,
+    stop: Callable[[], bool] | None = None,
+) -> DrawStep:
     """Run :func:`iter_draw` to the end (or until ``stop``) and return its last :class:`DrawStep`;
     ``callback`` gets every yielded step on the way."""
     last = None
@@ -230,9 +249,9 @@ def mean_digit_images(X: np.ndarray, labels: np.ndarray, n_classes: int = 10, ch
     labels = np.asarray(labels, np.intp)
     sums = np.zeros((n_classes, X.shape[1]))
     for i in range(0, len(labels), chunk):
-        x = np.asarray(X[i:i + chunk], np.float64)
+        x = np.asarray(X[i : i + chunk], np.float64)
         onehot = np.zeros((len(x), n_classes))
-        onehot[np.arange(len(x)), labels[i:i + chunk]] = 1.0
+        onehot[np.arange(len(x)), labels[i : i + chunk]] = 1.0
         sums += onehot.T @ x
     counts = np.bincount(labels, minlength=n_classes)[:, None]
     with np.errstate(invalid="ignore", divide="ignore"):

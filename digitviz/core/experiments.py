@@ -117,8 +117,10 @@ def top_components(grad: np.ndarray, layout: Layout, k: int = 20) -> tuple[list[
     total = float(sq.sum())
     part = np.argpartition(-sq, k - 1)[:k] if k < g.size else np.arange(g.size)
     order = part[np.lexsort((part, -sq[part]))]
-    comps = [Component(int(i), layout.describe(int(i)), float(-g[i]), float(sq[i] / total) if total > 0 else 0.0)
-             for i in order]
+    comps = [
+        Component(int(i), layout.describe(int(i)), float(-g[i]), float(sq[i] / total) if total > 0 else 0.0)
+        for i in order
+    ]
     return comps, float(sum(c.share for c in comps))
 
 
@@ -249,10 +251,16 @@ def _probe(net: Network, X: np.ndarray, labels: np.ndarray, Xt: np.ndarray, test
     return Probe(float(tr.cost), tr.accuracy, te.accuracy)
 
 
-def compare_labels(data: Dataset, config: TrainConfig, steps: int, every: int = 100,
-                   n_probe: int | None = 2000, n_test_probe: int | None = 2000,
-                   rng: np.random.Generator | None = None,
-                   stop: Callable[[], bool] | None = None) -> Iterator[LabelsProgress]:
+def compare_labels(
+    data: Dataset,
+    config: TrainConfig,
+    steps: int,
+    every: int = 100,
+    n_probe: int | None = 2000,
+    n_test_probe: int | None = 2000,
+    rng: np.random.Generator | None = None,
+    stop: Callable[[], bool] | None = None,
+) -> Iterator[LabelsProgress]:
     """Train two copies of one network, on the true labels and on shuffled labels, interleaved.
 
     Both copies start from the same initial weights (one network is built, then copied) and see the
@@ -287,17 +295,25 @@ def compare_labels(data: Dataset, config: TrainConfig, steps: int, every: int = 
     assert true_tr.X_train is not None and true_tr.X_test is not None  # both built from ``data``
     n, m = true_tr.n_train, len(true_tr.X_test)
     pi = np.sort(rng.choice(n, n_probe, replace=False)) if n_probe is not None and n_probe < n else np.arange(n)
-    ti = np.sort(rng.choice(m, n_test_probe, replace=False)) if n_test_probe is not None and n_test_probe < m \
+    ti = (
+        np.sort(rng.choice(m, n_test_probe, replace=False))
+        if n_test_probe is not None and n_test_probe < m
         else np.arange(m)
+    )
     Xp, Xt = true_tr.X_train[pi], true_tr.X_test[ti]
     labels = {"true": true_tr.train_labels[pi], "shuffled": rand_tr.train_labels[pi]}
     test_labels = true_tr.test_labels[ti]
     every = max(1, int(every))
 
     def record(step: int, final: bool = False) -> LabelsProgress:
-        return LabelsProgress(step, steps, step * config.batch_size / n,
-                              _probe(true_tr.net, Xp, labels["true"], Xt, test_labels),
-                              _probe(rand_tr.net, Xp, labels["shuffled"], Xt, test_labels), final)
+        return LabelsProgress(
+            step,
+            steps,
+            step * config.batch_size / n,
+            _probe(true_tr.net, Xp, labels["true"], Xt, test_labels),
+            _probe(rand_tr.net, Xp, labels["shuffled"], Xt, test_labels),
+            final,
+        )
 
     yield record(0, final=steps <= 0)
     step = 0
@@ -397,8 +413,14 @@ class SeedResult:
     train_cost: float
 
 
-def train_seeds(data: Dataset, config: TrainConfig, seeds: Sequence[int], epochs: float, every: int = 200,
-                stop: Callable[[], bool] | None = None) -> Iterator[SeedProgress | SeedResult]:
+def train_seeds(
+    data: Dataset,
+    config: TrainConfig,
+    seeds: Sequence[int],
+    epochs: float,
+    every: int = 200,
+    stop: Callable[[], bool] | None = None,
+) -> Iterator[SeedProgress | SeedResult]:
     """Train the same network from several seeds, one after the other.
 
     Each seed changes the initial weights and the order of the examples; everything else is
@@ -436,8 +458,15 @@ def train_seeds(data: Dataset, config: TrainConfig, seeds: Sequence[int], epochs
                 yield SeedProgress(int(seed), index, step, steps)
         test = tr.evaluate("test")
         train = tr.evaluate("train")
-        yield SeedResult(int(seed), index, frozen_copy(tr.theta0), frozen_copy(tr.net.theta), test.accuracy,
-                         float(test.cost), float(train.cost))
+        yield SeedResult(
+            int(seed),
+            index,
+            frozen_copy(tr.theta0),
+            frozen_copy(tr.net.theta),
+            test.accuracy,
+            float(test.cost),
+            float(train.cost),
+        )
 
 
 @dataclass(frozen=True)
@@ -459,8 +488,9 @@ class LineCost:
     barrier: float
 
 
-def line_barrier(net: Network, theta_a: np.ndarray, theta_b: np.ndarray, X: np.ndarray, labels: np.ndarray,
-                 n: int = 51) -> LineCost:
+def line_barrier(
+    net: Network, theta_a: np.ndarray, theta_b: np.ndarray, X: np.ndarray, labels: np.ndarray, n: int = 51
+) -> LineCost:
     """The cost along the line between two trained networks, and the height of the hill on it.
 
     Parameters
@@ -490,8 +520,14 @@ class PairLine:
     line: LineCost
 
 
-def pair_lines(config: TrainConfig, results: Sequence[SeedResult], X: np.ndarray, labels: np.ndarray, n: int = 51,
-               stop: Callable[[], bool] | None = None) -> Iterator[PairLine]:
+def pair_lines(
+    config: TrainConfig,
+    results: Sequence[SeedResult],
+    X: np.ndarray,
+    labels: np.ndarray,
+    n: int = 51,
+    stop: Callable[[], bool] | None = None,
+) -> Iterator[PairLine]:
     """:func:`line_barrier` between every pair of :class:`SeedResult` s, first pair first.
 
     Yields

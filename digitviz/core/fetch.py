@@ -84,6 +84,7 @@ def _opener(connections: list) -> urllib.request.OpenerDirector:
             conn = cls(*args, **kwargs)
             connections.append(conn)
             return conn
+
         return make
 
     class Http(urllib.request.HTTPHandler):
@@ -92,8 +93,7 @@ def _opener(connections: list) -> urllib.request.OpenerDirector:
 
     class Https(urllib.request.HTTPSHandler):
         def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
-            return self.do_open(tracked(http.client.HTTPSConnection), req,
-                                context=self._context)  # type: ignore[attr-defined]  # set in __init__; typeshed omits it
+            return self.do_open(tracked(http.client.HTTPSConnection), req, context=self._context)  # type: ignore[attr-defined]  # set in __init__; typeshed omits it
 
     return urllib.request.build_opener(Http, Https)
 
@@ -131,8 +131,15 @@ def _cut_on_cancel(cancel: Callable[[], bool] | None, connections: list) -> Iter
         watchdog.join()
 
 
-def _download(url: str, final: Path, md5: str, size: int, progress: Callable[[str, int, int], object] | None,
-              timeout: float, cancel: Callable[[], bool] | None) -> None:
+def _download(
+    url: str,
+    final: Path,
+    md5: str,
+    size: int,
+    progress: Callable[[str, int, int], object] | None,
+    timeout: float,
+    cancel: Callable[[], bool] | None,
+) -> None:
     """Stream ``url`` into a temporary file next to ``final``, verify it, then rename it."""
     name = final.name
     request = urllib.request.Request(url, headers={"User-Agent": f"digitviz/{__version__}"})
@@ -142,8 +149,9 @@ def _download(url: str, final: Path, md5: str, size: int, progress: Callable[[st
         try:
             response = _opener(connections).open(request, timeout=timeout)
         except TimeoutError:  # connected, but no answer (urllib wraps connect timeouts in URLError)
-            raise _Cancelled if cancelled() else _Stalled(
-                f"server stalled after {timeout:g} s without answering") from None
+            raise (
+                _Cancelled if cancelled() else _Stalled(f"server stalled after {timeout:g} s without answering")
+            ) from None
         except OSError:
             if cancelled():
                 raise _Cancelled from None
@@ -165,8 +173,10 @@ def _download(url: str, final: Path, md5: str, size: int, progress: Callable[[st
                         except TimeoutError:
                             if cancelled():
                                 raise _Cancelled from None
-                            raise _Stalled(f"download stalled after {timeout:g} s without data "
-                                           f"({done / 1e6:.1f} of {size / 1e6:.1f} MB)") from None
+                            raise _Stalled(
+                                f"download stalled after {timeout:g} s without data "
+                                f"({done / 1e6:.1f} of {size / 1e6:.1f} MB)"
+                            ) from None
                         except (OSError, http.client.HTTPException):
                             if cancelled():
                                 raise _Cancelled from None
@@ -219,10 +229,15 @@ def _describe(e: Exception, url: str) -> str:
     return f"{e or type(e).__name__} ({url})"
 
 
-def fetch_dataset(key: str = "mnist", dest: str | os.PathLike | None = None, mirrors: Sequence[str] | None = None,
-                  checksums: dict[str, tuple[str, int]] | None = None,
-                  progress: Callable[[str, int, int], object] | None = None, timeout: float = 30.0,
-                  cancel: Callable[[], bool] | None = None) -> Path:
+def fetch_dataset(
+    key: str = "mnist",
+    dest: str | os.PathLike | None = None,
+    mirrors: Sequence[str] | None = None,
+    checksums: dict[str, tuple[str, int]] | None = None,
+    progress: Callable[[str, int, int], object] | None = None,
+    timeout: float = 30.0,
+    cancel: Callable[[], bool] | None = None,
+) -> Path:
     """Download one known dataset (``"mnist"``, ``"fashion"``, ``"kmnist"``) into its own cache folder.
 
     ``dest`` defaults to :meth:`DatasetInfo.cache_dir` (MNIST: :func:`default_cache_dir`); ``mirrors``
@@ -235,11 +250,18 @@ def fetch_dataset(key: str = "mnist", dest: str | os.PathLike | None = None, mir
         raise FetchError(str(e)) from None
     if not ds.files:
         raise FetchError(f"{ds.title} cannot be downloaded")
-    dest = Path(dest).expanduser() if dest is not None else (
-        default_cache_dir() if ds.key == "mnist" else ds.cache_dir())
-    out = fetch_mnist(dest, mirrors=ds.mirrors if mirrors is None else mirrors,
-                      checksums=ds.checksums if checksums is None else checksums, progress=progress,
-                      timeout=timeout, cancel=cancel, title=ds.title)
+    dest = (
+        Path(dest).expanduser() if dest is not None else (default_cache_dir() if ds.key == "mnist" else ds.cache_dir())
+    )
+    out = fetch_mnist(
+        dest,
+        mirrors=ds.mirrors if mirrors is None else mirrors,
+        checksums=ds.checksums if checksums is None else checksums,
+        progress=progress,
+        timeout=timeout,
+        cancel=cancel,
+        title=ds.title,
+    )
     try:
         (out / datasets.MARKER).write_text(ds.key + "\n", encoding="utf-8")
     except OSError:
@@ -248,9 +270,13 @@ def fetch_dataset(key: str = "mnist", dest: str | os.PathLike | None = None, mir
 
 
 def fetch_mnist(
-    dest: str | os.PathLike | None = None, mirrors: Sequence[str] = MIRRORS,
-    checksums: dict[str, tuple[str, int]] = OFFICIAL, progress: Callable[[str, int, int], object] | None = None,
-    timeout: float = 30.0, cancel: Callable[[], bool] | None = None, title: str = "MNIST"
+    dest: str | os.PathLike | None = None,
+    mirrors: Sequence[str] = MIRRORS,
+    checksums: dict[str, tuple[str, int]] = OFFICIAL,
+    progress: Callable[[str, int, int], object] | None = None,
+    timeout: float = 30.0,
+    cancel: Callable[[], bool] | None = None,
+    title: str = "MNIST",
 ) -> Path:
     """Download the MNIST gzip files into ``dest`` unless valid copies are already there.
 

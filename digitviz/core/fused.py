@@ -86,20 +86,64 @@ def _layout_arrays(layout):
     key = layout.sizes
     arrs = _layouts.get(key)
     if arrs is None:
-        arrs = _layouts[key] = (np.array(layout.sizes, np.int64),
-                                np.array([w.start for w, _ in layout.slices], np.int64),
-                                np.array([b.start for _, b in layout.slices], np.int64))
+        arrs = _layouts[key] = (
+            np.array(layout.sizes, np.int64),
+            np.array([w.start for w, _ in layout.slices], np.int64),
+            np.array([b.start for _, b in layout.slices], np.int64),
+        )
     return arrs
 
 
-def _call(theta, velocity, layout, act, cost, U, Xf, labels, idx, batch, n_steps, hp, noise_k, noise, noise_y,
-          step0, first_cost, blowup, wst):
+def _call(
+    theta,
+    velocity,
+    layout,
+    act,
+    cost,
+    U,
+    Xf,
+    labels,
+    idx,
+    batch,
+    n_steps,
+    hp,
+    noise_k,
+    noise,
+    noise_y,
+    step0,
+    first_cost,
+    blowup,
+    wst,
+):
     sizes, w_off, b_off = _layout_arrays(layout)
     costs = np.empty(n_steps)
     gnorms = np.empty(n_steps)
-    done, status = kernels().train_chunk(theta, velocity, sizes, w_off, b_off, ACT_CODES[act], COST_CODES[cost], U, Xf,
-                               labels, idx, int(batch), int(n_steps), hp, noise_k, noise, float(noise_y),
-                               int(step0), first_cost, float(blowup), wst, _rise_constants(), costs, gnorms)
+    done, status = kernels().train_chunk(
+        theta,
+        velocity,
+        sizes,
+        w_off,
+        b_off,
+        ACT_CODES[act],
+        COST_CODES[cost],
+        U,
+        Xf,
+        labels,
+        idx,
+        int(batch),
+        int(n_steps),
+        hp,
+        noise_k,
+        noise,
+        float(noise_y),
+        int(step0),
+        first_cost,
+        float(blowup),
+        wst,
+        _rise_constants(),
+        costs,
+        gnorms,
+    )
     return int(done), int(status), costs, gnorms
 
 
@@ -109,8 +153,17 @@ def probe_outputs(theta, layout, act, cost, X):
     sizes, w_off, b_off = _layout_arrays(layout)
     n = X.shape[0]
     out = np.empty(n * sizes[-1], theta.dtype)
-    kernels().feed_forward(theta, sizes, w_off, b_off, ACT_CODES[act], COST_CODES[cost],
-                 np.ascontiguousarray(X, theta.dtype).reshape(-1), n, out)
+    kernels().feed_forward(
+        theta,
+        sizes,
+        w_off,
+        b_off,
+        ACT_CODES[act],
+        COST_CODES[cost],
+        np.ascontiguousarray(X, theta.dtype).reshape(-1),
+        n,
+        out,
+    )
     return out.reshape(n, sizes[-1])
 
 
@@ -150,9 +203,27 @@ def warm_up():
             for Xf in (np.zeros(0, dtype), np.zeros(3, dtype)):  # from the images, and from a gathered batch
                 theta = np.zeros(layout.size, dtype)
                 wst = np.array([np.nan, np.nan, np.inf, 0.0])
-                _call(theta, np.zeros_like(theta), layout, "sigmoid", "quadratic", U, Xf, np.zeros(2, np.intp),
-                      np.zeros(1, np.int64), 1, 1, np.zeros(3, dtype), np.zeros(1, np.int64), np.zeros(3, dtype),
-                      0.0, 0, np.array([np.inf]), 10.0, wst)
+                _call(
+                    theta,
+                    np.zeros_like(theta),
+                    layout,
+                    "sigmoid",
+                    "quadratic",
+                    U,
+                    Xf,
+                    np.zeros(2, np.intp),
+                    np.zeros(1, np.int64),
+                    1,
+                    1,
+                    np.zeros(3, dtype),
+                    np.zeros(1, np.int64),
+                    np.zeros(3, dtype),
+                    0.0,
+                    0,
+                    np.array([np.inf]),
+                    10.0,
+                    wst,
+                )
             probe_outputs(theta, layout, "sigmoid", "quadratic", np.zeros((1, 3), dtype))
         _one_thread_for_new_blas(before)
         global _blas
@@ -272,15 +343,15 @@ def _gather_moved(tr, idx, noise_k, noise, B):
     aug = tr.augmenter()
     per = B if c.rotate_deg else B * max(1, 4096 // B)
     for lo in range(0, len(idx), per):
-        part = X[lo:lo + per]
+        part = X[lo : lo + per]
         aug(part, out=part)
-    aug._last = aug._last[-(((len(idx) - 1) % B) + 1):]  # what last_shifts says after the last batch
+    aug._last = aug._last[-(((len(idx) - 1) % B) + 1) :]  # what last_shifts says after the last batch
     if noise.size:
         n_in = X.shape[1]
         pos = 0
         for s in np.flatnonzero(noise_k):
             k = int(noise_k[s])
-            X[s * B:s * B + k] = noise[pos:pos + k * n_in].reshape(k, n_in)
+            X[s * B : s * B + k] = noise[pos : pos + k * n_in].reshape(k, n_in)
             pos += k * n_in
     return X
 
@@ -311,7 +382,7 @@ def _chunks(tr, n, U, noise_y, last):
         due = watch.next_check
         if due is not None:  # ... and at the watch's next probe check
             m = min(m, max(1, -(-(due - tr.examples_seen) // B)))
-        idx = np.ascontiguousarray(tr._order[tr._pos:tr._pos + m * B], np.int64)
+        idx = np.ascontiguousarray(tr._order[tr._pos : tr._pos + m * B], np.int64)
         if c.doubt > 0:
             rng_state = tr._noise_rng.bit_generator.state
             noise_k, noise = _draw_noise(tr, m, len(idx), B, n_in, dtype)
@@ -327,9 +398,27 @@ def _chunks(tr, n, U, noise_y, last):
         first = np.array([tr._first_cost], np.float64)
         wst = watch.rise_state()
         t0 = time.perf_counter()
-        k_done, status, costs, gnorms = _call(net.theta, opt.velocity, net.layout, net.activation, net.cost_name,
-                                              U, Xf, tr.train_labels, idx, B, m, hp, noise_k, noise, noise_y,
-                                              tr.step_count, first, BLOWUP, wst)
+        k_done, status, costs, gnorms = _call(
+            net.theta,
+            opt.velocity,
+            net.layout,
+            net.activation,
+            net.cost_name,
+            U,
+            Xf,
+            tr.train_labels,
+            idx,
+            B,
+            m,
+            hp,
+            noise_k,
+            noise,
+            noise_y,
+            tr.step_count,
+            first,
+            BLOWUP,
+            wst,
+        )
         tr.train_seconds += time.perf_counter() - t0
         examples = min(k_done * B, len(idx))
         step0 = tr.step_count
@@ -338,8 +427,7 @@ def _chunks(tr, n, U, noise_y, last):
         tr.step_count += k_done
         tr._first_cost = float(first[0])
         watch.set_rise_state(wst)
-        tr.history.record_steps(np.arange(step0 + 1, step0 + k_done + 1), costs[:k_done], gnorms[:k_done],
-                                net.theta)
+        tr.history.record_steps(np.arange(step0 + 1, step0 + k_done + 1), costs[:k_done], gnorms[:k_done], net.theta)
         if k_done:
             last[:] = [(idx, k_done - 1, noise_k, noise, Xf)]
         out_c.append(costs[:k_done])
@@ -362,7 +450,7 @@ def _chunks(tr, n, U, noise_y, last):
                 tr._noise_rng.bit_generator.state = rng_state
                 _draw_noise(tr, k_done, len(idx), B, n_in, dtype)
             if moved:
-                _rewind_moves(tr, aug_state, idx[:k_done * B], B)
+                _rewind_moves(tr, aug_state, idx[: k_done * B], B)
             if last:  # step() keeps the last good batch when it raises, as after a NumPy step
                 tr.last_batch = _batch_of(tr, *last.pop())
             try:
@@ -391,9 +479,9 @@ def _rewind_moves(tr, state, idx_done, B):
 def _batch_of(tr, idx, s, noise_k, noise, Xf):
     """``(X, Y, labels, indices)`` of step ``s`` of a chunk, as :meth:`Trainer.next_batch` gives it."""
     B, n_in = tr.config.batch_size, tr.net.sizes[0]
-    rows = idx[s * B:(s + 1) * B].astype(np.intp)
+    rows = idx[s * B : (s + 1) * B].astype(np.intp)
     if Xf.size:
-        X = Xf.reshape(-1, n_in)[s * B:s * B + len(rows)].copy()
+        X = Xf.reshape(-1, n_in)[s * B : s * B + len(rows)].copy()
     else:
         X = tr.X_train[rows]  # a new float array (ScaledImages)
     labels = tr.train_labels[rows]
@@ -402,7 +490,7 @@ def _batch_of(tr, idx, s, noise_k, noise, Xf):
     if k:
         if not Xf.size:
             start = int(noise_k[:s].sum()) * n_in
-            X[:k] = noise[start:start + k * n_in].reshape(k, n_in)
+            X[:k] = noise[start : start + k * n_in].reshape(k, n_in)
         Y[:k] = 0.0 if tr.net.cost_name == "quadratic" else 1.0 / tr.n_out
         labels = labels.copy()
         labels[:k] = -1

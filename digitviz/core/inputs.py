@@ -22,16 +22,21 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
-SIDE = 28                 # MNIST images are 28 x 28
-BOX = 20                  # the digit's longer side after size normalisation
-CENTRE = (14.0, 14.0)     # target centre of mass (row, col), in pixel indices
+SIDE = 28  # MNIST images are 28 x 28
+BOX = 20  # the digit's longer side after size normalisation
+CENTRE = (14.0, 14.0)  # target centre of mass (row, col), in pixel indices
 NOISE_KINDS = ("uniform", "gaussian", "blank")
 GAUSSIAN_MEAN = 0.5
 GAUSSIAN_STD = 0.25
 
 
-def noise(rng: np.random.Generator, kind: str = "uniform", n: int | None = None, n_in: int = SIDE * SIDE,
-          dtype: npt.DTypeLike = np.float32) -> np.ndarray:
+def noise(
+    rng: np.random.Generator,
+    kind: str = "uniform",
+    n: int | None = None,
+    n_in: int = SIDE * SIDE,
+    dtype: npt.DTypeLike = np.float32,
+) -> np.ndarray:
     """Images that are not digits.
 
     Parameters
@@ -188,8 +193,14 @@ def _border(g: np.ndarray) -> np.ndarray:
     return np.concatenate([g[0], g[-1], g[1:-1, 0], g[1:-1, -1]])
 
 
-def draw_segment(canvas: np.ndarray, p0: tuple[float, float], p1: tuple[float, float], radius: float = 12.0,
-                 softness: float = 4.0, value: float = 1.0) -> tuple[slice, slice] | None:
+def draw_segment(
+    canvas: np.ndarray,
+    p0: tuple[float, float],
+    p1: tuple[float, float],
+    radius: float = 12.0,
+    softness: float = 4.0,
+    value: float = 1.0,
+) -> tuple[slice, slice] | None:
     """Paint a soft round-ended stroke from ``p0`` to ``p1`` into ``canvas``, in place.
 
     Parameters
@@ -237,8 +248,13 @@ def draw_segment(canvas: np.ndarray, p0: tuple[float, float], p1: tuple[float, f
     return slice(r_lo, r_hi), slice(c_lo, c_hi)
 
 
-def draw_polyline(canvas: np.ndarray, points: Sequence[tuple[float, float]], radius: float = 12.0,
-                  softness: float = 4.0, value: float = 1.0) -> np.ndarray:
+def draw_polyline(
+    canvas: np.ndarray,
+    points: Sequence[tuple[float, float]],
+    radius: float = 12.0,
+    softness: float = 4.0,
+    value: float = 1.0,
+) -> np.ndarray:
     """Paint a stroke through ``points`` (a sequence of (x, y)) into ``canvas``, in place."""
     pts = [(float(x), float(y)) for x, y in points]
     if len(pts) == 1:

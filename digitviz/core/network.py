@@ -101,6 +101,7 @@ class Layout:
 
 # Activations: f(z) written into ``out``, and f'(z) expressed through a = f(z) (cheaper: no second exp).
 
+
 def _sigmoid(z: np.ndarray, out: np.ndarray) -> np.ndarray:
     # 1 / (1 + exp(-z)) written as (1 + tanh(z/2)) / 2: same function, but tanh cannot overflow,
     # so a diverging run gives 0/1 instead of warnings, and it is one pass fewer than clip + exp
@@ -219,8 +220,15 @@ class Network:
         All parameters. ``weights[l]`` and ``biases[l]`` are views into it.
     """
 
-    def __init__(self, sizes: Sequence[int] = DEFAULT_SIZES, activation: str = "sigmoid", cost: str = "quadratic",
-                 dtype: npt.DTypeLike = np.float32, seed: int | None = 0, init: str | None = "scaled") -> None:
+    def __init__(
+        self,
+        sizes: Sequence[int] = DEFAULT_SIZES,
+        activation: str = "sigmoid",
+        cost: str = "quadratic",
+        dtype: npt.DTypeLike = np.float32,
+        seed: int | None = 0,
+        init: str | None = "scaled",
+    ) -> None:
         if activation not in ACTIVATIONS:
             raise ValueError(f"unknown activation {activation!r}; choose from {', '.join(ACTIVATIONS)}")
         if cost not in COSTS:
@@ -279,15 +287,18 @@ class Network:
             ``config.seed`` (the same seed gives the same numbers).
         """
         if theta is None:
-            return cls(config.sizes, config.activation, config.cost, np.dtype(config.dtype), seed=config.seed,
-                       init=config.init)
+            return cls(
+                config.sizes, config.activation, config.cost, np.dtype(config.dtype), seed=config.seed, init=config.init
+            )
         net = cls(config.sizes, config.activation, config.cost, np.dtype(config.dtype), seed=None, init=None)
         net.set_theta(theta)
         return net
 
     def __repr__(self) -> str:
-        return (f"Network(sizes={self.sizes}, activation={self.activation!r}, cost={self.cost_name!r}, "
-                f"dtype={self.dtype.name}, params={self.n_params})")
+        return (
+            f"Network(sizes={self.sizes}, activation={self.activation!r}, cost={self.cost_name!r}, "
+            f"dtype={self.dtype.name}, params={self.n_params})"
+        )
 
     def initialize(self, rng: np.random.Generator, init: str | None = "scaled") -> None:
         """Fill ``theta`` in place with fresh random parameters from ``rng``."""
@@ -369,10 +380,10 @@ class Network:
         out = np.empty((X.shape[0], self.sizes[-1]), self.dtype)
         # chunk so that evaluating 60,000 examples does not allocate huge temporaries
         for s in range(0, X.shape[0], 4096):
-            xs = X[s:s + 4096]
+            xs = X[s : s + 4096]
             ws = self.workspace(xs.shape[0]) if theta is None else Workspace(self.layout, xs.shape[0], self.dtype)
             views = None if theta is None else self.layout.views(np.asarray(theta, self.dtype))
-            out[s:s + xs.shape[0]] = self._forward_into(xs, ws, views)
+            out[s : s + xs.shape[0]] = self._forward_into(xs, ws, views)
         return out
 
     def predict(self, X: np.ndarray, theta: np.ndarray | None = None) -> np.ndarray:

@@ -70,9 +70,14 @@ def save_network(path: str | os.PathLike, net: Network, config: TrainConfig, met
     fd, tmp = atomic.create_temp(path)
     try:
         with os.fdopen(fd, "wb") as f:
-            np.savez(f, format=np.array(FORMAT), version=np.array(VERSION),
-                     config=np.array(json.dumps(cfg)), meta=np.array(json.dumps(meta or {})),
-                     theta=net.theta)
+            np.savez(
+                f,
+                format=np.array(FORMAT),
+                version=np.array(VERSION),
+                config=np.array(json.dumps(cfg)),
+                meta=np.array(json.dumps(meta or {})),
+                theta=net.theta,
+            )
             atomic.finish(f, tmp, path)
     except BaseException:
         atomic.discard(tmp)
@@ -94,8 +99,10 @@ def _read_file(path: Path) -> bytes:
             if not stat.S_ISREG(st.st_mode):
                 raise _Bad("is not a regular file")
             if st.st_size > MAX_FILE_BYTES:
-                raise _Bad(f"is {st.st_size / 1e6:.0f} MB, larger than any network digitviz saves "
-                           f"(at most {MAX_PARAMS:,} parameters)")
+                raise _Bad(
+                    f"is {st.st_size / 1e6:.0f} MB, larger than any network digitviz saves "
+                    f"(at most {MAX_PARAMS:,} parameters)"
+                )
             raw = fh.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError:
         raise _Bad("no such file") from None
@@ -108,8 +115,9 @@ def _read_file(path: Path) -> bytes:
     return raw
 
 
-def _read_member(zf: zipfile.ZipFile, name: str, max_bytes: int, check: Callable[[tuple, np.dtype], None],
-                 declared_max: int = 0) -> np.ndarray:
+def _read_member(
+    zf: zipfile.ZipFile, name: str, max_bytes: int, check: Callable[[tuple, np.dtype], None], declared_max: int = 0
+) -> np.ndarray:
     """One ``.npy`` member, its header checked by ``check(shape, dtype)`` before its data is read.
 
     The zip's declared size of the member must be at most ``declared_max`` (default ``max_bytes``)
@@ -117,8 +125,9 @@ def _read_member(zf: zipfile.ZipFile, name: str, max_bytes: int, check: Callable
     """
     info = zf.getinfo(name + ".npy")
     if info.file_size > max(max_bytes, declared_max) + 4096:
-        raise _Bad(f"{name} is declared as {info.file_size:,} bytes, more than a network of "
-                   f"{MAX_PARAMS:,} parameters can need")
+        raise _Bad(
+            f"{name} is declared as {info.file_size:,} bytes, more than a network of {MAX_PARAMS:,} parameters can need"
+        )
     with zf.open(info) as f:
         version = np.lib.format.read_magic(f)
         if version == (1, 0):
@@ -150,6 +159,7 @@ def _scalar_of(kind: str, what: str) -> Callable[[tuple, np.dtype], None]:
     def check(shape: tuple, dtype: np.dtype) -> None:
         if shape != () or dtype.kind not in kind:
             raise _Bad(f"{what} (shape {shape}, dtype {dtype})")
+
     return check
 
 
@@ -186,8 +196,10 @@ def _check_config(cfg: dict) -> None:
         raise _Bad(f"is a {'-'.join(map(str, sizes))[:60]} network, not a {N_INPUTS}-...-{N_OUTPUTS} digit network")
     n = Layout(sizes).size
     if n > MAX_PARAMS:
-        raise _Bad(f"its {'-'.join(map(str, sizes))[:60]} network has {n:,} parameters; "
-                   f"digitviz handles at most {MAX_PARAMS:,}")
+        raise _Bad(
+            f"its {'-'.join(map(str, sizes))[:60]} network has {n:,} parameters; "
+            f"digitviz handles at most {MAX_PARAMS:,}"
+        )
     choices = {"activation": ACTIVATIONS, "cost": COSTS, "dtype": ("float32", "float64"), "init": _INITS}
     for f in fields(TrainConfig):
         if f.name not in cfg or f.name == "sizes":
@@ -195,8 +207,7 @@ def _check_config(cfg: dict) -> None:
         v = cfg[f.name]
         if f.name in choices:
             if v not in choices[f.name] or not isinstance(v, str):
-                raise _Bad(f"settings: unknown {f.name} {str(v)[:40]!r}; expected one of "
-                           f"{', '.join(choices[f.name])}")
+                raise _Bad(f"settings: unknown {f.name} {str(v)[:40]!r}; expected one of {', '.join(choices[f.name])}")
         elif isinstance(f.default, bool):
             if not isinstance(v, bool):
                 raise _Bad(f"settings: {f.name} must be true or false, got {str(v)[:40]}")
@@ -251,8 +262,10 @@ def _parse(raw: bytes) -> tuple[dict, dict, np.ndarray]:
 
         def check_theta(shape: tuple, dtype: np.dtype) -> None:
             if len(shape) != 1 or shape[0] != n:
-                raise _Bad(f"has {math.prod(shape):,} parameters (shape {shape}) but its architecture "
-                           f"{'-'.join(map(str, cfg['sizes']))} needs {n:,}")
+                raise _Bad(
+                    f"has {math.prod(shape):,} parameters (shape {shape}) but its architecture "
+                    f"{'-'.join(map(str, cfg['sizes']))} needs {n:,}"
+                )
             if dtype.kind != "f" or dtype.itemsize != want.itemsize:
                 raise _Bad(f"parameters are {dtype} but the settings say {want.name}")
 
@@ -289,8 +302,18 @@ def load_network(path: str | os.PathLike) -> tuple[Network, TrainConfig, dict]:
             raise _Bad(f"invalid settings: {str(e).splitlines()[0] if str(e) else type(e).__name__}") from None
     except _Bad as e:
         raise PersistError(f"{path.name}: {e}") from None
-    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, ValueError,
-            KeyError, OSError, SyntaxError, MemoryError) as e:
+    except (
+        zipfile.BadZipFile,
+        zlib.error,
+        EOFError,
+        NotImplementedError,
+        RuntimeError,
+        ValueError,
+        KeyError,
+        OSError,
+        SyntaxError,
+        MemoryError,
+    ) as e:
         # corrupt compressed data, CRC mismatch, unsupported compression or encryption, bad .npy header
         why = re.sub(r"\s+", " ", str(e)).strip()[:100] or type(e).__name__
         raise PersistError(f"{path.name}: not a readable .npz file (corrupt or truncated: {why})") from None

@@ -62,9 +62,15 @@ class ProbeResult:
     n: int
 
 
-def probe(net: Network, test_X: np.ndarray, test_labels: np.ndarray, rng: np.random.Generator, n: int = 1000,
-          kind: str = "uniform",
-          threshold: float = 0.9) -> ProbeResult:
+def probe(
+    net: Network,
+    test_X: np.ndarray,
+    test_labels: np.ndarray,
+    rng: np.random.Generator,
+    n: int = 1000,
+    kind: str = "uniform",
+    threshold: float = 0.9,
+) -> ProbeResult:
     """Compare the network's confidence on noise images with its confidence on real digits.
 
     Parameters

@@ -105,9 +105,18 @@ class _Writer:
                 import imageio.v2 as iio
 
                 # yuv420p plays everywhere; quality 7 of 10 keeps the thin edges of the diagram readable
-                self._w = iio.get_writer(self.tmp, format="FFMPEG", mode="I", fps=self.fps, codec="libx264",
-                                         quality=7, pixelformat="yuv420p", macro_block_size=1,
-                                         ffmpeg_log_level="error", output_params=["-preset", "veryfast"])
+                self._w = iio.get_writer(
+                    self.tmp,
+                    format="FFMPEG",
+                    mode="I",
+                    fps=self.fps,
+                    codec="libx264",
+                    quality=7,
+                    pixelformat="yuv420p",
+                    macro_block_size=1,
+                    ffmpeg_log_level="error",
+                    output_params=["-preset", "veryfast"],
+                )
             else:
                 self._w = _GifWriter(self.tmp, self.fps)
         except OSError as e:
@@ -173,16 +182,25 @@ class _GifWriter:
     def close(self) -> None:
         images, self.images = self.images, []
         if images:
-            images[0].save(self.path, format="GIF", save_all=True, append_images=images[1:],
-                           duration=round(1000 / self.fps), loop=0, optimize=False, disposal=1)
+            images[0].save(
+                self.path,
+                format="GIF",
+                save_all=True,
+                append_images=images[1:],
+                duration=round(1000 / self.fps),
+                loop=0,
+                optimize=False,
+                disposal=1,
+            )
 
 
 END = None
 """Put on the queue of :func:`encode_stream` to end the recording."""
 
 
-def encode_stream(control: Callable[[], bool], frames: queue.Queue, path: str | os.PathLike,
-                  fps: float) -> Generator[int, None, RecordResult]:
+def encode_stream(
+    control: Callable[[], bool], frames: queue.Queue, path: str | os.PathLike, fps: float
+) -> Generator[int, None, RecordResult]:
     """Encode frames from ``frames`` until :data:`END` arrives; a generator for :mod:`digitviz.gui.jobs`.
 
     Yields the number of frames written so far (progress); returns a :class:`RecordResult`.
@@ -209,9 +227,13 @@ def encode_stream(control: Callable[[], bool], frames: queue.Queue, path: str | 
     return RecordResult(out, writer.frames, time.perf_counter() - t0)
 
 
-def encode_frames(frames: Iterable[np.ndarray], path: str | os.PathLike, fps: float,
-                  progress: Callable[[int], object] | None = None,
-                  cancel: Callable[[], bool] | None = None) -> RecordResult:
+def encode_frames(
+    frames: Iterable[np.ndarray],
+    path: str | os.PathLike,
+    fps: float,
+    progress: Callable[[int], object] | None = None,
+    cancel: Callable[[], bool] | None = None,
+) -> RecordResult:
     """Encode an iterable of uint8 ``(H, W, 3)`` frames into ``path`` (.gif or .mp4)."""
     writer = _Writer(path, fps)
     t0 = time.perf_counter()

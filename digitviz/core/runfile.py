@@ -40,8 +40,9 @@ class RunSettings:
     dataset: str = "mnist"
 
     def to_dict(self) -> dict:
-        return dict(format=FORMAT, version=VERSION, preset=self.preset, dataset=self.dataset,
-                    settings=self.config.to_dict())
+        return dict(
+            format=FORMAT, version=VERSION, preset=self.preset, dataset=self.dataset, settings=self.config.to_dict()
+        )
 
 
 def save_run(path: str | os.PathLike, config: TrainConfig, dataset: str = "mnist", preset: str | None = None) -> Path:
@@ -71,7 +72,7 @@ def parse_run(text: str, name: str = "run file") -> RunSettings:
     except json.JSONDecodeError as e:
         raise RunFileError(f"{name}: not JSON ({e.msg} at line {e.lineno})") from None
     if not isinstance(d, dict) or d.get("format") != FORMAT:
-        raise RunFileError(f"{name}: not a digitviz run settings file (no \"format\": \"{FORMAT}\")")
+        raise RunFileError(f'{name}: not a digitviz run settings file (no "format": "{FORMAT}")')
     version = d.get("version")
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         raise RunFileError(f"{name}: unknown version {str(version)[:20]}")
@@ -85,7 +86,7 @@ def parse_run(text: str, name: str = "run file") -> RunSettings:
         raise RunFileError(f"{name}: unknown dataset {str(dataset)[:40]!r}; expected one of {', '.join(DATASETS)}")
     settings = d.get("settings")
     if not isinstance(settings, dict):
-        raise RunFileError(f"{name}: no \"settings\" object")
+        raise RunFileError(f'{name}: no "settings" object')
     base = PRESETS[preset] if preset else TrainConfig()
     full = {**base.to_dict(), **settings}
     known = {f.name for f in fields(TrainConfig)}

@@ -52,7 +52,8 @@ def setting_parts(config: TrainConfig, first: TrainConfig | None = None) -> dict
         parts["init"] = f"{config.init} init"
     if config.shift_px or config.rotate_deg:  # "train on moved digits"
         moved = ([f"±{config.shift_px} px"] if config.shift_px else []) + (
-            [f"±{config.rotate_deg:g}°"] if config.rotate_deg else [])
+            [f"±{config.rotate_deg:g}°"] if config.rotate_deg else []
+        )
         parts["moved"] = "moved " + " ".join(moved)
     if config.dtype != d.dtype:
         parts["dtype"] = config.dtype
@@ -70,8 +71,11 @@ def legend_name(number: int, config: TrainConfig, live: TrainConfig | None, firs
         return run_name(number, config, first)
     mine, theirs = setting_parts(config, first), setting_parts(live)
     diff = [t for k, t in mine.items() if theirs.get(k) != t]
-    diff += [f"no {theirs[k].split(' ')[0]}" if k in ("decay", "momentum", "l2") else f"not {theirs[k]}"
-             for k in theirs if k not in mine and k not in ("seed", "dtype", "init")]
+    diff += [
+        f"no {theirs[k].split(' ')[0]}" if k in ("decay", "momentum", "l2") else f"not {theirs[k]}"
+        for k in theirs
+        if k not in mine and k not in ("seed", "dtype", "init")
+    ]
     if arch_names(config)[1] != arch_names(live)[1]:
         diff.insert(0, arch_names(config)[0])
     return f"Run {number}: " + (", ".join(diff) if diff else "same settings")

@@ -64,9 +64,14 @@ class BoundedSeries:
         How many times the series has halved, as a power of two (1: nothing dropped or averaged).
     """
 
-    def __init__(self, capacity: int = 1 << 18, width: int | None = None, dtype: npt.DTypeLike = np.float64,
-                 mean: bool = False,
-                 initial: int = 1024) -> None:
+    def __init__(
+        self,
+        capacity: int = 1 << 18,
+        width: int | None = None,
+        dtype: npt.DTypeLike = np.float64,
+        mean: bool = False,
+        initial: int = 1024,
+    ) -> None:
         self.capacity = max(2, int(capacity) + int(capacity) % 2)
         self.width = width
         self.dtype = np.dtype(dtype)
@@ -93,9 +98,9 @@ class BoundedSeries:
         """Drop all but the last ``k`` stored points (the stride and last step stay as they were)."""
         k = max(0, min(int(k), self.n))
         if k < self.n:
-            self._steps[:k] = self._steps[self.n - k:self.n]
-            self._values[:k] = self._values[self.n - k:self.n]
-            self._values[k:self.n] = 0 if self.dtype != object else None  # release dropped objects
+            self._steps[:k] = self._steps[self.n - k : self.n]
+            self._values[:k] = self._values[self.n - k : self.n]
+            self._values[k : self.n] = 0 if self.dtype != object else None  # release dropped objects
             self.n = k
 
     @property
@@ -105,11 +110,11 @@ class BoundedSeries:
 
     def steps(self) -> np.ndarray:
         """Steps of the stored points, shape ``(n,)`` int64 (a view: valid until the next append)."""
-        return self._steps[:self.n]
+        return self._steps[: self.n]
 
     def values(self) -> np.ndarray:
         """Stored values, shape ``(n,)`` or ``(n, width)`` (a view: valid until the next append)."""
-        return self._values[:self.n]
+        return self._values[: self.n]
 
     # appending
 
@@ -162,7 +167,7 @@ class BoundedSeries:
         while i < m:
             if self._acc_n or m - i < self.stride:  # fill the open bucket first
                 take = min(self.stride - self._acc_n, m - i)
-                self._acc = self._acc + values[i:i + take].sum(axis=0)
+                self._acc = self._acc + values[i : i + take].sum(axis=0)
                 self._acc_n += take
                 i += take
                 if self._acc_n >= self.stride:
@@ -175,9 +180,9 @@ class BoundedSeries:
                 continue
             s = self.stride
             k = min((m - i) // s, room)
-            block = values[i:i + k * s]
-            self._values[self.n:self.n + k] = block.reshape((k, s) + block.shape[1:]).mean(axis=1)
-            self._steps[self.n:self.n + k] = steps[i + s - 1:i + k * s:s]
+            block = values[i : i + k * s]
+            self._values[self.n : self.n + k] = block.reshape((k, s) + block.shape[1:]).mean(axis=1)
+            self._steps[self.n : self.n + k] = steps[i + s - 1 : i + k * s : s]
             self.n += k
             i += k * s
 
@@ -198,8 +203,8 @@ class BoundedSeries:
         new = min(self.capacity, 2 * size)
         steps = np.empty(new, np.int64)
         values = np.empty((new,) + self._values.shape[1:], self.dtype)
-        steps[:self.n] = self._steps[:self.n]
-        values[:self.n] = self._values[:self.n]
+        steps[: self.n] = self._steps[: self.n]
+        values[: self.n] = self._values[: self.n]
         self._steps, self._values = steps, values
         return True
 
@@ -208,8 +213,8 @@ class BoundedSeries:
         if self.mean:
             h = n // 2
             v = self._values
-            v[:h] = v[:2 * h].reshape((h, 2) + v.shape[1:]).mean(axis=1)
-            self._steps[:h] = self._steps[1:2 * h:2]
+            v[:h] = v[: 2 * h].reshape((h, 2) + v.shape[1:]).mean(axis=1)
+            self._steps[:h] = self._steps[1 : 2 * h : 2]
         else:
             h = (n + 1) // 2
             self._values[:h] = self._values[0:n:2].copy()
@@ -222,6 +227,7 @@ class BoundedSeries:
 
 # ---------------------------------------------------------------------------------------------------
 # Curve maths
+
 
 def nice_ceil(v: float) -> float:
     """The smallest "round" number >= v, from 1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8 x 10^k (1.0 for v <= 0 or

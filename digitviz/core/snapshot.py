@@ -24,9 +24,9 @@ __all__ = ["Event", "Snapshot", "StepReport", "frozen_copy", "merge_snapshots"]
 class Event(enum.Enum):
     """What a snapshot's ``message`` is about, so a view decides by kind, never by the words."""
 
-    DIVERGED = "diverged"            # training paused: the run diverged (see Snapshot.restore_point)
-    RESTORED = "restored"            # the recent good weights were put back
-    NO_DATA = "no data"              # a command needs training data there is not
+    DIVERGED = "diverged"  # training paused: the run diverged (see Snapshot.restore_point)
+    RESTORED = "restored"  # the recent good weights were put back
+    NO_DATA = "no data"  # a command needs training data there is not
     SETTING_REJECTED = "setting rejected"  # a live setting was not applied
     RESET_FAILED = "reset failed"
 
@@ -150,9 +150,11 @@ def merge_snapshots(old: Snapshot, new: Snapshot) -> Snapshot:
     cat = np.concatenate
     changes: dict[str, Any] = {}
     if len(old.new_steps):
-        changes.update(new_steps=frozen_copy(cat([old.new_steps, new.new_steps]), copy=False),
-                       new_costs=frozen_copy(cat([old.new_costs, new.new_costs]), copy=False),
-                       new_grad_norms=frozen_copy(cat([old.new_grad_norms, new.new_grad_norms]), copy=False))
+        changes.update(
+            new_steps=frozen_copy(cat([old.new_steps, new.new_steps]), copy=False),
+            new_costs=frozen_copy(cat([old.new_costs, new.new_costs]), copy=False),
+            new_grad_norms=frozen_copy(cat([old.new_grad_norms, new.new_grad_norms]), copy=False),
+        )
     if old.new_path:
         changes["new_path"] = old.new_path + new.new_path
     if old.new_timeline:

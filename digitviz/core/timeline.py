@@ -41,8 +41,14 @@ class Timeline:
         the GUI's timeline so that only the points the GUI will keep cross threads.
     """
 
-    def __init__(self, n_params: int, dtype: npt.DTypeLike = np.float32, max_bytes: int = DEFAULT_MAX_BYTES,
-                 head_share: float = 0.25, store: bool = True) -> None:
+    def __init__(
+        self,
+        n_params: int,
+        dtype: npt.DTypeLike = np.float32,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        head_share: float = 0.25,
+        store: bool = True,
+    ) -> None:
         if not (0 <= head_share < 1):
             raise ValueError("head_share must be in [0, 1)")
         self.n_params = int(n_params)
@@ -132,12 +138,12 @@ class Timeline:
 
     def _thin(self) -> None:
         h = self.head_steps
-        steps = self._steps[h:h + self._n_tail]
+        steps = self._steps[h : h + self._n_tail]
         keep = np.flatnonzero(steps % (2 * self.stride) == 0)
         k = len(keep)
-        self._buf[h:h + k] = self._buf[h + keep]
-        self._steps[h:h + k] = steps[keep]
-        self._steps[h + k:h + self._n_tail] = -1
+        self._buf[h : h + k] = self._buf[h + keep]
+        self._steps[h : h + k] = steps[keep]
+        self._steps[h + k : h + self._n_tail] = -1
         self._n_tail = k
         self.stride *= 2
 

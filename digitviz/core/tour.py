@@ -180,27 +180,47 @@ class Facts:
         put("cost_before", f.cost_before, lambda v: f"{v:.4f}")
         put("cost_after", f.cost_after, lambda v: f"{v:.4f}")
         put("report_step", f.report_step, lambda v: f"{v:,}")
-        put("cost_drop", None if f.cost_before is None or f.cost_after is None
-            else 1 - f.cost_after / f.cost_before if f.cost_before else 0.0, lambda v: f"{v:.1%}")
+        put(
+            "cost_drop",
+            None
+            if f.cost_before is None or f.cost_after is None
+            else 1 - f.cost_after / f.cost_before
+            if f.cost_before
+            else 0.0,
+            lambda v: f"{v:.1%}",
+        )
         put("test_acc", f.test_acc, lambda v: f"{v:.1%}")
         put("train_acc", f.train_acc, lambda v: f"{v:.1%}")
-        put("acc_gap", None if f.test_acc is None or f.train_acc is None else f.train_acc - f.test_acc,
-            lambda v: f"{100 * v:.1f} points")
+        put(
+            "acc_gap",
+            None if f.test_acc is None or f.train_acc is None else f.train_acc - f.test_acc,
+            lambda v: f"{100 * v:.1f} points",
+        )
         put("target", f.target, lambda v: f"{v:.0%}")
         put("step_first", f.step_first, lambda v: f"{v:.3g}")
         put("step_last", f.step_last, lambda v: f"{v:.3g}")
-        put("step_ratio", None if f.step_first is None or f.step_last is None or not f.step_last
-            else f.step_first / f.step_last, lambda v: f"{v:.1f}")
+        put(
+            "step_ratio",
+            None if f.step_first is None or f.step_last is None or not f.step_last else f.step_first / f.step_last,
+            lambda v: f"{v:.1f}",
+        )
         put("passes", f.epoch, lambda v: f"{v:,} pass" + ("" if v == 1 else "es"))
-        put("step_compare", None if f.step_first is None or not f.step_last or not f.step_first
-            else f.step_first / f.step_last,
-            lambda v: f"{v:.1f} times shorter" if v >= 1 else f"{1 / v:.1f} times longer")
-        put("shift_note",
+        put(
+            "step_compare",
+            None if f.step_first is None or not f.step_last or not f.step_first else f.step_first / f.step_last,
+            lambda v: f"{v:.1f} times shorter" if v >= 1 else f"{1 / v:.1f} times longer",
+        )
+        put(
+            "shift_note",
             None if f.shift_centred is None or f.shift_moved is None else f.shift_moved != f.shift_centred,
-            lambda v: "" if v else " (this one survives the move; move it further, or try other digits)")
+            lambda v: "" if v else " (this one survives the move; move it further, or try other digits)",
+        )
         put("stretch", STRETCH, str)
-        put("step_note", None if f.step_first is None or not f.step_last else f.step_first / f.step_last >= 1.2,
-            lambda v: "" if v else " (a mini-batch's slope stays noisy; the average cost's slope is what flattens)")
+        put(
+            "step_note",
+            None if f.step_first is None or not f.step_last else f.step_first / f.step_last >= 1.2,
+            lambda v: "" if v else " (a mini-batch's slope stays noisy; the average cost's slope is what flattens)",
+        )
         put("step_span", f.step_span, lambda v: f"{v[0]:,} to {v[1]:,}")
         put("noise_digit", f.noise_digit, str)
         put("noise_top", f.noise_top, lambda v: f"{v:.2f}")
@@ -208,8 +228,11 @@ class Facts:
         put("shift_centred", f.shift_centred, str)
         put("shift_moved", f.shift_moved, str)
         put("shift_pixels", f.shift_pixels, str)
-        put("weight_change", f.weight_change,
-            lambda v: f"{v:.1f} times their starting size" if v >= 2 else f"{v:.0%} of their starting size")
+        put(
+            "weight_change",
+            f.weight_change,
+            lambda v: f"{v:.1f} times their starting size" if v >= 2 else f"{v:.0%} of their starting size",
+        )
         put("noise_rank", f.noise_rank, lambda v: f"{v:.0%}")
         return out
 
@@ -217,12 +240,20 @@ class Facts:
 def _value(f: Facts, name: str) -> object:
     """The raw value behind a field name (derived fields need their sources)."""
     derived: dict[str, str | tuple[str, ...]] = {
-               "n_in": "sizes", "side": "sizes", "hidden": "sizes", "n_hidden_layers": "sizes", "n_out": "sizes",
-               "digit_answer": "digit_outputs", "cost_drop": ("cost_before", "cost_after"),
-               "acc_gap": ("test_acc", "train_acc"), "step_ratio": ("step_first", "step_last"),
-               "passes": "epoch", "step_compare": ("step_first", "step_last"),
-               "step_note": ("step_first", "step_last"),
-               "shift_note": ("shift_centred", "shift_moved")}
+        "n_in": "sizes",
+        "side": "sizes",
+        "hidden": "sizes",
+        "n_hidden_layers": "sizes",
+        "n_out": "sizes",
+        "digit_answer": "digit_outputs",
+        "cost_drop": ("cost_before", "cost_after"),
+        "acc_gap": ("test_acc", "train_acc"),
+        "step_ratio": ("step_first", "step_last"),
+        "passes": "epoch",
+        "step_compare": ("step_first", "step_last"),
+        "step_note": ("step_first", "step_last"),
+        "shift_note": ("shift_centred", "shift_moved"),
+    }
     src = derived.get(name, name)
     if isinstance(src, tuple):
         vals = [_value(f, s) for s in src]
@@ -243,15 +274,18 @@ def _number_word(n: int) -> str:
 
 PAPERS = (
     ("Michael Nielsen, Neural Networks and Deep Learning (2015)", "http://neuralnetworksanddeeplearning.com"),
-    ("Zhang, Bengio, Hardt, Recht, Vinyals: Understanding deep learning requires rethinking generalization (2017)",
-     "https://arxiv.org/abs/1611.03530"),
+    (
+        "Zhang, Bengio, Hardt, Recht, Vinyals: Understanding deep learning requires rethinking generalization (2017)",
+        "https://arxiv.org/abs/1611.03530",
+    ),
     ("Arpit et al.: A closer look at memorization in deep networks (2017)", "https://arxiv.org/abs/1706.05394"),
     ("Choromanska et al.: The loss surfaces of multilayer networks (2015)", "https://arxiv.org/abs/1412.0233"),
 )
 
 CHAPTERS: tuple[Chapter, ...] = (
     Chapter(
-        "network", "The network",
+        "network",
+        "The network",
         "A {side}x{side} image is {n_in} numbers between 0 and 1, one per pixel: the first layer. "
         "Then come {n_hidden_layers} hidden layers of {hidden} neurons, and {n_out} outputs, one per digit; "
         "the brightest output is the answer.\n\n"
@@ -260,9 +294,11 @@ CHAPTERS: tuple[Chapter, ...] = (
         "values for all of them.",
         needs=("n_in", "n_params"),
         show=(("feed_test_digit", 0), ("raise", "input")),
-        state="A test digit in the diagram and the input panel."),
+        state="A test digit in the diagram and the input panel.",
+    ),
     Chapter(
-        "random_start", "A random start is lousy",
+        "random_start",
+        "A random start is lousy",
         "Before training the weights are random. Shown test digit {digit_label}, the ten outputs are {digit_outputs}; "
         "the answer should be 1 at {digit_label} and 0 elsewhere.\n\n"
         "The cost of this one example is the sum of the squared differences: {digit_cost}. Big means lousy. "
@@ -270,9 +306,11 @@ CHAPTERS: tuple[Chapter, ...] = (
         "the network is. Training is making that average small.",
         needs=("digit_outputs", "digit_cost", "train_cost"),
         show=(("pause",), ("reset", "lesson"), ("feed_test_digit", 0), ("raise", "input")),
-        state="A fresh lesson network from the seed; a test digit and its ten outputs."),
+        state="A fresh lesson network from the seed; a test digit and its ten outputs.",
+    ),
     Chapter(
-        "one_step", "Gradient descent, one step",
+        "one_step",
+        "Gradient descent, one step",
         "The cost is a function of {n_params} inputs: every weight and bias. Its negative gradient says how to "
         "nudge each one to lower the cost fastest, and which nudges matter most.\n\n"
         "One step: take a mini-batch of examples, compute the gradient by backpropagation, move every "
@@ -280,9 +318,11 @@ CHAPTERS: tuple[Chapter, ...] = (
         "({cost_drop} lower). The Gradient tab lists the 20 biggest nudges.",
         needs=("cost_before", "cost_after"),
         show=(("pause",), ("step", 1), ("raise", "experiments", "gradient")),
-        state="Exactly one more step; the readout by Step shows its cost before and after."),
+        state="Exactly one more step; the readout by Step shows its cost before and after.",
+    ),
     Chapter(
-        "learn", "Watch it learn",
+        "learn",
+        "Watch it learn",
         "Now many steps, one mini-batch after another. The cost curve falls, noisily; after every pass over "
         "the training data the network is tested on 10,000 digits it never trained on.\n\n"
         "Your run ({preset} settings, after {passes}) answers {test_acc} of them right. The lesson quotes about "
@@ -290,9 +330,11 @@ CHAPTERS: tuple[Chapter, ...] = (
         "{target}. The tweaked preset (same size) reaches 96%, the wide one 98%.",
         needs=("test_acc",),
         show=(("raise", "curves"), ("play",)),
-        state="Training runs; the learning curves are in front."),
+        state="Training runs; the learning curves are in front.",
+    ),
     Chapter(
-        "downhill", "Downhill to a local minimum",
+        "downhill",
+        "Downhill to a local minimum",
         "Picture the cost as a landscape and the network as a ball rolling downhill; the landscape panel "
         "draws a slice of it, with the path.\n\n"
         "A step is the learning rate times the slope, so steps should shrink as the ground flattens. Your "
@@ -300,37 +342,45 @@ CHAPTERS: tuple[Chapter, ...] = (
         "It settles in a valley, a local minimum; nothing promises it is the lowest.",
         needs=("step_first", "step_last"),
         show=(("pause",), ("raise", "landscape")),
-        state="Training paused; the cost landscape with the descent path is in front."),
+        state="Training paused; the cost landscape with the descent path is in front.",
+    ),
     Chapter(
-        "hidden", "What the hidden neurons look for",
+        "hidden",
+        "What the hidden neurons look for",
         "The lesson hoped the first hidden layer would pick up edges and the second loops and lines. Each tile "
         "here is one neuron's {n_in} incoming weights, drawn as an image: blue positive, orange negative.\n\n"
         "They look almost random. Training moved the first layer's weights by {weight_change}, "
         "and what it found is not edges: whatever works to lower the cost. Compare initial, now and change.",
         needs=("weight_change",),
         show=(("raise", "weights"), ("weights_mode", "now"), ("select_neuron", 1, 0)),
-        state="The weights panel in front, showing now, first neuron selected."),
+        state="The weights panel in front, showing now, first neuron selected.",
+    ),
     Chapter(
-        "nonsense", "Confident nonsense",
+        "nonsense",
+        "Confident nonsense",
         "Give the network random noise, not a digit at all. It still answers: this noise is a {noise_digit}, "
         "with an output of {noise_top} (1 means certain): as sure as for {noise_rank} of real test digits. "
-        "It cannot say \"none of these\": it was only ever asked which digit.\n\n"
+        'It cannot say "none of these": it was only ever asked which digit.\n\n'
         "Nor can it draw: asking it for its favourite image of a digit gives noise too. The Overconfidence "
         "probe tab measures this on a thousand noise images.",
         needs=("noise_digit", "noise_top", "noise_rank"),
         show=(("feed_noise", NOISE_SEED), ("raise", "input"), ("hook", "ask_to_draw", 3)),
-        state="A noise image in the input panel and the diagram."),
+        state="A noise image in the input panel and the diagram.",
+    ),
     Chapter(
-        "centred", "Only centred digits",
+        "centred",
+        "Only centred digits",
         "Every training image has its digit centred in the frame. The network never saw a moved one.\n\n"
         "Test digit {shift_label}: centred, your network says {shift_centred}. Moved {shift_pixels} pixels "
         "to the right, the same digit to our eyes, it says {shift_moved}{shift_note}. Its weights are tied to pixel "
         "places, not to shapes.",
         needs=("shift_centred", "shift_moved"),
         show=(("feed_shifted", SHIFT_DIGIT, SHIFT_PIXELS, 0), ("raise", "input"), ("hook", "shift_view")),
-        state="The moved test digit in the input panel."),
+        state="The moved test digit in the input panel.",
+    ),
     Chapter(
-        "memorise", "Memorising or learning",
+        "memorise",
+        "Memorising or learning",
         "Does it learn what digits look like, or memorise the answers? Your run gets {train_acc} of the "
         "training images and {test_acc} of unseen test images right, a gap of {acc_gap}.\n\n"
         "Press Train in the Random labels tab: with true labels the training cost falls much faster, there is "
@@ -338,9 +388,11 @@ CHAPTERS: tuple[Chapter, ...] = (
         "can), and learns nothing about new digits.",
         needs=("train_acc", "test_acc"),
         show=(("pause",), ("raise", "experiments", "labels")),
-        state="The Random labels tab in front."),
+        state="The Random labels tab in front.",
+    ),
     Chapter(
-        "minima", "Many minima of about equal quality",
+        "minima",
+        "Many minima of about equal quality",
         "Start from another seed and gradient descent ends somewhere else: other weights, other weight "
         "images. Yet the test accuracy hardly changes.\n\n"
         "Your run, seed {seed}, reached {test_acc}. Press Train in the Many minima tab to start from several "
@@ -348,9 +400,11 @@ CHAPTERS: tuple[Chapter, ...] = (
         "and most are about as deep.",
         needs=("seed", "test_acc"),
         show=(("pause",), ("raise", "experiments", "minima")),
-        state="The Many minima tab in front."),
+        state="The Many minima tab in front.",
+    ),
     Chapter(
-        "further", "Further reading",
+        "further",
+        "Further reading",
         "The lesson's network is the one in Michael Nielsen's free book, Neural Networks and Deep Learning. "
         "The memorising question comes from Zhang et al. (2017), Understanding deep learning requires "
         "rethinking generalization, and Arpit et al. (2017), A closer look at memorization in deep networks. "
@@ -358,7 +412,8 @@ CHAPTERS: tuple[Chapter, ...] = (
         "networks.\n\nYour network has taken {step} steps so far; keep poking at it.",
         needs=(),
         show=(("raise", "curves"),),
-        state="Nothing changes; the curves are in front."),
+        state="Nothing changes; the curves are in front.",
+    ),
 )
 
 CHAPTER_IDS = tuple(c.id for c in CHAPTERS)
@@ -399,8 +454,9 @@ def render(ch: Chapter, facts: Facts) -> str:
     """
     fmt = string.Formatter()
     values = facts.fields()
-    text = "".join(lit + (values.get(name, "?") if name is not None else "")
-                   for lit, name, _spec, _conv in fmt.parse(ch.template))
+    text = "".join(
+        lit + (values.get(name, "?") if name is not None else "") for lit, name, _spec, _conv in fmt.parse(ch.template)
+    )
     gaps = missing(ch, facts)
     if gaps:
         hints = sorted({MISSING_HINT.get(n, "press Show me") for n in gaps})
@@ -409,6 +465,7 @@ def render(ch: Chapter, facts: Facts) -> str:
 
 
 # facts from the live run -------------------------------------------------------------------------------------
+
 
 def parameter_count(sizes: Sequence[int]) -> tuple[int, int, int]:
     """``(all, weights, biases)`` of a fully connected network of ``sizes``, from its layout."""
@@ -430,8 +487,8 @@ def average_cost(net: Network, X: np.ndarray, labels: np.ndarray, batch: int = 1
     labels = np.asarray(labels, np.intp)
     total = 0.0
     for i in range(0, len(X), batch):
-        a = np.asarray(net.feedforward(X[i:i + batch]), np.float64)
-        a[np.arange(len(a)), labels[i:i + batch]] -= 1.0
+        a = np.asarray(net.feedforward(X[i : i + batch]), np.float64)
+        a[np.arange(len(a)), labels[i : i + batch]] -= 1.0
         total += float(np.einsum("ij,ij->", a, a))
     return total / max(len(X), 1)
 
@@ -480,7 +537,7 @@ def shift_image(x: np.ndarray, dx: int, dy: int, side: int = 28) -> np.ndarray:
     out = np.zeros_like(img)
     h0, h1 = max(dy, 0), side + min(dy, 0)
     w0, w1 = max(dx, 0), side + min(dx, 0)
-    out[h0:h1, w0:w1] = img[h0 - dy:h1 - dy, w0 - dx:w1 - dx]
+    out[h0:h1, w0:w1] = img[h0 - dy : h1 - dy, w0 - dx : w1 - dx]
     return out.reshape(-1)
 
 
@@ -489,13 +546,24 @@ def noise_image(seed: int = NOISE_SEED, n_in: int = 784) -> np.ndarray:
     return np.random.default_rng(seed).random(n_in, dtype=np.float32)
 
 
-def facts_from(config: TrainConfig, theta: np.ndarray, *, shown: tuple[np.ndarray, int] | None = None,
-               train: tuple[np.ndarray, np.ndarray] | None = None, test: tuple[np.ndarray, np.ndarray] | None = None,
-               report: tuple[int, float, float] | None = None, epochs: Sequence[EpochRecord] = (),
-               step_summary: tuple[float, float, tuple[int, int]] | None = None, step: int | None = None,
-               epoch: int | None = None, preset: str = "", target: float | None = None,
-               initial_theta: np.ndarray | None = None, train_cost_cache: float | None = None,
-               wanted: set[str] | None = None) -> Facts:
+def facts_from(
+    config: TrainConfig,
+    theta: np.ndarray,
+    *,
+    shown: tuple[np.ndarray, int] | None = None,
+    train: tuple[np.ndarray, np.ndarray] | None = None,
+    test: tuple[np.ndarray, np.ndarray] | None = None,
+    report: tuple[int, float, float] | None = None,
+    epochs: Sequence[EpochRecord] = (),
+    step_summary: tuple[float, float, tuple[int, int]] | None = None,
+    step: int | None = None,
+    epoch: int | None = None,
+    preset: str = "",
+    target: float | None = None,
+    initial_theta: np.ndarray | None = None,
+    train_cost_cache: float | None = None,
+    wanted: set[str] | None = None,
+) -> Facts:
     """Collect what the chapters quote from the live run.
 
     Parameters
@@ -524,8 +592,17 @@ def facts_from(config: TrainConfig, theta: np.ndarray, *, shown: tuple[np.ndarra
     net = Network(config.sizes, config.activation, config.cost, np.dtype(config.dtype), seed=None, init=None)
     net.set_theta(theta)
     n, n_w, n_b = parameter_count(config.sizes)
-    kw: dict = {"sizes": tuple(config.sizes), "n_params": n, "n_weights": n_w, "n_biases": n_b, "preset": preset,
-                    "seed": config.seed, "step": step, "epoch": epoch, "target": target}
+    kw: dict = {
+        "sizes": tuple(config.sizes),
+        "n_params": n,
+        "n_weights": n_w,
+        "n_biases": n_b,
+        "preset": preset,
+        "seed": config.seed,
+        "step": step,
+        "epoch": epoch,
+        "target": target,
+    }
     if shown is not None and shown[0] is not None:
         x, label = shown
         out = np.asarray(net.feedforward(np.asarray(x, np.float32).reshape(1, -1))[0], np.float64)

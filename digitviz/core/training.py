@@ -131,7 +131,7 @@ class TrainConfig:
 
     def lr_at(self, epoch: int) -> float:
         """The effective learning rate during epoch ``epoch`` (from 0): ``lr * lr_decay ** epoch``."""
-        return self.lr * self.lr_decay ** epoch
+        return self.lr * self.lr_decay**epoch
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -146,7 +146,11 @@ class TrainConfig:
     def needs_reset(self, other: TrainConfig) -> bool:
         """True when switching to ``other`` needs new weights or labels (architecture, init, seed, labels)."""
         return (self.arch_key, self.init, self.seed, self.random_labels) != (
-            other.arch_key, other.init, other.seed, other.random_labels)
+            other.arch_key,
+            other.init,
+            other.seed,
+            other.random_labels,
+        )
 
 
 PRESETS = {
@@ -157,12 +161,21 @@ PRESETS = {
     "book": TrainConfig(init="standard"),
     # Same 784-16-16-10 shape, with ReLU + softmax cross-entropy and a decaying rate (momentum did
     # not help this small network in our sweeps).
-    "tweaked": TrainConfig(activation="relu", cost="cross_entropy", lr=0.05, lr_decay=0.85, batch_size=10,
-                           epochs=15),
+    "tweaked": TrainConfig(activation="relu", cost="cross_entropy", lr=0.05, lr_decay=0.85, batch_size=10, epochs=15),
     # A wider network that reaches 98% in seconds.
-    "wide": TrainConfig(sizes=(784, 256, 10), activation="relu", cost="cross_entropy", lr=0.1,
-                        momentum=0.9, lr_decay=0.8, batch_size=100, epochs=15),
+    "wide": TrainConfig(
+        sizes=(784, 256, 10),
+        activation="relu",
+        cost="cross_entropy",
+        lr=0.1,
+        momentum=0.9,
+        lr_decay=0.8,
+        batch_size=100,
+        epochs=15,
+    ),
 }
+
+
 def preset_of(config: TrainConfig) -> str:
     """The preset name whose settings ``config`` matches (epochs aside), or "" (custom)."""
     for name, p in PRESETS.items():
@@ -175,7 +188,7 @@ PRESET_TARGETS = {"lesson": 0.94, "book": 0.93, "tweaked": 0.96, "wide": 0.98}
 PRESET_BLURBS = {
     "lesson": "The lesson's network: 784-16-16-10, sigmoid, quadratic cost, plain SGD. Levels off at 94-95%.",
     "book": "The video's recipe, from the book's code: the lesson's network with N(0, 1) weights and biases,"
-            " sigmoid, quadratic cost, learning rate 3 on half the cost, mini-batch 10, 30 epochs.",
+    " sigmoid, quadratic cost, learning rate 3 on half the cost, mini-batch 10, 30 epochs.",
     "tweaked": "Same 784-16-16-10 shape with ReLU, softmax cross-entropy and a decaying learning rate: ~96%.",
     "wide": "A wider 784-256-10 ReLU network with cross-entropy and momentum: ~98% in seconds.",
 }
@@ -199,10 +212,10 @@ def format_lr(lr: float) -> str:
 class Divergence(enum.Enum):
     """How a run went wrong (:attr:`Diverged.kind`)."""
 
-    NAN = "nan"            # the cost or gradient became not-a-number
-    INF = "inf"            # ... or infinite
-    BLOWUP = "blow-up"     # one batch cost more than BLOWUP x the run's first
-    RISE = "rise"          # the smoothed cost rose and stayed RISE x above its lowest
+    NAN = "nan"  # the cost or gradient became not-a-number
+    INF = "inf"  # ... or infinite
+    BLOWUP = "blow-up"  # one batch cost more than BLOWUP x the run's first
+    RISE = "rise"  # the smoothed cost rose and stayed RISE x above its lowest
     COLLAPSE = "collapse"  # outputs pinned at 0 or 1, the same answer for almost every image
 
 
@@ -228,8 +241,15 @@ class Diverged(ArithmeticError):
         Raised from :meth:`Trainer.run_steps`: ``(costs, grad_norms)`` of the steps that call did before.
     """
 
-    def __init__(self, kind: Divergence, cost: float, lr: float, reference: float = math.nan, answer: int = -1,
-                 share: float = math.nan) -> None:
+    def __init__(
+        self,
+        kind: Divergence,
+        cost: float,
+        lr: float,
+        reference: float = math.nan,
+        answer: int = -1,
+        share: float = math.nan,
+    ) -> None:
         self.kind, self.cost, self.lr, self.reference = kind, float(cost), float(lr), float(reference)
         self.answer, self.share = int(answer), float(share)
         self.set_lr, self.epochs = math.nan, 0
@@ -253,11 +273,15 @@ def divergence_text(d: Diverged) -> str:
     elif k is Divergence.BLOWUP:
         what = f"the cost blew up to {d.cost:.3g}, more than {BLOWUP}x where this run started ({d.reference:.3g})"
     elif k is Divergence.RISE:
-        what = (f"the cost rose to {d.cost:.3g} and stayed there, {d.cost / d.reference:.0f}x its lowest "
-                f"({d.reference:.3g})")
+        what = (
+            f"the cost rose to {d.cost:.3g} and stayed there, {d.cost / d.reference:.0f}x its lowest "
+            f"({d.reference:.3g})"
+        )
     else:
-        what = (f"the network collapsed (its outputs are pinned at 0 or 1 and it answers {d.answer} "
-                f"for {d.share:.0%} of a fixed batch of training images)")
+        what = (
+            f"the network collapsed (its outputs are pinned at 0 or 1 and it answers {d.answer} "
+            f"for {d.share:.0%} of a fixed batch of training images)"
+        )
     lr = format_lr(d.lr)
     if not math.isnan(d.set_lr):
         lr += f" (the {format_lr(d.set_lr)} set, after {d.epochs} epoch{'s' * (d.epochs != 1)} of decay)"
@@ -297,8 +321,9 @@ class SGD:
         Keep a copy of each step's gradient in ``last_grad`` (the app's gradient view needs it).
     """
 
-    def __init__(self, net: Network, lr: float = 1.5, momentum: float = 0.0, l2: float = 0.0,
-                 keep_grad: bool = False) -> None:
+    def __init__(
+        self, net: Network, lr: float = 1.5, momentum: float = 0.0, l2: float = 0.0, keep_grad: bool = False
+    ) -> None:
         self.net = net
         self.lr = float(lr)
         self.momentum = float(momentum)
@@ -372,8 +397,9 @@ class Evaluation:
     outputs: np.ndarray | None = None
 
 
-def evaluate(net: Network, X: np.ndarray | ScaledImages, labels: np.ndarray,
-             theta: np.ndarray | None = None) -> Evaluation:
+def evaluate(
+    net: Network, X: np.ndarray | ScaledImages, labels: np.ndarray, theta: np.ndarray | None = None
+) -> Evaluation:
     """Accuracy, cost, per-class accuracy, predictions, confusion matrix and outputs on ``(X, labels)``."""
     labels = np.asarray(labels).astype(np.intp)
     if isinstance(X, ScaledImages):  # converted a chunk at a time, never as one full float copy
@@ -562,8 +588,9 @@ class DivergenceWatch:
 
     RISE_FLOOR = 0.05
 
-    def __init__(self, theta: np.ndarray, X_probe: np.ndarray | None = None,
-                 labels_probe: np.ndarray | None = None) -> None:
+    def __init__(
+        self, theta: np.ndarray, X_probe: np.ndarray | None = None, labels_probe: np.ndarray | None = None
+    ) -> None:
         self.X_probe, self.labels_probe = X_probe, labels_probe
         self.good_theta = np.array(theta, copy=True)
         self.good_step = 0
@@ -608,8 +635,9 @@ class DivergenceWatch:
         """``examples_seen`` at which the next probe check is due (None without a probe)."""
         return None if self.X_probe is None else self._next_check
 
-    def probe(self, step: int, examples_seen: int, cost: float, net: Network, lr: float,
-              outputs: np.ndarray | None = None) -> None:
+    def probe(
+        self, step: int, examples_seen: int, cost: float, net: Network, lr: float, outputs: np.ndarray | None = None
+    ) -> None:
         """The probe part of :meth:`observe` (COLLAPSE, the good copy); nothing unless a check is due.
         ``outputs``: the network's outputs on ``X_probe`` if the caller computed them (the fused engine)."""
         if self.X_probe is None or examples_seen < self._next_check:
@@ -653,8 +681,14 @@ class Trainer:
         reference; :meth:`step` always uses it). Both give the same batches and parameters.
     """
 
-    def __init__(self, data: Dataset | None, config: TrainConfig = TrainConfig(), net: Network | None = None,
-                 keep_grad: bool = False, engine: str | None = None) -> None:
+    def __init__(
+        self,
+        data: Dataset | None,
+        config: TrainConfig = TrainConfig(),
+        net: Network | None = None,
+        keep_grad: bool = False,
+        engine: str | None = None,
+    ) -> None:
         self.engine = default_engine() if engine is None else engine
         if self.engine not in ENGINES:
             raise ValueError(f"unknown engine {self.engine!r}; choose from {', '.join(ENGINES)}")
@@ -697,8 +731,11 @@ class Trainer:
         self.history = History(self.net.n_params, self.net.dtype.itemsize)
         self.history.record_theta(0, self.net.theta)
         probe = slice(0, PROBE_SIZE)
-        self.watch = DivergenceWatch(self.net.theta, None if self.X_train is None else self.X_train[probe],
-                                     None if self.X_train is None else self.train_labels[probe])
+        self.watch = DivergenceWatch(
+            self.net.theta,
+            None if self.X_train is None else self.X_train[probe],
+            None if self.X_train is None else self.train_labels[probe],
+        )
         self.test_acc = math.nan  # test accuracy last measured of the weights in the network now
         self.good_acc = math.nan  # test accuracy of watch.good_theta, measured when the run diverged
         self.opt.lr = c.lr_at(0)
@@ -767,7 +804,7 @@ class Trainer:
         assert self._order is not None  # set with X_train (_set_data, _new_epoch)
         if self._pos >= len(self._order):
             self._new_epoch()
-        idx = self._order[self._pos:self._pos + B]
+        idx = self._order[self._pos : self._pos + B]
         self._pos += len(idx)
         # gather into reused buffers: a fresh (B, 784) array each step costs more than the copy
         X, Y, U = self._batch_buffers(len(idx))
@@ -824,7 +861,8 @@ class Trainer:
             n_in = self.X_train.shape[1]
             pairs = self._buffers[key] = [
                 (np.empty((n, n_in), self.dtype), np.empty((n, self.n_out), self.dtype), np.empty((n, n_in), np.uint8))
-                for _ in range(2)]
+                for _ in range(2)
+            ]
         pairs.reverse()
         return pairs[0]
 
@@ -922,18 +960,26 @@ class Trainer:
             costs.append(res.cost)
             if on_step is not None:
                 on_step(res)
-        return self.end_epoch(seconds=time.perf_counter() - t0, examples=self.examples_seen - n0,
-                              train_cost=float(np.mean(costs)))
+        return self.end_epoch(
+            seconds=time.perf_counter() - t0, examples=self.examples_seen - n0, train_cost=float(np.mean(costs))
+        )
 
-    def end_epoch(self, seconds: float = float("nan"), examples: int = 0,
-                  train_cost: float = float("nan")) -> EpochRecord:
+    def end_epoch(
+        self, seconds: float = float("nan"), examples: int = 0, train_cost: float = float("nan")
+    ) -> EpochRecord:
         """Evaluate on the training and test sets and append the epoch's record to the history."""
         test = self.evaluate("test")
         train = self.evaluate("train")
-        rec = EpochRecord(epoch=self.epoch + 1 if self.epoch_done else self.epoch, step=self.step_count,
-                          train_cost=float(train_cost), train_acc=train.accuracy, test_acc=test.accuracy,
-                          test_cost=float(test.cost), seconds=float(seconds),
-                          examples_per_s=examples / seconds if seconds and seconds > 0 else float("nan"))
+        rec = EpochRecord(
+            epoch=self.epoch + 1 if self.epoch_done else self.epoch,
+            step=self.step_count,
+            train_cost=float(train_cost),
+            train_acc=train.accuracy,
+            test_acc=test.accuracy,
+            test_cost=float(test.cost),
+            seconds=float(seconds),
+            examples_per_s=examples / seconds if seconds and seconds > 0 else float("nan"),
+        )
         self.test_acc = test.accuracy
         self.history.epochs.append(rec)
         self.history.record_theta(self.step_count, self.net.theta)

@@ -75,8 +75,9 @@ def shift_index(dx: np.ndarray, dy: np.ndarray) -> np.ndarray:
     return np.where(inside, r * SIDE + c, N_PIX)
 
 
-def shift_images(X: np.ndarray, dx: int | np.ndarray, dy: int | np.ndarray,
-                 out: np.ndarray | None = None) -> np.ndarray:
+def shift_images(
+    X: np.ndarray, dx: int | np.ndarray, dy: int | np.ndarray, out: np.ndarray | None = None
+) -> np.ndarray:
     """Shift each image by whole pixels, ``dx`` right and ``dy`` down (blank fill).
 
     Parameters
@@ -113,12 +114,17 @@ def shift_images(X: np.ndarray, dx: int | np.ndarray, dy: int | np.ndarray,
             continue
         r0, r1 = max(0, b), min(SIDE, SIDE + b)
         c0, c1 = max(0, a), min(SIDE, SIDE + a)
-        dst[sel, r0:r1, c0:c1] = src[sel, r0 - b:r1 - b, c0 - a:c1 - a]
+        dst[sel, r0:r1, c0:c1] = src[sel, r0 - b : r1 - b, c0 - a : c1 - a]
     return out[0] if single else out
 
 
-def warp_images(X: np.ndarray, angle_deg: float | np.ndarray = 0.0, scale: float | np.ndarray = 1.0,
-                dx: float | np.ndarray = 0.0, dy: float | np.ndarray = 0.0) -> np.ndarray:
+def warp_images(
+    X: np.ndarray,
+    angle_deg: float | np.ndarray = 0.0,
+    scale: float | np.ndarray = 1.0,
+    dx: float | np.ndarray = 0.0,
+    dy: float | np.ndarray = 0.0,
+) -> np.ndarray:
     """Rotate each image by ``angle_deg`` (counter-clockwise), scale it by ``scale`` about the
     centre, then shift it by ``(dx, dy)`` pixels (may be fractional); bilinear, blank fill.
 
@@ -151,7 +157,7 @@ def _bilinear(X: np.ndarray, sx: np.ndarray, sy: np.ndarray, single: bool) -> np
     n = X.shape[0]
     side = SIDE + 2 * _PAD
     padded = np.zeros((n, side, side), X.dtype)
-    padded[:, _PAD:_PAD + SIDE, _PAD:_PAD + SIDE] = X.reshape(n, SIDE, SIDE)
+    padded[:, _PAD : _PAD + SIDE, _PAD : _PAD + SIDE] = X.reshape(n, SIDE, SIDE)
     np.clip(sx, -_PAD, SIDE, out=sx)
     np.clip(sy, -_PAD, SIDE, out=sy)
     x0 = np.floor(sx)
@@ -191,8 +197,14 @@ def _accuracy(net: Network, X: np.ndarray, labels: np.ndarray) -> float:
     return float(np.mean(net.predict(X) == labels))
 
 
-def iter_shift_curve(net: Network, X: np.ndarray, labels: np.ndarray, shifts: Iterable[int] = range(9), seed: int = 0,
-                     stop: Callable[[], bool] | None = None) -> Iterator[tuple[int, float]]:
+def iter_shift_curve(
+    net: Network,
+    X: np.ndarray,
+    labels: np.ndarray,
+    shifts: Iterable[int] = range(9),
+    seed: int = 0,
+    stop: Callable[[], bool] | None = None,
+) -> Iterator[tuple[int, float]]:
     """Yield ``(shift, accuracy)``: ``net``'s accuracy on ``X`` with every image moved ``shift`` pixels in
     its own random direction (one direction per image, drawn once from ``seed``, for all shifts)."""
     X, _ = _as_images(X)
@@ -207,9 +219,14 @@ def iter_shift_curve(net: Network, X: np.ndarray, labels: np.ndarray, shifts: It
         yield int(s), _accuracy(net, shift_images(X, dx, dy), labels)
 
 
-def iter_rotation_curve(net: Network, X: np.ndarray, labels: np.ndarray, angles: Iterable[float] = range(0, 46, 5),
-                        seed: int = 0,
-                        stop: Callable[[], bool] | None = None) -> Iterator[tuple[float, float]]:
+def iter_rotation_curve(
+    net: Network,
+    X: np.ndarray,
+    labels: np.ndarray,
+    angles: Iterable[float] = range(0, 46, 5),
+    seed: int = 0,
+    stop: Callable[[], bool] | None = None,
+) -> Iterator[tuple[float, float]]:
     """Yield ``(angle, accuracy)``: ``net``'s accuracy on ``X`` with every image rotated by ``angle``
     degrees, clockwise or counter-clockwise at random per image (drawn once from ``seed``)."""
     X, _ = _as_images(X)
@@ -222,14 +239,16 @@ def iter_rotation_curve(net: Network, X: np.ndarray, labels: np.ndarray, angles:
         yield float(a), _accuracy(net, Xr, labels)
 
 
-def shift_curve(net: Network, X: np.ndarray, labels: np.ndarray, shifts: Iterable[int] = range(9),
-                seed: int = 0) -> np.ndarray:
+def shift_curve(
+    net: Network, X: np.ndarray, labels: np.ndarray, shifts: Iterable[int] = range(9), seed: int = 0
+) -> np.ndarray:
     """Accuracies of :func:`iter_shift_curve`, shape ``(len(shifts),)``."""
     return np.array([acc for _, acc in iter_shift_curve(net, X, labels, shifts, seed)])
 
 
-def rotation_curve(net: Network, X: np.ndarray, labels: np.ndarray, angles: Iterable[float] = range(0, 46, 5),
-                   seed: int = 0) -> np.ndarray:
+def rotation_curve(
+    net: Network, X: np.ndarray, labels: np.ndarray, angles: Iterable[float] = range(0, 46, 5), seed: int = 0
+) -> np.ndarray:
     """Accuracies of :func:`iter_rotation_curve`, shape ``(len(angles),)``."""
     return np.array([acc for _, acc in iter_rotation_curve(net, X, labels, angles, seed)])
 
@@ -336,8 +355,7 @@ class Augmenter:
             offsets = (np.arange(n) * (N_PIX + 1))[:, None]
             # per batch size: a zero-padded copy buffer, and (when it fits in 16 MiB) every shift's table
             # already offset to each row, so a batch is two gathers and nothing else
-            ahead = (self._tables[None, :, :] + offsets[:, :, None]
-                     if n * self._n_shifts * N_PIX <= 2 << 20 else None)
+            ahead = self._tables[None, :, :] + offsets[:, :, None] if n * self._n_shifts * N_PIX <= 2 << 20 else None
             pad = self._pad[key] = (np.zeros((n, N_PIX + 1), X.dtype), ahead, offsets, np.arange(n))
         buf, ahead, offsets, rows = pad
         buf[:, :N_PIX] = src
@@ -355,13 +373,13 @@ class Augmenter:
         a = self.rng.integers(0, len(self.angles), n)
         self.last_angles = self.angles[a]
         # rotate: each image's angle table (whole rows, a plain copy), one gather of its 4 corners, a weighted sum
-        idx = self._rot_idx[a]                      # (n, 4, 785)
+        idx = self._rot_idx[a]  # (n, 4, 785)
         idx += (np.arange(n) * (N_PIX + 1))[:, None, None]
         buf = np.zeros((n, N_PIX + 1), X.dtype)
         buf[:, :N_PIX] = X
         vals = np.take(buf.ravel(), idx)
         vals *= self._rot_w[a]
-        rotated = vals.sum(axis=1)                  # (n, 785), the last column blank
+        rotated = vals.sum(axis=1)  # (n, 785), the last column blank
         if not self.shift_px:
             self._last = np.zeros(n, np.intp)
             out[...] = rotated[:, :N_PIX]

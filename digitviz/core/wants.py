@@ -57,8 +57,9 @@ class Wants:
         return [-d for d in self.dC_da]
 
 
-def neuron_wants(net: Network, x: np.ndarray, y: np.ndarray | None = None, label: int | None = None,
-                 theta: np.ndarray | None = None) -> Wants:
+def neuron_wants(
+    net: Network, x: np.ndarray, y: np.ndarray | None = None, label: int | None = None, theta: np.ndarray | None = None
+) -> Wants:
     """Backpropagate one example's cost through ``net`` (in float64).
 
     Parameters

@@ -76,32 +76,50 @@ class ActionsMixin:
     def _build_actions(self):
         self.act_play = self._action("Play", "toggle_play", "Train continuously; press again to pause", "play")
         self.act_step = self._action("Step", "step_once", "One step of gradient descent on one mini-batch", "step")
-        self.act_epoch = self._action("Epoch", "step_epoch",
-                                      "Train to the end of this pass over the 60,000 images, then test", "epoch")
-        self.act_reset = self._action("Reset", "reset_network",
-                                      "New random weights from the seed; training starts over", "reset")
-        self.act_open = self._action("Open Data Folder…", "open_data_folder",
-                                     "Load MNIST from a folder holding its four files", "open")
-        self.act_download = self._action("Download MNIST…", "download_mnist",
-                                         "Download MNIST (about 11 MB) into the cache folder", "download")
+        self.act_epoch = self._action(
+            "Epoch", "step_epoch", "Train to the end of this pass over the 60,000 images, then test", "epoch"
+        )
+        self.act_reset = self._action(
+            "Reset", "reset_network", "New random weights from the seed; training starts over", "reset"
+        )
+        self.act_open = self._action(
+            "Open Data Folder…", "open_data_folder", "Load MNIST from a folder holding its four files", "open"
+        )
+        self.act_download = self._action(
+            "Download MNIST…", "download_mnist", "Download MNIST (about 11 MB) into the cache folder", "download"
+        )
         # the other IDX datasets (core.datasets): one action each, in File ▸ Download
-        self.act_download_fashion = self._action("Download Fashion-MNIST…", "download_fashion",
-                                                 "Download Fashion-MNIST (clothes, about 30 MB) into its cache folder")
-        self.act_download_kmnist = self._action("Download Kuzushiji-MNIST…", "download_kmnist",
-                                                "Download KMNIST (ten hiragana, about 21 MB) into its cache folder")
-        self.act_save = self._action("Save Network…", "save_network_dialog",
-                                     "Save the weights and settings to a .npz file")
+        self.act_download_fashion = self._action(
+            "Download Fashion-MNIST…",
+            "download_fashion",
+            "Download Fashion-MNIST (clothes, about 30 MB) into its cache folder",
+        )
+        self.act_download_kmnist = self._action(
+            "Download Kuzushiji-MNIST…",
+            "download_kmnist",
+            "Download KMNIST (ten hiragana, about 21 MB) into its cache folder",
+        )
+        self.act_save = self._action(
+            "Save Network…", "save_network_dialog", "Save the weights and settings to a .npz file"
+        )
         self.act_load = self._action("Load Network…", "load_network_dialog", "Continue from a saved network")
-        self.act_export = self._action("Export Diagram as PNG…", "export_png_dialog",
-                                       "Save the network diagram as an image")
+        self.act_export = self._action(
+            "Export Diagram as PNG…", "export_png_dialog", "Save the network diagram as an image"
+        )
         self.act_quit = self._action("Quit", "close", "Close digitviz")
-        self.act_gradient = self._action("Colour Connections by −Gradient", "set_gradient_edges",
-                                         "Colour connections by the last single step's nudges (minus the "
-                                         "gradient) instead of the weights", checkable=True)
-        self.act_wants = self._action("What Each Neuron Wants", "set_wants_mode",
-                                      "Backpropagation on the diagram: how the cost of the example shown wants "
-                                      "each neuron's activation to change (−∂C/∂a) and each connection (−∂C/∂w)",
-                                      checkable=True)
+        self.act_gradient = self._action(
+            "Colour Connections by −Gradient",
+            "set_gradient_edges",
+            "Colour connections by the last single step's nudges (minus the gradient) instead of the weights",
+            checkable=True,
+        )
+        self.act_wants = self._action(
+            "What Each Neuron Wants",
+            "set_wants_mode",
+            "Backpropagation on the diagram: how the cost of the example shown wants "
+            "each neuron's activation to change (−∂C/∂a) and each connection (−∂C/∂w)",
+            checkable=True,
+        )
         self.act_reset_layout = self._action("Reset Layout", "reset_layout", "Put every panel back where it started")
         self.act_shortcuts = self._action("Keyboard Shortcuts", "show_shortcuts", "List every shortcut")
         self.act_about = self._action("About digitviz", "show_about", "About digitviz")
@@ -133,8 +151,10 @@ class ActionsMixin:
         tb.addSeparator()
         self.step_readout = QLabel("")
         self.step_readout.setObjectName("stepReadout")
-        self.step_readout.setToolTip("The last single step on its own mini-batch: the batch's cost before → after\n"
-                                     "the step, and how far the step moved the parameters (η·|∇C|)")
+        self.step_readout.setToolTip(
+            "The last single step on its own mini-batch: the batch's cost before → after\n"
+            "the step, and how far the step moved the parameters (η·|∇C|)"
+        )
         self.step_readout.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)  # takes what is left
         self._readout_pt = self.step_readout.font().pointSizeF()
         tb.addWidget(self.step_readout)
@@ -153,8 +173,10 @@ class ActionsMixin:
         self.controller.set_speed(bps)
         words = "max" if bps is None else speed_text(bps)
         self.speed_label.setText(words)
-        tip = (f"Play trains at {speed_text(bps)}; Epoch always runs at full speed.\n"
-               "Slide left to watch single batches, right for speed.")
+        tip = (
+            f"Play trains at {speed_text(bps)}; Epoch always runs at full speed.\n"
+            "Slide left to watch single batches, right for speed."
+        )
         self.speed.setToolTip(tip)
         self.speed_label.setToolTip(tip)
 
@@ -166,8 +188,16 @@ class ActionsMixin:
         d.setObjectName("downloadMenu")
         for a in (self.act_download, self.act_download_fashion, self.act_download_kmnist):
             d.addAction(a)
-        for a in (None, self.act_save, self.act_load, None, self.act_export, *self._record_actions(),
-                  None, self.act_quit):
+        for a in (
+            None,
+            self.act_save,
+            self.act_load,
+            None,
+            self.act_export,
+            *self._record_actions(),
+            None,
+            self.act_quit,
+        ):
             f.addSeparator() if a is None else f.addAction(a)
         t = mb.addMenu("&Training")
         for a in (self.act_play, self.act_step, self.act_epoch, None, self.act_reset):
@@ -189,12 +219,14 @@ class ActionsMixin:
     def _build_status(self):
         sb = self.statusBar()
         self.status_labels = {}
-        for key, tip in (("dataset", "The dataset loaded (File ▸ Open Data Folder, File ▸ Download)"),
-                         ("epoch", "Finished passes over the 60,000 training images"),
-                         ("step", "Steps of gradient descent (one per mini-batch)"),
-                         ("seen", "Training examples looked at so far"),
-                         ("accuracy", "Share of the 10,000 test images answered right, after the last epoch"),
-                         ("rate", "Training speed")):
+        for key, tip in (
+            ("dataset", "The dataset loaded (File ▸ Open Data Folder, File ▸ Download)"),
+            ("epoch", "Finished passes over the 60,000 training images"),
+            ("step", "Steps of gradient descent (one per mini-batch)"),
+            ("seen", "Training examples looked at so far"),
+            ("accuracy", "Share of the 10,000 test images answered right, after the last epoch"),
+            ("rate", "Training speed"),
+        ):
             label = QLabel()
             label.setObjectName(key)
             label.setToolTip(tip)
@@ -237,8 +269,10 @@ class ActionsMixin:
     # dialogs
 
     def _ask(self, title, text) -> bool:
-        return QMessageBox.question(self, title, text, QMessageBox.Yes | QMessageBox.Cancel,
-                                    QMessageBox.Cancel) == QMessageBox.Yes
+        return (
+            QMessageBox.question(self, title, text, QMessageBox.Yes | QMessageBox.Cancel, QMessageBox.Cancel)
+            == QMessageBox.Yes
+        )
 
     def show_shortcuts(self) -> QDialog:
         """F1: every shortcut, from the one table, in one window (raised again on the next press)."""
@@ -276,8 +310,10 @@ class ActionsMixin:
 
     def show_about(self):
         QMessageBox.about(
-            self, "About digitviz",
+            self,
+            "About digitviz",
             f"<h3>digitviz {__version__}</h3>"
             "<p>Watch a small neural network (784-16-16-10) learn to read handwritten digits by gradient "
             "descent, one mini-batch at a time, after 3Blue1Brown's lesson <i>Gradient descent, how neural "
-            "networks learn</i>.</p><p>NumPy for the maths, PySide6 and pyqtgraph for the pictures. MIT licence.</p>")
+            "networks learn</i>.</p><p>NumPy for the maths, PySide6 and pyqtgraph for the pictures. MIT licence.</p>",
+        )

@@ -46,8 +46,12 @@ class _FirstExpose(QObject):
         window.installEventFilter(self)
 
     def eventFilter(self, obj, event):
-        if obj is self.window and event.type() in (QEvent.Expose, QEvent.Paint, QEvent.Show) \
-                and self.callback is not None and obj.isVisible():
+        if (
+            obj is self.window
+            and event.type() in (QEvent.Expose, QEvent.Paint, QEvent.Show)
+            and self.callback is not None
+            and obj.isVisible()
+        ):
             cb, self.callback = self.callback, None
             QTimer.singleShot(0, lambda: cb(self.window))
         return False

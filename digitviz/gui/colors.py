@@ -23,10 +23,10 @@ from PySide6.QtGui import QColor
 BACKGROUND = "#14161a"
 FOREGROUND = "#c8ccd4"
 MUTED = "#7d8390"
-POSITIVE = "#4aa3ff"   # blue
-NEGATIVE = "#ff9a3c"   # orange
+POSITIVE = "#4aa3ff"  # blue
+NEGATIVE = "#ff9a3c"  # orange
 HIGHLIGHT = "#ffe08a"  # the network's answer, a selected neuron
-TRUTH = "#7ee2a8"      # the true label (also marked by a shape, not only by colour)
+TRUTH = "#7ee2a8"  # the true label (also marked by a shape, not only by colour)
 # One colour per run (kept learning-curve runs, experiment runs and seeds): eight that stay apart from
 # each other and from the live run's curves (blue cost, green train, amber test, purple gradient).
 RUN_COLORS = ("#ff7b72", "#39c5bb", "#f778ba", "#ffa657", "#a5d6ff", "#d4e157", "#c9d1d9", "#c69c6d")
@@ -34,14 +34,14 @@ RUN_COLORS = ("#ff7b72", "#39c5bb", "#f778ba", "#ffa657", "#a5d6ff", "#d4e157", 
 N_LEVELS = 256
 
 ACTIVATION_CMAP = pg.ColorMap(
-    [0.0, 0.35, 0.75, 1.0],
-    [(24, 27, 33), (58, 78, 104), (170, 205, 240), (255, 255, 255)],
-    name="digitviz-activation")
+    [0.0, 0.35, 0.75, 1.0], [(24, 27, 33), (58, 78, 104), (170, 205, 240), (255, 255, 255)], name="digitviz-activation"
+)
 
 DIVERGING_CMAP = pg.ColorMap(
     [0.0, 0.25, 0.5, 0.75, 1.0],
     [(255, 214, 150), (255, 140, 40), (20, 22, 26), (40, 130, 255), (170, 220, 255)],
-    name="digitviz-diverging")
+    name="digitviz-diverging",
+)
 
 
 def run_color(i: int) -> str:
@@ -109,7 +109,7 @@ def edge_pens(n_bins=5, min_alpha=40, max_alpha=255):
         for b in range(n_bins):
             t = (b + 1) / n_bins
             c = QColor(color)
-            c.setAlpha(int(min_alpha + (max_alpha - min_alpha) * t ** 1.5))
+            c.setAlpha(int(min_alpha + (max_alpha - min_alpha) * t**1.5))
             pen = pg.mkPen(c, width=1)
             pen.setCosmetic(True)
             row.append(pen)

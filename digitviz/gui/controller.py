@@ -186,8 +186,12 @@ class TrainingController(QObject):
     def _record_timeline(self, raw: Snapshot):
         """Keep the worker's admitted points: the same Timeline rule, so exactly the same points."""
         first_step, theta0 = raw.new_timeline[0]
-        if self.timeline is None or raw.generation != self._timeline_gen or \
-                self.timeline.n_params != theta0.size or self.timeline.dtype != theta0.dtype:
+        if (
+            self.timeline is None
+            or raw.generation != self._timeline_gen
+            or self.timeline.n_params != theta0.size
+            or self.timeline.dtype != theta0.dtype
+        ):
             kw = self.worker.timeline_kw  # the worker's twin decides with the same bounds
             if self.timeline is None or self.timeline.n_params != theta0.size or self.timeline.dtype != theta0.dtype:
                 self.timeline = None  # free the old store before allocating the new one
@@ -260,4 +264,3 @@ class TrainingController(QObject):
     def refresh(self):
         """Emit the latest snapshot again at the next frame (e.g. a panel became visible)."""
         self._framed = None
-

@@ -59,8 +59,9 @@ class DocksMixin:
             holder.setFrameShape(QFrame.NoFrame)
             holder.setWidget(panel)
             dock.setWidget(holder)
-            dock.setFeatures(QDockWidget.DockWidgetClosable | QDockWidget.DockWidgetMovable
-                             | QDockWidget.DockWidgetFloatable)
+            dock.setFeatures(
+                QDockWidget.DockWidgetClosable | QDockWidget.DockWidgetMovable | QDockWidget.DockWidgetFloatable
+            )
             self.addDockWidget(spec.area, dock)
             if spec.tab_with and spec.tab_with in self.docks:
                 self.tabifyDockWidget(self.docks[spec.tab_with], dock)
@@ -90,9 +91,11 @@ class DocksMixin:
     def _dock_targets(self):
         """``(docks, size, orientation)`` per dock area: the panels' wish, capped by a share of the window."""
         w, h = max(self.width(), 800), max(self.height(), 600)
-        for area, orient, cap in ((Qt.LeftDockWidgetArea, Qt.Horizontal, DOCK_SHARES["left"] * w),
-                                  (Qt.RightDockWidgetArea, Qt.Horizontal, DOCK_SHARES["right"] * w),
-                                  (Qt.BottomDockWidgetArea, Qt.Vertical, DOCK_SHARES["bottom"] * h)):
+        for area, orient, cap in (
+            (Qt.LeftDockWidgetArea, Qt.Horizontal, DOCK_SHARES["left"] * w),
+            (Qt.RightDockWidgetArea, Qt.Horizontal, DOCK_SHARES["right"] * w),
+            (Qt.BottomDockWidgetArea, Qt.Vertical, DOCK_SHARES["bottom"] * h),
+        ):
             names = [n for n in self.docks if self.specs[n].area == area and self.dockWidgetArea(self.docks[n]) == area]
             if not names:
                 continue
@@ -154,11 +157,17 @@ class DocksMixin:
         the window now allows them (it shrank: Qt squeezes the diagram first, down to its minimum)."""
         out = []
         for docks, size, orient in self._dock_targets():
+
             def extent(d, orient=orient):
                 return d.width() if orient == Qt.Horizontal else d.height()
 
-            off = [d for d in docks if not d.isHidden() and abs(extent(d) - size) > 4
-                   and (extent(d) < size or extent(d) > self._dock_cap(orient))]
+            off = [
+                d
+                for d in docks
+                if not d.isHidden()
+                and abs(extent(d) - size) > 4
+                and (extent(d) < size or extent(d) > self._dock_cap(orient))
+            ]
             if off:
                 out.append((off, size, orient))
         return out
@@ -221,8 +230,11 @@ class DocksMixin:
             self.restoreGeometry(geometry)
         else:
             screen = self.screen().availableGeometry() if self.screen() is not None else None
-            w, h = (1440, 900) if screen is None else (min(1600, int(0.92 * screen.width())),
-                                                     min(1000, int(0.92 * screen.height())))
+            w, h = (
+                (1440, 900)
+                if screen is None
+                else (min(1600, int(0.92 * screen.width())), min(1000, int(0.92 * screen.height())))
+            )
             self.resize(w, h)
             self._size_docks()
         state = self.settings.value("windowState")

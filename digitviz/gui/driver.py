@@ -231,12 +231,14 @@ def _claims_hooks(driver: WindowDriver, window):
 
     claims, inp = window.panels.get("claims"), window.panels.get("input")
     if claims is not None:
+
         def ask_to_draw(k=3):
             driver.raise_panel("claims", "draw")
             claims.ask_to_draw(k)  # from the input panel's image: the tour's noise
 
         driver.hooks["ask_to_draw"] = ask_to_draw
     if inp is not None:
+
         def shift_view():
             # the moved digit as a move of the test digit: the input panel's Reset puts it back
             inp.show_test_digit(tour.SHIFT_DIGIT)

@@ -77,8 +77,13 @@ class FilesMixin:
         if snap is None:
             return None
         net = Network.from_config(snap.config, snap.theta)
-        meta = dict(step=snap.step, epoch=snap.epoch, examples_seen=snap.examples_seen,
-                    test_acc=None if math.isnan(snap.test_acc) else snap.test_acc, app=f"digitviz {__version__}")
+        meta = dict(
+            step=snap.step,
+            epoch=snap.epoch,
+            examples_seen=snap.examples_seen,
+            test_acc=None if math.isnan(snap.test_acc) else snap.test_acc,
+            app=f"digitviz {__version__}",
+        )
         if self.dataset is not None:
             meta["dataset"] = datasets.of(self.dataset).key
         try:
@@ -109,11 +114,15 @@ class FilesMixin:
         self._saved_mark = (gen, step if isinstance(step, int) else 0)  # the worker continues the file's count
         trained_on = meta.get("dataset")
         note = ""
-        if trained_on in datasets.DATASETS and self.dataset is not None \
-                and datasets.info(trained_on).kind != datasets.of(self.dataset).kind:
+        if (
+            trained_on in datasets.DATASETS
+            and self.dataset is not None
+            and datasets.info(trained_on).kind != datasets.of(self.dataset).kind
+        ):
             note = f"; trained on {datasets.info(trained_on).title}, {datasets.of(self.dataset).title} is loaded"
-        self.statusBar().showMessage(f"Loaded {Path(path).name}" + (f" (trained {step:,} steps)" if step else "")
-                                     + note, 8000)
+        self.statusBar().showMessage(
+            f"Loaded {Path(path).name}" + (f" (trained {step:,} steps)" if step else "") + note, 8000
+        )
         return True
 
     def export_png(self, path) -> bool:
@@ -131,8 +140,7 @@ class FilesMixin:
     def save_network_dialog(self):
         snap = self.controller.latest
         name = f"digitviz-step{snap.step if snap else 0}.npz"
-        path, _ = QFileDialog.getSaveFileName(self, "Save network", str(Path.home() / name),
-                                              "digitviz network (*.npz)")
+        path, _ = QFileDialog.getSaveFileName(self, "Save network", str(Path.home() / name), "digitviz network (*.npz)")
         if path:
             self.save_network(path)
 
@@ -142,8 +150,9 @@ class FilesMixin:
             self.load_network(path)
 
     def export_png_dialog(self):
-        path, _ = QFileDialog.getSaveFileName(self, "Export diagram", str(Path.home() / "digitviz.png"),
-                                              "PNG image (*.png)")
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export diagram", str(Path.home() / "digitviz.png"), "PNG image (*.png)"
+        )
         if path:
             self.export_png(path)
 
@@ -163,19 +172,33 @@ class FilesMixin:
 
     def _record_actions(self) -> list:
         """The File menu's entries of this block (actions.py places them)."""
-        self.act_save_run = self._action("Save Run Settings…", "save_run_settings_dialog",
-                                         "Save the preset, every setting, the seed and the dataset: the same "
-                                         "run, step for step, with `digitviz --run FILE` or Open Run Settings")
-        self.act_open_run = self._action("Open Run Settings…", "open_run_settings_dialog",
-                                         "Start over with the settings of a saved run")
-        self.act_record = self._action("Record…", "toggle_recording",
-                                       "Record the diagram or the window while training, as a GIF or an MP4")
-        self.act_export_plot = self._action("Export Plot…", "export_plot_dialog",
-                                            "Save a plot as PNG (any resolution) or SVG, or its curves as CSV")
-        self.act_export_runs = self._action("Export Runs as CSV…", "export_runs_dialog",
-                                            "The kept runs: settings and accuracies, one row each")
-        return [None, self.act_save_run, self.act_open_run, None, self.act_record, self.act_export_plot,
-                self.act_export_runs]
+        self.act_save_run = self._action(
+            "Save Run Settings…",
+            "save_run_settings_dialog",
+            "Save the preset, every setting, the seed and the dataset: the same "
+            "run, step for step, with `digitviz --run FILE` or Open Run Settings",
+        )
+        self.act_open_run = self._action(
+            "Open Run Settings…", "open_run_settings_dialog", "Start over with the settings of a saved run"
+        )
+        self.act_record = self._action(
+            "Record…", "toggle_recording", "Record the diagram or the window while training, as a GIF or an MP4"
+        )
+        self.act_export_plot = self._action(
+            "Export Plot…", "export_plot_dialog", "Save a plot as PNG (any resolution) or SVG, or its curves as CSV"
+        )
+        self.act_export_runs = self._action(
+            "Export Runs as CSV…", "export_runs_dialog", "The kept runs: settings and accuracies, one row each"
+        )
+        return [
+            None,
+            self.act_save_run,
+            self.act_open_run,
+            None,
+            self.act_record,
+            self.act_export_plot,
+            self.act_export_runs,
+        ]
 
     # run settings
 
@@ -218,14 +241,16 @@ class FilesMixin:
         return True
 
     def save_run_settings_dialog(self):
-        path, _ = QFileDialog.getSaveFileName(self, "Save run settings", str(Path.home() / "digitviz-run.json"),
-                                              "digitviz run settings (*.json)")
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Save run settings", str(Path.home() / "digitviz-run.json"), "digitviz run settings (*.json)"
+        )
         if path:
             self.save_run_settings(path)
 
     def open_run_settings_dialog(self):
-        path, _ = QFileDialog.getOpenFileName(self, "Open run settings", str(Path.home()),
-                                              "digitviz run settings (*.json)")
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Open run settings", str(Path.home()), "digitviz run settings (*.json)"
+        )
         if path:
             self.open_run_settings(path)
 
@@ -249,8 +274,9 @@ class FilesMixin:
         if why:
             self._error(f"Cannot record: {why}")
             return False
-        self.statusBar().showMessage(f"Recording to {path}: one frame every {every} steps; File ▸ Stop Recording "
-                                     "ends it", 8000)
+        self.statusBar().showMessage(
+            f"Recording to {path}: one frame every {every} steps; File ▸ Stop Recording ends it", 8000
+        )
         return True
 
     def stop_recording(self):
@@ -299,8 +325,9 @@ class FilesMixin:
         if dlg.exec() != QDialog.Accepted:
             return
         ext = "mp4" if fmt.currentIndex() == 1 else "gif"
-        path, _ = QFileDialog.getSaveFileName(self, "Record to", str(Path.home() / f"digitviz.{ext}"),
-                                              f"{fmt.currentText()} (*.{ext})")
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Record to", str(Path.home() / f"digitviz.{ext}"), f"{fmt.currentText()} (*.{ext})"
+        )
         if not path:
             return
         if not path.lower().endswith(f".{ext}"):
@@ -390,8 +417,9 @@ class FilesMixin:
         if dlg.exec() != QDialog.Accepted:
             return
         ext = ("png", "svg", "csv")[fmt.currentIndex()]
-        path, _ = QFileDialog.getSaveFileName(self, "Export plot", str(Path.home() / f"digitviz-plot.{ext}"),
-                                              f"{fmt.currentText()} (*.{ext})")
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export plot", str(Path.home() / f"digitviz-plot.{ext}"), f"{fmt.currentText()} (*.{ext})"
+        )
         if path:
             if not path.lower().endswith(f".{ext}"):
                 path += f".{ext}"
@@ -404,14 +432,29 @@ class FilesMixin:
         rows = []
         for run in getattr(self.panels.get("curves"), "runs", []):
             ep = np.asarray(run.epochs)
-            rows.append(dict(run=run.number, name=run.name, epochs_done=len(ep),
-                             final_test_pct=float(ep[-1, 2]) if len(ep) else None,
-                             best_test_pct=float(ep[:, 2].max()) if len(ep) else None, **run.config.to_dict()))
+            rows.append(
+                dict(
+                    run=run.number,
+                    name=run.name,
+                    epochs_done=len(ep),
+                    final_test_pct=float(ep[-1, 2]) if len(ep) else None,
+                    best_test_pct=float(ep[:, 2].max()) if len(ep) else None,
+                    **run.config.to_dict(),
+                )
+            )
         snap = self.controller.latest
         if snap is not None:
             acc = None if math.isnan(snap.test_acc) else 100 * snap.test_acc
-            rows.append(dict(run="live", name="current run", epochs_done=snap.epoch, final_test_pct=acc,
-                             step=snap.step, **snap.config.to_dict()))
+            rows.append(
+                dict(
+                    run="live",
+                    name="current run",
+                    epochs_done=snap.epoch,
+                    final_test_pct=acc,
+                    step=snap.step,
+                    **snap.config.to_dict(),
+                )
+            )
         try:
             out = write_rows_csv(path, rows)
         except OSError as e:
@@ -421,7 +464,8 @@ class FilesMixin:
         return out
 
     def export_runs_dialog(self):
-        path, _ = QFileDialog.getSaveFileName(self, "Export runs", str(Path.home() / "digitviz-runs.csv"),
-                                              "CSV (*.csv)")
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export runs", str(Path.home() / "digitviz-runs.csv"), "CSV (*.csv)"
+        )
         if path:
             self.export_runs(path)

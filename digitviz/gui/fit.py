@@ -53,8 +53,12 @@ def _no_min_width(label: pg.LabelItem):
     label asks for no width of its own (it is fitted to what it gets)."""
     h = label.itemRect().height()
     label.setMinimumWidth(0)
-    label._sizeHint = {Qt.SizeHint.MinimumSize: (0, h), Qt.SizeHint.PreferredSize: (0, h),
-                       Qt.SizeHint.MaximumSize: (-1, -1), Qt.SizeHint.MinimumDescent: (0, 0)}
+    label._sizeHint = {
+        Qt.SizeHint.MinimumSize: (0, h),
+        Qt.SizeHint.PreferredSize: (0, h),
+        Qt.SizeHint.MaximumSize: (-1, -1),
+        Qt.SizeHint.MinimumDescent: (0, 0),
+    }
     label.updateGeometry()
 
 
@@ -108,7 +112,7 @@ def _fit_axis(axis: pg.AxisItem, state: dict):
 
 
 SHORT_AXIS_PX = 120  # a left axis shorter than this gets its tick spacing from its height
-TICK_ROOM_PX = 18    # px per tick label on it
+TICK_ROOM_PX = 18  # px per tick label on it
 
 
 def _space_short_axis(plot: pg.PlotItem, state: dict):
@@ -127,7 +131,7 @@ def _space_short_axis(plot: pg.PlotItem, state: dict):
         return
     need = span * TICK_ROOM_PX / h
     e = math.floor(math.log10(need))
-    major = next(m * 10.0 ** k for k in (e, e + 1) for m in (1, 2, 5) if m * 10.0 ** k >= need)
+    major = next(m * 10.0**k for k in (e, e + 1) for m in (1, 2, 5) if m * 10.0**k >= need)
     if state.get("own_spacing") != major:
         state["own_spacing"] = major
         axis.setTickSpacing(major, major)

@@ -232,8 +232,18 @@ class JobRunner(QObject):
         if app is not None:
             app.aboutToQuit.connect(self.shutdown)
 
-    def submit(self, fn: Callable, *args, channel=None, priority: int = 0, on_done=None, on_progress=None,
-               on_failed=None, on_cancelled=None, on_finished=None) -> Job | None:
+    def submit(
+        self,
+        fn: Callable,
+        *args,
+        channel=None,
+        priority: int = 0,
+        on_done=None,
+        on_progress=None,
+        on_failed=None,
+        on_cancelled=None,
+        on_finished=None,
+    ) -> Job | None:
         """Run ``fn(control, *args)`` on the pool; returns its :class:`Job` (None after shutdown).
 
         A job on ``channel`` cancels the previous job on it. Higher ``priority`` starts first.
@@ -245,8 +255,12 @@ class JobRunner(QObject):
         if old is not None:
             old.cancel()
         job = Job(next(self._ids), channel, fn, args, self._interval)
-        for signal, slot in ((job.done, on_done), (job.progress, on_progress), (job.failed, on_failed),
-                             (job.cancelled, on_cancelled)):
+        for signal, slot in (
+            (job.done, on_done),
+            (job.progress, on_progress),
+            (job.failed, on_failed),
+            (job.cancelled, on_cancelled),
+        ):
             if slot is not None:
                 signal.connect(slot)
         job.finished.connect(lambda job=job: self._job_ended(job))

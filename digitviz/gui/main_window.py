@@ -55,11 +55,13 @@ from .timetravel import TIME_PANELS, TimelineMixin
 
 log = logging.getLogger(__name__)
 
-PANEL_HZ = 2              # while training, a costly panel is updated this often ...
-CHEAP_UPDATE_S = 0.002    # ... and a panel whose update takes less CPU than this, at every frame
-NO_DATA_TEXT = ("<b>No MNIST data yet.</b> Download it (about 11 MB) or open a folder that holds the four "
-                "MNIST files. Play, Step and Epoch wait for it; meanwhile the untrained network already answers "
-                "any input you give it.")
+PANEL_HZ = 2  # while training, a costly panel is updated this often ...
+CHEAP_UPDATE_S = 0.002  # ... and a panel whose update takes less CPU than this, at every frame
+NO_DATA_TEXT = (
+    "<b>No MNIST data yet.</b> Download it (about 11 MB) or open a folder that holds the four "
+    "MNIST files. Play, Step and Epoch wait for it; meanwhile the untrained network already answers "
+    "any input you give it."
+)
 
 
 def _load_work(_control, folder: str):
@@ -121,8 +123,15 @@ class MainWindow(ActionsMixin, DocksMixin, FilesMixin, TimelineMixin, QMainWindo
         Asks the user a yes/no question; tests replace it.
     """
 
-    def __init__(self, data_dir=None, data=None, config: TrainConfig | None = None, settings: QSettings | None = None,
-                 load_data=True, parent=None):
+    def __init__(
+        self,
+        data_dir=None,
+        data=None,
+        config: TrainConfig | None = None,
+        settings: QSettings | None = None,
+        load_data=True,
+        parent=None,
+    ):
         super().__init__(parent)
         self.setObjectName("MainWindow")
         self.setWindowTitle("digitviz: watch a network learn to read digits")
@@ -131,19 +140,19 @@ class MainWindow(ActionsMixin, DocksMixin, FilesMixin, TimelineMixin, QMainWindo
         self.confirm = self._ask
         self.dataset = data
         self.data_folder = None
-        self._user_input = None      # (x, label) from a panel, or None: follow training
+        self._user_input = None  # (x, label) from a panel, or None: follow training
         self._gradient_edges = False
-        self._wants = False          # the diagram shows what each neuron wants (backprop of the example)
+        self._wants = False  # the diagram shows what each neuron wants (backprop of the example)
         self._shown_gradient = None  # (generation, step, per-layer values) from a panel's gradient_shown
         self._drawn_key = None
         self._net: Network | None = None
-        self._saved_mark = None      # (generation, step) last saved or loaded
+        self._saved_mark = None  # (generation, step) last saved or loaded
         self._panel_errors: set = set()
         self._closing = False
-        self._quit_asked = False      # quit_without_asking: closing does not ask
+        self._quit_asked = False  # quit_without_asking: closing does not ask
         self._status_cache: dict = {}
-        self._pending: dict = {}      # panel name -> snapshot not yet delivered (merged)
-        self._panel_due: dict = {}    # panel name -> perf_counter time of its next update while training
+        self._pending: dict = {}  # panel name -> snapshot not yet delivered (merged)
+        self._panel_due: dict = {}  # panel name -> perf_counter time of its next update while training
 
         config = config or self._remembered_config() or PRESETS["lesson"]
         self.controller = TrainingController(data, config, parent=self)
@@ -192,15 +201,21 @@ class MainWindow(ActionsMixin, DocksMixin, FilesMixin, TimelineMixin, QMainWindo
         lay.setSpacing(6)
         self.data_banner = Banner("banner")
         self.download_button = self.data_banner.add_button(
-            "Download MNIST", self.download_mnist, f"Download the four files (about 11 MB) into {default_cache_dir()}",
-            primary=True)
-        self.open_button = self.data_banner.add_button("Open folder…", self.open_data_folder,
-                                                       "Choose a folder holding the four MNIST files")
+            "Download MNIST",
+            self.download_mnist,
+            f"Download the four files (about 11 MB) into {default_cache_dir()}",
+            primary=True,
+        )
+        self.open_button = self.data_banner.add_button(
+            "Open folder…", self.open_data_folder, "Choose a folder holding the four MNIST files"
+        )
         self.alert = Banner("alert")
-        self.alert_restore = self.alert.add_button("Go back", self._restore_from_alert,
-                                                   "Put back the recent good weights kept before training went wrong")
-        self.alert_reset = self.alert.add_button("Reset the network", self._reset_from_alert,
-                                                 "New random weights from the seed; the current ones are lost")
+        self.alert_restore = self.alert.add_button(
+            "Go back", self._restore_from_alert, "Put back the recent good weights kept before training went wrong"
+        )
+        self.alert_reset = self.alert.add_button(
+            "Reset the network", self._reset_from_alert, "New random weights from the seed; the current ones are lost"
+        )
         self.alert_restore.hide()
         lay.addWidget(self.data_banner)
         lay.addWidget(self.alert)
@@ -257,12 +272,18 @@ class MainWindow(ActionsMixin, DocksMixin, FilesMixin, TimelineMixin, QMainWindo
 
     def _set_can_train(self, can: bool):
         """Play, Step and Epoch need training data: without it they are disabled, and their tooltips say why."""
-        for a, tip in ((self.act_play, "Train continuously"), (self.act_step, "One step of gradient descent"),
-                       (self.act_epoch, "Train to the end of this pass over the training images")):
+        for a, tip in (
+            (self.act_play, "Train continuously"),
+            (self.act_step, "One step of gradient descent"),
+            (self.act_epoch, "Train to the end of this pass over the training images"),
+        ):
             a.setEnabled(can)
             keys = shortcuts.key_text(shortcuts.keys_for("window", a.data()))
-            a.setToolTip(f"{tip} ({keys})" if can else f"{tip}: needs training data first (the banner above "
-                                                         "the diagram: Download MNIST or Open folder…)")
+            a.setToolTip(
+                f"{tip} ({keys})"
+                if can
+                else f"{tip}: needs training data first (the banner above the diagram: Download MNIST or Open folder…)"
+            )
         self._update_first_hint()
 
     def _update_first_hint(self, snap=None):
@@ -300,16 +321,26 @@ class MainWindow(ActionsMixin, DocksMixin, FilesMixin, TimelineMixin, QMainWindo
         self._set_can_train(True)
         self.setWindowTitle(f"digitviz: {new.title}")  # which dataset is loaded (core.datasets)
         self._set_status("dataset", new.title)
-        self.statusBar().showMessage(f"{new.title} loaded from {folder}: {len(ds.train_labels):,} training and "
-                                     f"{len(ds.test_labels):,} test images", 6000)
+        self.statusBar().showMessage(
+            f"{new.title} loaded from {folder}: {len(ds.train_labels):,} training and "
+            f"{len(ds.test_labels):,} test images",
+            6000,
+        )
         self.controller.set_data(ds)
         if hasattr(self.diagram, "set_class_names"):  # the output neurons take the dataset's class names
             self.diagram.set_class_names(None if new.digits else new.class_names, new.short_names)
         snap = self.controller.latest
-        if (old is not None and was.kind != new.kind and snap is not None and snap.step > 0
-                and self.confirm("Reset the network?",
-                                 f"Its weights were trained on {was.title}, not {new.title}. Start over with "
-                                 "new random weights? (No keeps them.)")):
+        if (
+            old is not None
+            and was.kind != new.kind
+            and snap is not None
+            and snap.step > 0
+            and self.confirm(
+                "Reset the network?",
+                f"Its weights were trained on {was.title}, not {new.title}. Start over with "
+                "new random weights? (No keeps them.)",
+            )
+        ):
             self.alert.hide()
             self.controller.reset()
         for panel in self.panels.values():
@@ -330,8 +361,9 @@ class MainWindow(ActionsMixin, DocksMixin, FilesMixin, TimelineMixin, QMainWindo
     def open_data_folder(self, folder=None):
         """Ask for (or take) a folder and load MNIST from it."""
         if not folder:
-            folder = QFileDialog.getExistingDirectory(self, "Folder holding the four MNIST files",
-                                                      str(self.data_folder or Path.home()))
+            folder = QFileDialog.getExistingDirectory(
+                self, "Folder holding the four MNIST files", str(self.data_folder or Path.home())
+            )
             if not folder:
                 return
         self.load_data_folder(folder)
@@ -350,10 +382,15 @@ class MainWindow(ActionsMixin, DocksMixin, FilesMixin, TimelineMixin, QMainWindo
         total = sum(size for _, size in info.checksums.values())
         if fetch is None:
             fetch = partial(fetch_mod.fetch_dataset, info.key)
-        job = self.jobs.submit(_download_work, fetch, dest, channel="download",
-                               on_progress=lambda done: self._on_download_progress(done[-1], total),
-                               on_done=self._on_download_done,
-                               on_cancelled=lambda: self._on_download_failed("cancelled"))  # stopped before it began
+        job = self.jobs.submit(
+            _download_work,
+            fetch,
+            dest,
+            channel="download",
+            on_progress=lambda done: self._on_download_progress(done[-1], total),
+            on_done=self._on_download_done,
+            on_cancelled=lambda: self._on_download_failed("cancelled"),
+        )  # stopped before it began
         if job is None:  # shutting down
             return
         self.downloader = job
@@ -424,7 +461,8 @@ class MainWindow(ActionsMixin, DocksMixin, FilesMixin, TimelineMixin, QMainWindo
         return self.confirm(
             f"{action}?",
             f"{action} discards the trained network ({snap.step:,} steps, test accuracy "
-            f"{snap.test_acc:.1%}), which is not saved. Continue?")
+            f"{snap.test_acc:.1%}), which is not saved. Continue?",
+        )
 
     def reset_network(self, config: TrainConfig | None = None):
         if not self._discard_ok("Reset"):
@@ -458,9 +496,11 @@ class MainWindow(ActionsMixin, DocksMixin, FilesMixin, TimelineMixin, QMainWindo
         snap = self.controller.latest
         settings = self.panels["settings"]
         if snap is not None and snap.step > 0:
-            ok = self.confirm("Start over with new weights?",
-                              "This change needs a new network with fresh random weights; the current "
-                              f"one ({snap.step:,} steps of training) will be discarded.")
+            ok = self.confirm(
+                "Start over with new weights?",
+                "This change needs a new network with fresh random weights; the current "
+                f"one ({snap.step:,} steps of training) will be discarded.",
+            )
             if not ok:
                 settings.set_config(snap.config)
                 return
@@ -494,7 +534,8 @@ class MainWindow(ActionsMixin, DocksMixin, FilesMixin, TimelineMixin, QMainWindo
         r = snap.step_report
         self._readout_style(hint=False)
         self.step_readout.setText(
-            f"batch cost {r.cost_before:.4f} → {r.cost_after:.4f}   step η·|∇C| {r.step_norm:.3g}")
+            f"batch cost {r.cost_before:.4f} → {r.cost_after:.4f}   step η·|∇C| {r.step_norm:.3g}"
+        )
 
     def set_gradient_edges(self, on: bool):
         self._gradient_edges = bool(on)
@@ -503,7 +544,7 @@ class MainWindow(ActionsMixin, DocksMixin, FilesMixin, TimelineMixin, QMainWindo
         self._refresh_diagram(force=True)
 
     def set_wants_mode(self, on: bool):
-        """"What each neuron wants": the diagram shows backprop of the example on it (W, toolbar)."""
+        """ "What each neuron wants": the diagram shows backprop of the example on it (W, toolbar)."""
         self._wants = bool(on)
         if self.act_wants.isChecked() != self._wants:
             self.act_wants.setChecked(self._wants)

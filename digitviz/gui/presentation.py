@@ -20,10 +20,10 @@ from PySide6.QtWidgets import QApplication
 from . import shortcuts
 
 FONT_SCALE = 1.35  # every font size of the theme
-LINE_SCALE = 2.0   # every plot curve's pen width
+LINE_SCALE = 2.0  # every plot curve's pen width
 KEEP = ("lesson",)  # docks that stay on screen
 LESSON_SHARE = 0.36  # of the screen's width, for the tour's large text
-PANEL_SHARE = 0.36   # of the screen's width, for the side panel Show me brings in
+PANEL_SHARE = 0.36  # of the screen's width, for the side panel Show me brings in
 
 
 def scale_font_sizes(qss: str, scale: float) -> str:
@@ -145,9 +145,14 @@ class Presentation(QObject):
         w = self.window
         app = QApplication.instance()
         self._saved = {
-            "geometry": w.saveGeometry(), "rect": w.geometry(), "state": w.saveState(), "window_state": w.windowState(),
+            "geometry": w.saveGeometry(),
+            "rect": w.geometry(),
+            "state": w.saveState(),
+            "window_state": w.windowState(),
             "visible": {name: dock.isVisible() for name, dock in w.docks.items()},
-            "qss": app.styleSheet(), "font": app.font(), "pens": [],
+            "qss": app.styleSheet(),
+            "font": app.font(),
+            "pens": [],
             "corners": {c: w.corner(c) for c in (Qt.TopLeftCorner, Qt.BottomLeftCorner)},
         }
         w.setCorner(Qt.BottomLeftCorner, Qt.LeftDockWidgetArea)  # the tour keeps the full height
@@ -225,7 +230,8 @@ class Presentation(QObject):
             for item in scene.items():
                 # a PlotDataItem hands its own pen to its curve at every setData: scale the owner's
                 owner = isinstance(item, pg.PlotDataItem) or (
-                    isinstance(item, pg.PlotCurveItem) and not isinstance(item.parentItem(), pg.PlotDataItem))
+                    isinstance(item, pg.PlotCurveItem) and not isinstance(item.parentItem(), pg.PlotDataItem)
+                )
                 if owner and item.opts.get("pen") is not None:
                     out.append(item)
         return out

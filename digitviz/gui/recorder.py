@@ -117,9 +117,17 @@ class Recorder(QObject):
         self._next_step = -1
         self._last_grab = -1e9
         self._started = time.time()
-        self.job = self.jobs.submit(record.encode_stream, self.frames, str(path), float(fps), channel="record",
-                                    on_progress=self._on_progress, on_done=self._on_done,
-                                    on_failed=self._on_failed, on_cancelled=self._on_cancelled)
+        self.job = self.jobs.submit(
+            record.encode_stream,
+            self.frames,
+            str(path),
+            float(fps),
+            channel="record",
+            on_progress=self._on_progress,
+            on_done=self._on_done,
+            on_failed=self._on_failed,
+            on_cancelled=self._on_cancelled,
+        )
         self.controller.frame.connect(self.on_frame)
         self.state.emit(True)
         latest = self.controller.latest

@@ -27,9 +27,9 @@ from PySide6.QtWidgets import QAbstractSpinBox, QLineEdit, QWidget
 @dataclass(frozen=True)
 class Shortcut:
     keys: tuple[str, ...]  # QKeySequence strings; the first is the one tooltips name
-    text: str              # what it does, as F1 lists it
-    owner: str             # "window", "dock" or a panel's registry name
-    slot: str              # the owner's method (for "dock": the panel's registry name)
+    text: str  # what it does, as F1 lists it
+    owner: str  # "window", "dock" or a panel's registry name
+    slot: str  # the owner's method (for "dock": the panel's registry name)
 
 
 SHORTCUTS: tuple[Shortcut, ...] = (
@@ -46,8 +46,9 @@ SHORTCUTS: tuple[Shortcut, ...] = (
     Shortcut(("Ctrl+Q",), "Quit", "window", "close"),
     # view
     Shortcut(("Ctrl+G",), "Colour connections by −gradient (on / off)", "window", "set_gradient_edges"),
-    Shortcut(("W",), "Diagram: what each neuron wants, backprop of the example shown (on / off)", "window",
-             "set_wants_mode"),
+    Shortcut(
+        ("W",), "Diagram: what each neuron wants, backprop of the example shown (on / off)", "window", "set_wants_mode"
+    ),
     Shortcut(("F1",), "List every shortcut (this table)", "window", "show_shortcuts"),
     Shortcut(("F11",), "Presentation mode for a projector (on / off)", "window", "toggle_presentation"),
     Shortcut(("Escape",), "Leave presentation mode", "window", "leave_presentation"),
@@ -147,9 +148,25 @@ def adopt(window: QWidget, panel: QWidget, on_trigger=None) -> list[QAction]:
 
 
 SPIN_CHARS = frozenset("0123456789.,-+")
-EDIT_KEYS = frozenset((Qt.Key_Left, Qt.Key_Right, Qt.Key_Up, Qt.Key_Down, Qt.Key_Home, Qt.Key_End,
-                       Qt.Key_Backspace, Qt.Key_Delete, Qt.Key_Return, Qt.Key_Enter, Qt.Key_Escape,
-                       Qt.Key_Tab, Qt.Key_Backtab, Qt.Key_PageUp, Qt.Key_PageDown))
+EDIT_KEYS = frozenset(
+    (
+        Qt.Key_Left,
+        Qt.Key_Right,
+        Qt.Key_Up,
+        Qt.Key_Down,
+        Qt.Key_Home,
+        Qt.Key_End,
+        Qt.Key_Backspace,
+        Qt.Key_Delete,
+        Qt.Key_Return,
+        Qt.Key_Enter,
+        Qt.Key_Escape,
+        Qt.Key_Tab,
+        Qt.Key_Backtab,
+        Qt.Key_PageUp,
+        Qt.Key_PageDown,
+    )
+)
 _COMMAND = Qt.ControlModifier | Qt.AltModifier | Qt.MetaModifier
 
 
@@ -199,8 +216,11 @@ def let_shortcuts_through(root: QWidget) -> int:
                 w.setProperty("digitviz_field_keys", True)
                 n += 1
     for le in root.findChildren(QLineEdit):
-        if le.validator() is not None and not isinstance(le.parent(), QAbstractSpinBox) \
-                and not le.property("digitviz_field_keys"):
+        if (
+            le.validator() is not None
+            and not isinstance(le.parent(), QAbstractSpinBox)
+            and not le.property("digitviz_field_keys")
+        ):
             le.installEventFilter(filt)
             le.setProperty("digitviz_field_keys", True)
             n += 1

@@ -83,6 +83,3 @@ def style_panel(w: QWidget):
     app = QApplication.instance()
     if app is None or not app.styleSheet():
         w.setStyleSheet(PANEL_STYLE)
-
-
-

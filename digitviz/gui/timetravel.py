@@ -29,9 +29,22 @@ _EMPTY_F = frozen_copy(np.zeros(0), copy=False)
 
 def past_view(snap: Snapshot, step: int, theta) -> Snapshot:
     """``snap`` as it would look with ``theta`` at ``step``: no new records, paused (for the panels)."""
-    return replace(snap, step=int(step), theta=theta, running=False, new_steps=_EMPTY_I, new_costs=_EMPTY_F,
-                   new_grad_norms=_EMPTY_F, new_path=(), new_timeline=(), step_report=None, message="",
-                   event=None, restore_point=None, accuracy=float("nan"))
+    return replace(
+        snap,
+        step=int(step),
+        theta=theta,
+        running=False,
+        new_steps=_EMPTY_I,
+        new_costs=_EMPTY_F,
+        new_grad_norms=_EMPTY_F,
+        new_path=(),
+        new_timeline=(),
+        step_report=None,
+        message="",
+        event=None,
+        restore_point=None,
+        accuracy=float("nan"),
+    )
 
 
 class TimelineMixin:
@@ -124,6 +137,8 @@ class TimelineMixin:
         if self.past is None:
             return
         kept = self.controller.continue_from(self.past[1])
-        self.statusBar().showMessage(f"Continuing from the weights of step {kept:,} as a new run; the run before "
-                                     "stays in the learning curves.", 8000)
+        self.statusBar().showMessage(
+            f"Continuing from the weights of step {kept:,} as a new run; the run before stays in the learning curves.",
+            8000,
+        )
         self._leave_past()

@@ -86,14 +86,14 @@ class TrainWorker(QObject):
         self.generation = 0
         # run state (worker thread only)
         self._running = False
-        self._remaining = 0        # steps still to do for step(n > 1)
+        self._remaining = 0  # steps still to do for step(n > 1)
         self._to_epoch_end = False  # step_epoch in progress
-        self._interval = 0.0       # seconds per batch; 0 = as fast as it goes
+        self._interval = 0.0  # seconds per batch; 0 = as fast as it goes
         self._next_due = 0.0
-        self._published = 0        # snapshots emitted so far
+        self._published = 0  # snapshots emitted so far
         self._last_pub = 0.0
         self.timeline_kw = dict(TIMELINE)  # the GUI's timeline (TrainingController) is made with the same
-        self._chunk = 8            # fused steps per call, adapted to take about CHUNK_SECONDS
+        self._chunk = 8  # fused steps per call, adapted to take about CHUNK_SECONDS
 
     # commands (any thread)
 
@@ -180,8 +180,7 @@ class TrainWorker(QObject):
                 self._next_due = max(self._next_due + self._interval, perf())
             published = self._published
             self._train_one()
-            if self._published == published and (
-                    not self._busy or perf() - self._last_pub >= self.publish_interval):
+            if self._published == published and (not self._busy or perf() - self._last_pub >= self.publish_interval):
                 self._publish()
 
     @property
@@ -262,8 +261,13 @@ class TrainWorker(QObject):
             self._stop_training()
             tr.restore_good()
             acc = "" if math.isnan(tr.test_acc) else f" (test accuracy {tr.test_acc:.1%})"
-            message, event = (f"Went back to the weights of step {tr.good_step:,}{acc}. Lower the learning "
-                              f"rate before training on."), Event.RESTORED
+            message, event = (
+                (
+                    f"Went back to the weights of step {tr.good_step:,}{acc}. Lower the learning "
+                    f"rate before training on."
+                ),
+                Event.RESTORED,
+            )
         self._publish(message=message, event=event)
 
     def _stop_training(self):
@@ -398,8 +402,7 @@ class TrainWorker(QObject):
         tr = self.trainer
         seconds = tr.train_seconds - self._epoch_t0
         n = tr.examples_seen - self._epoch_n0
-        tr.end_epoch(seconds=seconds, examples=n,
-                     train_cost=self._epoch_cost_sum / max(1, self._epoch_cost_n))
+        tr.end_epoch(seconds=seconds, examples=n, train_cost=self._epoch_cost_sum / max(1, self._epoch_cost_n))
         self._epoch_t0, self._epoch_n0 = tr.train_seconds, tr.examples_seen
         self._epoch_cost_sum, self._epoch_cost_n = 0.0, 0
         self._publish()
@@ -407,8 +410,11 @@ class TrainWorker(QObject):
     def _diverged(self, exc: Diverged):
         self._stop_training()
         tr = self.trainer
-        self._publish(message=divergence_message(exc, tr.step_count, tr.good_step, tr.good_acc),
-                      event=Event.DIVERGED, restore_point=(tr.good_step, tr.good_acc))
+        self._publish(
+            message=divergence_message(exc, tr.step_count, tr.good_step, tr.good_acc),
+            event=Event.DIVERGED,
+            restore_point=(tr.good_step, tr.good_acc),
+        )
 
     def _single_step(self) -> StepReport | None:
         """One step that also reports what it did to its own batch."""
@@ -426,16 +432,27 @@ class TrainWorker(QObject):
         self._record(res.cost, res.grad_norm, tr.step_count)
         X, Y, _, _ = tr.last_batch
         cost_after = net.cost(X, Y)
-        report = StepReport(cost_before=float(res.cost), cost_after=float(cost_after), grad_norm=res.grad_norm,
-                            step_norm=res.step_norm, lr=res.lr, grad=frozen_copy(tr.opt.last_grad),
-                            output_nudges=frozen_copy(output_nudges(net, X, Y, theta_before), copy=False))
+        report = StepReport(
+            cost_before=float(res.cost),
+            cost_after=float(cost_after),
+            grad_norm=res.grad_norm,
+            step_norm=res.step_norm,
+            lr=res.lr,
+            grad=frozen_copy(tr.opt.last_grad),
+            output_nudges=frozen_copy(output_nudges(net, X, Y, theta_before), copy=False),
+        )
         tr.opt.last_grad = None
         if tr.epoch_done:
             self._finish_epoch()
         return report
 
-    def _publish(self, message: str = "", step_report: StepReport | None = None, event: Event | None = None,
-                 restore_point: tuple | None = None):
+    def _publish(
+        self,
+        message: str = "",
+        step_report: StepReport | None = None,
+        event: Event | None = None,
+        restore_point: tuple | None = None,
+    ):
         tr = self.trainer
         now = time.perf_counter()
         dn = tr.examples_seen - self._rate_n
@@ -473,15 +490,31 @@ class TrainWorker(QObject):
             # so that History.record_theta still sees the step it recorded last.
             h.forget_path()
         snap = Snapshot(
-            step=tr.step_count, epoch=tr.epoch + (1 if tr.epoch_done else 0), examples_seen=tr.examples_seen,
-            theta=frozen_copy(tr.net.theta), config=tr.config, cost=self._last_cost, grad_norm=self._last_gnorm,
-            example=example, example_label=label, running=self._busy,
+            step=tr.step_count,
+            epoch=tr.epoch + (1 if tr.epoch_done else 0),
+            examples_seen=tr.examples_seen,
+            theta=frozen_copy(tr.net.theta),
+            config=tr.config,
+            cost=self._last_cost,
+            grad_norm=self._last_gnorm,
+            example=example,
+            example_label=label,
+            running=self._busy,
             examples_per_s=self._rate if self._busy else float("nan"),
-            new_steps=new_steps, new_costs=new_costs, new_grad_norms=new_gnorms, new_path=tuple(new_path),
+            new_steps=new_steps,
+            new_costs=new_costs,
+            new_grad_norms=new_gnorms,
+            new_path=tuple(new_path),
             new_timeline=self._take_timeline(),
-            epochs=tuple(h.epochs), step_report=step_report, message=message, event=event if message else None,
-            restore_point=restore_point, accuracy=tr.test_acc,
-            generation=self.generation, engine=self._engine())
+            epochs=tuple(h.epochs),
+            step_report=step_report,
+            message=message,
+            event=event if message else None,
+            restore_point=restore_point,
+            accuracy=tr.test_acc,
+            generation=self.generation,
+            engine=self._engine(),
+        )
         self._published += 1
         self._last_pub = now
         self.snapshot.emit(snap)

@@ -44,8 +44,29 @@ def zip_deflated(members: dict[str, tuple[bytes, int, int]]) -> bytes:
         offset = len(out)
         out += struct.pack("<4sHHHHHIIIHH", b"PK\x03\x04", 20, 0, 8, 0, 33, crc, len(data), size, len(n), 0)
         out += n + data
-        central += struct.pack("<4sHHHHHHIIIHHHHHII", b"PK\x01\x02", 20, 20, 0, 8, 0, 33, crc, len(data),
-                               size, len(n), 0, 0, 0, 0, 0, offset) + n
+        central += (
+            struct.pack(
+                "<4sHHHHHHIIIHHHHHII",
+                b"PK\x01\x02",
+                20,
+                20,
+                0,
+                8,
+                0,
+                33,
+                crc,
+                len(data),
+                size,
+                len(n),
+                0,
+                0,
+                0,
+                0,
+                0,
+                offset,
+            )
+            + n
+        )
     eocd = struct.pack("<4sHHHHIIH", b"PK\x05\x06", 0, 0, len(members), len(members), len(central), len(out), 0)
     return bytes(out + central + eocd)
 
@@ -82,8 +103,9 @@ def run_measured(code: str, *args: str) -> tuple[list[str], int]:
     from pathlib import Path
 
     env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2]))
-    out = subprocess.run([sys.executable, "-c", _MEASURED, code, *args], capture_output=True, text=True,
-                         env=env, timeout=60, check=False)
+    out = subprocess.run(
+        [sys.executable, "-c", _MEASURED, code, *args], capture_output=True, text=True, env=env, timeout=60, check=False
+    )
     assert out.returncode == 0 and out.stderr == "", out.stderr
     *lines, peak = out.stdout.strip().splitlines()
     return lines, int(peak)

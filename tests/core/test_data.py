@@ -345,7 +345,7 @@ def _fuzz_idx(seed, good: bytes, n=100):
         head = bytes(r.integers(0, 256, int(r.integers(0, 20)), dtype=np.uint8))
         if r.random() < 0.5:
             head = b"\0\0\x08" + bytes([int(r.integers(0, 5))]) + head
-        yield head + good[len(head):]
+        yield head + good[len(head) :]
 
 
 @pytest.mark.parametrize("gz", [True, False], ids=["gzip", "raw"])

@@ -50,8 +50,7 @@ def test_state_holds_copies(net, x):
 
 
 def test_strongest_edges_picks_largest_magnitudes():
-    W = np.array([[0.1, -5.0, 0.3, 2.0],
-                  [4.0, 0.0, -0.2, -3.0]])
+    W = np.array([[0.1, -5.0, 0.3, 2.0], [4.0, 0.0, -0.2, -3.0]])
     src, dst = strongest_edges(W, 2)
     assert list(dst) == [0, 0, 1, 1]
     assert list(src) == [1, 3, 0, 3]  # strongest first within each neuron
@@ -124,7 +123,7 @@ def test_weight_mosaic_tiles_are_rows(rng):
     assert img.shape == (4 * 29 - 1, 4 * 29 - 1)
     for i in range(16):
         x0, y0 = tile_origin(i, 4)
-        np.testing.assert_array_equal(img[y0:y0 + 28, x0:x0 + 28], W[i].reshape(28, 28))
+        np.testing.assert_array_equal(img[y0 : y0 + 28, x0 : x0 + 28], W[i].reshape(28, 28))
     assert np.isnan(img[28, :]).all() and np.isnan(img[:, 28]).all()  # padding
     assert scale == pytest.approx(np.percentile(np.abs(W), 99.5))
 
@@ -142,7 +141,7 @@ def test_weight_mosaic_incomplete_grid_is_nan(rng):
     img, _ = weight_mosaic(rng.standard_normal((5, 784)))  # 3x3 grid, 4 empty tiles
     assert img.shape == (2 * 29 - 1, 3 * 29 - 1)
     x0, y0 = tile_origin(5, 3)
-    assert np.isnan(img[y0:y0 + 28, x0:x0 + 28]).all()
+    assert np.isnan(img[y0 : y0 + 28, x0 : x0 + 28]).all()
 
 
 def test_tile_at_inverts_tile_origin():

@@ -24,9 +24,15 @@ def objective(net, x, k, objective_name):
     return -np.log(A[k])
 
 
-@pytest.mark.parametrize("activation,cost,objective_name", [
-    ("sigmoid", "quadratic", "cost"), ("sigmoid", "quadratic", "output"),
-    ("relu", "cross_entropy", "cost"), ("tanh", "cross_entropy", "output")])
+@pytest.mark.parametrize(
+    "activation,cost,objective_name",
+    [
+        ("sigmoid", "quadratic", "cost"),
+        ("sigmoid", "quadratic", "output"),
+        ("relu", "cross_entropy", "cost"),
+        ("tanh", "cross_entropy", "output"),
+    ],
+)
 def test_input_gradient_matches_central_differences(rng, activation, cost, objective_name):
     net = Network((784, 12, 9, 10), activation, cost, np.float64, seed=4)
     X = rng.random((3, 784)) * 0.3
@@ -60,8 +66,9 @@ def test_drawing_lowers_the_cost_keeps_pixels_in_range_and_streams(rng):
     net = Network(seed=0)  # float32: the drawing works on a float64 copy and leaves it alone
     theta = net.theta.copy()
     seen = []
-    last = draw_digit(net, [3, 8], "noise", steps=60, lr=0.5, rng=np.random.default_rng(1), every=20,
-                      callback=seen.append)
+    last = draw_digit(
+        net, [3, 8], "noise", steps=60, lr=0.5, rng=np.random.default_rng(1), every=20, callback=seen.append
+    )
     assert [s.step for s in seen] == [0, 20, 40, 60]
     assert np.array_equal(net.theta, theta)
     assert np.all(last.value < seen[0].value)

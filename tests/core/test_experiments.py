@@ -24,7 +24,7 @@ def test_top_components_are_the_largest_and_shares_add_up(rng):
     grad = rng.standard_normal(layout.size)
     comps, total = ex.top_components(grad, layout, k=20)
     assert len(comps) == 20
-    order = np.argsort(-grad ** 2, kind="stable")[:20]
+    order = np.argsort(-(grad**2), kind="stable")[:20]
     assert [c.index for c in comps] == list(order)
     sq = float(np.vdot(grad, grad))
     for c in comps:
@@ -34,7 +34,7 @@ def test_top_components_are_the_largest_and_shares_add_up(rng):
     shares = [c.share for c in comps]
     assert shares == sorted(shares, reverse=True)
     assert total == pytest.approx(sum(shares))
-    assert total == pytest.approx(np.sort(grad ** 2)[-20:].sum() / sq)
+    assert total == pytest.approx(np.sort(grad**2)[-20:].sum() / sq)
     all_comps, all_total = ex.top_components(grad, layout, k=layout.size)
     assert all_total == pytest.approx(1.0)
     assert ex.top_components(np.zeros(layout.size), layout, 5)[1] == 0.0
@@ -72,8 +72,7 @@ def test_gradient_of_a_step_equals_the_cores_gradient_for_that_batch(small):
 
 def test_plain_names_say_what_a_parameter_connects():
     layout = Layout((784, 16, 16, 10))
-    assert ex.plain_name(layout, layout.index(0, "w", 3, 14 * 28 + 15)) == \
-        "pixel (row 14, col 15) \u2192 hidden 1 #3"
+    assert ex.plain_name(layout, layout.index(0, "w", 3, 14 * 28 + 15)) == "pixel (row 14, col 15) \u2192 hidden 1 #3"
     assert ex.plain_name(layout, layout.index(2, "w", 7, 2)) == "hidden 2 #2 \u2192 output 7"
     assert ex.plain_name(layout, layout.index(2, "b", 5)) == "bias of output 5"
 
@@ -184,7 +183,7 @@ def test_init_correlation(rng):
     assert ex.init_correlation(W0, 3 * W0 + 0.5) == pytest.approx(1.0)
     assert abs(ex.init_correlation(W0, rng.standard_normal((16, 784)))) < 0.05
     mixed = W0 + rng.standard_normal((16, 784))  # half the variance from the start
-    assert ex.init_correlation(W0, mixed) == pytest.approx(2 ** -0.5, abs=0.05)
+    assert ex.init_correlation(W0, mixed) == pytest.approx(2**-0.5, abs=0.05)
     assert ex.row_correlations(W0, mixed).shape == (16,)
     with pytest.raises(ValueError):
         ex.row_correlations(W0, W0[:3])

@@ -20,8 +20,9 @@ def test_columns_of_different_lengths_round_trip(tmp_path):
 
 
 def test_rows_take_the_union_of_keys(tmp_path):
-    path = write_rows_csv(tmp_path / "runs.csv", [dict(run=1, sizes=(784, 16, 10), test=0.9),
-                                                 dict(run=2, lr=float("nan"), note="x")])
+    path = write_rows_csv(
+        tmp_path / "runs.csv", [dict(run=1, sizes=(784, 16, 10), test=0.9), dict(run=2, lr=float("nan"), note="x")]
+    )
     rows = list(csv.reader(path.read_text().splitlines()))
     assert rows[0] == ["run", "sizes", "test", "lr", "note"]
     assert rows[1] == ["1", "784-16-10", "0.9", "", ""] and rows[2] == ["2", "", "", "", "x"]
@@ -30,7 +31,7 @@ def test_rows_take_the_union_of_keys(tmp_path):
 def _frames(n, h=120, w=160):
     for i in range(n):
         f = np.full((h, w, 3), 30, np.uint8)
-        f[10:40, 5 * i:5 * i + 20] = (250, 200, 0)
+        f[10:40, 5 * i : 5 * i + 20] = (250, 200, 0)
         yield f
 
 

@@ -161,8 +161,7 @@ def test_cancel_mid_download_leaves_nothing(server, checksums, tmp_path):
         seen.append(done)
 
     with pytest.raises(FetchError, match="^cancelled$"):
-        fetch_mnist(tmp_path, mirrors=[url], checksums=checksums, progress=progress,
-                    cancel=lambda: len(seen) >= 3)
+        fetch_mnist(tmp_path, mirrors=[url], checksums=checksums, progress=progress, cancel=lambda: len(seen) >= 3)
     assert len(seen) == 3  # stopped promptly, in the middle of the first (large) file
     assert list(tmp_path.iterdir()) == []
 
@@ -258,8 +257,7 @@ def _cancel_soon(url, name, checksums, tmp_path):
     timer.start()
     try:
         with pytest.raises(FetchError, match="^cancelled$"):
-            fetch_mnist(tmp_path, mirrors=[url], checksums={name: checksums[name]}, timeout=30,
-                        cancel=flag.is_set)
+            fetch_mnist(tmp_path, mirrors=[url], checksums={name: checksums[name]}, timeout=30, cancel=flag.is_set)
     finally:
         timer.cancel()
     assert list(tmp_path.iterdir()) == []

@@ -9,6 +9,7 @@ from digitviz.core.training import PRESETS, PROBE_EVERY_EXAMPLES, Diverged, Dive
 
 pytestmark = pytest.mark.skipif(not fused.available(), reason="numba not importable")
 
+
 @pytest.fixture(autouse=True)
 def one_blas_thread():
     # the NumPy reference's small products are much slower with two BLAS threads on a busy machine
@@ -62,12 +63,23 @@ def test_1000_steps_match_numpy(mnist, activation, cost):
     assert len(costs) == 1000
 
 
-@pytest.mark.parametrize("activation,cost,lr", [("sigmoid", "quadratic", 0.5), ("relu", "cross_entropy", 0.05),
-                                                ("tanh", "cross_entropy", 0.05)])
+@pytest.mark.parametrize(
+    "activation,cost,lr",
+    [("sigmoid", "quadratic", 0.5), ("relu", "cross_entropy", 0.05), ("tanh", "cross_entropy", 0.05)],
+)
 def test_momentum_l2_doubt_decay_labels_odd_batch_match(mnist, activation, cost, lr):
     # batch 97: the epoch ends on a short batch of 54 and the rate decays; doubt draws noise every step
-    cfg = TrainConfig(activation=activation, cost=cost, lr=lr, momentum=0.5, l2=1e-4, doubt=0.2, batch_size=97,
-                      lr_decay=0.5, random_labels=True)
+    cfg = TrainConfig(
+        activation=activation,
+        cost=cost,
+        lr=lr,
+        momentum=0.5,
+        l2=1e-4,
+        doubt=0.2,
+        batch_size=97,
+        lr_decay=0.5,
+        random_labels=True,
+    )
     ref, fast = pair(mnist, cfg)
     run_both(ref, fast, 1000)
     assert fast.epoch == ref.epoch == 1 and fast.opt.lr == ref.opt.lr
@@ -87,8 +99,10 @@ def test_run_steps_stops_at_the_epoch_end(mnist):
 
 
 def test_float64_matches_closely(mnist):
-    ref, fast = pair(mnist, TrainConfig(activation="tanh", cost="cross_entropy", lr=0.05, dtype="float64",
-                                        momentum=0.5, batch_size=32))
+    ref, fast = pair(
+        mnist,
+        TrainConfig(activation="tanh", cost="cross_entropy", lr=0.05, dtype="float64", momentum=0.5, batch_size=32),
+    )
     run_both(ref, fast, 200)
     assert fast.net.theta.dtype == np.float64
     assert rel(ref.net.theta, fast.net.theta) < 1e-12
@@ -252,5 +266,6 @@ def test_probe_outputs_are_the_networks(mnist, activation, cost):
 
     net = Network((784, 16, 12, 10), activation=activation, cost=cost, seed=1)
     X = mnist.images_as("train")[:256]
-    np.testing.assert_allclose(fused.probe_outputs(net.theta, net.layout, activation, cost, X), net.feedforward(X),
-                               rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(
+        fused.probe_outputs(net.theta, net.layout, activation, cost, X), net.feedforward(X), rtol=1e-4, atol=1e-6
+    )

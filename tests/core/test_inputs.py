@@ -81,7 +81,7 @@ def test_same_drawing_anywhere_gives_the_same_input():
 @pytest.mark.parametrize("h,w", [(200, 50), (50, 200), (120, 120)])
 def test_aspect_ratio_is_kept(h, w):
     canvas = np.zeros((280, 280))
-    canvas[40:40 + h, 30:30 + w] = 1.0  # a filled rectangle
+    canvas[40 : 40 + h, 30 : 30 + w] = 1.0  # a filled rectangle
     x = _img(prepare_drawing(canvas))
     width = (x.sum(axis=1) / x.max()).max()  # the widest row, in pixels of ink
     height = (x.sum(axis=0) / x.max()).max()  # the tallest column

@@ -46,21 +46,52 @@ def test_rejections(tmp_path):
     with pytest.raises(PersistError, match="not a digitviz network"):
         load_network(_write(tmp_path, a=np.zeros(3)))
     with pytest.raises(PersistError, match="needs"):
-        load_network(_write(tmp_path, format=np.array("digitviz-network"), version=np.array(1),
-                            config=np.array(json.dumps(cfg.to_dict())), meta=np.array("{}"),
-                            theta=np.zeros(7, np.float32)))
+        load_network(
+            _write(
+                tmp_path,
+                format=np.array("digitviz-network"),
+                version=np.array(1),
+                config=np.array(json.dumps(cfg.to_dict())),
+                meta=np.array("{}"),
+                theta=np.zeros(7, np.float32),
+            )
+        )
     with pytest.raises(PersistError, match="newer"):
-        load_network(_write(tmp_path, format=np.array("digitviz-network"), version=np.array(99),
-                            config=np.array("{}"), meta=np.array("{}"), theta=np.zeros(1)))
+        load_network(
+            _write(
+                tmp_path,
+                format=np.array("digitviz-network"),
+                version=np.array(99),
+                config=np.array("{}"),
+                meta=np.array("{}"),
+                theta=np.zeros(1),
+            )
+        )
     bad = cfg.network().theta
     bad[3] = np.nan
     with pytest.raises(PersistError, match="NaN"):
-        load_network(_write(tmp_path, format=np.array("digitviz-network"), version=np.array(1),
-                            config=np.array(json.dumps(cfg.to_dict())), meta=np.array("{}"), theta=bad))
+        load_network(
+            _write(
+                tmp_path,
+                format=np.array("digitviz-network"),
+                version=np.array(1),
+                config=np.array(json.dumps(cfg.to_dict())),
+                meta=np.array("{}"),
+                theta=bad,
+            )
+        )
     # an object array would need pickle: refused, not executed
     with pytest.raises(PersistError):
-        load_network(_write(tmp_path, format=np.array("digitviz-network"), version=np.array(1),
-                            config=np.array([{"a": 1}], dtype=object), meta=np.array("{}"), theta=bad))
+        load_network(
+            _write(
+                tmp_path,
+                format=np.array("digitviz-network"),
+                version=np.array(1),
+                config=np.array([{"a": 1}], dtype=object),
+                meta=np.array("{}"),
+                theta=bad,
+            )
+        )
     with pytest.raises(PersistError, match="no such file"):
         load_network(tmp_path / "absent.npz")
 
@@ -73,8 +104,13 @@ CFG = TrainConfig(sizes=(784, 5, 10))
 
 def _members(cfg=CFG, theta=None, **override):
     d = cfg.to_dict()
-    m = dict(format=np.array("digitviz-network"), version=np.array(1), config=np.array(json.dumps(d)),
-             meta=np.array("{}"), theta=cfg.network().theta if theta is None else theta)
+    m = dict(
+        format=np.array("digitviz-network"),
+        version=np.array(1),
+        config=np.array(json.dumps(d)),
+        meta=np.array("{}"),
+        theta=cfg.network().theta if theta is None else theta,
+    )
     m.update(override)
     return m
 
@@ -97,8 +133,10 @@ def _flip_in_compressed_data(tmp_path):
     raw = bytearray(p.read_bytes())
     with zipfile.ZipFile(p) as zf:
         info = zf.getinfo("theta.npy")
-    name_len, extra_len = int.from_bytes(raw[info.header_offset + 26:][:2], "little"), \
-        int.from_bytes(raw[info.header_offset + 28:][:2], "little")
+    name_len, extra_len = (
+        int.from_bytes(raw[info.header_offset + 26 :][:2], "little"),
+        int.from_bytes(raw[info.header_offset + 28 :][:2], "little"),
+    )
     start = info.header_offset + 30 + name_len + extra_len
     for k in range(start + 5, start + 5 + 8):
         raw[k] ^= 0xFF
@@ -131,6 +169,7 @@ def _savez(**override):
         buf = io.BytesIO()
         np.savez(buf, **_members(**override))
         return buf.getvalue()
+
     return make
 
 

@@ -42,18 +42,21 @@ def test_a_partial_file_fills_in_from_its_preset():
     assert run.config == replace(PRESETS["wide"], seed=3, lr=1.0)
 
 
-@pytest.mark.parametrize("text, phrase", [
-    ("{", "not JSON"),
-    ("[]", "not a digitviz run settings file"),
-    ('{"format": "digitviz-run", "version": 9, "settings": {}}', "newer digitviz"),
-    ('{"format": "digitviz-run", "version": 1, "preset": "huge", "settings": {}}', "unknown preset"),
-    ('{"format": "digitviz-run", "version": 1, "dataset": "cifar", "settings": {}}', "unknown dataset"),
-    ('{"format": "digitviz-run", "version": 1}', "no \"settings\""),
-    ('{"format": "digitviz-run", "version": 1, "settings": {"lr": "fast"}}', "lr must be a finite number"),
-    ('{"format": "digitviz-run", "version": 1, "settings": {"sizes": [784, 10, 3]}}', "not a 784-...-10"),
-    ('{"format": "digitviz-run", "version": 1, "settings": {"batch_size": 0}}', "batch size"),
-    ('{"format": "digitviz-run", "version": 1, "settings": {"colour": 1}}', "unknown setting 'colour'"),
-])
+@pytest.mark.parametrize(
+    "text, phrase",
+    [
+        ("{", "not JSON"),
+        ("[]", "not a digitviz run settings file"),
+        ('{"format": "digitviz-run", "version": 9, "settings": {}}', "newer digitviz"),
+        ('{"format": "digitviz-run", "version": 1, "preset": "huge", "settings": {}}', "unknown preset"),
+        ('{"format": "digitviz-run", "version": 1, "dataset": "cifar", "settings": {}}', "unknown dataset"),
+        ('{"format": "digitviz-run", "version": 1}', 'no "settings"'),
+        ('{"format": "digitviz-run", "version": 1, "settings": {"lr": "fast"}}', "lr must be a finite number"),
+        ('{"format": "digitviz-run", "version": 1, "settings": {"sizes": [784, 10, 3]}}', "not a 784-...-10"),
+        ('{"format": "digitviz-run", "version": 1, "settings": {"batch_size": 0}}', "batch size"),
+        ('{"format": "digitviz-run", "version": 1, "settings": {"colour": 1}}', "unknown setting 'colour'"),
+    ],
+)
 def test_bad_files_are_one_line(tmp_path, text, phrase):
     (tmp_path / "r.json").write_text(text)
     with pytest.raises(RunFileError) as e:
@@ -75,8 +78,10 @@ def test_cli_takes_a_run_file_and_refuses_a_bad_one_in_one_line(tmp_path, capsys
 
     write_mnist(tmp_path / "mnist", rng, n_train=40, n_test=10)
     save_run(tmp_path / "r.json", replace(PRESETS["lesson"], sizes=(784, 4, 10), seed=3), dataset="mnist")
-    assert main(["train", "--data", str(tmp_path / "mnist"), "--run", str(tmp_path / "r.json"), "--json",
-                 "--epochs", "1"]) == 0
+    assert (
+        main(["train", "--data", str(tmp_path / "mnist"), "--run", str(tmp_path / "r.json"), "--json", "--epochs", "1"])
+        == 0
+    )
     summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])["summary"]
     assert summary["config"]["sizes"] == [784, 4, 10] and summary["config"]["seed"] == 3
     (tmp_path / "bad.json").write_text('{"format": "digitviz-run"}')

@@ -97,8 +97,9 @@ def test_ema_continues_from_where_it_stopped():
     assert whole[0] == 1.0 and whole[1] == 1.5 and last == last2
 
 
-@pytest.mark.parametrize("v,want", [(0.93, 1.0), (1.1, 1.2), (2.6, 3.0), (7.0, 8.0), (9000, 10000), (0, 1.0),
-                                    (float("nan"), 1.0)])
+@pytest.mark.parametrize(
+    "v,want", [(0.93, 1.0), (1.1, 1.2), (2.6, 3.0), (7.0, 8.0), (9000, 10000), (0, 1.0), (float("nan"), 1.0)]
+)
 def test_nice_ceil(v, want):
     assert nice_ceil(v) == pytest.approx(want)
 

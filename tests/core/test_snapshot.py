@@ -10,14 +10,30 @@ from digitviz.core.training import EpochRecord, TrainConfig
 
 def snap(step, steps=(), event=None, message="", **kw):
     steps = np.asarray(steps, np.int64)
-    return Snapshot(step=step, epoch=0, examples_seen=0, theta=frozen_copy(np.zeros(3)), config=TrainConfig(),
-                    new_steps=frozen_copy(steps), new_costs=frozen_copy(steps * 0.5),
-                    new_grad_norms=frozen_copy(steps * 2.0), message=message, event=event, **kw)
+    return Snapshot(
+        step=step,
+        epoch=0,
+        examples_seen=0,
+        theta=frozen_copy(np.zeros(3)),
+        config=TrainConfig(),
+        new_steps=frozen_copy(steps),
+        new_costs=frozen_copy(steps * 0.5),
+        new_grad_norms=frozen_copy(steps * 2.0),
+        message=message,
+        event=event,
+        **kw,
+    )
 
 
 def test_merge_keeps_every_record_and_the_event():
-    old = snap(3, [1, 2, 3], Event.DIVERGED, "Training blew up", restore_point=(2, 0.9),
-               new_path=((3, frozen_copy(np.ones(3))),))
+    old = snap(
+        3,
+        [1, 2, 3],
+        Event.DIVERGED,
+        "Training blew up",
+        restore_point=(2, 0.9),
+        new_path=((3, frozen_copy(np.ones(3))),),
+    )
     new = snap(5, [4, 5])
     m = merge_snapshots(old, new)
     assert m.new_steps.tolist() == [1, 2, 3, 4, 5] and m.new_costs.tolist() == [0.5, 1, 1.5, 2, 2.5]

@@ -34,8 +34,8 @@ def test_head_is_dense_tail_spans_the_run_and_memory_is_bounded():
     steps = tl.steps()
     assert tl.nbytes == nbytes <= 1000 * 4 * 64
     assert len(steps) <= tl.capacity
-    assert list(steps[:tl.head_steps]) == list(range(tl.head_steps))  # every early step
-    tail = steps[tl.head_steps:-1]
+    assert list(steps[: tl.head_steps]) == list(range(tl.head_steps))  # every early step
+    tail = steps[tl.head_steps : -1]
     assert len(tail) >= (tl.capacity - tl.head_steps - 1) // 2  # thinning keeps at least half
     assert np.all(tail % tl.stride == 0) and len(set(np.diff(tail))) == 1  # evenly spaced
     assert tail[-1] > 100_000 - 2 * tl.stride  # reaches the end of the run

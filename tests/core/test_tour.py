@@ -9,8 +9,19 @@ import pytest
 from digitviz.core import tour
 from digitviz.core.training import PRESETS, EpochRecord
 
-VERBS = {"reset", "step", "play", "pause", "raise", "feed_test_digit", "feed_noise", "feed_shifted",
-         "weights_mode", "select_neuron", "hook"}
+VERBS = {
+    "reset",
+    "step",
+    "play",
+    "pause",
+    "raise",
+    "feed_test_digit",
+    "feed_noise",
+    "feed_shifted",
+    "weights_mode",
+    "select_neuron",
+    "hook",
+}
 
 
 @pytest.fixture
@@ -103,14 +114,22 @@ def test_change_the_run_and_the_text_changes(data):
 def test_quoted_numbers_are_the_given_ones(data):
     cfg = PRESETS["lesson"]
     theta = cfg.network().theta
-    f = facts(cfg, theta, data, report=(7, 0.8123, 0.7011),
-              epochs=[EpochRecord(1, 600, train_acc=0.9512, test_acc=0.9403)], epoch=3, step=1234)
+    f = facts(
+        cfg,
+        theta,
+        data,
+        report=(7, 0.8123, 0.7011),
+        epochs=[EpochRecord(1, 600, train_acc=0.9512, test_acc=0.9403)],
+        epoch=3,
+        step=1234,
+    )
     ch3 = tour.render(tour.chapter("one_step"), f)
     assert "0.8123" in ch3 and "0.7011" in ch3 and "Step 7 " in ch3
     ch4 = tour.render(tour.chapter("learn"), f)
     assert "94.0%" in ch4 and "3 passes" in ch4
-    f2 = facts(cfg, theta, data, report=(8, 0.5, 0.25),
-               epochs=[EpochRecord(1, 600, train_acc=0.9, test_acc=0.8877)], epoch=1)
+    f2 = facts(
+        cfg, theta, data, report=(8, 0.5, 0.25), epochs=[EpochRecord(1, 600, train_acc=0.9, test_acc=0.8877)], epoch=1
+    )
     assert "88.8%" in tour.render(tour.chapter("learn"), f2) and "1 pass)" in tour.render(tour.chapter("learn"), f2)
     assert "0.5000" in tour.render(tour.chapter("one_step"), f2)
     assert "1,234" in tour.render(tour.chapter("further"), f)
@@ -125,7 +144,7 @@ def test_step_lengths_and_weight_change_come_from_the_run():
     f = tour.facts_from(cfg, theta0, step_summary=(0.5, 1.0, (1901, 2000)))
     text = tour.render(tour.chapter("downhill"), f)
     assert "2.0 times longer (a mini-batch's slope stays noisy" in text  # said as found
-    w0 = theta0[:784 * 16]
+    w0 = theta0[: 784 * 16]
     f = tour.facts_from(cfg, theta0 + 1.6, initial_theta=theta0)
     assert f.weight_change == pytest.approx(np.sqrt(w0.size) * 1.6 / np.linalg.norm(w0), rel=1e-4)
 
@@ -147,5 +166,6 @@ def test_noise_and_shift_answers_are_the_live_network(data):
 def test_missing_numbers_say_how_to_get_them():
     text = tour.render(tour.chapter("one_step"), tour.Facts(sizes=(784, 16, 16, 10), n_params=13002))
     assert "13,002" in text and "?" in text and "take one single step" in text
-    assert "?" not in tour.render(tour.chapter("network"), tour.facts_from(PRESETS["lesson"],
-                                                                          PRESETS["lesson"].network().theta))
+    assert "?" not in tour.render(
+        tour.chapter("network"), tour.facts_from(PRESETS["lesson"], PRESETS["lesson"].network().theta)
+    )

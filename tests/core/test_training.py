@@ -137,7 +137,7 @@ def test_series_is_bounded_and_keeps_the_mean():
 
 
 def test_history_path_is_bounded_and_spans_the_run():
-    h = History(n_params=10 ** 6, itemsize=8, path_stride=1)
+    h = History(n_params=10**6, itemsize=8, path_stride=1)
     assert h.path_capacity == 16
     for step in range(1, 200):
         h.record_step(step, 1.0, 1.0, np.zeros(3))
@@ -188,8 +188,14 @@ def test_arch_key_and_needs_reset():
     lesson = PRESETS["lesson"]
     assert lesson.arch_key == ((784, 16, 16, 10), "sigmoid", "quadratic", "float32")
     assert not lesson.needs_reset(replace(lesson, lr=3.0, batch_size=20, lr_decay=0.5))
-    for change in ({"sizes": (784, 8, 10)}, {"seed": 1}, {"init": "standard"}, {"random_labels": True},
-                   {"dtype": "float64"}, {"cost": "cross_entropy"}):
+    for change in (
+        {"sizes": (784, 8, 10)},
+        {"seed": 1},
+        {"init": "standard"},
+        {"random_labels": True},
+        {"dtype": "float64"},
+        {"cost": "cross_entropy"},
+    ):
         assert lesson.needs_reset(replace(lesson, **change)), change
 
 
@@ -203,13 +209,16 @@ def test_epoch_record_is_a_dataclass(toy_data):
 # Divergence: each kind says what happened
 
 
-@pytest.mark.parametrize("kind,cost,words", [
-    ("NAN", float("nan"), "the cost became not-a-number (NaN)"),
-    ("INF", float("inf"), "the cost became infinite"),
-    ("BLOWUP", 52.0, "the cost blew up to 52, more than 10x where this run started (2.3)"),
-    ("RISE", 1.8, "the cost rose to 1.8 and stayed there, 6x its lowest (0.3)"),
-    ("COLLAPSE", 0.9, "the network collapsed (its outputs are pinned at 0 or 1 and it answers 6 for 98%"),
-])
+@pytest.mark.parametrize(
+    "kind,cost,words",
+    [
+        ("NAN", float("nan"), "the cost became not-a-number (NaN)"),
+        ("INF", float("inf"), "the cost became infinite"),
+        ("BLOWUP", 52.0, "the cost blew up to 52, more than 10x where this run started (2.3)"),
+        ("RISE", 1.8, "the cost rose to 1.8 and stayed there, 6x its lowest (0.3)"),
+        ("COLLAPSE", 0.9, "the network collapsed (its outputs are pinned at 0 or 1 and it answers 6 for 98%"),
+    ],
+)
 def test_each_kind_of_divergence_says_what_happened(kind, cost, words):
     from digitviz.core.training import Divergence
 
@@ -220,7 +229,7 @@ def test_each_kind_of_divergence_says_what_happened(kind, cost, words):
     assert str(e).endswith("learning rate 100 is too large for this network and cost")
     if kind != "NAN":
         assert "NaN" not in str(e)  # a finite blow-up is not "not-a-number"
-    e.decayed_from(1.0 / 0.8 ** 2 * 100, 2)
+    e.decayed_from(1.0 / 0.8**2 * 100, 2)
     assert "learning rate 100 (the 156.2 set, after 2 epochs of decay)" in str(e)
 
 
@@ -233,8 +242,9 @@ def test_a_finite_blowup_is_not_called_nan(toy_data):
         for _ in range(200):
             tr.step()
     e = info.value
-    assert e.kind is (Divergence.BLOWUP if np.isfinite(e.cost) else Divergence.NAN if np.isnan(e.cost)
-                      else Divergence.INF)
+    assert e.kind is (
+        Divergence.BLOWUP if np.isfinite(e.cost) else Divergence.NAN if np.isnan(e.cost) else Divergence.INF
+    )
     assert ("NaN" in str(e)) == (e.kind is Divergence.NAN)
 
 
@@ -283,7 +293,7 @@ def test_a_cost_that_rises_and_stays_is_caught():
     net = Network((784, 4, 10), seed=0)
     w = DivergenceWatch(net.theta)
     for step in range(1, 300):
-        w.observe(step, step * 10, 1.0 / step ** 0.5 + 0.2, net, 1.0)  # a falling cost: fine
+        w.observe(step, step * 10, 1.0 / step**0.5 + 0.2, net, 1.0)  # a falling cost: fine
     low = w.low
     with pytest.raises(Diverged) as info:
         for step in range(300, 300 + 10 * RISE_STEPS):
@@ -292,19 +302,29 @@ def test_a_cost_that_rises_and_stays_is_caught():
 
 
 def test_healthy_runs_never_diverge(toy_data):
-    for cfg in (SMALL, replace(SMALL, random_labels=True), replace(SMALL, activation="relu", cost="cross_entropy",
-                                                                     lr=0.1, momentum=0.9)):
+    for cfg in (
+        SMALL,
+        replace(SMALL, random_labels=True),
+        replace(SMALL, activation="relu", cost="cross_entropy", lr=0.1, momentum=0.9),
+    ):
         tr = Trainer(toy_data, cfg)
         for _ in range(5):
             tr.run_epoch()
 
 
-@pytest.mark.parametrize("bad, phrase", [
-    (dict(l2=float("nan")), "L2 must be a finite number"), (dict(l2=float("inf")), "L2 must be a finite number"),
-    (dict(sizes=(784, 0, 10)), "layer sizes must be positive"), (dict(sizes=(784,)), "layer sizes must be positive"),
-    (dict(epochs=0), "epochs must be at least 1"), (dict(seed=-1), "seed must be in 0 to"),
-    (dict(activation="swish"), "unknown activation"), (dict(init="zeros"), "unknown activation, cost or init"),
-])
+@pytest.mark.parametrize(
+    "bad, phrase",
+    [
+        (dict(l2=float("nan")), "L2 must be a finite number"),
+        (dict(l2=float("inf")), "L2 must be a finite number"),
+        (dict(sizes=(784, 0, 10)), "layer sizes must be positive"),
+        (dict(sizes=(784,)), "layer sizes must be positive"),
+        (dict(epochs=0), "epochs must be at least 1"),
+        (dict(seed=-1), "seed must be in 0 to"),
+        (dict(activation="swish"), "unknown activation"),
+        (dict(init="zeros"), "unknown activation, cost or init"),
+    ],
+)
 def test_config_refuses_what_would_fail_later(bad, phrase):
     with pytest.raises(ValueError, match=phrase):
         TrainConfig(**bad)

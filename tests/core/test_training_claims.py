@@ -42,7 +42,7 @@ def test_moved_training_steps_and_rotation_can_be_switched_on_live(toy_data):
     tr = Trainer(toy_data, SMALL)
     tr.step()
     tr.update_config(rotate_deg=15.0, shift_px=1)
-    X_before = tr.X_train[tr._order[tr._pos:tr._pos + 10]]
+    X_before = tr.X_train[tr._order[tr._pos : tr._pos + 10]]
     tr.step()
     X, _, labels, idx = tr.last_batch
     assert not np.allclose(X, X_before)
@@ -61,8 +61,12 @@ def test_move_settings_are_validated():
 
 def test_book_preset_is_the_videos_recipe():
     book = PRESETS["book"]
-    assert (book.sizes, book.activation, book.cost, book.init) == ((784, 16, 16, 10), "sigmoid", "quadratic",
-                                                                   "standard")
+    assert (book.sizes, book.activation, book.cost, book.init) == (
+        (784, 16, 16, 10),
+        "sigmoid",
+        "quadratic",
+        "standard",
+    )
     assert (book.lr, book.batch_size, book.epochs, book.momentum, book.l2) == (1.5, 10, 30, 0.0, 0.0)
     assert preset_of(book) == "book" and preset_of(PRESETS["lesson"]) == "lesson"
     assert "book" in PRESET_BLURBS and "book" in PRESET_TARGETS

@@ -7,8 +7,9 @@ from digitviz.core.network import Network, one_hot
 from digitviz.core.wants import neuron_wants
 
 
-@pytest.mark.parametrize("activation,cost", [("sigmoid", "quadratic"), ("relu", "cross_entropy"),
-                                             ("tanh", "quadratic")])
+@pytest.mark.parametrize(
+    "activation,cost", [("sigmoid", "quadratic"), ("relu", "cross_entropy"), ("tanh", "quadratic")]
+)
 def test_wants_agree_with_backprop_for_that_example(rng, activation, cost):
     net = Network((784, 16, 16, 10), activation, cost, np.float64, seed=3)
     x = rng.random(784)

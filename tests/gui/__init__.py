@@ -20,7 +20,7 @@ def ToyData(n_train=600, n_test=200, seed=0) -> Dataset:
         img = (rng.random((n, 28, 28)) * 60).astype(np.uint8)
         for i, k in enumerate(labels):
             r, c = divmod(int(k), 4)
-            img[i, 2 + 8 * r:9 + 8 * r, 1 + 7 * c:8 + 7 * c] = 255
+            img[i, 2 + 8 * r : 9 + 8 * r, 1 + 7 * c : 8 + 7 * c] = 255
         return img.reshape(n, 784), labels
 
     train, test = make(n_train), make(n_test)

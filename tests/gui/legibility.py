@@ -183,8 +183,9 @@ def scroll_problems(root: QWidget) -> list[str]:
         if isinstance(s, QScrollArea) and s.horizontalScrollBar().maximum() > 0:
             inner = s.widget()
             need = inner.minimumSizeHint().width() if inner else "?"
-            out.append(f"{_name(s)}: needs a horizontal scrollbar (content {need}"
-                       f" px wide, room {s.viewport().width()} px)")
+            out.append(
+                f"{_name(s)}: needs a horizontal scrollbar (content {need} px wide, room {s.viewport().width()} px)"
+            )
     return out
 
 
@@ -200,5 +201,14 @@ def all_problems(root: QWidget, scroll: bool = True) -> list[str]:
     return graphics_problems(root) + widget_problems(root) + (scroll_problems(root) if scroll else [])
 
 
-__all__ = ["all_problems", "graphics_problems", "scroll_problems", "shown", "view_problems", "widget_problems",
-           "QAbstractButton", "QRect", "QToolButton"]
+__all__ = [
+    "all_problems",
+    "graphics_problems",
+    "scroll_problems",
+    "shown",
+    "view_problems",
+    "widget_problems",
+    "QAbstractButton",
+    "QRect",
+    "QToolButton",
+]

@@ -60,9 +60,9 @@ def test_timeline_goes_back_and_continues_as_a_new_run(make_window, qtbot):
     bar.slider.setValue(12)  # as the user drags
     kept, theta = c.theta_at(12)
     assert kept == 12 and w.past[1] == 12
-    np.testing.assert_array_equal(w._net.theta, theta)                      # the diagram
-    np.testing.assert_array_equal(w.panels["input"].net.theta, theta)       # the input panel's answer
-    np.testing.assert_array_equal(w.panels["weights"]._theta, theta)        # the weight images
+    np.testing.assert_array_equal(w._net.theta, theta)  # the diagram
+    np.testing.assert_array_equal(w.panels["input"].net.theta, theta)  # the input panel's answer
+    np.testing.assert_array_equal(w.panels["weights"]._theta, theta)  # the weight images
     assert w.panels["landscape"]._snap.step == 12 and w.panels["landscape"]._snap.theta is w.past[2]
     assert not np.array_equal(theta, c.latest.theta)
     assert "step 12 of 40" in bar.text.text()

@@ -15,15 +15,15 @@ SIZES = [(1024, 700), (1280, 800), (1600, 1000), (1920, 1080)]
 # axis label still reach past their view by a few pixels. Each entry is (size, words of the problem); any
 # other problem fails the test.
 KNOWN = [
-    ((1024, 700), "'tick 9' leaves its view"),                 # Draw & move: its outputs, in a 100 px plot
-    ((1024, 700), "'tick 0.2' overlaps 'tick 0.4'"),           # Random labels: 40 px tall plots
+    ((1024, 700), "'tick 9' leaves its view"),  # Draw & move: its outputs, in a 100 px plot
+    ((1024, 700), "'tick 0.2' overlaps 'tick 0.4'"),  # Random labels: 40 px tall plots
     ((1024, 700), "'tick 0.4' overlaps 'tick 0.6'"),
     ((1024, 700), "'tick 0.6' overlaps 'tick 0.8'"),
     ((1280, 800), "'t: (1 − t) · network A + t · network B' leaves"),  # Many minima: its line plot's x label
     # Cost landscape at 1024x700: when its surface arrives while the dock is being resized, the map's axis
     # labels can be fitted to the old size (timing-dependent)
     ((1024, 700), "'random (path has 1 PC)' leaves its view"),
-    ((1024, 700), "overlaps \"PC1 ("),
+    ((1024, 700), 'overlaps "PC1 ('),
 ]
 
 
@@ -39,8 +39,12 @@ def _views(w):
         tabs = getattr(w.panels[name], "tabs", None)
         if name == "experiments" and tabs is not None:
             for i in range(1, tabs.count()):
-                out.append((f"{name}/{tabs.tabText(i)}",
-                            lambda n=name, i=i, t=tabs: (w.docks[n].raise_(), t.setCurrentIndex(i))))
+                out.append(
+                    (
+                        f"{name}/{tabs.tabText(i)}",
+                        lambda n=name, i=i, t=tabs: (w.docks[n].raise_(), t.setCurrentIndex(i)),
+                    )
+                )
     return out
 
 
@@ -78,8 +82,10 @@ def _settle(qtbot, w):
 def test_every_view_is_legible_at_every_size(window, qtbot):
     w = window
     w.controller.worker.step(30)
-    qtbot.waitUntil(lambda: w.controller.latest is not None and w.controller.latest.step == 30
-                    and not w.controller.latest.running, timeout=10000)
+    qtbot.waitUntil(
+        lambda: w.controller.latest is not None and w.controller.latest.step == 30 and not w.controller.latest.running,
+        timeout=10000,
+    )
     problems = []
     for width, height in SIZES:
         w.resize(width, height)

@@ -79,8 +79,10 @@ def test_epoch_then_reset(make_window, qtbot):
     w = make_window()
     w.act_epoch.trigger()
     qtbot.waitUntil(lambda: bool(w.controller.latest.epochs) and not w.controller.running, timeout=10000)
-    qtbot.waitUntil(lambda: "test accuracy" in w.status_labels["accuracy"].text()
-                    and "%" in w.status_labels["accuracy"].text(), timeout=2000)
+    qtbot.waitUntil(
+        lambda: "test accuracy" in w.status_labels["accuracy"].text() and "%" in w.status_labels["accuracy"].text(),
+        timeout=2000,
+    )
     theta0 = FAST.network().theta
     gen = w.controller.generation
     asked = []
@@ -98,8 +100,9 @@ def test_settings_reach_the_worker(make_window, qtbot):
     panel = w.panels["settings"]
     panel.lr.setValue(0.5)
     panel.doubt.setValue(20)
-    qtbot.waitUntil(lambda: w.controller.latest.config.lr == 0.5 and w.controller.latest.config.doubt == 0.2,
-                    timeout=5000)
+    qtbot.waitUntil(
+        lambda: w.controller.latest.config.lr == 0.5 and w.controller.latest.config.doubt == 0.2, timeout=5000
+    )
     w.act_step.trigger()
     wait_idle_at(qtbot, w, 1)
     # the architecture: asks first (declined: nothing changes), then resets when accepted
@@ -198,8 +201,13 @@ def test_diagram_shows_the_answer_brightest(make_window, qtbot, tmp_path, mnist)
     w.act_step.trigger()
     qtbot.waitUntil(lambda: w.controller.latest.step_report is not None, timeout=5000)
     view = w.diagram
-    qtbot.waitUntil(lambda: view._state is not None and np.array_equal(
-        view._state.activations[0], np.asarray(w.controller.latest.example, np.float64)), timeout=2000)
+    qtbot.waitUntil(
+        lambda: (
+            view._state is not None
+            and np.array_equal(view._state.activations[0], np.asarray(w.controller.latest.example, np.float64))
+        ),
+        timeout=2000,
+    )
     out = view._state.activations[-1]
     hi, lo = int(np.argmax(out)), int(np.argmin(out))
     assert out[hi] - out[lo] > 0.5
@@ -211,7 +219,7 @@ def test_diagram_shows_the_answer_brightest(make_window, qtbot, tmp_path, mnist)
     def brightness(digit):
         p = view.output_center(digit)
         x, y = int(p.x() * ratio), int(p.y() * ratio)
-        return arr[y - 1:y + 2, x - 1:x + 2, :3].astype(float).mean()
+        return arr[y - 1 : y + 2, x - 1 : x + 2, :3].astype(float).mean()
 
     assert brightness(hi) > brightness(lo) + 60
 
@@ -247,8 +255,10 @@ def test_input_from_a_panel_redraws_the_diagram_at_once(make_window, qtbot):
     source.input_changed.emit(None, -1)  # follow training again
     w.act_step.trigger()
     qtbot.waitUntil(lambda: w.controller.latest.step == 1, timeout=5000)
-    qtbot.waitUntil(lambda: np.array_equal(w.diagram._state.activations[0],
-                                           np.asarray(w.controller.latest.example, np.float64)), timeout=2000)
+    qtbot.waitUntil(
+        lambda: np.array_equal(w.diagram._state.activations[0], np.asarray(w.controller.latest.example, np.float64)),
+        timeout=2000,
+    )
 
 
 def test_divergence_offers_to_go_back_and_the_status_bar_follows_the_weights(make_window, qtbot):

@@ -40,14 +40,23 @@ def test_quitting_after_saving_does_not_ask(make_window, qtbot, tmp_path):
 def test_ctrl_c_in_the_terminal_quits_the_app_cleanly(tmp_path):
     """SIGINT (and SIGTERM) reach a Python handler although Qt's loop waits in C++; exit code 0, no traceback."""
     root = Path(__file__).resolve().parents[2]
-    env = dict(os.environ, PYTHONPATH=str(root), QT_QPA_PLATFORM="offscreen", HOME=str(tmp_path),
-               XDG_CONFIG_HOME=str(tmp_path / "config"), XDG_CACHE_HOME=str(tmp_path / "cache"))
+    env = dict(
+        os.environ,
+        PYTHONPATH=str(root),
+        QT_QPA_PLATFORM="offscreen",
+        HOME=str(tmp_path),
+        XDG_CONFIG_HOME=str(tmp_path / "config"),
+        XDG_CACHE_HOME=str(tmp_path / "cache"),
+    )
     env.pop("DIGITVIZ_DATA", None)
-    code = ("import sys\nfrom digitviz.gui.app import main\n"
-            "sys.exit(main([], on_shown=lambda w: print('shown', flush=True)))\n")
+    code = (
+        "import sys\nfrom digitviz.gui.app import main\n"
+        "sys.exit(main([], on_shown=lambda w: print('shown', flush=True)))\n"
+    )
     for sig in (signal.SIGINT, signal.SIGTERM):
-        proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                text=True, env=env)
+        proc = subprocess.Popen(
+            [sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+        )
         try:
             assert proc.stdout.readline().strip() == "shown"
             proc.send_signal(sig)

@@ -94,8 +94,7 @@ def test_run_settings_round_trip_through_the_window(make_window, qtbot, tmp_path
     path = w.save_run_settings(tmp_path / "run.json")
     assert load_run(path).config == FAST and json.loads(path.read_text())["dataset"] == "mnist"
     other = replace(FAST, seed=5, lr=0.7)
-    (tmp_path / "other.json").write_text(json.dumps(dict(format="digitviz-run", version=1,
-                                                         settings=other.to_dict())))
+    (tmp_path / "other.json").write_text(json.dumps(dict(format="digitviz-run", version=1, settings=other.to_dict())))
     assert w.open_run_settings(tmp_path / "other.json")
     qtbot.waitUntil(lambda: w.controller.latest.config == other, timeout=5000)
     (tmp_path / "bad.json").write_text("{")
@@ -135,8 +134,11 @@ def test_download_menu_offers_the_three_datasets(make_window):
     w = make_window()
     menu = next(a.menu() for a in w.menuBar().actions() if a.text() == "&File")
     sub = next(a.menu() for a in menu.actions() if a.menu() is not None and a.text() == "Download")
-    assert [a.text() for a in sub.actions()] == ["Download MNIST…", "Download Fashion-MNIST…",
-                                                 "Download Kuzushiji-MNIST…"]
+    assert [a.text() for a in sub.actions()] == [
+        "Download MNIST…",
+        "Download Fashion-MNIST…",
+        "Download Kuzushiji-MNIST…",
+    ]
 
 
 def test_an_unknown_idx_folder_says_class_k(make_window, qtbot, tmp_path, rng):

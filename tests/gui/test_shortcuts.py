@@ -70,8 +70,11 @@ def focus_target(w, name):
     if name == "diagram":
         return w.diagram
     panel = w.panels[name]
-    kids = [c for c in panel.findChildren(QWidget)
-            if c.focusPolicy() != Qt.NoFocus and c.isVisibleTo(panel) and c.isEnabled()]
+    kids = [
+        c
+        for c in panel.findChildren(QWidget)
+        if c.focusPolicy() != Qt.NoFocus and c.isVisibleTo(panel) and c.isEnabled()
+    ]
     spins = [c for c in kids if isinstance(c, QAbstractSpinBox)]
     if spins:
         return spins[0]
@@ -156,9 +159,13 @@ def press_every_shortcut(w, qtbot, monkeypatch, where, closes):
                 gen = c.generation
                 press(keys, target)
                 qtbot.waitUntil(lambda g=gen: c.generation == g + 1, timeout=3000)
-            elif key in (("window", "open_data_folder"), ("window", "save_network_dialog"),
-                         ("window", "load_network_dialog"), ("window", "export_png_dialog"),
-                         ("input", "open_image_dialog")):
+            elif key in (
+                ("window", "open_data_folder"),
+                ("window", "save_network_dialog"),
+                ("window", "load_network_dialog"),
+                ("window", "export_png_dialog"),
+                ("input", "open_image_dialog"),
+            ):
                 n = len(calls)
                 press(keys, target)
                 assert len(calls) == n + 1  # the file dialog was asked for

@@ -179,8 +179,7 @@ def test_playing_trains_in_fused_chunks_and_says_so(running_worker, qtbot):
     fused.warm_up()
     thread, worker, sink = running_worker()
     worker.play()
-    qtbot.waitUntil(lambda: sink.last.running and sink.last.engine == "fused" and sink.last.step > 200,
-                    timeout=10000)
+    qtbot.waitUntil(lambda: sink.last.running and sink.last.engine == "fused" and sink.last.step > 200, timeout=10000)
     worker.pause()
     qtbot.waitUntil(lambda: not sink.last.running, timeout=5000)
     steps = np.concatenate([s.new_steps for s in sink.snaps])

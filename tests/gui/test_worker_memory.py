@@ -20,7 +20,6 @@ def test_the_path_is_sent_once_and_not_kept_in_the_worker(running_worker, qtbot)
     np.testing.assert_array_equal(h.path_thetas[-1], last)
 
 
-
 _LAUNCH = """
 import os, sys
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
@@ -54,7 +53,13 @@ def test_numba_is_loaded_when_training_starts_not_at_launch(tmp_path):
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[2]
-    out = subprocess.run([sys.executable, "-c", _LAUNCH, str(tmp_path / "s.ini")], cwd=root, capture_output=True,
-                         text=True, timeout=180, env={**__import__("os").environ, "PYTHONPATH": str(root)})
+    out = subprocess.run(
+        [sys.executable, "-c", _LAUNCH, str(tmp_path / "s.ini")],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env={**__import__("os").environ, "PYTHONPATH": str(root)},
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     assert "numba at launch: False" in out.stdout and "numba after training: True" in out.stdout, out.stdout

@@ -110,8 +110,8 @@ class _Engine:
         ws, bs = self.layout.slices[l]
         n_in, n_out = self.sizes[l], self.sizes[l + 1]
         G = raw.shape[0]
-        W = raw[:, ws.start - offset:ws.stop - offset].reshape(G, n_out, n_in)
-        b = raw[:, bs.start - offset:bs.stop - offset]
+        W = raw[:, ws.start - offset : ws.stop - offset].reshape(G, n_out, n_in)
+        b = raw[:, bs.start - offset : bs.stop - offset]
         alpha, beta = self.in_ab[l]
         gamma = self.gammas[l]
         # z = W (alpha + beta g) + b = (beta W) g + (b + alpha W 1), then scaled by gamma
@@ -210,10 +210,19 @@ def _default_chunk(eng: _Engine) -> int:
     return max(1, _BLOCK_POINT_EXAMPLES // nb)
 
 
-def _affine_costs(net: Network, vecs: np.ndarray, coefs: np.ndarray, X: np.ndarray, Y: np.ndarray, *,
-                  progress: Callable[[int, int], object] | None = None, cancel: Callable[[], bool] | None = None,
-                  chunk_points: int | None = None,
-                  progress_offset: int = 0, progress_total: int | None = None) -> np.ndarray:
+def _affine_costs(
+    net: Network,
+    vecs: np.ndarray,
+    coefs: np.ndarray,
+    X: np.ndarray,
+    Y: np.ndarray,
+    *,
+    progress: Callable[[int, int], object] | None = None,
+    cancel: Callable[[], bool] | None = None,
+    chunk_points: int | None = None,
+    progress_offset: int = 0,
+    progress_total: int | None = None,
+) -> np.ndarray:
     """Costs at ``coefs @ vecs`` for each row of ``coefs`` (G, m) whose first column is 1.
 
     ``vecs`` (m, P): the centre first, then directions. Returns float64 shape (G,).
@@ -233,7 +242,7 @@ def _affine_costs(net: Network, vecs: np.ndarray, coefs: np.ndarray, X: np.ndarr
     for p0 in range(0, n_points, chunk):
         if cancel is not None and cancel():
             raise Cancelled()
-        c = coefs[p0:p0 + chunk]
+        c = coefs[p0 : p0 + chunk]
         G = c.shape[0]
         tails = [eng.layer_matrix(c @ tail_vecs, l, offset) for l in range(1, eng.L)]
         c_dt = c.astype(eng.dtype)
@@ -241,15 +250,24 @@ def _affine_costs(net: Network, vecs: np.ndarray, coefs: np.ndarray, X: np.ndarr
         def first_layer(bi: int, h: np.ndarray, c_dt: np.ndarray = c_dt, G: int = G) -> None:
             np.matmul(c_dt, stacks[bi], out=h.reshape(G, -1))
 
-        out[p0:p0 + G] = eng.run(G, first_layer, tails)
+        out[p0 : p0 + G] = eng.run(G, first_layer, tails)
         if progress is not None:
             progress(progress_offset + p0 + G, total)
     return out
 
 
-def cost_grid(net: Network, plane: Plane, X: np.ndarray, Y: np.ndarray, alphas: np.ndarray, betas: np.ndarray, *,
-              progress: Callable[[int, int], object] | None = None, cancel: Callable[[], bool] | None = None,
-              chunk_points: int | None = None) -> np.ndarray:
+def cost_grid(
+    net: Network,
+    plane: Plane,
+    X: np.ndarray,
+    Y: np.ndarray,
+    alphas: np.ndarray,
+    betas: np.ndarray,
+    *,
+    progress: Callable[[int, int], object] | None = None,
+    cancel: Callable[[], bool] | None = None,
+    chunk_points: int | None = None,
+) -> np.ndarray:
     """The cost on a grid in the plane: ``Z[j, i] = C(centre + alphas[i]*d1 + betas[j]*d2)``.
 
     Parameters
@@ -282,9 +300,17 @@ def cost_grid(net: Network, plane: Plane, X: np.ndarray, Y: np.ndarray, alphas: 
     return Z.reshape(len(betas), len(alphas))
 
 
-def plane_costs(net: Network, plane: Plane, coords: np.ndarray, X: np.ndarray, Y: np.ndarray, *,
-                progress: Callable[[int, int], object] | None = None, cancel: Callable[[], bool] | None = None,
-                chunk_points: int | None = None) -> np.ndarray:
+def plane_costs(
+    net: Network,
+    plane: Plane,
+    coords: np.ndarray,
+    X: np.ndarray,
+    Y: np.ndarray,
+    *,
+    progress: Callable[[int, int], object] | None = None,
+    cancel: Callable[[], bool] | None = None,
+    chunk_points: int | None = None,
+) -> np.ndarray:
     """The cost at arbitrary points of the plane: ``C(centre + a_k*d1 + b_k*d2)`` for each row.
 
     The same fast path as :func:`cost_grid` (no ``(K, P)`` array of parameter vectors is formed), for
@@ -309,8 +335,9 @@ def plane_costs(net: Network, plane: Plane, coords: np.ndarray, X: np.ndarray, Y
     return _affine_costs(net, vecs, coefs, X, Y, progress=progress, cancel=cancel, chunk_points=chunk_points)
 
 
-def cost_grid_loop(net: Network, plane: Plane, X: np.ndarray, Y: np.ndarray, alphas: np.ndarray,
-                   betas: np.ndarray) -> np.ndarray:
+def cost_grid_loop(
+    net: Network, plane: Plane, X: np.ndarray, Y: np.ndarray, alphas: np.ndarray, betas: np.ndarray
+) -> np.ndarray:
     """Reference for :func:`cost_grid`: one ``net.cost`` per grid point (slow, obviously right)."""
     Z = np.empty((len(betas), len(alphas)))
     for j, b in enumerate(betas):
@@ -319,8 +346,9 @@ def cost_grid_loop(net: Network, plane: Plane, X: np.ndarray, Y: np.ndarray, alp
     return Z
 
 
-def costs_at(net: Network, thetas: np.ndarray, X: np.ndarray, Y: np.ndarray, *,
-             chunk_points: int | None = None) -> np.ndarray:
+def costs_at(
+    net: Network, thetas: np.ndarray, X: np.ndarray, Y: np.ndarray, *, chunk_points: int | None = None
+) -> np.ndarray:
     """The true cost of each parameter vector, shape (K,) float64 (batched forward passes).
 
     Parameters
@@ -335,7 +363,7 @@ def costs_at(net: Network, thetas: np.ndarray, X: np.ndarray, Y: np.ndarray, *,
     out = np.empty(K)
     chunk = int(chunk_points) if chunk_points else _default_chunk(eng)
     for p0 in range(0, K, chunk):
-        raw = np.asarray(thetas[p0:p0 + chunk], np.float64)
+        raw = np.asarray(thetas[p0 : p0 + chunk], np.float64)
         G = raw.shape[0]
         A0, bias0 = eng.layer_matrix(raw, 0)
         A0 = A0.reshape(G * eng.rows[0], -1)
@@ -346,12 +374,20 @@ def costs_at(net: Network, thetas: np.ndarray, X: np.ndarray, Y: np.ndarray, *,
             np.matmul(A0, eng.X[s:e].T, out=h.reshape(G * eng.rows[0], -1))
             h += bias0[:, :, None]
 
-        out[p0:p0 + G] = eng.run(G, first_layer, tails)
+        out[p0 : p0 + G] = eng.run(G, first_layer, tails)
     return out
 
 
-def line_costs(net: Network, theta_a: np.ndarray, theta_b: np.ndarray, X: np.ndarray, Y: np.ndarray, n: int = 51,
-               extend: float = 0.0, **kw: Any) -> tuple[np.ndarray, np.ndarray]:
+def line_costs(
+    net: Network,
+    theta_a: np.ndarray,
+    theta_b: np.ndarray,
+    X: np.ndarray,
+    Y: np.ndarray,
+    n: int = 51,
+    extend: float = 0.0,
+    **kw: Any,
+) -> tuple[np.ndarray, np.ndarray]:
     """Cost along the straight line ``theta_a + t (theta_b - theta_a)`` (Goodfellow et al. 2015).
 
     Parameters
@@ -375,9 +411,16 @@ def line_costs(net: Network, theta_a: np.ndarray, theta_b: np.ndarray, X: np.nda
     return ts, costs
 
 
-def coarse_to_fine(net: Network, plane: Plane, X: np.ndarray, Y: np.ndarray, alphas_fine: np.ndarray,
-                   betas_fine: np.ndarray, coarse: int = 11,
-                   **kw: Any) -> Generator[tuple[np.ndarray, np.ndarray, np.ndarray], None, None]:
+def coarse_to_fine(
+    net: Network,
+    plane: Plane,
+    X: np.ndarray,
+    Y: np.ndarray,
+    alphas_fine: np.ndarray,
+    betas_fine: np.ndarray,
+    coarse: int = 11,
+    **kw: Any,
+) -> Generator[tuple[np.ndarray, np.ndarray, np.ndarray], None, None]:
     """Yield ``(alphas, betas, Z)`` for a quick coarse grid over the same range, then the fine grid.
 
     ``progress`` (if given in ``kw``) counts the points of both passes together; ``cancel`` is polled

@@ -53,8 +53,15 @@ class PathResult:
     seconds: float
 
 
-def compute_path(job: PathJob, net: Network, X: np.ndarray, Y: np.ndarray, *,
-                 cancel: Callable[[], bool] | None = None, chunk: int = 64) -> PathResult:
+def compute_path(
+    job: PathJob,
+    net: Network,
+    X: np.ndarray,
+    Y: np.ndarray,
+    *,
+    cancel: Callable[[], bool] | None = None,
+    chunk: int = 64,
+) -> PathResult:
     """Run a path job (chunks of ``chunk`` points, ``cancel`` polled between them)."""
     t0 = time.perf_counter()
     K = len(job.thetas)
@@ -63,17 +70,26 @@ def compute_path(job: PathJob, net: Network, X: np.ndarray, Y: np.ndarray, *,
     for s in range(0, K, chunk):
         if cancel is not None and cancel():
             raise Cancelled()
-        block = np.stack(job.thetas[s:s + chunk])
-        true_costs[s:s + len(block)] = costs_at(net, block, X, Y)
+        block = np.stack(job.thetas[s : s + chunk])
+        true_costs[s : s + len(block)] = costs_at(net, block, X, Y)
         if job.plane is not None and on_plane is not None:
             coords, _ = project(job.plane, block)
-            on_plane[s:s + len(block)] = plane_costs(net, job.plane, coords, X, Y)
+            on_plane[s : s + len(block)] = plane_costs(net, job.plane, coords, X, Y)
     grad = None
     if job.grad_theta is not None:
         net.set_theta(job.grad_theta)
         _, g = net.backprop(X, Y)
         grad = frozen_copy(g.astype(np.float64))  # backprop returns a view of the workspace
-    return PathResult(id=job.id, generation=job.generation, sample_size=job.sample_size, source=job.source,
-                      steps=np.asarray(job.steps, np.int64), true_costs=true_costs, plane=job.plane,
-                      plane_costs=on_plane, grad=grad, grad_step=job.grad_step,
-                      seconds=time.perf_counter() - t0)
+    return PathResult(
+        id=job.id,
+        generation=job.generation,
+        sample_size=job.sample_size,
+        source=job.source,
+        steps=np.asarray(job.steps, np.int64),
+        true_costs=true_costs,
+        plane=job.plane,
+        plane_costs=on_plane,
+        grad=grad,
+        grad_step=job.grad_step,
+        seconds=time.perf_counter() - t0,
+    )

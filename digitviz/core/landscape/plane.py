@@ -81,8 +81,9 @@ def _frozen_vector(v: np.ndarray, name: str) -> np.ndarray:
 # directions
 
 
-def pca_directions(path: np.ndarray, centre: np.ndarray, rng: np.random.Generator | None = None,
-                   max_rows: int = _PCA_MAX_ROWS) -> Plane:
+def pca_directions(
+    path: np.ndarray, centre: np.ndarray, rng: np.random.Generator | None = None, max_rows: int = _PCA_MAX_ROWS
+) -> Plane:
     """The plane of the path's two principal directions through ``centre`` (Li et al. 2018).
 
     PCA of the rows of ``path - centre`` (not mean-centred: the plane passes through ``centre``,

@@ -14,7 +14,7 @@ from digitviz.core.network import Network, one_hot
 from digitviz.core.training import TrainConfig, training_labels
 
 SOURCES = ("train", "test")
-_SAMPLE_SALT = 7   # seeds the sample's permutation: rng([config.seed, 7]) (the Trainer uses 1, 2, 3)
+_SAMPLE_SALT = 7  # seeds the sample's permutation: rng([config.seed, 7]) (the Trainer uses 1, 2, 3)
 
 
 def sample_indices(n_total: int, n: int, seed: int) -> np.ndarray:

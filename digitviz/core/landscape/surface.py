@@ -27,7 +27,7 @@ from .plane import (
 from .sample import RunSample
 
 LINE_EXTEND = 0.2  # the 1-D view runs over t in [-0.2, 1.2]
-LINE_POINTS = 57   # every 0.025 in t
+LINE_POINTS = 57  # every 0.025 in t
 
 
 @dataclass(frozen=True, eq=False)
@@ -121,10 +121,16 @@ def fit_plane(job: SurfaceJob, net: Network, path: np.ndarray) -> Plane:
     raise ValueError(f"unknown plane mode {job.mode!r}")
 
 
-def compute_surface(job: SurfaceJob, net: Network, X: np.ndarray, Y: np.ndarray, *,
-                    emit: Callable[[SurfaceResult], object] | None = None,
-                    progress: Callable[[int, int], object] | None = None,
-                    cancel: Callable[[], bool] | None = None) -> SurfaceResult:
+def compute_surface(
+    job: SurfaceJob,
+    net: Network,
+    X: np.ndarray,
+    Y: np.ndarray,
+    *,
+    emit: Callable[[SurfaceResult], object] | None = None,
+    progress: Callable[[int, int], object] | None = None,
+    cancel: Callable[[], bool] | None = None,
+) -> SurfaceResult:
     """Run a surface job; ``emit(SurfaceResult)`` gets the coarse pass, the final one is returned.
 
     The grid's two passes come from :func:`~.engine.coarse_to_fine`; between them the path's costs on
@@ -153,8 +159,16 @@ def compute_surface(job: SurfaceJob, net: Network, X: np.ndarray, Y: np.ndarray,
     # coarse_to_fine counts the points of its two passes together
     grid_tick = None if progress is None else (lambda d, _t: progress(d if d <= n_coarse else d + n_side, total))
     passes = coarse_to_fine(net, plane, X, Y, alphas, betas, coarse=job.coarse, progress=grid_tick, cancel=cancel)
-    base: dict[str, Any] = dict(id=job.id, generation=job.generation, plane=plane, coords=coords, distance=distance,
-                steps=np.asarray(job.steps, np.int64), sample_size=job.sample_size, source=job.source)
+    base: dict[str, Any] = dict(
+        id=job.id,
+        generation=job.generation,
+        plane=plane,
+        coords=coords,
+        distance=distance,
+        steps=np.asarray(job.steps, np.int64),
+        sample_size=job.sample_size,
+        source=job.source,
+    )
     if has_coarse:
         t = time.perf_counter()
         ca, cb, Zc = next(passes)
@@ -165,13 +179,31 @@ def compute_surface(job: SurfaceJob, net: Network, X: np.ndarray, Y: np.ndarray,
     on_plane = plane_costs(net, plane, coords, X, Y, progress=tick(n_coarse), cancel=cancel)
     seconds["path"] = time.perf_counter() - t
     t = time.perf_counter()
-    line_t, line_c = line_costs(net, path[0], job.current, X, Y, n=LINE_POINTS, extend=LINE_EXTEND,
-                                progress=tick(n_coarse + len(coords)), cancel=cancel)
+    line_t, line_c = line_costs(
+        net,
+        path[0],
+        job.current,
+        X,
+        Y,
+        n=LINE_POINTS,
+        extend=LINE_EXTEND,
+        progress=tick(n_coarse + len(coords)),
+        cancel=cancel,
+    )
     seconds["line"] = time.perf_counter() - t
     t = time.perf_counter()
     _, _, Z = next(passes)
     passes.close()
     seconds["fine"] = time.perf_counter() - t
     seconds["total"] = time.perf_counter() - t0
-    return SurfaceResult(final=True, alphas=alphas, betas=betas, Z=Z, plane_costs=on_plane, line_t=line_t,
-                         line_costs=line_c, seconds=seconds, **base)
+    return SurfaceResult(
+        final=True,
+        alphas=alphas,
+        betas=betas,
+        Z=Z,
+        plane_costs=on_plane,
+        line_t=line_t,
+        line_costs=line_c,
+        seconds=seconds,
+        **base,
+    )

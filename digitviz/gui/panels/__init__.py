@@ -49,19 +49,19 @@ class Panel(Protocol):
 
 @dataclass(frozen=True)
 class PanelSpec:
-    name: str                 # objectName, stable across versions (QSettings key)
-    title: str                # dock title and View-menu entry
-    module: str               # module of this package holding the class, e.g. ".input"
-    cls: str                  # the panel's class name
-    area: Qt.DockWidgetArea   # where the default layout puts it
-    visible: bool = True      # shown in the default layout
-    tab_with: str = ""        # name of a panel to tabify with in the default layout
+    name: str  # objectName, stable across versions (QSettings key)
+    title: str  # dock title and View-menu entry
+    module: str  # module of this package holding the class, e.g. ".input"
+    cls: str  # the panel's class name
+    area: Qt.DockWidgetArea  # where the default layout puts it
+    visible: bool = True  # shown in the default layout
+    tab_with: str = ""  # name of a panel to tabify with in the default layout
     always_feed: bool = False  # fed every frame even while hidden (it must not miss a step)
     path_source: bool = False  # given the controller's whole descent path: set_path_source(callable)
-    stoppable: bool = False   # runs background jobs: shutdown() is called when the window closes
-    driven: bool = False      # drives the app (the tour): set_driver(AppDriver) is called once the window is built
+    stoppable: bool = False  # runs background jobs: shutdown() is called when the window closes
+    driven: bool = False  # drives the app (the tour): set_driver(AppDriver) is called once the window is built
     same_frame: bool = False  # shows what the diagram shows: every frame's snapshot, never deferred while training
-    short: str = ""           # the dock's tab title when its tab row is too narrow for the full titles
+    short: str = ""  # the dock's tab title when its tab row is too narrow for the full titles
 
     def panel_class(self) -> type:
         """The class (imported now): AttributeError or ImportError if the spec names a missing one."""
@@ -80,10 +80,18 @@ PANELS: tuple[PanelSpec, ...] = (
     PanelSpec("probe", "Overconfidence probe", ".probe", "ProbePanel", R, tab_with="input", short="Probe"),
     PanelSpec("claims", "Draw & move", ".claims", "ClaimsPanel", R, tab_with="input", stoppable=True, short="Draw"),
     PanelSpec("curves", "Learning curves", ".curves", "MetricsPanel", B, always_feed=True, short="Curves"),
-    PanelSpec("landscape", "Cost landscape", ".landscape", "LandscapePanel", B, tab_with="curves", short="Landscape",
-              path_source=True, stoppable=True),
-    PanelSpec("experiments", "Experiments", ".experiments", "ExperimentsPanel", B, tab_with="curves",
-              stoppable=True),
+    PanelSpec(
+        "landscape",
+        "Cost landscape",
+        ".landscape",
+        "LandscapePanel",
+        B,
+        tab_with="curves",
+        short="Landscape",
+        path_source=True,
+        stoppable=True,
+    ),
+    PanelSpec("experiments", "Experiments", ".experiments", "ExperimentsPanel", B, tab_with="curves", stoppable=True),
 )
 
 

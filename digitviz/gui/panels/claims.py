@@ -113,8 +113,8 @@ class DrawTab(QWidget):
         self.data = None
         self._snap = None
         self._means = None
-        self._digits_top = {}     # (generation, step) -> top outputs on the test digits
-        self._second = {}         # generation -> (seed, theta) of the second network
+        self._digits_top = {}  # (generation, step) -> top outputs on the test digits
+        self._second = {}  # generation -> (seed, theta) of the second network
         self.last: DrawStep | None = None
         self.second_answer: int | None = None
         self.input_image: np.ndarray | None = None  # the input panel's current image (its input_changed)
@@ -130,16 +130,19 @@ class DrawTab(QWidget):
         self.start_box.addItem("from noise", "noise")
         self.start_box.addItem("from the current example", "example")
         self.start_box.addItem("from the input panel's image", "input")
-        self.start_box.setToolTip("Where gradient descent on the pixels starts; the input panel's image is the "
-                                  "digit, noise or drawing it shows now (moved, if you moved it)")
+        self.start_box.setToolTip(
+            "Where gradient descent on the pixels starts; the input panel's image is the "
+            "digit, noise or drawing it shows now (moved, if you moved it)"
+        )
         self.objective = QComboBox()
         self.objective.addItem("lowering the cost", "cost")
         self.objective.addItem("raising output k", "output")
         self.objective.setToolTip("Lower the lesson's cost against the one-hot target k, or simply raise output k")
         self.draw_button = QPushButton("Ask it to draw")
         self.draw_button.setObjectName("primary")
-        self.draw_button.setToolTip("300 steps of gradient descent on the 784 pixels (kept in [0, 1]); the "
-                                    "network's weights do not change")
+        self.draw_button.setToolTip(
+            "300 steps of gradient descent on the 784 pixels (kept in [0, 1]); the network's weights do not change"
+        )
         self.draw_button.clicked.connect(self.toggle)
         top = QVBoxLayout()  # one wrapping row: the controls take two lines in a narrow dock
         top.addWidget(flow_row(self.draw_button, self.digit, self.start_box, self.objective))
@@ -157,8 +160,9 @@ class DrawTab(QWidget):
         self.out_plot.setMinimumSize(100, 130)
         self.out_plot.getPlotItem().setContentsMargins(2, 2, 8, 2)  # room for the "9" under the last bar
         fit_plot_text(self.out_plot.getPlotItem())
-        self.bars = pg.BarGraphItem(x=np.arange(10), height=np.zeros(10), width=0.7,
-                                    brush=pg.mkBrush(colors.POSITIVE), pen=pg.mkPen(None))
+        self.bars = pg.BarGraphItem(
+            x=np.arange(10), height=np.zeros(10), width=0.7, brush=pg.mkBrush(colors.POSITIVE), pen=pg.mkPen(None)
+        )
         self.out_plot.addItem(self.bars)
         views = QHBoxLayout()
         views.addWidget(self.drawn_view, 1)
@@ -173,8 +177,10 @@ class DrawTab(QWidget):
         lay.addLayout(top)
         lay.addLayout(views, 1)
         lay.addWidget(self.status)
-        self.status.setText("The lesson: the network “has no idea how to draw digits”. Ask it, and see what "
-                            "gradient descent on the pixels makes of it.")
+        self.status.setText(
+            "The lesson: the network “has no idea how to draw digits”. Ask it, and see what "
+            "gradient descent on the pixels makes of it."
+        )
 
     # panel contract (forwarded)
 
@@ -227,8 +233,18 @@ class DrawTab(QWidget):
             self.mean_title.setText(f"average training {k}")
         self.drawn_title.setText(f"its drawing of {k}")
 
-        def work(stop, snap=snap, k=k, start=start, objective=objective, steps=steps, digits_top=digits_top,
-                 test_X=test_X, second=second, data=data):
+        def work(
+            stop,
+            snap=snap,
+            k=k,
+            start=start,
+            objective=objective,
+            steps=steps,
+            digits_top=digits_top,
+            test_X=test_X,
+            second=second,
+            data=data,
+        ):
             net = _network(snap.config, snap.theta)
             rng = np.random.default_rng([snap.step, k])
             last = None
@@ -256,8 +272,13 @@ class DrawTab(QWidget):
             yield ("answer", second[0], int(other.predict(last.images)[0]))
             return last
 
-        job = self.jobs.submit(work, channel="draw", on_progress=self._on_progress, on_failed=self._on_failed,
-                               on_finished=self._on_finished)
+        job = self.jobs.submit(
+            work,
+            channel="draw",
+            on_progress=self._on_progress,
+            on_failed=self._on_failed,
+            on_finished=self._on_finished,
+        )
         job.done.connect(lambda last, job=job: self._on_done(last, job.stopped))
         self.job = job
         self.status.setText(f"Drawing {k}…")
@@ -275,8 +296,9 @@ class DrawTab(QWidget):
             elif it[0] == "second":
                 self._second[it[1]] = it[2]
             elif it[0] == "training":
-                self.status.setText(self._summary() + f" Training a second network (another seed) to compare: "
-                                    f"{it[1]:.0%}…")
+                self.status.setText(
+                    self._summary() + f" Training a second network (another seed) to compare: {it[1]:.0%}…"
+                )
             elif it[0] == "answer":
                 self.second_answer = it[2]
                 self._second_seed = it[1]
@@ -303,8 +325,7 @@ class DrawTab(QWidget):
         if self._means is not None:
             s += f" Correlation with the average training {k}: {correlation(d.images[0], self._means[k])[0]:.2f}."
         if self.second_answer is not None:
-            s += (f" A second network (seed {self._second_seed}, one epoch) calls it "
-                  f"<b>{self.second_answer}</b>.")
+            s += f" A second network (seed {self._second_seed}, one epoch) calls it <b>{self.second_answer}</b>."
         return s
 
     def _on_done(self, last, stopped):
@@ -348,8 +369,10 @@ class RobustnessTab(QWidget):
     def _build(self):
         self.button = QPushButton("Measure robustness")
         self.button.setObjectName("primary")
-        self.button.setToolTip("Test accuracy of the current network with every test digit shifted by 0-8 pixels "
-                               "(random direction, fixed seed) and rotated by 0-45 degrees")
+        self.button.setToolTip(
+            "Test accuracy of the current network with every test digit shifted by 0-8 pixels "
+            "(random direction, fixed seed) and rotated by 0-45 degrees"
+        )
         self.button.clicked.connect(self.toggle)
         self.clear_button = QPushButton("Clear")
         self.clear_button.clicked.connect(self.clear)
@@ -365,8 +388,9 @@ class RobustnessTab(QWidget):
         for i in range(MAX_RUNS + 1):
             color = RUN_COLORS[i % len(RUN_COLORS)]
             for plot, items in ((self.shift_plot, self.shift_items), (self.rot_plot, self.rot_items)):
-                item = pg.PlotDataItem(pen=pg.mkPen(color, width=2), symbol="o", symbolSize=5,
-                                       symbolBrush=color, symbolPen=None)
+                item = pg.PlotDataItem(
+                    pen=pg.mkPen(color, width=2), symbol="o", symbolSize=5, symbolBrush=color, symbolPen=None
+                )
                 plot.addItem(item)
                 items.append(item)
         plots = QHBoxLayout()
@@ -375,9 +399,11 @@ class RobustnessTab(QWidget):
         self.legend = QLabel("")
         self.legend.setTextFormat(Qt.RichText)
         self.legend.setWordWrap(True)
-        self.status = QLabel("The lesson: it only ever saw centred, unmoving digits. Measure how it copes with "
-                             "moved ones; train with “moved digits” (digitviz train --shift-px 3) and measure "
-                             "again: both runs stay on the plots.")
+        self.status = QLabel(
+            "The lesson: it only ever saw centred, unmoving digits. Measure how it copes with "
+            "moved ones; train with “moved digits” (digitviz train --shift-px 3) and measure "
+            "again: both runs stay on the plots."
+        )
         self.status.setWordWrap(True)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
@@ -445,8 +471,12 @@ class RobustnessTab(QWidget):
             return RobustnessRun(snap.step, snap.generation, snap.config, np.array(shift), np.array(rot))
 
         job = self.jobs.submit(
-            work, channel="robustness", on_progress=self._on_progress, on_finished=self._on_finished,
-            on_failed=lambda m: self.status.setText(f"Measuring failed: {m.splitlines()[0]}"))
+            work,
+            channel="robustness",
+            on_progress=self._on_progress,
+            on_finished=self._on_finished,
+            on_failed=lambda m: self.status.setText(f"Measuring failed: {m.splitlines()[0]}"),
+        )
         job.done.connect(lambda run, job=job: self._on_done(run, job.stopped))
         self.job = job
         self.status.setText(f"Measuring step {snap.step:,} on {len(y):,} test digits…")
@@ -458,8 +488,8 @@ class RobustnessTab(QWidget):
             self._partial[kind].append(acc)
         i = len(self.runs)
         s, r = self._partial["shift"], self._partial["rotation"]
-        self.shift_items[i].setData(SHIFTS[:len(s)], s)
-        self.rot_items[i].setData(ANGLES[:len(r)], r)
+        self.shift_items[i].setData(SHIFTS[: len(s)], s)
+        self.rot_items[i].setData(ANGLES[: len(r)], r)
 
     def _on_done(self, run, stopped):
         if run is None:
@@ -470,8 +500,10 @@ class RobustnessTab(QWidget):
         del self.runs[:-MAX_RUNS]
         self._redraw()
         at = dict(zip(SHIFTS, run.shift_acc))
-        self.status.setText(f"Centred {at[0]:.1%}; shifted 3 px {at[3]:.1%}, 4 px {at[4]:.1%}; rotated 30° "
-                            f"{run.rotation_acc[ANGLES.index(30)]:.1%}.")
+        self.status.setText(
+            f"Centred {at[0]:.1%}; shifted 3 px {at[3]:.1%}, 4 px {at[4]:.1%}; rotated 30° "
+            f"{run.rotation_acc[ANGLES.index(30)]:.1%}."
+        )
         self.measured.emit(run)
 
     def _on_finished(self):

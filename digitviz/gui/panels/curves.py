@@ -168,10 +168,20 @@ class MetricsPanel(QWidget):
         legend = self.cost_plot.legend
         legend.addItem(self.raw_curve, "each batch")
         legend.addItem(self.ema_curve, "smoothed")
-        self.train_curve = self.acc_plot.plot(pen=pg.mkPen(TRAIN_COLOR, width=2), symbol="o", symbolSize=5,
-                                              symbolBrush=TRAIN_COLOR, symbolPen=pg.mkPen(TRAIN_COLOR))
-        self.test_curve = self.acc_plot.plot(pen=pg.mkPen(TEST_COLOR, width=2), symbol="o", symbolSize=5,
-                                             symbolBrush=TEST_COLOR, symbolPen=pg.mkPen(TEST_COLOR))
+        self.train_curve = self.acc_plot.plot(
+            pen=pg.mkPen(TRAIN_COLOR, width=2),
+            symbol="o",
+            symbolSize=5,
+            symbolBrush=TRAIN_COLOR,
+            symbolPen=pg.mkPen(TRAIN_COLOR),
+        )
+        self.test_curve = self.acc_plot.plot(
+            pen=pg.mkPen(TEST_COLOR, width=2),
+            symbol="o",
+            symbolSize=5,
+            symbolBrush=TEST_COLOR,
+            symbolPen=pg.mkPen(TEST_COLOR),
+        )
         acc_legend = self.acc_plot.legend
         acc_legend.addItem(self.train_curve, "train")
         acc_legend.addItem(self.test_curve, "test")
@@ -188,10 +198,14 @@ class MetricsPanel(QWidget):
             legend.setBrush(LEGEND_BRUSH)
             legend.sigSampleClicked.connect(self._on_sample_clicked)
         self.setToolTip("")
-        self.cost_plot.setToolTip("The cost of each mini-batch the network just trained on (faint) and its\n"
-                                  "moving average (bright): gradient descent pushes it down, noisily")
-        self.acc_plot.setToolTip("Share of the 60,000 training and 10,000 test images the network gets right\n"
-                                 "after each full pass (dashed: where this preset levels off)")
+        self.cost_plot.setToolTip(
+            "The cost of each mini-batch the network just trained on (faint) and its\n"
+            "moving average (bright): gradient descent pushes it down, noisily"
+        )
+        self.acc_plot.setToolTip(
+            "Share of the 60,000 training and 10,000 test images the network gets right\n"
+            "after each full pass (dashed: where this preset levels off)"
+        )
         self.grad_plot.setToolTip("Length of the gradient of each step, on a log scale")
 
     # the contract
@@ -225,8 +239,12 @@ class MetricsPanel(QWidget):
         if len(new) and self.steps.n and new[0] <= self.steps.last_step:
             keep = new > self.steps.last_step  # a snapshot fed again (a dock shown): its steps are in
             new = new[keep]
-            snap = replace(snap, new_steps=new, new_costs=np.asarray(snap.new_costs)[keep],
-                           new_grad_norms=np.asarray(snap.new_grad_norms)[keep])
+            snap = replace(
+                snap,
+                new_steps=new,
+                new_costs=np.asarray(snap.new_costs)[keep],
+                new_grad_norms=np.asarray(snap.new_grad_norms)[keep],
+            )
         if len(new):
             costs = np.asarray(snap.new_costs, np.float64)
             gnorms = np.maximum(np.asarray(snap.new_grad_norms, np.float64), 1e-12)
@@ -237,8 +255,9 @@ class MetricsPanel(QWidget):
             self.steps.extend(snap.new_steps, np.column_stack([costs, smooth, gnorms, np.exp(gsmooth)]))
             self._dirty = True
         if len(snap.epochs) != len(self.epochs):
-            self.epochs = np.array([(e.epoch, 100 * e.train_acc, 100 * e.test_acc) for e in snap.epochs],
-                                   np.float64).reshape(-1, 3)
+            self.epochs = np.array(
+                [(e.epoch, 100 * e.train_acc, 100 * e.test_acc) for e in snap.epochs], np.float64
+            ).reshape(-1, 3)
             self._dirty = True
         now = time.perf_counter()
         if self._dirty and self.isVisible() and (not snap.running or now - self._drawn_at >= 1 / DRAW_HZ):
@@ -282,7 +301,7 @@ class MetricsPanel(QWidget):
             if "last_epoch" in ext:
                 last, low = max(last, ext["last_epoch"]), min(low, ext["acc_low"])
             self._set_range(self.acc_plot, "x", (0.5, last + 0.5))
-            spacing = next(m * 10 ** e for e in range(7) for m in (1, 2, 5) if m * 10 ** e >= last / 8)
+            spacing = next(m * 10**e for e in range(7) for m in (1, 2, 5) if m * 10**e >= last / 8)
             self.acc_plot.getAxis("bottom").setTickSpacing(spacing, spacing)
             self._set_range(self.acc_plot, "y", (max(0, 10 * math.floor((low - 3) / 10)), 100))
         if len(self.epochs):
@@ -297,7 +316,7 @@ class MetricsPanel(QWidget):
         axis = plot.getAxis("bottom")
         label_px = QFontMetrics(axis.style.get("tickFont") or axis.font()).horizontalAdvance(f"{xmax:g}") + 18
         room = max(2.0, plot.vb.width() / max(1, label_px))
-        major = next(m * 10 ** e for e in range(12) for m in (1, 2, 5) if m * 10 ** e >= xmax / room)
+        major = next(m * 10**e for e in range(12) for m in (1, 2, 5) if m * 10**e >= xmax / room)
         if self._ranges.get((id(plot), "ticks")) != major:
             self._ranges[(id(plot), "ticks")] = major
             axis.setTickSpacing(major, major)
@@ -330,8 +349,10 @@ class MetricsPanel(QWidget):
         col.setContentsMargins(2, 4, 4, 4)
         col.setSpacing(3)
         title = QLabel("Earlier runs")
-        title.setToolTip("Runs kept when training was reset or the settings changed.\n"
-                         "Ticked runs are drawn dashed in their colour beneath the current run.")
+        title.setToolTip(
+            "Runs kept when training was reset or the settings changed.\n"
+            "Ticked runs are drawn dashed in their colour beneath the current run."
+        )
         col.addWidget(title)
         self.run_list = QListWidget()
         self.run_list.setWordWrap(True)
@@ -362,16 +383,28 @@ class MetricsPanel(QWidget):
         raw = _column(s, 1)
         finite = raw[np.isfinite(raw)]
         g = _column(s, 3)
-        extent = {"xmax": float(x[-1]),
-                  "cost_top": float(np.percentile(finite, 98) if len(finite) >= 400 else finite.max(initial=1.0)),
-                  "glo": math.log10(float(g.min())), "ghi": math.log10(float(g.max()))}
+        extent = {
+            "xmax": float(x[-1]),
+            "cost_top": float(np.percentile(finite, 98) if len(finite) >= 400 else finite.max(initial=1.0)),
+            "glo": math.log10(float(g.min())),
+            "ghi": math.log10(float(g.max())),
+        }
         if len(self.epochs):
             extent["last_epoch"] = float(self.epochs[-1, 0])
             extent["acc_low"] = float(np.min(self.epochs[:, 1:]))
-        used = {r.color for r in self.runs[-(MAX_RUNS - 1):]}
+        used = {r.color for r in self.runs[-(MAX_RUNS - 1) :]}
         color = next((c for c in RUN_COLORS if c not in used), RUN_COLORS[self._run_number % len(RUN_COLORS)])
-        run = KeptRun(self._run_number, run_name(self._run_number, self._config, self._first_config),
-                      self._config, self._first_config, color, tuple(cost), tuple(grad), self.epochs.copy(), extent)
+        run = KeptRun(
+            self._run_number,
+            run_name(self._run_number, self._config, self._first_config),
+            self._config,
+            self._first_config,
+            color,
+            tuple(cost),
+            tuple(grad),
+            self.epochs.copy(),
+            extent,
+        )
         self._run_number += 1
         while len(self.runs) >= MAX_RUNS:
             self.remove_run(self.runs[0], update=False)
@@ -387,11 +420,16 @@ class MetricsPanel(QWidget):
         items["cost"] = pg.PlotDataItem(*run.cost, pen=dash, skipFiniteCheck=True)
         items["grad"] = pg.PlotDataItem(*run.grad, pen=dash, skipFiniteCheck=True)
         ep = run.epochs
-        items["test"] = pg.PlotDataItem(ep[:, 0], ep[:, 2], pen=dash, symbol="o", symbolSize=4,
-                                        symbolBrush=c, symbolPen=pg.mkPen(c))
+        items["test"] = pg.PlotDataItem(
+            ep[:, 0], ep[:, 2], pen=dash, symbol="o", symbolSize=4, symbolBrush=c, symbolPen=pg.mkPen(c)
+        )
         items["train"] = pg.PlotDataItem(ep[:, 0], ep[:, 1], pen=pg.mkPen(c, width=1, style=Qt.PenStyle.DotLine))
-        for key, plot in (("cost", self.cost_plot), ("grad", self.grad_plot), ("test", self.acc_plot),
-                          ("train", self.acc_plot)):
+        for key, plot in (
+            ("cost", self.cost_plot),
+            ("grad", self.grad_plot),
+            ("test", self.acc_plot),
+            ("train", self.acc_plot),
+        ):
             items[key].setZValue(-1)  # beneath the live run
             plot.addItem(items[key])  # (applies the gradient plot's log scale)
         item = QListWidgetItem(_swatch(run.color), run.name)
@@ -407,15 +445,19 @@ class MetricsPanel(QWidget):
     @staticmethod
     def _run_tooltip(run: KeptRun) -> str:
         cfg = run.config
-        lines = [run.name, "",
-                 f"network {'-'.join(map(str, cfg.sizes))}, {cfg.activation}, {cfg.cost.replace('_', ' ')} cost, "
-                 f"{cfg.init} init, {cfg.dtype}",
-                 f"learning rate {_fmt(cfg.lr)}" + (f" (started at {_fmt(run.first_config.lr)})"
-                                                    if run.first_config.lr != cfg.lr else "")
-                 + f", decay {_fmt(cfg.lr_decay)} per epoch",
-                 f"mini-batch {cfg.batch_size}, momentum {_fmt(cfg.momentum)}, L2 {_fmt(cfg.l2)}, seed {cfg.seed}"]
-        extras = [t for t, on in (("random labels", cfg.random_labels),
-                                  (f"doubt {100 * cfg.doubt:g}%", cfg.doubt)) if on]
+        lines = [
+            run.name,
+            "",
+            f"network {'-'.join(map(str, cfg.sizes))}, {cfg.activation}, {cfg.cost.replace('_', ' ')} cost, "
+            f"{cfg.init} init, {cfg.dtype}",
+            f"learning rate {_fmt(cfg.lr)}"
+            + (f" (started at {_fmt(run.first_config.lr)})" if run.first_config.lr != cfg.lr else "")
+            + f", decay {_fmt(cfg.lr_decay)} per epoch",
+            f"mini-batch {cfg.batch_size}, momentum {_fmt(cfg.momentum)}, L2 {_fmt(cfg.l2)}, seed {cfg.seed}",
+        ]
+        extras = [
+            t for t, on in (("random labels", cfg.random_labels), (f"doubt {100 * cfg.doubt:g}%", cfg.doubt)) if on
+        ]
         if extras:
             lines.append(", ".join(extras))
         lines.append("")
@@ -429,8 +471,12 @@ class MetricsPanel(QWidget):
 
     def remove_run(self, run: KeptRun, update=True):
         """Forget a kept run: its items leave the plots and legends, its row leaves the list."""
-        for key, plot in (("cost", self.cost_plot), ("grad", self.grad_plot), ("test", self.acc_plot),
-                          ("train", self.acc_plot)):
+        for key, plot in (
+            ("cost", self.cost_plot),
+            ("grad", self.grad_plot),
+            ("test", self.acc_plot),
+            ("train", self.acc_plot),
+        ):
             item = run.items.pop(key, None)
             if item is not None:
                 for legend in (self.cost_plot.legend, self.acc_plot.legend, self.grad_legend):
@@ -469,8 +515,12 @@ class MetricsPanel(QWidget):
             if not ext:
                 ext = {k: e[k] for k in ("xmax", "cost_top", "glo", "ghi")}
             else:
-                ext.update(xmax=max(ext["xmax"], e["xmax"]), cost_top=max(ext["cost_top"], e["cost_top"]),
-                           glo=min(ext["glo"], e["glo"]), ghi=max(ext["ghi"], e["ghi"]))
+                ext.update(
+                    xmax=max(ext["xmax"], e["xmax"]),
+                    cost_top=max(ext["cost_top"], e["cost_top"]),
+                    glo=min(ext["glo"], e["glo"]),
+                    ghi=max(ext["ghi"], e["ghi"]),
+                )
             if "last_epoch" in e:
                 ext["last_epoch"] = max(ext.get("last_epoch", 0), e["last_epoch"])
                 ext["acc_low"] = min(ext.get("acc_low", 100), e["acc_low"])

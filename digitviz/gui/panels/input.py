@@ -46,7 +46,7 @@ from ..views.output_bars import OutputBars
 from ..views.pixel_view import PixelView
 
 MIN_EMIT_INTERVAL_S = 1 / 60  # throttle of live updates while drawing
-MAX_IMAGE_SIDE = 560          # larger pictures are shrunk by Qt before the NumPy preparation
+MAX_IMAGE_SIDE = 560  # larger pictures are shrunk by Qt before the NumPy preparation
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.webp);;All files (*)"
 
 # Sources of the current input (what the source line says and what the canvas shows)
@@ -80,7 +80,7 @@ def _digits_top_work(control, config, theta, X):
     for i in range(0, len(X), 2000):
         if control():
             return None
-        out[i:i + 2000] = net.feedforward(X[i:i + 2000]).max(axis=1)
+        out[i : i + 2000] = net.feedforward(X[i : i + 2000]).max(axis=1)
     return out
 
 
@@ -191,9 +191,11 @@ class InputPanel(QWidget):
         self.sure_label.setAlignment(Qt.AlignCenter)
         self.sure_label.setWordWrap(True)
         self.sure_label.setStyleSheet(f"color: {colors.MUTED};")
-        self.sure_label.setToolTip("How this top output compares with the top outputs the same network gives "
-                                   "the 10,000 real test digits: a hesitant-looking answer to noise may still be "
-                                   "surer than most real ones")
+        self.sure_label.setToolTip(
+            "How this top output compares with the top outputs the same network gives "
+            "the 10,000 real test digits: a hesitant-looking answer to noise may still be "
+            "surer than most real ones"
+        )
 
         right = QVBoxLayout()
         right.setSpacing(4)
@@ -217,21 +219,28 @@ class InputPanel(QWidget):
         B = lambda *a: _button(*a, parent=self)  # noqa: E731 - a one-letter shorthand keeps one button a line
         self.clear_button = B("Clear", "Erase the drawing", self.clear)
         self.undo_button = B("Undo", "Undo the last stroke", self.undo)
-        self.uniform_button = B("Uniform noise", "A new image of uniform random pixels, as in the lesson",
-                                self.show_uniform_noise)
-        self.gaussian_button = B("Gaussian noise", "A new image of Gaussian noise: mean 0.5, sd 0.25, clipped "
-                                 "to [0, 1]", self.show_gaussian_noise)
+        self.uniform_button = B(
+            "Uniform noise", "A new image of uniform random pixels, as in the lesson", self.show_uniform_noise
+        )
+        self.gaussian_button = B(
+            "Gaussian noise",
+            "A new image of Gaussian noise: mean 0.5, sd 0.25, clipped to [0, 1]",
+            self.show_gaussian_noise,
+        )
         self.blank_button = B("Blank", "An empty black image", self.show_blank)
         self.prev_button = B("◀", "Previous test digit", self.previous_test_digit)
         self.next_button = B("▶", "Next test digit", self.next_test_digit)
         self.random_button = B("Random", "A random test digit", self.random_test_digit)
-        self.mistake_button = B("Next mistake", "Jump to the next test digit the network gets wrong",
-                                self.next_mistake)
-        self.open_button = B("Open image…", "Run a PNG or JPEG picture of a digit through the same "
-                             "preparation (dark ink on light paper is inverted); or drop a file here",
-                             self.open_image_dialog)
-        self.follow_button = B("Follow training", "Let the network diagram show the examples being trained on "
-                               "again", self.follow_training)
+        self.mistake_button = B("Next mistake", "Jump to the next test digit the network gets wrong", self.next_mistake)
+        self.open_button = B(
+            "Open image…",
+            "Run a PNG or JPEG picture of a digit through the same "
+            "preparation (dark ink on light paper is inverted); or drop a file here",
+            self.open_image_dialog,
+        )
+        self.follow_button = B(
+            "Follow training", "Let the network diagram show the examples being trained on again", self.follow_training
+        )
         for b in (self.prev_button, self.next_button):
             b.setMinimumWidth(36)
 
@@ -250,8 +259,7 @@ class InputPanel(QWidget):
         controls.setSpacing(3)
         controls.addLayout(row("Draw", self.clear_button, self.undo_button, self.open_button))
         controls.addLayout(row("Noise", self.uniform_button, self.gaussian_button, self.blank_button))
-        controls.addLayout(row("Test set", self.prev_button, self.next_button, self.random_button,
-                               self.mistake_button))
+        controls.addLayout(row("Test set", self.prev_button, self.next_button, self.random_button, self.mistake_button))
         controls.addLayout(row("", self.follow_button))
         controls.addLayout(self._build_move(row))
 
@@ -522,8 +530,14 @@ class InputPanel(QWidget):
         if self._test_X is None or self.net is None or key is None or self._digits_top_pending == key:
             return
         self._digits_top_pending = key  # computed once per network moment, off the GUI thread (~10 ms)
-        self.jobs.submit(_digits_top_work, self._config, self._theta_ref, self._test_X, channel="digits_top",
-                         on_done=lambda top_all, key=key: self._on_digits_top(key, top_all))
+        self.jobs.submit(
+            _digits_top_work,
+            self._config,
+            self._theta_ref,
+            self._test_X,
+            channel="digits_top",
+            on_done=lambda top_all, key=key: self._on_digits_top(key, top_all),
+        )
 
     def _on_digits_top(self, key, top_all):
         self._digits_top_pending = None
@@ -647,8 +661,10 @@ class InputPanel(QWidget):
     def _bars_tooltip(self, out):
         if self.net is not None and self.net.cost_name == "cross_entropy":
             return "Softmax outputs: probabilities that sum to 1."
-        return ("Raw sigmoid activations of the ten output neurons. Each lies between 0 and 1 on its own: "
-                f"they are not probabilities and need not sum to 1 (here they sum to {out.sum():.2f}).")
+        return (
+            "Raw sigmoid activations of the ten output neurons. Each lies between 0 and 1 on its own: "
+            f"they are not probabilities and need not sum to 1 (here they sum to {out.sum():.2f})."
+        )
 
     def _update_bars_title(self):
         if self.net is not None and self.net.cost_name == "cross_entropy":
@@ -672,7 +688,8 @@ class InputPanel(QWidget):
             text = "No training data yet: draw a digit, or load MNIST to watch training"
         elif s == TRAINING:
             text = "Following training: the example being trained on" + (
-                f" (label {self.label})" if self.label >= 0 else "")
+                f" (label {self.label})" if self.label >= 0 else ""
+            )
         elif s == DRAWING:
             text = "Your drawing"
         elif s == NOISE:

@@ -69,11 +69,11 @@ SOURCES = (("train", "training examples"), ("test", "test examples"))
 CMAP = pg.colormap.get("viridis")
 N_CONTOURS = 9
 REFIT_INTERVAL_S = 5.0
-EXTEND_INTERVAL_S = 5.0   # at most this often, widen the grid (same plane) when the path leaves it
+EXTEND_INTERVAL_S = 5.0  # at most this often, widen the grid (same plane) when the path leaves it
 PATH_JOB_INTERVAL_S = 1.0  # at most this often, path costs / gradient while training (the jobs share 2 cores with it)
-ARROW_FRACTION = 0.14     # the gradient arrow's length, as a share of the grid's width
-PATH_BYTES = 64 << 20     # the panel's own path copy stays under this (as training.History)
-MIN_COST = 1e-12          # floor before log10
+ARROW_FRACTION = 0.14  # the gradient arrow's length, as a share of the grid's width
+PATH_BYTES = 64 << 20  # the panel's own path copy stays under this (as training.History)
+MIN_COST = 1e-12  # floor before log10
 COLOR_TRUE = "#e8eaef"
 COLOR_PLANE = colors.POSITIVE
 COLOR_DIST = colors.NEGATIVE
@@ -83,8 +83,8 @@ COLOR_START = "#ffffff"
 
 # layout, for a wide and short bottom dock (about 880 x 300 at a 1280 x 800 window): controls in a narrow
 # left column, the square map with its colour bar over the full height, the small plots stacked on the right
-CONTROL_WIDTH = 188       # the controls' column
-SIDE_MIN_WIDTH = 230      # the small plots keep at least this much when the map grows (a tall panel)
+CONTROL_WIDTH = 188  # the controls' column
+SIDE_MIN_WIDTH = 230  # the small plots keep at least this much when the map grows (a tall panel)
 MAP_MIN_WIDTH = 250
 
 
@@ -98,10 +98,10 @@ def cost_ticks(lo: float, hi: float):
         return [[]]
     if hi - lo >= 1.0:
         e0, e1 = math.floor(lo), math.ceil(hi)
-        major = [(float(e), f"{10.0 ** e:g}") for e in range(e0, e1 + 1)]
-        minor = [(math.log10(m * 10.0 ** e), f"{m * 10.0 ** e:g}") for e in range(e0, e1 + 1) for m in (2, 5)]
+        major = [(float(e), f"{10.0**e:g}") for e in range(e0, e1 + 1)]
+        minor = [(math.log10(m * 10.0**e), f"{m * 10.0**e:g}") for e in range(e0, e1 + 1) for m in (2, 5)]
         return [major, minor]
-    c_lo, c_hi = 10.0 ** lo, 10.0 ** hi
+    c_lo, c_hi = 10.0**lo, 10.0**hi
     raw = (c_hi - c_lo) / 4
     mag = 10.0 ** math.floor(math.log10(raw))
     step = next(m * mag for m in (1, 2, 5, 10) if m * mag >= raw)
@@ -130,8 +130,9 @@ class _StepAxis(pg.AxisItem):
 def _surface_work(control, job: SurfaceJob):
     """On a job thread: the surface; its coarse pass and ``(done, total)`` ticks are progress."""
     net, X, Y = job.inputs()
-    return ls.compute_surface(job, net, X, Y, emit=control.report,
-                              progress=lambda done, total: control.report((done, total)), cancel=control)
+    return ls.compute_surface(
+        job, net, X, Y, emit=control.report, progress=lambda done, total: control.report((done, total)), cancel=control
+    )
 
 
 def _path_work(control, job: PathJob):
@@ -142,8 +143,9 @@ def _path_work(control, job: PathJob):
 
 def _brush_table(cmap, n=colors.N_LEVELS):
     lut = cmap.getLookupTable(0.0, 1.0, n, alpha=True)
-    return np.array([pg.mkBrush(int(r), int(g), int(b), 255) for r, g, b, _ in lut] + [pg.mkBrush(110, 114, 124)],
-                    dtype=object)
+    return np.array(
+        [pg.mkBrush(int(r), int(g), int(b), 255) for r, g, b, _ in lut] + [pg.mkBrush(110, 114, 124)], dtype=object
+    )
 
 
 class LandscapePanel(QWidget):
@@ -187,12 +189,12 @@ class LandscapePanel(QWidget):
         self._params: tuple[int, int] | None = None
         self._pinned: np.ndarray | None = None
         self.plane = None
-        self._offset = np.zeros(2)   # plot coordinates = (a, b) + offset (params mode: the parameters' values)
-        self.surface = None          # last final SurfaceResult
-        self._shown = None           # SurfaceResult on screen (coarse or final)
-        self._levels = (0.0, 1.0)    # in display units (log10 cost or cost)
-        self._surface_job = None     # SurfaceJob in flight
-        self._path_job = None        # PathJob in flight
+        self._offset = np.zeros(2)  # plot coordinates = (a, b) + offset (params mode: the parameters' values)
+        self.surface = None  # last final SurfaceResult
+        self._shown = None  # SurfaceResult on screen (coarse or final)
+        self._levels = (0.0, 1.0)  # in display units (log10 cost or cost)
+        self._surface_job = None  # SurfaceJob in flight
+        self._path_job = None  # PathJob in flight
         self._next_id = 0
         self._t_refit = -math.inf
         self._t_extend = -math.inf
@@ -235,23 +237,32 @@ class LandscapePanel(QWidget):
             c.setToolTip(tip)
             return c
 
-        self.mode = combo(MODES, "Which plane through parameter space to draw:\n"
-                                 "PCA: the two directions along which the recorded path spreads most\n"
-                                 "(Li et al. 2018);\n"
-                                 "Random: two random directions, each neuron's part scaled to its own weights' size;\n"
-                                 "Two parameters: click connections or neurons in the network diagram.")
+        self.mode = combo(
+            MODES,
+            "Which plane through parameter space to draw:\n"
+            "PCA: the two directions along which the recorded path spreads most\n"
+            "(Li et al. 2018);\n"
+            "Random: two random directions, each neuron's part scaled to its own weights' size;\n"
+            "Two parameters: click connections or neurons in the network diagram.",
+        )
         self.seed = QSpinBox()
         self.seed.setRange(0, 9999)
         self.seed.setPrefix("seed ")
         self.seed.setToolTip("Seed of the random directions")
         self.params_label = QLabel("pick two in the diagram")
         self.params_label.setObjectName("paramsLabel")
-        self.centre = combo(CENTRES, "The plane passes through the current weights, or stays pinned where it is\n"
-                                     "(e.g. at the final weights of a finished run) while the path moves on.")
+        self.centre = combo(
+            CENTRES,
+            "The plane passes through the current weights, or stays pinned where it is\n"
+            "(e.g. at the final weights of a finished run) while the path moves on.",
+        )
         self.scale = combo(SCALES, "Colour scale of the cost: log shows the shape of the valley floor")
-        self.schedule = combo(SCHEDULES, "While training runs, the plane stays fixed so the picture does not jump;\n"
-                                         "it is refitted to the path when training pauses, every 5 s, or only when\n"
-                                         "you press Recompute.")
+        self.schedule = combo(
+            SCHEDULES,
+            "While training runs, the plane stays fixed so the picture does not jump;\n"
+            "it is refitted to the path when training pauses, every 5 s, or only when\n"
+            "you press Recompute.",
+        )
         self.resolution = QSpinBox()
         self.resolution.setRange(11, 101)
         self.resolution.setValue(41)
@@ -262,8 +273,10 @@ class LandscapePanel(QWidget):
         self.samples.setRange(100, 10000)
         self.samples.setSingleStep(500)
         self.samples.setValue(1000)
-        self.samples.setToolTip("How many examples the cost is averaged over: the first N of a seeded shuffle,\n"
-                                "the same for every computation of the run")
+        self.samples.setToolTip(
+            "How many examples the cost is averaged over: the first N of a seeded shuffle,\n"
+            "the same for every computation of the run"
+        )
         self.source = combo(SOURCES, "Measure the cost on training examples (the cost being descended) or test ones")
         self.recompute_btn = QPushButton("Recompute")
         self.recompute_btn.setToolTip("Refit the plane to the path so far and recompute the surface")
@@ -374,8 +387,9 @@ class LandscapePanel(QWidget):
             c.setParentItem(self.image)  # drawn in the image's pixel coordinates (pyqtgraph isocurve.py)
             c.setZValue(5)
             self.contours.append(c)
-        self.colorbar = pg.ColorBarItem(values=(0.0, 1.0), colorMap=CMAP, interactive=False, width=14,
-                                        label="cost", colorMapMenu=False)
+        self.colorbar = pg.ColorBarItem(
+            values=(0.0, 1.0), colorMap=CMAP, interactive=False, width=14, label="cost", colorMapMenu=False
+        )
         self.colorbar.setImageItem(self.image, insert_in=mp)
         self.colorbar.axis.setWidth(62)  # room for labels such as "0.09815" (wider ones are dropped)
         self._brushes = _brush_table(CMAP)
@@ -384,18 +398,31 @@ class LandscapePanel(QWidget):
         self.path_tail = pg.PlotCurveItem(pen=pg.mkPen(235, 238, 245, 110, width=1, style=Qt.DotLine))
         # no outline: a point's colour is exactly its true cost's, so it vanishes where the map agrees
         self.path_points = pg.ScatterPlotItem(size=9, pen=pg.mkPen(None))
-        self.start_marker = pg.ScatterPlotItem(size=13, symbol="s", pen=pg.mkPen(COLOR_START, width=2),
-                                               brush=pg.mkBrush(None))
-        self.now_marker = pg.ScatterPlotItem(size=17, symbol="star", pen=pg.mkPen("#14161a", width=1),
-                                             brush=pg.mkBrush(COLOR_NOW))
+        self.start_marker = pg.ScatterPlotItem(
+            size=13, symbol="s", pen=pg.mkPen(COLOR_START, width=2), brush=pg.mkBrush(None)
+        )
+        self.now_marker = pg.ScatterPlotItem(
+            size=17, symbol="star", pen=pg.mkPen("#14161a", width=1), brush=pg.mkBrush(COLOR_NOW)
+        )
         self.arrow_line = pg.PlotCurveItem(pen=pg.mkPen(COLOR_ARROW, width=2.5))
-        self.arrow_head = pg.ArrowItem(angle=0, headLen=13, tipAngle=36, baseAngle=20, pen=pg.mkPen(COLOR_ARROW),
-                                       brush=pg.mkBrush(COLOR_ARROW))
+        self.arrow_head = pg.ArrowItem(
+            angle=0, headLen=13, tipAngle=36, baseAngle=20, pen=pg.mkPen(COLOR_ARROW), brush=pg.mkBrush(COLOR_ARROW)
+        )
         self.start_text = pg.TextItem("start", color=COLOR_START, anchor=(0.5, 1.35))
         self.now_text = pg.TextItem("now", color=COLOR_NOW, anchor=(-0.25, 1.1))
-        for z, item in enumerate((self.path_points, self.path_tail, self.path_line, self.start_marker,
-                                  self.arrow_line, self.arrow_head, self.now_marker, self.start_text,
-                                  self.now_text)):
+        for z, item in enumerate(
+            (
+                self.path_points,
+                self.path_tail,
+                self.path_line,
+                self.start_marker,
+                self.arrow_line,
+                self.arrow_head,
+                self.now_marker,
+                self.start_text,
+                self.now_text,
+            )
+        ):
             item.setZValue(10 + z)
             mp.addItem(item)
         for item in (self.arrow_line, self.arrow_head, self.start_text, self.now_text):
@@ -403,19 +430,22 @@ class LandscapePanel(QWidget):
 
         pp = self.path_plot = self.view.addPlot(row=0, col=1, title=None)
         pp.setLabel("left", "cost")
-        pp.addLegend(offset=(-4, 4), labelTextSize="8pt", verSpacing=-6,
-                     brush=pg.mkBrush(20, 22, 27, 190))  # readable over the curves in a short plot
+        pp.addLegend(
+            offset=(-4, 4), labelTextSize="8pt", verSpacing=-6, brush=pg.mkBrush(20, 22, 27, 190)
+        )  # readable over the curves in a short plot
         self.true_curve = pg.PlotCurveItem(pen=pg.mkPen(COLOR_TRUE, width=1.6), name="true cost")
-        self.plane_curve = pg.PlotCurveItem(pen=pg.mkPen(COLOR_PLANE, width=1.6, style=Qt.DashLine),
-                                            name="on the plane (exact)")
+        self.plane_curve = pg.PlotCurveItem(
+            pen=pg.mkPen(COLOR_PLANE, width=1.6, style=Qt.DashLine), name="on the plane (exact)"
+        )
         pp.addItem(self.true_curve)
         pp.addItem(self.plane_curve)
         dp = self.dist_plot = self.view.addPlot(row=1, col=1, axisItems={"bottom": _StepAxis("bottom")})
         dp.setLabel("left", "off plane")
         dp.setLabel("bottom", "training step")
         dp.setXLink(pp)
-        self.dist_curve = pg.PlotCurveItem(pen=pg.mkPen(COLOR_DIST, width=1.6), fillLevel=0.0,
-                                           brush=pg.mkBrush(255, 154, 60, 40))
+        self.dist_curve = pg.PlotCurveItem(
+            pen=pg.mkPen(COLOR_DIST, width=1.6), fillLevel=0.0, brush=pg.mkBrush(255, 154, 60, 40)
+        )
         dp.addItem(self.dist_curve)
         lp = self.line_plot = self.view.addPlot(row=2, col=1)
         lp.setLabel("left", "cost")
@@ -446,7 +476,7 @@ class LandscapePanel(QWidget):
         lay = self.view.ci.layout
         lay.setColumnStretchFactor(0, 0)
         lay.setColumnStretchFactor(1, 1)
-        lay.setRowStretchFactor(0, 6)   # the legend needs room; the two below carry an axis label each
+        lay.setRowStretchFactor(0, 6)  # the legend needs room; the two below carry an axis label each
         lay.setRowStretchFactor(1, 7)
         lay.setRowStretchFactor(2, 7)
         self.view.setMinimumSize(MAP_MIN_WIDTH + SIDE_MIN_WIDTH, 200)
@@ -574,20 +604,38 @@ class LandscapePanel(QWidget):
             self._params = params
             self._update_params_label()
         n = self._n
-        job = SurfaceJob(id=self._new_id(), generation=self._generation, config=snap.config, data=self._data,
-                         sample_size=self.samples.value(), source=self.source.currentData(), mode=mode,
-                         centre=centre, current=snap.theta, path=tuple(self._thetas[:n]),
-                         steps=tuple(int(s) for s in self._steps[:n]), seed=self.seed.value(), params=params,
-                         plane=keep, resolution=self.resolution.value())
+        job = SurfaceJob(
+            id=self._new_id(),
+            generation=self._generation,
+            config=snap.config,
+            data=self._data,
+            sample_size=self.samples.value(),
+            source=self.source.currentData(),
+            mode=mode,
+            centre=centre,
+            current=snap.theta,
+            path=tuple(self._thetas[:n]),
+            steps=tuple(int(s) for s in self._steps[:n]),
+            seed=self.seed.value(),
+            params=params,
+            plane=keep,
+            resolution=self.resolution.value(),
+        )
         self._surface_job = job
         self._t_refit = time.perf_counter() if keep is None else self._t_refit
         self._t_extend = time.perf_counter()
         self.progress.setValue(0)
         self.progress.setVisible(True)
         self.cancel_btn.setEnabled(True)
-        self.jobs.submit(_surface_work, job, channel="surface", on_progress=self._on_surface_progress,
-                         on_done=self._on_surface, on_cancelled=lambda jid=job.id: self._on_cancelled(jid),
-                         on_failed=lambda msg, jid=job.id: self._on_failed(jid, msg))
+        self.jobs.submit(
+            _surface_work,
+            job,
+            channel="surface",
+            on_progress=self._on_surface_progress,
+            on_done=self._on_surface,
+            on_cancelled=lambda jid=job.id: self._on_cancelled(jid),
+            on_failed=lambda msg, jid=job.id: self._on_failed(jid, msg),
+        )
         return job.id
 
     def cancel(self):
@@ -761,9 +809,15 @@ class LandscapePanel(QWidget):
                 self.request_surface(refit=True)
             elif snap.running and sched == "5s" and now - self._t_refit >= REFIT_INTERVAL_S:
                 self.request_surface(refit=True)
-            elif (self.plane.kind == "pca" and self.plane.explained is not None and self.plane.explained[1] == 0.0
-                  and self._n >= 3 and self._mode() == "pca" and sched != "manual"
-                  and now - self._t_refit >= 1.0):
+            elif (
+                self.plane.kind == "pca"
+                and self.plane.explained is not None
+                and self.plane.explained[1] == 0.0
+                and self._n >= 3
+                and self._mode() == "pca"
+                and sched != "manual"
+                and now - self._t_refit >= 1.0
+            ):
                 # the plane had fewer than two real path directions: nothing yet to keep still
                 self.request_surface(refit=True)
             elif now - self._t_extend >= EXTEND_INTERVAL_S and self._path_outside_grid():
@@ -787,15 +841,30 @@ class LandscapePanel(QWidget):
         want_grad = self._grad_step != snap.step and not (self._grad_from_report and self._grad_step == snap.step)
         if not len(idx) and not want_grad:
             return
-        job = PathJob(id=self._new_id(), generation=self._generation, config=snap.config, data=self._data,
-                      sample_size=self.samples.value(), source=self.source.currentData(),
-                      steps=tuple(int(self._steps[i]) for i in idx), thetas=tuple(self._thetas[i] for i in idx),
-                      plane=self.plane, grad_theta=snap.theta if want_grad else None, grad_step=snap.step)
+        job = PathJob(
+            id=self._new_id(),
+            generation=self._generation,
+            config=snap.config,
+            data=self._data,
+            sample_size=self.samples.value(),
+            source=self.source.currentData(),
+            steps=tuple(int(self._steps[i]) for i in idx),
+            thetas=tuple(self._thetas[i] for i in idx),
+            plane=self.plane,
+            grad_theta=snap.theta if want_grad else None,
+            grad_step=snap.step,
+        )
         self._path_job = job
         self._t_path_job = time.perf_counter()
-        self.jobs.submit(_path_work, job, channel="path", priority=1, on_done=self._on_path_result,
-                         on_cancelled=lambda jid=job.id: self._on_path_cancelled(jid),
-                         on_failed=lambda msg, jid=job.id: self._on_failed(jid, msg))
+        self.jobs.submit(
+            _path_work,
+            job,
+            channel="path",
+            priority=1,
+            on_done=self._on_path_result,
+            on_cancelled=lambda jid=job.id: self._on_path_cancelled(jid),
+            on_failed=lambda msg, jid=job.id: self._on_failed(jid, msg),
+        )
 
     def _new_id(self) -> int:
         self._next_id += 1
@@ -830,8 +899,11 @@ class LandscapePanel(QWidget):
 
     def _show_surface(self, res):
         self._set_plane(res.plane, res)
-        if res.plane_costs is not None and res.source == self.source.currentData() \
-                and res.sample_size == self.samples.value():
+        if (
+            res.plane_costs is not None
+            and res.source == self.source.currentData()
+            and res.sample_size == self.samples.value()
+        ):
             k, ok = self._match(res.steps)
             self._on_plane[k[ok]] = res.plane_costs[ok]
         self._shown = res
@@ -851,8 +923,11 @@ class LandscapePanel(QWidget):
     def _on_path_result(self, res):
         if self._path_job is not None and res.id == self._path_job.id:
             self._path_job = None
-        if res.generation != self._generation or res.sample_size != self.samples.value() \
-                or res.source != self.source.currentData():
+        if (
+            res.generation != self._generation
+            or res.sample_size != self.samples.value()
+            or res.source != self.source.currentData()
+        ):
             return
         if len(res.steps):
             k, ok = self._match(res.steps)
@@ -1002,8 +1077,14 @@ class LandscapePanel(QWidget):
         self.line_curve.setData(t, y)
         self._set_cost_ticks(self.line_plot, y)
         ends = [int(np.argmin(np.abs(t - v))) for v in (0.0, 1.0)]
-        self.line_marks.setData(t[ends], y[ends], brush=[pg.mkBrush(COLOR_START), pg.mkBrush(COLOR_NOW)],
-                                symbol=["s", "star"], size=[9, 15], pen=pg.mkPen("#14161a"))
+        self.line_marks.setData(
+            t[ends],
+            y[ends],
+            brush=[pg.mkBrush(COLOR_START), pg.mkBrush(COLOR_NOW)],
+            symbol=["s", "star"],
+            size=[9, 15],
+            pen=pg.mkPen("#14161a"),
+        )
 
     def _path_brushes(self, costs):
         lo, hi = self._levels
@@ -1025,8 +1106,9 @@ class LandscapePanel(QWidget):
         self.now_text.setPos(x, y)
         (x0, x1), (y0, y1) = self.map_plot.vb.viewRange()
         # near the right or top edge the label goes to the other side of the star: it stays on the map
-        self.now_text.setAnchor((1.25 if x > x0 + 0.75 * (x1 - x0) else -0.25,
-                                 -0.1 if y > y0 + 0.8 * (y1 - y0) else 1.1))
+        self.now_text.setAnchor(
+            (1.25 if x > x0 + 0.75 * (x1 - x0) else -0.25, -0.1 if y > y0 + 0.8 * (y1 - y0) else 1.1)
+        )
         self.now_text.setVisible(True)
         self._update_tail()
         self._update_arrow(x, y)
@@ -1147,13 +1229,17 @@ class LandscapePanel(QWidget):
         where = "the pinned weights" if self._centre_mode() == "pinned" else "the weights at the last refit"
         if plane.kind == "pca":
             e1, e2 = plane.explained or (0.0, 0.0)
-            what = (f"Plane of the path's two main directions through {where}; they hold "
-                    f"{100 * e1:.0f}% + {100 * e2:.0f}% of its spread. Axes: distance in parameter space.")
+            what = (
+                f"Plane of the path's two main directions through {where}; they hold "
+                f"{100 * e1:.0f}% + {100 * e2:.0f}% of its spread. Axes: distance in parameter space."
+            )
             if e2 == 0.0:
                 what = f"Too few path points for two directions yet: {plane.label1} / {plane.label2}."
         elif plane.kind == "random":
-            what = (f"Two random directions (seed {self.seed.value()}) through {where}; a step of 1 moves "
-                    f"each neuron's weights by their own size.")
+            what = (
+                f"Two random directions (seed {self.seed.value()}) through {where}; a step of 1 moves "
+                f"each neuron's weights by their own size."
+            )
         else:
             what = f"Only {plane.label1} and {plane.label2} change; all other weights stay at {where}."
         dist = self._dist[:n]
@@ -1166,6 +1252,8 @@ class LandscapePanel(QWidget):
         grad = f" {100 * share:.2g}% of the gradient lies in the plane." if math.isfinite(share) else ""
         src = "training" if res.source == "train" else "test"
         t = res.seconds
-        timing = (f" Cost on {res.sample_size:,} {src} examples; {len(res.alphas)}×{len(res.betas)} grid "
-                  f"in {t.get('fine', 0):.2f} s.")
+        timing = (
+            f" Cost on {res.sample_size:,} {src} examples; {len(res.alphas)}×{len(res.betas)} grid "
+            f"in {t.get('fine', 0):.2f} s."
+        )
         return what + off + grad + timing

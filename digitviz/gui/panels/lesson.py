@@ -79,7 +79,7 @@ class LessonPanel(QWidget):
         self._snap = None
         self._ds = None
         self._train_cost: tuple | None = None  # ((generation, step, id(theta)), cost)
-        self._initial: tuple | None = None     # (config, theta at the start)
+        self._initial: tuple | None = None  # (config, theta at the start)
         self._big = False
         self.lengths = tour.StepLengths()
         self._generation = None
@@ -202,15 +202,22 @@ class LessonPanel(QWidget):
         self._ds = ds
         self._train_cost = None
         info = datasets.of(ds) if ds is not None else None  # the tour is MNIST's: say what "digit" means now
-        self._data_note = "" if info is None or info.digits else (
-            f"\nThe tour speaks of MNIST's digits; {info.title} is loaded: read \"digit\" as its classes, "
-            + ", ".join(info.class_names) + ".")
+        self._data_note = (
+            ""
+            if info is None or info.digits
+            else (
+                f'\nThe tour speaks of MNIST\'s digits; {info.title} is loaded: read "digit" as its classes, '
+                + ", ".join(info.class_names)
+                + "."
+            )
+        )
         self._show_where()
         self.refresh()
 
     def _show_where(self):
-        self.where.setText(f"chapter {self.index + 1} of {len(tour.CHAPTERS)} · PageDown / PageUp"
-                           + getattr(self, "_data_note", ""))
+        self.where.setText(
+            f"chapter {self.index + 1} of {len(tour.CHAPTERS)} · PageDown / PageUp" + getattr(self, "_data_note", "")
+        )
         self.where.setWordWrap(True)
 
     def showEvent(self, ev):
@@ -290,11 +297,23 @@ class LessonPanel(QWidget):
                 self._initial = (cfg, cfg.network().theta)
             initial = self._initial[1]
         preset = preset_of(cfg)
-        facts = tour.facts_from(cfg, snap.theta, shown=shown, train=train, test=test, report=report,
-                                epochs=snap.epochs, step_summary=self.lengths.summary(), step=snap.step,
-                                epoch=snap.epoch, preset=preset,
-                                target=PRESET_TARGETS.get(preset), initial_theta=initial, train_cost_cache=cached,
-                                wanted=needs)
+        facts = tour.facts_from(
+            cfg,
+            snap.theta,
+            shown=shown,
+            train=train,
+            test=test,
+            report=report,
+            epochs=snap.epochs,
+            step_summary=self.lengths.summary(),
+            step=snap.step,
+            epoch=snap.epoch,
+            preset=preset,
+            target=PRESET_TARGETS.get(preset),
+            initial_theta=initial,
+            train_cost_cache=cached,
+            wanted=needs,
+        )
         if train is not None and facts.train_cost is not None and not math.isnan(facts.train_cost):
             self._train_cost = ((snap.generation, snap.step, id(snap.theta)), facts.train_cost)
         return facts
@@ -307,9 +326,13 @@ class LessonPanel(QWidget):
         if text != getattr(self, "_rendered", None):
             self._rendered = text
             links = tour.PAPERS if self.chapter.id == "further" else ()
-            self.text.setText(_html(text) + "".join(
-                f'<p style="margin-left: 8px">• <a href="{url}" style="color: #7fb7ff">{html.escape(title)}</a></p>'
-                for title, url in links))
+            self.text.setText(
+                _html(text)
+                + "".join(
+                    f'<p style="margin-left: 8px">• <a href="{url}" style="color: #7fb7ff">{html.escape(title)}</a></p>'
+                    for title, url in links
+                )
+            )
 
     @property
     def plain_text(self) -> str:
@@ -331,8 +354,10 @@ class LessonPanel(QWidget):
                 snap = d.latest()
                 had_steps = snap is not None and snap.step > 0
                 if not d.reset(*args):
-                    self.status.setText("Nothing was reset: your trained network is kept. Save it (Ctrl+S) "
-                                        "and press Show me again to start fresh.")
+                    self.status.setText(
+                        "Nothing was reset: your trained network is kept. Save it (Ctrl+S) "
+                        "and press Show me again to start fresh."
+                    )
                     return False
                 if had_steps:
                     notes.append("your previous run is kept in the Learning curves' list of earlier runs")
@@ -371,7 +396,7 @@ class LessonPanel(QWidget):
 
 
 HOOK_MISSING = {
-    "ask_to_draw": "the \"ask it to draw\" view is not in this version yet",
+    "ask_to_draw": 'the "ask it to draw" view is not in this version yet',
     "shift_view": "the view that moves a digit is not in this version yet; the moved digit is in the input panel",
 }
 

@@ -44,7 +44,7 @@ from ..jobs import JobRunner
 from ..style import ERROR, style_panel, text_style
 
 N_BINS = 20
-NOW_NOISE = colors.NEGATIVE   # orange: noise
+NOW_NOISE = colors.NEGATIVE  # orange: noise
 NOW_DIGITS = colors.POSITIVE  # blue: real digits
 BEFORE = "#9aa0ab"
 
@@ -161,19 +161,24 @@ class ProbePanel(QWidget):
     def _build(self):
         self.probe_button = QPushButton("Probe overconfidence")
         self.probe_button.setObjectName("primary")
-        self.probe_button.setToolTip(f"Feed {self.n:,} noise images and {self.n:,} test digits through the "
-                                     "current network and compare how sure it is of each (P)")
+        self.probe_button.setToolTip(
+            f"Feed {self.n:,} noise images and {self.n:,} test digits through the "
+            "current network and compare how sure it is of each (P)"
+        )
         self.probe_button.clicked.connect(self.probe_now)
         self.kind_combo = QComboBox()
         self.kind_combo.addItem("uniform noise", "uniform")
         self.kind_combo.addItem("Gaussian noise", "gaussian")
-        self.kind_combo.setToolTip("Uniform: every pixel uniform in [0, 1], as in the lesson. Gaussian: "
-                                   "mean 0.5, sd 0.25, clipped to [0, 1].")
+        self.kind_combo.setToolTip(
+            "Uniform: every pixel uniform in [0, 1], as in the lesson. Gaussian: mean 0.5, sd 0.25, clipped to [0, 1]."
+        )
         self.pin_button = QPushButton("Pin as “before”")
         self.pin_button.setCheckable(True)
-        self.pin_button.setToolTip("Keep the current run as the one later runs are compared with (e.g. "
-                                   "before training with “Teach it to doubt”). Unpinned: compare with the "
-                                   "previous run.")
+        self.pin_button.setToolTip(
+            "Keep the current run as the one later runs are compared with (e.g. "
+            "before training with “Teach it to doubt”). Unpinned: compare with the "
+            "previous run."
+        )
         self.pin_button.toggled.connect(self._on_pin)
         self.status_label = QLabel("")
         self.status_label.setStyleSheet(f"color: {colors.MUTED};")
@@ -187,10 +192,12 @@ class ProbePanel(QWidget):
         nums.setHorizontalSpacing(14)
         nums.setVerticalSpacing(0)
         heads = (f"noise answered > {self.threshold:g}", f"test digits > {self.threshold:g}", "test accuracy")
-        tips = ("Share of noise images whose top output is above the threshold: confident answers to "
-                "images that are not digits.",
-                "Share of real test digits answered with a top output above the threshold.",
-                "Accuracy on all 10,000 test digits: what doubting costs, if anything.")
+        tips = (
+            "Share of noise images whose top output is above the threshold: confident answers to "
+            "images that are not digits.",
+            "Share of real test digits answered with a top output above the threshold.",
+            "Accuracy on all 10,000 test digits: what doubting costs, if anything.",
+        )
         for j, (h, tip) in enumerate(zip(heads, tips)):
             lab = QLabel(h)
             lab.setWordWrap(True)
@@ -233,10 +240,13 @@ class ProbePanel(QWidget):
             now = pg.PlotDataItem(stepMode="center", fillLevel=0, brush=fill, pen=pg.mkPen(color, width=1.5))
             plot.addItem(now)
             plot.addItem(before)
-            line = pg.InfiniteLine(self.threshold, angle=90, pen=pg.mkPen(colors.HIGHLIGHT, width=1,
-                                                                          style=Qt.DashLine),
-                                   label=f"{self.threshold:g}",
-                                   labelOpts=dict(position=0.93, color=colors.HIGHLIGHT, anchors=[(1, 0), (1, 0)]))
+            line = pg.InfiniteLine(
+                self.threshold,
+                angle=90,
+                pen=pg.mkPen(colors.HIGHLIGHT, width=1, style=Qt.DashLine),
+                label=f"{self.threshold:g}",
+                labelOpts=dict(position=0.93, color=colors.HIGHLIGHT, anchors=[(1, 0), (1, 0)]),
+            )
             plot.addItem(line)
             self.curves[key] = (now, before)
 
@@ -250,8 +260,9 @@ class ProbePanel(QWidget):
         nb = pg.mkColor(NOW_NOISE)
         nb.setAlpha(210)
         self.answers_now = pg.BarGraphItem(x=x - 0.19, height=np.zeros(10), width=0.38, brush=nb, pen=pg.mkPen(None))
-        self.answers_before = pg.BarGraphItem(x=x + 0.19, height=np.zeros(10), width=0.38,
-                                              brush=pg.mkBrush(BEFORE + "80"), pen=pg.mkPen(None))
+        self.answers_before = pg.BarGraphItem(
+            x=x + 0.19, height=np.zeros(10), width=0.38, brush=pg.mkBrush(BEFORE + "80"), pen=pg.mkPen(None)
+        )
         self.answers_plot.addItem(self.answers_now)
         self.answers_plot.addItem(self.answers_before)
 
@@ -303,8 +314,9 @@ class ProbePanel(QWidget):
     def set_dataset(self, ds):
         info = datasets.of(ds) if ds is not None else datasets.MNIST
         self.answers_plot.getPlotItem().getAxis("bottom").setTicks([list(enumerate(info.short_names)), []])
-        self.answers_plot.setTitle("Noise taken for digit…" if info.digits else "Noise taken for class…",
-                                   color=colors.FOREGROUND, size="10pt")
+        self.answers_plot.setTitle(
+            "Noise taken for digit…" if info.digits else "Noise taken for class…", color=colors.FOREGROUND, size="10pt"
+        )
         if ds is None:
             self._test_X = self._test_labels = None
         else:
@@ -322,9 +334,19 @@ class ProbePanel(QWidget):
         """Start a probe of the latest snapshot's network as a job; False if it cannot run."""
         if self.running or self._snap is None or self._test_X is None:
             return False
-        self._job = self.jobs.submit(_probe_work, self._snap, self._test_X, self._test_labels, self.seed, self.n,
-                                     self.kind_combo.currentData(), self.threshold, channel="probe",
-                                     on_done=self._on_done, on_failed=self._on_failed)
+        self._job = self.jobs.submit(
+            _probe_work,
+            self._snap,
+            self._test_X,
+            self._test_labels,
+            self.seed,
+            self.n,
+            self.kind_combo.currentData(),
+            self.threshold,
+            channel="probe",
+            on_done=self._on_done,
+            on_failed=self._on_failed,
+        )
         if self._job is None:  # shut down
             return False
         self._job.finished.connect(lambda job=self._job: self._on_finished(job))
@@ -350,8 +372,7 @@ class ProbePanel(QWidget):
         if self.current is not None and not self.pinned:
             self.before = self.current  # "last two runs"; when pinned, the pinned run stays "before"
         self.current = run
-        self.status_label.setText(f"probed in {run.seconds * 1000:.0f} ms (seed {self.seed}, "
-                                  f"{run.result.kind} noise)")
+        self.status_label.setText(f"probed in {run.seconds * 1000:.0f} ms (seed {self.seed}, {run.result.kind} noise)")
         self._update_enabled()
         self._show()
         self.probe_finished.emit(run)
@@ -379,8 +400,9 @@ class ProbePanel(QWidget):
         self.probe_button.setEnabled(ready and not self.running)
         self.pin_button.setEnabled(self.current is not None)
         if not ready and not self.running:
-            self._hint = ("needs a network and the MNIST test digits" if self._test_X is None
-                          else "waiting for a network")
+            self._hint = (
+                "needs a network and the MNIST test digits" if self._test_X is None else "waiting for a network"
+            )
             self.status_label.setText(self._hint)
         elif ready and self._hint and self.status_label.text() == self._hint:
             self.status_label.setText("")  # the "needs ..." hint no longer applies
@@ -404,16 +426,18 @@ class ProbePanel(QWidget):
             bars.setOpts(height=h)
 
         def fill(labels, run):
-            vals = (None, None, None) if run is None else (
-                run.result.noise_confident_share, run.result.digits_confident_share, run.result.test_acc)
+            vals = (
+                (None, None, None)
+                if run is None
+                else (run.result.noise_confident_share, run.result.digits_confident_share, run.result.test_acc)
+            )
             for lab, v in zip(labels, vals):
                 lab.setText(_pct(v))
 
         fill(self.now_values, cur)
         fill(self.before_values, bef)
         self.now_title.setText("now" if cur is None else f"now\n{cur.title}")
-        self.before_title.setText(("pinned" if self.pinned else "before") +
-                                  ("" if bef is None else f"\n{bef.title}"))
+        self.before_title.setText(("pinned" if self.pinned else "before") + ("" if bef is None else f"\n{bef.title}"))
         self.legend_label.setText(self._legend(cur, bef))
         self.summary_label.setText(self._summary(cur, bef))
 
@@ -428,22 +452,28 @@ class ProbePanel(QWidget):
 
     def _summary(self, cur, bef):
         if cur is None:
-            return (f"The lesson's point: a network trained only on digits still answers a noise image, often "
-                    f"as confidently as a real digit. The probe feeds {self.n:,} noise images and {self.n:,} test "
-                    "digits through the current network and compares.")
+            return (
+                f"The lesson's point: a network trained only on digits still answers a noise image, often "
+                f"as confidently as a real digit. The probe feeds {self.n:,} noise images and {self.n:,} test "
+                "digits through the current network and compares."
+            )
         r = cur.result
         fav = int(r.noise_answers.argmax())
         fav_share = r.noise_answers[fav] / max(r.noise_answers.sum(), 1)
         med = float(np.median(r.noise_top))
-        s = (f"Every noise image still gets an answer, {fav_share:.0%} of them “{fav}”; "
-             f"{r.noise_confident_share:.0%} get a top output above {r.threshold:g} "
-             f"(real digits: {r.digits_confident_share:.0%}). Median top output on noise: {med:.2f}, "
-             f"{sure_as_text(med, r.digits_top)}.")
+        s = (
+            f"Every noise image still gets an answer, {fav_share:.0%} of them “{fav}”; "
+            f"{r.noise_confident_share:.0%} get a top output above {r.threshold:g} "
+            f"(real digits: {r.digits_confident_share:.0%}). Median top output on noise: {med:.2f}, "
+            f"{sure_as_text(med, r.digits_top)}."
+        )
         if cur.config.cost != "cross_entropy":
             s += " Sigmoid outputs are separate yes/no answers, not probabilities."
         if bef is not None:
             b = bef.result
-            s += (f" Compared with {('the pinned run' if self.pinned else 'before')}: confident on noise "
-                  f"{b.noise_confident_share:.0%} → {r.noise_confident_share:.0%}, test accuracy "
-                  f"{b.test_acc:.1%} → {r.test_acc:.1%}.")
+            s += (
+                f" Compared with {('the pinned run' if self.pinned else 'before')}: confident on noise "
+                f"{b.noise_confident_share:.0%} → {r.noise_confident_share:.0%}, test accuracy "
+                f"{b.test_acc:.1%} → {r.test_acc:.1%}."
+            )
         return s

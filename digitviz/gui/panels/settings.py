@@ -88,8 +88,10 @@ class SettingsPanel(QWidget):
         self.hidden = QLineEdit()
         self.hidden.setValidator(QRegularExpressionValidator(QRegularExpression(r"^[\d\s,]*$"), self))
         self.hidden.setPlaceholderText("e.g. 16 16")
-        self.hidden.setToolTip("Neurons in each hidden layer, separated by spaces (the lesson: 16 16).\n"
-                               "Empty: no hidden layer. Press Enter to apply; needs new random weights.")
+        self.hidden.setToolTip(
+            "Neurons in each hidden layer, separated by spaces (the lesson: 16 16).\n"
+            "Empty: no hidden layer. Press Enter to apply; needs new random weights."
+        )
         self.activation = QComboBox()
         for a in ACTIVATIONS:
             self.activation.addItem(ACTIVATION_NAMES.get(a, a), a)
@@ -97,22 +99,27 @@ class SettingsPanel(QWidget):
         self.cost = QComboBox()
         for c in COSTS:
             self.cost.addItem(COST_NAMES.get(c, c), c)
-        self.cost.setToolTip("Quadratic: sum of squared differences from the desired output (the lesson's).\n"
-                             "Cross-entropy: softmax outputs, -log of the right answer's probability.")
+        self.cost.setToolTip(
+            "Quadratic: sum of squared differences from the desired output (the lesson's).\n"
+            "Cross-entropy: softmax outputs, -log of the right answer's probability."
+        )
         self.seed = QSpinBox()
         self.seed.setRange(0, 2**31 - 1)
         self.seed.setToolTip("Seeds the random weights, the order of the examples and the noise")
         self.random_labels = QCheckBox("Random labels")
-        self.random_labels.setToolTip("Shuffle the training labels: the network can still memorise them,\n"
-                                      "but the test accuracy stays at chance (~10%)")
+        self.random_labels.setToolTip(
+            "Shuffle the training labels: the network can still memorise them,\n"
+            "but the test accuracy stays at chance (~10%)"
+        )
 
         self.lr = _dspin(0.0001, 1000.0, 4, 0.1, "Learning rate η: how far each step moves downhill (applies at once)")
         self.lr.setStepType(QDoubleSpinBox.AdaptiveDecimalStepType)
         self.effective_lr = QLabel()
         self.effective_lr.setObjectName("effective_lr")
         self.effective_lr.setWordWrap(True)
-        self.effective_lr.setToolTip("The rate the next step uses: the learning rate times the decay\n"
-                                     "once for every finished epoch")
+        self.effective_lr.setToolTip(
+            "The rate the next step uses: the learning rate times the decay\nonce for every finished epoch"
+        )
         self.lr_decay = _dspin(0.01, 1.0, 3, 0.05, "The learning rate is multiplied by this after every epoch")
         self.batch = QSpinBox()
         self.batch.setRange(1, 10000)
@@ -124,16 +131,20 @@ class SettingsPanel(QWidget):
         self.doubt.setRange(0, 50)
         self.doubt.setSuffix(" %")
         self.doubt.setKeyboardTracking(False)
-        self.doubt.setToolTip("Teach it to doubt: this share of each mini-batch is random noise\n"
-                              "whose desired answer is \"no digit\" (all outputs dark)")
+        self.doubt.setToolTip(
+            "Teach it to doubt: this share of each mini-batch is random noise\n"
+            'whose desired answer is "no digit" (all outputs dark)'
+        )
 
         self.shift = QSpinBox()
         self.shift.setRange(0, 8)
         self.shift.setPrefix("± ")
         self.shift.setSuffix(" px")
         self.shift.setKeyboardTracking(False)
-        self.shift.setToolTip("Train on moved digits: each training image is shifted by a random whole number\n"
-                              "of pixels, up to this many, left/right and up/down (0: the centred digits)")
+        self.shift.setToolTip(
+            "Train on moved digits: each training image is shifted by a random whole number\n"
+            "of pixels, up to this many, left/right and up/down (0: the centred digits)"
+        )
         self.rotate = QSpinBox()
         self.rotate.setRange(0, 45)
         self.rotate.setPrefix("± ")
@@ -248,9 +259,14 @@ class SettingsPanel(QWidget):
         if hidden is None:
             return None
         c = self._config
-        return replace(c, sizes=(c.sizes[0], *hidden, c.sizes[-1]), activation=self.activation.currentData(),
-                       cost=self.cost.currentData(), seed=self.seed.value(),
-                       random_labels=self.random_labels.isChecked())
+        return replace(
+            c,
+            sizes=(c.sizes[0], *hidden, c.sizes[-1]),
+            activation=self.activation.currentData(),
+            cost=self.cost.currentData(),
+            seed=self.seed.value(),
+            random_labels=self.random_labels.isChecked(),
+        )
 
     def _on_arch(self, *_):
         if self._updating:
@@ -258,8 +274,9 @@ class SettingsPanel(QWidget):
         new = self._edited()
         if new is None:
             self.hidden.setStyleSheet("border-color: #e06c75;")
-            self.hidden.setToolTip(f"Give 1 to 6 layer sizes between 1 and 4096, e.g. 16 16, "
-                                   f"at most {MAX_PARAMS:,} parameters in all")
+            self.hidden.setToolTip(
+                f"Give 1 to 6 layer sizes between 1 and 4096, e.g. 16 16, at most {MAX_PARAMS:,} parameters in all"
+            )
             return
         self.hidden.setStyleSheet("")
         if new != self._config:
@@ -276,9 +293,16 @@ class SettingsPanel(QWidget):
     def _on_live(self, *_):
         if self._updating:
             return
-        values = dict(lr=self.lr.value(), lr_decay=self.lr_decay.value(), batch_size=self.batch.value(),
-                      momentum=self.momentum.value(), l2=self.l2.value(), doubt=self.doubt.value() / 100,
-                      shift_px=self.shift.value(), rotate_deg=float(self.rotate.value()))
+        values = dict(
+            lr=self.lr.value(),
+            lr_decay=self.lr_decay.value(),
+            batch_size=self.batch.value(),
+            momentum=self.momentum.value(),
+            l2=self.l2.value(),
+            doubt=self.doubt.value() / 100,
+            shift_px=self.shift.value(),
+            rotate_deg=float(self.rotate.value()),
+        )
         changes = {k: v for k, v in values.items() if getattr(self._config, k) != v}
         if not changes:
             return

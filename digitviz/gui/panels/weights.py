@@ -43,7 +43,7 @@ MODE_TIPS = {
     "now": "The weights as they are now",
     "change": "What training has written so far: the weights now minus the initial ones",
 }
-BIG_LAYER = 64        # more neurons than this: redraw at most every THROTTLE_S (a 256-tile mosaic costs ~5 ms)
+BIG_LAYER = 64  # more neurons than this: redraw at most every THROTTLE_S (a 256-tile mosaic costs ~5 ms)
 THROTTLE_S = 0.1
 
 
@@ -62,11 +62,11 @@ class WeightsPanel(QWidget):
         super().__init__(parent)
         self._mode = "now"
         self._generation = None
-        self._initial = None       # theta at the first snapshot of this generation
+        self._initial = None  # theta at the first snapshot of this generation
         self._initial_step = 0
-        self._theta = None         # latest theta
+        self._theta = None  # latest theta
         self._sizes = None
-        self._drawn = None         # (theta id, mode) last drawn
+        self._drawn = None  # (theta id, mode) last drawn
         self._selected = -1
         self._grid = (1, 1)
         self._tile_shape = (28, 28)
@@ -200,12 +200,16 @@ class WeightsPanel(QWidget):
 
     def _update_text(self):
         h, w = self._tile_shape
-        what = {"initial": "the initial (random) weights", "now": "the weights now",
-                "change": "the change since the start of this run (now − initial)"}[self._mode]
+        what = {
+            "initial": "the initial (random) weights",
+            "now": "the weights now",
+            "change": "the change since the start of this run (now − initial)",
+        }[self._mode]
         self.caption.setText(
             f"Each tile is one first-hidden-layer neuron's {h * w} incoming weights drawn as a {h}×{w} "
             f"image: {what}. Blue: light at that pixel pushes the neuron on; orange: pushes it off; "
-            f"dark: ignored. One shared scale for every tile, ±{self._scale:.3g}.")
+            f"dark: ignored. One shared scale for every tile, ±{self._scale:.3g}."
+        )
         if self._mode != "now" and self._initial_step > 0:
             self.info.setText(f"initial = the first weights this panel saw, at step {self._initial_step}")
         elif self._selected >= 0:
@@ -221,8 +225,9 @@ class WeightsPanel(QWidget):
         if W is None:
             return
         row = W[i]
-        self.info.setText(f"hidden 1 · neuron {i}: weights from {row.min():+.3f} to {row.max():+.3f}, "
-                          f"sum {row.sum():+.2f}")
+        self.info.setText(
+            f"hidden 1 · neuron {i}: weights from {row.min():+.3f} to {row.max():+.3f}, sum {row.sum():+.2f}"
+        )
 
     # mouse
 

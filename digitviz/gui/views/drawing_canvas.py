@@ -18,8 +18,8 @@ from digitviz.core.inputs import draw_segment
 from .. import colors
 from .images import array_to_qimage, color_table, to_u8
 
-CANVAS_SIZE = 280            # resolution of the drawing array; the widget scales it to fit
-BRUSH_RADIUS = 10.5          # canvas pixels: ~MNIST's stroke width once a digit is shrunk to 20 px
+CANVAS_SIZE = 280  # resolution of the drawing array; the widget scales it to fit
+BRUSH_RADIUS = 10.5  # canvas pixels: ~MNIST's stroke width once a digit is shrunk to 20 px
 BRUSH_SOFTNESS = 7.0
 UNDO_DEPTH = 40
 
@@ -70,8 +70,10 @@ class DrawingCanvas(QWidget):
         self.setCursor(Qt.CrossCursor)
         self.setMinimumSize(160, 160)
         self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Expanding)
-        self.setToolTip("Draw with the mouse (or a pen). The drawing is shrunk and centred as MNIST's "
-                        "digits were before the network sees it. Shift+drag moves the image by whole pixels.")
+        self.setToolTip(
+            "Draw with the mouse (or a pen). The drawing is shrunk and centred as MNIST's "
+            "digits were before the network sees it. Shift+drag moves the image by whole pixels."
+        )
 
     def sizeHint(self):
         return QSize(self.size_px + 8, self.size_px + 8)
@@ -141,8 +143,16 @@ class DrawingCanvas(QWidget):
     def _widget_rect(self, rows: slice, cols: slice) -> QRect:
         r = self.target_rect()
         k = r.width() / self.size_px
-        return QRectF(r.x() + cols.start * k, r.y() + rows.start * k, (cols.stop - cols.start) * k,
-                      (rows.stop - rows.start) * k).toAlignedRect().adjusted(-2, -2, 2, 2)
+        return (
+            QRectF(
+                r.x() + cols.start * k,
+                r.y() + rows.start * k,
+                (cols.stop - cols.start) * k,
+                (rows.stop - rows.start) * k,
+            )
+            .toAlignedRect()
+            .adjusted(-2, -2, 2, 2)
+        )
 
     def _ring_rect(self, pos: QPointF | None) -> QRect:
         if pos is None:

@@ -48,7 +48,7 @@ def qimage_to_gray(img: QImage) -> np.ndarray:
     rgba = img.convertToFormat(QImage.Format_RGBA8888)
     h, w = rgba.height(), rgba.width()
     buf = np.frombuffer(rgba.constBits(), np.uint8, count=rgba.sizeInBytes())
-    px = buf.reshape(h, rgba.bytesPerLine())[:, :w * 4].reshape(h, w, 4).astype(np.float32) / 255.0
+    px = buf.reshape(h, rgba.bytesPerLine())[:, : w * 4].reshape(h, w, 4).astype(np.float32) / 255.0
     lum = px[..., 0] * 0.299 + px[..., 1] * 0.587 + px[..., 2] * 0.114
     alpha = px[..., 3]
     if alpha.min() < 0.98:

@@ -28,7 +28,7 @@ from digitviz.core.diagram import tile_at, tile_origin
 
 from .. import colors
 
-MAX_NUMBERED = 64       # tiles get their number when there are at most this many
+MAX_NUMBERED = 64  # tiles get their number when there are at most this many
 GRID_COLOR = "#2a2e36"  # shows through the NaN padding: a grid between tiles
 
 
@@ -58,15 +58,20 @@ class MosaicView(pg.GraphicsLayoutWidget):
         self.grid = (1, 1)
         self.tile_shape = (28, 28)
         self.ci.setContentsMargins(0, 0, 0, 0)
-        self.vb = self.addViewBox(row=0, col=0, lockAspect=True, invertY=True, enableMenu=False,
-                                  defaultPadding=0.01)
+        self.vb = self.addViewBox(row=0, col=0, lockAspect=True, invertY=True, enableMenu=False, defaultPadding=0.01)
         self.vb.setMouseEnabled(False, False)
         self.vb.setBackgroundColor(GRID_COLOR)
         self.image = pg.ImageItem(axisOrder="row-major")
         self.image.setLookupTable(colors.diverging_lut())
         self.vb.addItem(self.image)
-        self.bar = pg.ColorBarItem(values=(-1.0, 1.0), colorMap=colors.DIVERGING_CMAP, interactive=False,
-                                   width=12, rounding=1e-6, colorMapMenu=False)
+        self.bar = pg.ColorBarItem(
+            values=(-1.0, 1.0),
+            colorMap=colors.DIVERGING_CMAP,
+            interactive=False,
+            width=12,
+            rounding=1e-6,
+            colorMapMenu=False,
+        )
         self.addItem(self.bar, row=0, col=1)
         self.highlight = QGraphicsRectItem()
         pen = QPen(QColor(colors.HIGHLIGHT))

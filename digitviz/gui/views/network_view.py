@@ -44,21 +44,26 @@ from ...core.diagram import DEFAULT_TOP_K, DiagramState, input_shape, symmetric_
 from ...core.network import Layout
 from .. import colors
 
-N_BINS = 5                # connection strength buckets per sign
-MAX_ROWS = 32             # a layer with more neurons is drawn as a block of several columns
-HEIGHT = 72.0             # diagram height in scene units (one input pixel = one unit)
-TOP, BOTTOM = 8.5, 62.0   # where the neurons sit
-X0 = 3.0                  # left edge of the input image
-LABEL_ROOM = 15.0         # right of the output column, for "7  0.93  ◀ label", until the widget has a size
-LABEL_PAD_PX = 6.0        # pixels kept free right of the "◀ label" marker
-TITLE_PAD_PX = 8.0        # pixels kept between two neighbouring column titles
+N_BINS = 5  # connection strength buckets per sign
+MAX_ROWS = 32  # a layer with more neurons is drawn as a block of several columns
+HEIGHT = 72.0  # diagram height in scene units (one input pixel = one unit)
+TOP, BOTTOM = 8.5, 62.0  # where the neurons sit
+X0 = 3.0  # left edge of the input image
+LABEL_ROOM = 15.0  # right of the output column, for "7  0.93  ◀ label", until the widget has a size
+LABEL_PAD_PX = 6.0  # pixels kept free right of the "◀ label" marker
+TITLE_PAD_PX = 8.0  # pixels kept between two neighbouring column titles
 # column titles, from roomiest to most compact: (short names, title pt, subtitle pt, subtitle with activation)
-TITLE_STYLES = ((False, 11, 9, True), (False, 10, 8, True), (True, 10, 8, True), (True, 10, 8, False),
-                (True, 8, 7, False))
+TITLE_STYLES = (
+    (False, 11, 9, True),
+    (False, 10, 8, True),
+    (True, 10, 8, True),
+    (True, 10, 8, False),
+    (True, 8, 7, False),
+)
 GAP_MIN, GAP_MAX = 11.0, 30.0
 GLOW_LEVELS = 64
-GLOW_SIZE = 2.3            # halo diameter / neuron diameter
-DENSE_EDGES = 1000        # more connections than this are drawn fainter and 1 px
+GLOW_SIZE = 2.3  # halo diameter / neuron diameter
+DENSE_EDGES = 1000  # more connections than this are drawn fainter and 1 px
 THICKEN = {N_BINS - 2: (1,), N_BINS - 1: (1, -1)}  # strength bin -> extra copies, offsets in pixels
 # explicit "no pen/brush" objects, made once (rather than None, converted on every paint)
 _NO_PEN = QPen(Qt.PenStyle.NoPen)
@@ -241,8 +246,8 @@ class NetworkView(QWidget):
         self._titles: list = []
         self._title_x: list = []
         self._text_widths: dict = {}  # (text, pt, bold) -> pixels, for choosing the title style
-        self._labels: list = []   # output digits "0".."9"
-        self._values: list = []   # their activations, plain text (cheaper to update than HTML)
+        self._labels: list = []  # output digits "0".."9"
+        self._values: list = []  # their activations, plain text (cheaper to update than HTML)
         self._label_answer: list = []
         self._value_key: list = []
         self._legend = _cached(pg.TextItem(anchor=(0, 0)))
@@ -493,10 +498,16 @@ class NetworkView(QWidget):
         self._legend.setPos(off + X0, BOTTOM + 2.6)
         self._info.setPos(off + X0, BOTTOM + 5.6)
 
-        self._neurons.setData(pos=self._pos, size=self._diam * self._ppu, symbol="o",
-                              pen=self._neuron_pen, brush=colors.ACTIVATION_BRUSHES[0])
-        self._glow.setData(pos=self._pos, size=self._diam * GLOW_SIZE * self._ppu, symbol="o", pen=_NO_PEN,
-                           brush=self._glow_table[0])
+        self._neurons.setData(
+            pos=self._pos,
+            size=self._diam * self._ppu,
+            symbol="o",
+            pen=self._neuron_pen,
+            brush=colors.ACTIVATION_BRUSHES[0],
+        )
+        self._glow.setData(
+            pos=self._pos, size=self._diam * GLOW_SIZE * self._ppu, symbol="o", pen=_NO_PEN, brush=self._glow_table[0]
+        )
         self._vb.setRange(xRange=(0, width), yRange=(0, HEIGHT), padding=0)
         for it in (self._edges, self._focus_lines):
             it.set_bounds(QRectF(0, 0, width, HEIGHT))
@@ -519,8 +530,11 @@ class NetworkView(QWidget):
             return f"{ih}×{iw}" if iw > 1 else f"{n} values"
         if not with_act:
             return f"{n}"
-        act = self._activation_name() if l < L else (
-            "softmax" if self._state is not None and self._state.cost == "cross_entropy" else "sigmoid")
+        act = (
+            self._activation_name()
+            if l < L
+            else ("softmax" if self._state is not None and self._state.cost == "cross_entropy" else "sigmoid")
+        )
         return f"{n} · {act}"
 
     def _place_titles(self):
@@ -548,8 +562,10 @@ class NetworkView(QWidget):
             subs = [self._subtitle(l, with_act) for l in range(len(xs))]
             tw = [width(n, tpt, True) for n in names]
             sw = [width(t, spt, False) for t in subs]
-            if all((tw[l] + tw[l + 1]) / 2 + TITLE_PAD_PX <= g and (sw[l] + sw[l + 1]) / 2 + TITLE_PAD_PX <= g
-                   for l, g in enumerate(gaps)):
+            if all(
+                (tw[l] + tw[l + 1]) / 2 + TITLE_PAD_PX <= g and (sw[l] + sw[l + 1]) / 2 + TITLE_PAD_PX <= g
+                for l, g in enumerate(gaps)
+            ):
                 break
         key = (style, tuple(subs))
         if key != self._title_key:
@@ -672,7 +688,7 @@ class NetworkView(QWidget):
         else:
             self.wants_drawn = None
             self._neurons.setBrush(colors.activation_brushes(v))
-            glow_i = np.clip((v ** 1.5) * (GLOW_LEVELS - 1), 0, GLOW_LEVELS - 1).astype(np.intp)
+            glow_i = np.clip((v**1.5) * (GLOW_LEVELS - 1), 0, GLOW_LEVELS - 1).astype(np.intp)
         self._glow.setBrush(self._glow_table[glow_i])
 
         self._render_edges(s)
@@ -707,8 +723,11 @@ class NetworkView(QWidget):
             p0, p1 = self._edge_points(l, e.src, e.dst)
             mag = np.abs(e.value)
             top = float(mag.max())
-            b = np.zeros(len(mag), np.intp) if top <= 0 else np.minimum((mag / top * N_BINS).astype(np.intp),
-                                                                         N_BINS - 1)
+            b = (
+                np.zeros(len(mag), np.intp)
+                if top <= 0
+                else np.minimum((mag / top * N_BINS).astype(np.intp), N_BINS - 1)
+            )
             keys.append(np.where(e.value >= 0, 0, N_BINS) + b)
             p0s.append(p0)
             p1s.append(p1)
@@ -727,7 +746,7 @@ class NetworkView(QWidget):
         xy = self._edges_xy[order]
         starts = np.concatenate([[0], np.cumsum(counts)])
         for bucket in range(2 * N_BINS):
-            seg = xy[starts[bucket]:starts[bucket + 1]]
+            seg = xy[starts[bucket] : starts[bucket + 1]]
             offsets = () if self._dense else THICKEN.get(bucket % N_BINS, ())
             if offsets and len(seg):
                 seg = np.concatenate([seg] + [seg + (0.0, off * self._px, 0.0, off * self._px) for off in offsets])
@@ -749,8 +768,13 @@ class NetworkView(QWidget):
         self._focus_lines.set_lines(0, np.concatenate([seg, seg + (0.0, self._px, 0.0, self._px)]))  # 2 px
         if layer == 1:  # outline the pixels this neuron's drawn connections read, in their colours
             pens = colors.edge_pens(N_BINS)
-            self._focus_px.setData(pos=p0, size=self._cell * self._ppu, symbol="s", brush=_NO_BRUSH,
-                                   pen=[pens[0 if v >= 0 else 1][-1] for v in e.value[m]])
+            self._focus_px.setData(
+                pos=p0,
+                size=self._cell * self._ppu,
+                symbol="s",
+                brush=_NO_BRUSH,
+                pen=[pens[0 if v >= 0 else 1][-1] for v in e.value[m]],
+            )
             self._focus_px.setVisible(True)
         else:
             self._focus_px.setData([])
@@ -773,16 +797,16 @@ class NetworkView(QWidget):
             pos.append(self._pos[k])
             size.append(float(self._diam[k]) * 1.38)
             pens.append(self._selected_pen)
-        self._rings.setData(pos=np.array(pos), size=np.array(size) * self._ppu, pen=pens, brush=_NO_BRUSH,
-                            symbol="o")
+        self._rings.setData(pos=np.array(pos), size=np.array(size) * self._ppu, pen=pens, brush=_NO_BRUSH, symbol="o")
 
     def _render_labels(self, s):
         out = s.activations[-1]
         for d, (t, v) in enumerate(zip(self._labels, self._values)):
             is_answer = d == s.answer
             if self._label_answer[d] != is_answer:
-                t.setHtml(_html(self._class_label(d), colors.HIGHLIGHT if is_answer else colors.FOREGROUND, 12,
-                                bold=True))
+                t.setHtml(
+                    _html(self._class_label(d), colors.HIGHLIGHT if is_answer else colors.FOREGROUND, 12, bold=True)
+                )
                 self._label_answer[d] = is_answer
             key = (f"{out[d]:.2f}", is_answer)
             if key != self._value_key[d]:
@@ -804,9 +828,12 @@ class NetworkView(QWidget):
         scale = symmetric_scale(W)
         self._inset.setImage(W[i].reshape(ih, iw), levels=(-scale, scale), autoLevels=False)
         self._inset_caption.setHtml(
-            _html(f"weights into hidden 1 · #{i}", colors.HIGHLIGHT, 9, bold=True) + "<br>"
-            + _html("blue +, orange −, dark 0", colors.MUTED, 8) + "<br>"
-            + _html(f"scale ±{scale:.2g}", colors.MUTED, 8))
+            _html(f"weights into hidden 1 · #{i}", colors.HIGHLIGHT, 9, bold=True)
+            + "<br>"
+            + _html("blue +, orange −, dark 0", colors.MUTED, 8)
+            + "<br>"
+            + _html(f"scale ±{scale:.2g}", colors.MUTED, 8)
+        )
 
     def _set_inset_visible(self, show):
         for it in (self._inset, self._inset_frame, self._inset_caption):
@@ -816,18 +843,31 @@ class NetworkView(QWidget):
         s = self._state
         mode = s.edge_mode  # what is drawn; set_edge_mode only states what was asked for
         if mode == "wants":
-            sw = (_html("wants (backprop):", colors.HIGHLIGHT, 9, True)
-                  + _html(" ●", colors.POSITIVE, 9, True) + _html(" up ", colors.MUTED)
-                  + _html("●", colors.NEGATIVE, 9, True) + _html(" down −∂C/∂a · ", colors.MUTED)
-                  + _html("━━", colors.POSITIVE, 9, True) + _html(" grow ", colors.MUTED)
-                  + _html("━━", colors.NEGATIVE, 9, True) + _html(f" shrink −∂C/∂w · C = {s.example_cost:.3f}",
-                                                                   colors.MUTED))
+            sw = (
+                _html("wants (backprop):", colors.HIGHLIGHT, 9, True)
+                + _html(" ●", colors.POSITIVE, 9, True)
+                + _html(" up ", colors.MUTED)
+                + _html("●", colors.NEGATIVE, 9, True)
+                + _html(" down −∂C/∂a · ", colors.MUTED)
+                + _html("━━", colors.POSITIVE, 9, True)
+                + _html(" grow ", colors.MUTED)
+                + _html("━━", colors.NEGATIVE, 9, True)
+                + _html(f" shrink −∂C/∂w · C = {s.example_cost:.3f}", colors.MUTED)
+            )
         elif mode == "gradient":
-            sw = (_html("━━", colors.POSITIVE, 9, True) + _html(" −gradient &gt; 0: grow ", colors.MUTED)
-                  + _html("━━", colors.NEGATIVE, 9, True) + _html(" shrink", colors.MUTED))
+            sw = (
+                _html("━━", colors.POSITIVE, 9, True)
+                + _html(" −gradient &gt; 0: grow ", colors.MUTED)
+                + _html("━━", colors.NEGATIVE, 9, True)
+                + _html(" shrink", colors.MUTED)
+            )
         else:
-            sw = (_html("━━", colors.POSITIVE, 9, True) + _html(" positive ", colors.MUTED)
-                  + _html("━━", colors.NEGATIVE, 9, True) + _html(" negative weight", colors.MUTED))
+            sw = (
+                _html("━━", colors.POSITIVE, 9, True)
+                + _html(" positive ", colors.MUTED)
+                + _html("━━", colors.NEGATIVE, 9, True)
+                + _html(" negative weight", colors.MUTED)
+            )
         if getattr(self, "_wants_asked", False) and mode != "wants":
             sw += _html(" (what each neuron wants: needs an example with a label)", colors.HIGHLIGHT)
         if self._edge_mode == "gradient" and mode == "weights":
@@ -840,8 +880,13 @@ class NetworkView(QWidget):
         elif s.activation == "tanh" and len(s.sizes) > 2:
             parts.append(_html("· tanh brightness = |a|", colors.MUTED))
         if 0 <= s.label < s.sizes[-1] and self._labels:
-            parts.append(_html("· ", colors.MUTED) + _html("◌", colors.TRUTH, 9, True) + _html(" label ", colors.MUTED)
-                         + _html("○", colors.HIGHLIGHT, 9, True) + _html(" answer", colors.MUTED))
+            parts.append(
+                _html("· ", colors.MUTED)
+                + _html("◌", colors.TRUTH, 9, True)
+                + _html(" label ", colors.MUTED)
+                + _html("○", colors.HIGHLIGHT, 9, True)
+                + _html(" answer", colors.MUTED)
+            )
         html = " ".join(parts)
         if html != getattr(self, "_legend_html", None):
             self._legend.setHtml(html)
@@ -929,20 +974,24 @@ class NetworkView(QWidget):
         L = len(s.sizes) - 1
         name = "output" if layer == L else f"hidden {layer}"
         names = getattr(self, "_class_names", None)
-        what = (f"digit {i}" if names is None else escape(names[i])) if layer == L and s.sizes[-1] == 10 \
-            else f"neuron {i}"
+        what = (
+            (f"digit {i}" if names is None else escape(names[i])) if layer == L and s.sizes[-1] == 10 else f"neuron {i}"
+        )
         sep = "&nbsp;&nbsp;·&nbsp;&nbsp;"
         if s.wants is not None:
             w = s.wants[layer - 1][i]
             self._set_info(
                 f"<b>{name}, {what}</b>{sep}a = {s.activations[layer][i]:.3f}{sep}the cost wants it "
-                f"{'up' if w > 0 else 'down'}: −∂C/∂a = {w:+.4f}" + (
-                    " = −2(a − y)" if layer == L and s.cost != "cross_entropy" else ""), colors.FOREGROUND)
+                f"{'up' if w > 0 else 'down'}: −∂C/∂a = {w:+.4f}"
+                + (" = −2(a − y)" if layer == L and s.cost != "cross_entropy" else ""),
+                colors.FOREGROUND,
+            )
             return
         self._set_info(
             f"<b>{name}, {what}</b>{sep}activation a = {s.activations[layer][i]:.3f}{sep}"
             f"bias b = {s.biases[layer - 1][i]:+.3f}{sep}weighted sum z = w·a + b = {s.zs[layer - 1][i]:+.3f}",
-            colors.FOREGROUND)
+            colors.FOREGROUND,
+        )
 
     def _set_info(self, text, color=colors.FOREGROUND):
         html = _html(text, color, 9)
@@ -954,11 +1003,16 @@ class NetworkView(QWidget):
     def _set_info_default(self):
         if self._pending_param >= 0:
             name = self._layout.describe(self._pending_param)
-            self._set_info(f"landscape: picked {name}; now pick a second weight or bias "
-                           f"(right-click or Ctrl+click)", colors.HIGHLIGHT)
+            self._set_info(
+                f"landscape: picked {name}; now pick a second weight or bias (right-click or Ctrl+click)",
+                colors.HIGHLIGHT,
+            )
         else:
-            self._set_info("hover a neuron: its numbers · click: select it (hidden 1: its weights) · "
-                           "right-click: use for the landscape", colors.MUTED)
+            self._set_info(
+                "hover a neuron: its numbers · click: select it (hidden 1: its weights) · "
+                "right-click: use for the landscape",
+                colors.MUTED,
+            )
 
     def _on_mouse_clicked(self, ev):
         if self._state is None:
@@ -1002,13 +1056,19 @@ class NetworkView(QWidget):
         menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         k = self._param_at(hit, p)
         if k >= 0:
-            which = "first of two" if self._pending_param < 0 else \
-                f"second, with {self._layout.describe(self._pending_param)}"
-            menu.addAction(f"Use {self._layout.describe(k)} for the landscape ({which})",
-                           lambda: self._pick_parameter(k))
+            which = (
+                "first of two"
+                if self._pending_param < 0
+                else f"second, with {self._layout.describe(self._pending_param)}"
+            )
+            menu.addAction(
+                f"Use {self._layout.describe(k)} for the landscape ({which})", lambda: self._pick_parameter(k)
+            )
         if hit is not None and hit[0] == 1:
-            menu.addAction(f"Show the weights into hidden 1 #{hit[1]}",
-                           lambda: (self.select_neuron(*hit), self.neuron_clicked.emit(*hit)))
+            menu.addAction(
+                f"Show the weights into hidden 1 #{hit[1]}",
+                lambda: (self.select_neuron(*hit), self.neuron_clicked.emit(*hit)),
+            )
         if self._pending_param >= 0:
             menu.addAction("Cancel the landscape pick", self._cancel_pick)
         if menu.isEmpty():

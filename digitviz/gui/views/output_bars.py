@@ -39,8 +39,9 @@ class OutputBars(pg.PlotWidget):
         self._top = pg.mkBrush(colors.HIGHLIGHT)
         self._truth_pen = pg.mkPen(colors.TRUTH, width=2)
         self._no_pen = pg.mkPen(None)
-        self._bars = pg.BarGraphItem(x=np.arange(n), height=np.zeros(n), width=0.72, brush=self._base,
-                                     pen=pg.mkPen(None))
+        self._bars = pg.BarGraphItem(
+            x=np.arange(n), height=np.zeros(n), width=0.72, brush=self._base, pen=pg.mkPen(None)
+        )
         self.addItem(self._bars)
         self._texts = []
         for i in range(n):
@@ -95,8 +96,9 @@ class OutputBars(pg.PlotWidget):
             t.setText(s)
             inside = v + text_h > 0.97
             t.setAnchor((0.5, 0.0) if inside else (0.5, 1.0))
-            t.setColor(colors.BACKGROUND if inside and i == top else
-                       colors.HIGHLIGHT if i == top else colors.FOREGROUND)
+            t.setColor(
+                colors.BACKGROUND if inside and i == top else colors.HIGHLIGHT if i == top else colors.FOREGROUND
+            )
             t.setPos(i, v - 0.01 if inside else v + 0.01)
         if 0 <= label < self.n:
             v = min(max(float(values[label]), 0.0), 1.0)

@@ -21,8 +21,10 @@ class PixelView(QWidget):
         self._img = array_to_qimage(np.zeros((side, side)))
         self.setMinimumSize(84, 84)
         self.setSizePolicy(QSizePolicy.Preferred, QSizePolicy.Preferred)
-        self.setToolTip("What the network sees: 28 x 28 grey levels, ink shrunk to fit 20 x 20 and "
-                        "centred on its centre of mass, as in MNIST.")
+        self.setToolTip(
+            "What the network sees: 28 x 28 grey levels, ink shrunk to fit 20 x 20 and "
+            "centred on its centre of mass, as in MNIST."
+        )
 
     def sizeHint(self):
         return QSize(140, 140)

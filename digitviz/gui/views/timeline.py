@@ -41,9 +41,11 @@ class TimelineBar(QWidget):
         self.slider.setObjectName("timeline")
         self.slider.setFocusPolicy(Qt.NoFocus)  # the arrow keys stay the training keys
         self.slider.setRange(0, 0)
-        self.slider.setToolTip("Drag to a past moment of this run: the diagram, the input panel's answer, the "
-                               "weight images and the landscape's marker show the network as it was then "
-                               "(training pauses). The right end is now.")
+        self.slider.setToolTip(
+            "Drag to a past moment of this run: the diagram, the input panel's answer, the "
+            "weight images and the landscape's marker show the network as it was then "
+            "(training pauses). The right end is now."
+        )
         self.slider.valueChanged.connect(self._on_value)
         self.text = QLabel("now")
         self.text.setMinimumWidth(210)
@@ -53,8 +55,10 @@ class TimelineBar(QWidget):
         self.now_button.setFocusPolicy(Qt.TabFocus)
         self.now_button.clicked.connect(self.go_now)
         self.continue_button = QPushButton("Continue from here")
-        self.continue_button.setToolTip("Put these weights back into training as a new run (the current run "
-                                        "stays in the learning curves for comparison)")
+        self.continue_button.setToolTip(
+            "Put these weights back into training as a new run (the current run "
+            "stays in the learning curves for comparison)"
+        )
         self.continue_button.setFocusPolicy(Qt.TabFocus)
         self.continue_button.clicked.connect(self.continue_clicked)
         for w in (title, self.slider):

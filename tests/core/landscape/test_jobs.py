@@ -45,9 +45,21 @@ def test_surface_and_path_jobs_agree_with_direct_costs(toy_data):
     net = tr.net.copy()
     X, Y = make_sample(toy_data, tr.config, 300)
     path = tuple(frozen_copy(t) for t in tr.history.path_thetas)
-    job = SurfaceJob(id=1, generation=0, config=tr.config, data=toy_data, sample_size=300, source="train",
-                     mode="pca", centre=frozen_copy(tr.net.theta), current=frozen_copy(tr.net.theta), path=path,
-                     steps=tuple(tr.history.path_steps), resolution=7, coarse=3)
+    job = SurfaceJob(
+        id=1,
+        generation=0,
+        config=tr.config,
+        data=toy_data,
+        sample_size=300,
+        source="train",
+        mode="pca",
+        centre=frozen_copy(tr.net.theta),
+        current=frozen_copy(tr.net.theta),
+        path=path,
+        steps=tuple(tr.history.path_steps),
+        resolution=7,
+        coarse=3,
+    )
     partial, done = [], []
     res = compute_surface(job, net, X, Y, emit=partial.append, progress=lambda d, t: done.append((d, t)))
     assert [p.Z.shape for p in partial] == [(3, 3)] and res.final and res.Z.shape == (7, 7)
@@ -57,9 +69,19 @@ def test_surface_and_path_jobs_agree_with_direct_costs(toy_data):
     k = 3
     assert res.plane_costs[k] == pytest.approx(net.cost(X, Y, theta=res.plane.point(*res.coords[k])), rel=1e-4)
     assert res.line_t[0] == pytest.approx(-0.2) and res.line_t[-1] == pytest.approx(1.2)
-    pj = PathJob(id=2, generation=0, config=tr.config, data=toy_data, sample_size=300, source="train",
-                 steps=tuple(tr.history.path_steps), thetas=path, plane=res.plane,
-                 grad_theta=frozen_copy(tr.net.theta), grad_step=tr.step_count)
+    pj = PathJob(
+        id=2,
+        generation=0,
+        config=tr.config,
+        data=toy_data,
+        sample_size=300,
+        source="train",
+        steps=tuple(tr.history.path_steps),
+        thetas=path,
+        plane=res.plane,
+        grad_theta=frozen_copy(tr.net.theta),
+        grad_step=tr.step_count,
+    )
     pr = compute_path(pj, net, X, Y, chunk=3)
     assert pr.true_costs[k] == pytest.approx(net.cost(X, Y, theta=path[k]), rel=1e-4)
     np.testing.assert_allclose(pr.plane_costs, res.plane_costs, rtol=1e-5)
@@ -74,9 +96,21 @@ def test_surface_passes_are_coarse_to_fines_and_progress_only_grows(toy_data):
     net = tr.net.copy()
     X, Y = make_sample(toy_data, tr.config, 200)
     path = tuple(frozen_copy(t) for t in tr.history.path_thetas)
-    job = SurfaceJob(id=1, generation=0, config=tr.config, data=toy_data, sample_size=200, source="train",
-                     mode="random", centre=path[-1], current=path[-1], path=path,
-                     steps=tuple(tr.history.path_steps), resolution=9, coarse=4)
+    job = SurfaceJob(
+        id=1,
+        generation=0,
+        config=tr.config,
+        data=toy_data,
+        sample_size=200,
+        source="train",
+        mode="random",
+        centre=path[-1],
+        current=path[-1],
+        path=path,
+        steps=tuple(tr.history.path_steps),
+        resolution=9,
+        coarse=4,
+    )
     partial, done = [], []
     res = compute_surface(job, net, X, Y, emit=partial.append, progress=lambda d, t: done.append((d, t)))
     (ca, cb, Zc), (fa, fb, Zf) = ls.coarse_to_fine(net, res.plane, X, Y, res.alphas, res.betas, coarse=4)
@@ -86,24 +120,49 @@ def test_surface_passes_are_coarse_to_fines_and_progress_only_grows(toy_data):
     assert counts == sorted(counts) and len({t for _, t in done}) == 1
     assert done[-1][1] == 4 * 4 + len(path) + ls.LINE_POINTS + 9 * 9
     # a kept plane: no refit, the same directions
-    kept = SurfaceJob(id=2, generation=0, config=tr.config, data=toy_data, sample_size=200, source="train",
-                      mode="random", centre=path[-1], current=path[-1], path=path, steps=job.steps,
-                      resolution=5, coarse=11, plane=res.plane)
+    kept = SurfaceJob(
+        id=2,
+        generation=0,
+        config=tr.config,
+        data=toy_data,
+        sample_size=200,
+        source="train",
+        mode="random",
+        centre=path[-1],
+        current=path[-1],
+        path=path,
+        steps=job.steps,
+        resolution=5,
+        coarse=11,
+        plane=res.plane,
+    )
     again = compute_surface(kept, net, X, Y, emit=partial.append)
     assert len(partial) == 1  # 11 is not coarser than 5: no coarse pass
     assert again.plane is res.plane and again.Z.shape == (5, 5)
-
 
 
 def test_params_mode_without_params_is_one_clear_error(toy_data):
     # it used to fail with "TypeError: Value after * must be an iterable, not NoneType"
     cfg = TrainConfig()
     net = cfg.network()
-    job = SurfaceJob(id=1, generation=0, config=cfg, data=toy_data, sample_size=50, source="train",
-                     mode="params", centre=frozen_copy(net.theta), current=frozen_copy(net.theta), path=(),
-                     steps=(), resolution=5, coarse=5)
+    job = SurfaceJob(
+        id=1,
+        generation=0,
+        config=cfg,
+        data=toy_data,
+        sample_size=50,
+        source="train",
+        mode="params",
+        centre=frozen_copy(net.theta),
+        current=frozen_copy(net.theta),
+        path=(),
+        steps=(),
+        resolution=5,
+        coarse=5,
+    )
     with pytest.raises(ValueError, match='plane mode "params" needs params'):
         ls.fit_plane(job, net, np.zeros((0, net.n_params)))
+
 
 def test_run_sample_inputs_build_a_fresh_network_and_the_sample(toy_data):
     cfg = TrainConfig(seed=2)

@@ -66,8 +66,9 @@ def test_examples_are_split_into_blocks(rng, monkeypatch):
     assert len(ls.engine._Engine(net, X, Y).blocks) == 4  # the patched size is used (read at call time)
     plane = ls.random_directions(net, net.theta, rng)
     alphas = np.linspace(-1, 1, 3)
-    assert rel(ls.cost_grid(net, plane, X, Y, alphas, alphas),
-               ls.cost_grid_loop(net, plane, X, Y, alphas, alphas)) < 1e-10
+    assert (
+        rel(ls.cost_grid(net, plane, X, Y, alphas, alphas), ls.cost_grid_loop(net, plane, X, Y, alphas, alphas)) < 1e-10
+    )
 
 
 def test_grid_leaves_the_network_alone(rng):
@@ -217,8 +218,16 @@ def test_progress_reaches_total_and_cancel_raises(rng):
     net, X, Y = make()
     plane = ls.random_directions(net, net.theta, rng)
     calls = []
-    ls.cost_grid(net, plane, X, Y, np.zeros(5), np.zeros(3), chunk_points=4,
-                 progress=lambda done, total: calls.append((done, total)))
+    ls.cost_grid(
+        net,
+        plane,
+        X,
+        Y,
+        np.zeros(5),
+        np.zeros(3),
+        chunk_points=4,
+        progress=lambda done, total: calls.append((done, total)),
+    )
     assert calls == [(4, 15), (8, 15), (12, 15), (15, 15)]
     polls = []
 
@@ -236,8 +245,9 @@ def test_coarse_to_fine(rng):
     plane = ls.random_directions(net, net.theta, rng)
     alphas, betas = np.linspace(-1, 1, 9), np.linspace(-2, 0, 7)
     calls = []
-    results = list(ls.coarse_to_fine(net, plane, X, Y, alphas, betas, coarse=3,
-                                     progress=lambda d, t: calls.append((d, t))))
+    results = list(
+        ls.coarse_to_fine(net, plane, X, Y, alphas, betas, coarse=3, progress=lambda d, t: calls.append((d, t)))
+    )
     (ca, cb, cZ), (fa, fb, fZ) = results
     np.testing.assert_array_equal(ca, [-1, 0, 1])
     np.testing.assert_array_equal(cb, [-2, -1, 0])

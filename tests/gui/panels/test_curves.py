@@ -19,10 +19,19 @@ def snap(generation, config=LESSON, start=0, n=0, epochs=(), cost0=2.0, running=
     steps = np.arange(start + 1, start + n + 1, dtype=np.int64)
     costs = cost0 / (1 + 0.01 * steps)
     grads = 0.5 / (1 + 0.001 * steps)
-    return Snapshot(step=start + n, epoch=len(epochs), examples_seen=(start + n) * config.batch_size,
-                    theta=frozen_copy(np.zeros(3)), config=config, running=running,
-                    new_steps=frozen_copy(steps), new_costs=frozen_copy(costs), new_grad_norms=frozen_copy(grads),
-                    epochs=tuple(epochs), generation=generation)
+    return Snapshot(
+        step=start + n,
+        epoch=len(epochs),
+        examples_seen=(start + n) * config.batch_size,
+        theta=frozen_copy(np.zeros(3)),
+        config=config,
+        running=running,
+        new_steps=frozen_copy(steps),
+        new_costs=frozen_copy(costs),
+        new_grad_norms=frozen_copy(grads),
+        epochs=tuple(epochs),
+        generation=generation,
+    )
 
 
 def epoch(k, train, test):
@@ -88,8 +97,12 @@ def test_a_reset_keeps_the_previous_run(panel):
     np.testing.assert_allclose(run.items["grad"].yData, np.interp(gx, np.arange(1, 6001), kept_grad))
     np.testing.assert_array_equal(run.items["test"].getData()[1], [81, 89])
     np.testing.assert_array_equal(run.items["train"].getData()[1], [80, 88])
-    for key, plot in (("cost", panel.cost_plot), ("grad", panel.grad_plot), ("test", panel.acc_plot),
-                      ("train", panel.acc_plot)):
+    for key, plot in (
+        ("cost", panel.cost_plot),
+        ("grad", panel.grad_plot),
+        ("test", panel.acc_plot),
+        ("train", panel.acc_plot),
+    ):
         assert in_plot(plot, run.items[key]) and run.items[key].isVisible()
         assert run.items[key].zValue() < panel.ema_curve.zValue()  # the live run stays on top
 
@@ -205,12 +218,30 @@ def test_runs_from_a_real_trainer(panel, toy_data):
         costs.append(r.cost)
         grads.append(r.grad_norm)
     ev = tr.evaluate("test")
-    s0 = Snapshot(step=tr.step_count, epoch=1, examples_seen=tr.examples_seen, theta=frozen_copy(tr.net.theta),
-                  config=tr.config, new_steps=np.array(steps), new_costs=np.array(costs),
-                  new_grad_norms=np.array(grads), epochs=(epoch(1, 0.5, ev.accuracy),), generation=0)
+    s0 = Snapshot(
+        step=tr.step_count,
+        epoch=1,
+        examples_seen=tr.examples_seen,
+        theta=frozen_copy(tr.net.theta),
+        config=tr.config,
+        new_steps=np.array(steps),
+        new_costs=np.array(costs),
+        new_grad_norms=np.array(grads),
+        epochs=(epoch(1, 0.5, ev.accuracy),),
+        generation=0,
+    )
     panel.on_snapshot(s0)
-    panel.on_snapshot(replace(s0, new_steps=np.zeros(0, np.int64), new_costs=np.zeros(0),
-                              new_grad_norms=np.zeros(0), epochs=(), generation=1, config=LESSON))
+    panel.on_snapshot(
+        replace(
+            s0,
+            new_steps=np.zeros(0, np.int64),
+            new_costs=np.zeros(0),
+            new_grad_norms=np.zeros(0),
+            epochs=(),
+            generation=1,
+            config=LESSON,
+        )
+    )
     run = panel.runs[0]
     assert run.name == "Run 1: lesson 784-16-16-10 sigmoid quadratic, lr 3, batch 10"
     assert run.items["cost"].getData()[0][-1] == 30

@@ -39,11 +39,25 @@ def _single_step(tr):
     net.set_theta(theta_before)
     _, grad = net.backprop(X.astype(np.float64), Y.astype(np.float64))
     nudges = ex.output_nudges(net, X, Y)
-    rep = StepReport(res.cost, tr.net.cost(X, Y), res.grad_norm, res.step_norm, res.lr,
-                     frozen_copy(tr.opt.last_grad), frozen_copy(nudges))
-    snap = Snapshot(step=tr.step_count, epoch=tr.epoch, examples_seen=tr.examples_seen,
-                    theta=frozen_copy(tr.net.theta), config=tr.config, example=frozen_copy(X[0]),
-                    example_label=int(labels[0]), step_report=rep)
+    rep = StepReport(
+        res.cost,
+        tr.net.cost(X, Y),
+        res.grad_norm,
+        res.step_norm,
+        res.lr,
+        frozen_copy(tr.opt.last_grad),
+        frozen_copy(nudges),
+    )
+    snap = Snapshot(
+        step=tr.step_count,
+        epoch=tr.epoch,
+        examples_seen=tr.examples_seen,
+        theta=frozen_copy(tr.net.theta),
+        config=tr.config,
+        example=frozen_copy(X[0]),
+        example_label=int(labels[0]),
+        step_report=rep,
+    )
     return snap, grad.copy(), nudges
 
 
@@ -112,8 +126,12 @@ def test_random_labels_run_starts_stops_and_keeps_its_curves(qtbot, panel, small
     qtbot.waitUntil(lambda: tab.job is None, timeout=2000)
     cost_plot = tab.plots["cost"]
     legend_names = [label.text for _, label in cost_plot.legend.items]
-    assert legend_names == ["run 1: true labels", "run 1: shuffled labels", "run 2: true labels",
-                            "run 2: shuffled labels"]
+    assert legend_names == [
+        "run 1: true labels",
+        "run 1: shuffled labels",
+        "run 2: true labels",
+        "run 2: shuffled labels",
+    ]
 
     # untick run 1: its curves leave the plots; remove it: it leaves the list
     view.item.setCheckState(Qt.Unchecked)
@@ -153,8 +171,9 @@ def evaluated(qtbot, panel, small):
     tr = Trainer(small, FAST)
     for _ in range(60):
         tr.step()
-    snap = Snapshot(step=tr.step_count, epoch=0, examples_seen=tr.examples_seen, theta=frozen_copy(tr.net.theta),
-                    config=FAST)
+    snap = Snapshot(
+        step=tr.step_count, epoch=0, examples_seen=tr.examples_seen, theta=frozen_copy(tr.net.theta), config=FAST
+    )
     panel.show_tab("mistakes")
     panel.show()
     qtbot.waitExposed(panel)

@@ -19,8 +19,9 @@ from .. import ToyData
 def snapshot_of(net, config=TrainConfig(), step=0, example=None, label=-1):
     theta = net.theta.copy()
     theta.flags.writeable = False
-    return Snapshot(step=step, epoch=0, examples_seen=0, theta=theta, config=config, example=example,
-                    example_label=label)
+    return Snapshot(
+        step=step, epoch=0, examples_seen=0, theta=theta, config=config, example=example, example_label=label
+    )
 
 
 @pytest.fixture
@@ -200,10 +201,15 @@ def _write_digit_png(path, dark_on_light=True, size=(90, 120), transparent=False
     assert img.save(str(path))
 
 
-@pytest.mark.parametrize("name,dark_on_light,transparent", [
-    ("seven.png", True, False), ("seven.png", False, False), ("seven.jpg", True, False),
-    ("seven.png", True, True),  # black ink on a transparent background
-])
+@pytest.mark.parametrize(
+    "name,dark_on_light,transparent",
+    [
+        ("seven.png", True, False),
+        ("seven.png", False, False),
+        ("seven.jpg", True, False),
+        ("seven.png", True, True),  # black ink on a transparent background
+    ],
+)
 def test_open_image_prepares_it_like_a_drawing(qtbot, panel, tmp_path, name, dark_on_light, transparent):
     path = tmp_path / name
     _write_digit_png(path, dark_on_light, transparent=transparent)
@@ -244,8 +250,9 @@ def test_show_image_and_follow_training(qtbot, panel, toy):
     seen = []
     panel.input_changed.connect(lambda *a: seen.append(a))
     cfg = TrainConfig()
-    panel.on_snapshot(snapshot_of(panel.net, cfg, step=5, example=toy.images_as("test")[4],
-                                  label=int(toy.test_labels[4])))
+    panel.on_snapshot(
+        snapshot_of(panel.net, cfg, step=5, example=toy.images_as("test")[4], label=int(toy.test_labels[4]))
+    )
     assert np.array_equal(panel.x, toy.images_as("test")[4]) and panel.label == int(toy.test_labels[4])
     assert seen == []
 

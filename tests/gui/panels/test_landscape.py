@@ -35,9 +35,17 @@ class Feeder:
         if new:
             self.sent = new[-1][0]
         self.n_path += len(new)
-        return Snapshot(step=tr.step_count, epoch=tr.epoch, examples_seen=tr.examples_seen,
-                        theta=frozen_copy(tr.net.theta), config=tr.config, running=running, new_path=new,
-                        step_report=report, generation=self.generation)
+        return Snapshot(
+            step=tr.step_count,
+            epoch=tr.epoch,
+            examples_seen=tr.examples_seen,
+            theta=frozen_copy(tr.net.theta),
+            config=tr.config,
+            running=running,
+            new_path=new,
+            step_report=report,
+            generation=self.generation,
+        )
 
 
 def trained_panel(qtbot, data, chunks=6, steps=10, **panel_kw):
@@ -124,13 +132,11 @@ def test_path_costs_are_true_and_on_plane_costs_exact(qtbot, toy_data):
 def test_switching_the_direction_mode_recomputes_on_a_new_plane(qtbot, toy_data):
     panel, _ = trained_panel(qtbot, toy_data)
     first = panel.surface
-    with qtbot.waitSignal(panel.surface_applied, timeout=TIMEOUT,
-                          check_params_cb=lambda r: r.plane.kind == "random"):
+    with qtbot.waitSignal(panel.surface_applied, timeout=TIMEOUT, check_params_cb=lambda r: r.plane.kind == "random"):
         panel.set_mode("random")
     assert panel.plane.kind == "random" and panel.surface is not first
     assert "random" in panel.map_plot.getAxis("bottom").labelText
-    with qtbot.waitSignal(panel.surface_applied, timeout=TIMEOUT,
-                          check_params_cb=lambda r: r.plane.kind == "pca"):
+    with qtbot.waitSignal(panel.surface_applied, timeout=TIMEOUT, check_params_cb=lambda r: r.plane.kind == "pca"):
         panel.set_mode("pca")
     assert panel.plane.kind == "pca"
 
@@ -169,8 +175,7 @@ def test_use_parameters_switches_to_their_plane_with_their_names(qtbot, toy_data
     panel, feed = trained_panel(qtbot, toy_data)
     layout = Layout(feed.trainer.config.sizes)
     i, j = layout.index(0, "w", 3, 300), layout.index(2, "b", 5)
-    with qtbot.waitSignal(panel.surface_applied, timeout=TIMEOUT,
-                          check_params_cb=lambda r: r.plane.kind == "params"):
+    with qtbot.waitSignal(panel.surface_applied, timeout=TIMEOUT, check_params_cb=lambda r: r.plane.kind == "params"):
         panel.use_parameters(i, j)
     assert panel.mode.currentData() == "params"
     assert panel.plane.label1 == "w1[3,300]" and panel.plane.label2 == "b3[5]"

@@ -106,7 +106,7 @@ def test_walk_the_whole_tour_with_show_me(make_window, qtbot):
     assert steps == list(range(1, w.controller.latest.step + 1))
     np.testing.assert_array_equal(w.panels["curves"].steps.steps(), steps)  # each step once, in order
     g = np.array([grads[k] for k in steps])  # a step is the learning rate times the gradient's length
-    first, last = FAST.lr * g[:tour.STRETCH].mean(), FAST.lr * g[-tour.STRETCH:].mean()
+    first, last = FAST.lr * g[: tour.STRETCH].mean(), FAST.lr * g[-tour.STRETCH :].mean()
     qtbot.waitUntil(lambda: f"averaged {first:.3g}," in lesson.plain_text, timeout=2000)
     assert f" {last:.3g}: " in lesson.plain_text
 
@@ -248,5 +248,7 @@ def pg_width(item):
 def test_scale_font_sizes():
     from digitviz.gui.presentation import scale_font_sizes
 
-    assert scale_font_sizes("QWidget { font-size: 10pt; } b { font-size:9px }", 1.5) == \
-        "QWidget { font-size: 15pt; } b { font-size: 13.5px }"
+    assert (
+        scale_font_sizes("QWidget { font-size: 10pt; } b { font-size:9px }", 1.5)
+        == "QWidget { font-size: 15pt; } b { font-size: 13.5px }"
+    )

@@ -52,13 +52,17 @@ def test_numbers_are_what_the_core_computes(qtbot, panel, toy):
     # BLAS is pinned to one thread for the whole process (gui/jobs.py): the job and this reference
     # sum in the same order, so they give the same bits
     assert all(pool["num_threads"] == 1 for pool in threadpool_info())
-    ref = probe(net, toy.images_as("test"), toy.test_labels, np.random.default_rng(3), n=300,
-                kind="uniform", threshold=0.9)
+    ref = probe(
+        net, toy.images_as("test"), toy.test_labels, np.random.default_rng(3), n=300, kind="uniform", threshold=0.9
+    )
     r = run.result
     assert np.array_equal(r.noise_top, ref.noise_top) and np.array_equal(r.digits_top, ref.digits_top)
     assert np.array_equal(r.noise_answers, ref.noise_answers)
     assert (r.noise_confident_share, r.digits_confident_share, r.test_acc) == (
-        ref.noise_confident_share, ref.digits_confident_share, ref.test_acc)
+        ref.noise_confident_share,
+        ref.digits_confident_share,
+        ref.test_acc,
+    )
     shown = [lab.text() for lab in panel.now_values]
     assert shown == [f"{ref.noise_confident_share:.1%}", f"{ref.digits_confident_share:.1%}", f"{ref.test_acc:.1%}"]
     # the histogram drawn is the histogram of the result

@@ -72,7 +72,7 @@ def imported_modules(path, rel):
     package = ["digitviz", "gui", "panels", *rel.parts[:-1]]
     for node in ast.walk(ast.parse(path.read_text())):
         if isinstance(node, ast.ImportFrom):
-            base = package[:len(package) - node.level + 1] if node.level else []
+            base = package[: len(package) - node.level + 1] if node.level else []
             yield ".".join(base + ([node.module] if node.module else []))
         elif isinstance(node, ast.Import):
             yield from (a.name for a in node.names)

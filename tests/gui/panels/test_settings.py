@@ -12,8 +12,9 @@ from digitviz.gui.panels.settings import SettingsPanel, parse_hidden
 
 
 def snap(config, epoch, generation=0):
-    return Snapshot(step=0, epoch=epoch, examples_seen=0, theta=frozen_copy(np.zeros(3)), config=config,
-                    generation=generation)
+    return Snapshot(
+        step=0, epoch=epoch, examples_seen=0, theta=frozen_copy(np.zeros(3)), config=config, generation=generation
+    )
 
 
 @pytest.fixture
@@ -46,7 +47,7 @@ def test_divergence_names_the_rate_shown(panel, toy_data):
     # the snapshot the worker publishes with the message carries the epoch the step was in
     panel.on_snapshot(snap(tr.config, tr.epoch + tr.epoch_done, generation=1))
     shown = panel.effective_lr.text().removeprefix("now ").split(" (")[0]
-    assert shown == f"{1e7 * 0.5 ** tr.epoch:.4g}" and tr.epoch >= 2
+    assert shown == f"{1e7 * 0.5**tr.epoch:.4g}" and tr.epoch >= 2
     assert f"learning rate {shown} (the 1e+07 set, after {tr.epoch} epochs of decay)" in str(info.value)
 
 

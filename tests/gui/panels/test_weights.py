@@ -14,8 +14,7 @@ from digitviz.gui.panels.weights import WeightsPanel
 
 
 def snap(theta, config=TrainConfig(), step=0, generation=0):
-    return Snapshot(step=step, epoch=0, examples_seen=0, theta=frozen_copy(theta), config=config,
-                    generation=generation)
+    return Snapshot(step=step, epoch=0, examples_seen=0, theta=frozen_copy(theta), config=config, generation=generation)
 
 
 @pytest.fixture
@@ -37,7 +36,7 @@ def W1(theta, sizes=(784, 16, 16, 10)):
 
 def tile(panel, i):
     x0, y0 = tile_origin(i, panel._grid[1])
-    return panel.mosaic.image.image[y0:y0 + 28, x0:x0 + 28]
+    return panel.mosaic.image.image[y0 : y0 + 28, x0 : x0 + 28]
 
 
 def test_tile_is_the_weight_row_on_the_shared_scale(panel, thetas):

@@ -92,8 +92,11 @@ def test_the_first_stroke_after_clear_repaints_the_hint_away(qtbot, shown):
     from PySide6.QtGui import QMouseEvent
 
     # the press itself (QTest's would be taken for a double click of an earlier test's press)
-    c.mousePressEvent(QMouseEvent(QEvent.MouseButtonPress, QPointF(150, 150), QPointF(150, 150), Qt.LeftButton,
-                                  Qt.LeftButton, Qt.NoModifier))
+    c.mousePressEvent(
+        QMouseEvent(
+            QEvent.MouseButtonPress, QPointF(150, 150), QPointF(150, 150), Qt.LeftButton, Qt.LeftButton, Qt.NoModifier
+        )
+    )
     assert full, "the first stroke on an empty canvas must repaint all of it (the hint is everywhere)"
     c.grab()
     full.clear()

@@ -82,7 +82,7 @@ def test_bright_output_is_brighter_than_dark_one(view, net, x):
     arr = pixels(view)
     bright, dark = at(arr, view.output_center(3)), at(arr, view.output_center(7))
     assert bright.sum() > 700  # white fill
-    assert dark.sum() < 150    # near the background
+    assert dark.sum() < 150  # near the background
     assert bright.sum() > dark.sum() + 500
 
 
@@ -102,7 +102,7 @@ def test_connection_drawn_in_its_sign_colour(qtbot, view, x, sign):
     mid = (a + b) / 2
     arr = pixels(view)
     # the line is horizontal; look at a few rows around its middle for the most saturated pixel
-    col = arr[int(mid.y()) - 2:int(mid.y()) + 3, int(mid.x())]
+    col = arr[int(mid.y()) - 2 : int(mid.y()) + 3, int(mid.x())]
     rgb = col[np.argmax(np.abs(col[:, 0] - col[:, 2]))][:3]
     want = np.array(pg.mkColor(colors.POSITIVE if sign > 0 else colors.NEGATIVE).getRgb()[:3])
     other = np.array(pg.mkColor(colors.NEGATIVE if sign > 0 else colors.POSITIVE).getRgb()[:3])

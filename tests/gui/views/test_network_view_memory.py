@@ -30,4 +30,3 @@ def test_resizing_leaves_no_stale_symbols_in_the_atlas(qtbot, shown):
         assert atlas_sizes(item) == drawn_sizes(item)
     total = sum(it.fragmentAtlas._data.nbytes for it in (view._glow, view._neurons, view._rings))
     assert total < 5e6, f"atlases hold {total / 1e6:.0f} MB"
-

@@ -5,15 +5,20 @@ from pathlib import Path
 
 from digitviz.gui import views
 
-FORBIDDEN = ("digitviz.gui.worker", "digitviz.gui.controller", "digitviz.gui.jobs", "digitviz.gui.panels",
-             "digitviz.gui.main_window")
+FORBIDDEN = (
+    "digitviz.gui.worker",
+    "digitviz.gui.controller",
+    "digitviz.gui.jobs",
+    "digitviz.gui.panels",
+    "digitviz.gui.main_window",
+)
 
 
 def imports(path):
     package = ["digitviz", "gui", "views"]
     for node in ast.walk(ast.parse(path.read_text())):
         if isinstance(node, ast.ImportFrom):
-            base = package[:len(package) - node.level + 1] if node.level else []
+            base = package[: len(package) - node.level + 1] if node.level else []
             mod = ".".join(base + ([node.module] if node.module else []))
             yield mod
             yield from (f"{mod}.{a.name}" for a in node.names)

@@ -43,8 +43,8 @@ class DockTab(QWidget):
 
     # background jobs (digitviz.gui.jobs): at most one per tab
 
-    job = None    # the running Job, if any
-    jobs = None   # the tab's JobRunner, made on first use
+    job = None  # the running Job, if any
+    jobs = None  # the tab's JobRunner, made on first use
 
     def start_job(self, work):
         """Run ``work(stop)`` as a job; ``stop()`` turns True when the user stops it (or the app quits).
@@ -76,7 +76,7 @@ class DockTab(QWidget):
 class TrainingTab(DockTab):
     """A tab that trains networks of its own from the dataset and the app's current settings."""
 
-    data = None            # the Dataset, or None
+    data = None  # the Dataset, or None
     current_config = None  # the app's TrainConfig, from the latest snapshot
 
     def set_dataset(self, ds):
@@ -130,9 +130,12 @@ def shrinkable_title(plot: pg.PlotItem):
         r = lab.itemRect()
         lab.setMinimumWidth(0)
         lab.setMinimumHeight(r.height())
-        lab._sizeHint = {Qt.SizeHint.MinimumSize: (0, r.height()),
-                         Qt.SizeHint.PreferredSize: (r.width(), r.height()),
-                         Qt.SizeHint.MaximumSize: (-1, -1), Qt.SizeHint.MinimumDescent: (0, 0)}
+        lab._sizeHint = {
+            Qt.SizeHint.MinimumSize: (0, r.height()),
+            Qt.SizeHint.PreferredSize: (r.width(), r.height()),
+            Qt.SizeHint.MaximumSize: (-1, -1),
+            Qt.SizeHint.MinimumDescent: (0, 0),
+        }
         lab.updateGeometry()
 
     lab.updateMin = update_min
@@ -186,8 +189,9 @@ def network_combo() -> QComboBox:
     box.addItem(CURRENT)
     for name in PRESETS:
         box.addItem(name)
-    box.setToolTip("The settings of the networks this experiment trains: the ones in the Settings panel,\n"
-                   "or one of the presets")
+    box.setToolTip(
+        "The settings of the networks this experiment trains: the ones in the Settings panel,\nor one of the presets"
+    )
     return box
 
 
@@ -218,8 +222,16 @@ def describe_config(c: TrainConfig) -> str:
         extra.append(f"L2 {c.l2:g}")
     if c.doubt:
         extra.append(f"doubt {c.doubt:g}")
-    return ", ".join(["-".join(map(str, c.sizes)) + f" {c.activation}", c.cost.replace("_", "-"),
-                      f"lr {c.lr:g}", f"batch {c.batch_size}", *extra, f"seed {c.seed}"])
+    return ", ".join(
+        [
+            "-".join(map(str, c.sizes)) + f" {c.activation}",
+            c.cost.replace("_", "-"),
+            f"lr {c.lr:g}",
+            f"batch {c.batch_size}",
+            *extra,
+            f"seed {c.seed}",
+        ]
+    )
 
 
 def note(text="") -> QLabel:

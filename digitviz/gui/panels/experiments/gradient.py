@@ -33,10 +33,18 @@ from .common import FOREGROUND, MUTED, NEGATIVE, POSITIVE, SHORT, DockTab, Foldi
 
 TOP_K = 20
 UP, DOWN = "\u2191", "\u2193"
-HEADERS = ("#", "parameter", "connects", "nudge\n\u2212\u2202C/\u2202\u03b8", "share of\n|\u2207C|\u00b2",
-           "running\ntotal")
-NO_STEP = ("<b>No single step yet.</b> Press <i>Step one mini-batch</i>: this tab then shows what that "
-           "step's negative gradient asked of the network.")
+HEADERS = (
+    "#",
+    "parameter",
+    "connects",
+    "nudge\n\u2212\u2202C/\u2202\u03b8",
+    "share of\n|\u2207C|\u00b2",
+    "running\ntotal",
+)
+NO_STEP = (
+    "<b>No single step yet.</b> Press <i>Step one mini-batch</i>: this tab then shows what that "
+    "step's negative gradient asked of the network."
+)
 
 
 class GradientTab(DockTab):
@@ -80,7 +88,8 @@ class GradientTab(DockTab):
         self._note = FoldingNote(
             "The lesson's reading of the gradient: each component of \u2212\u2207C says which way to nudge one "
             "weight or bias (\u2191 up, \u2193 down), and its size says how much that nudge matters. "
-            "Its share is its square over |\u2207C|\u00b2; the shares of all 13,002 add up to 100%.")
+            "Its share is its square over |\u2207C|\u00b2; the shares of all 13,002 add up to 100%."
+        )
         top = QHBoxLayout()
         top.setSpacing(8)
         top.addWidget(self.thumb, 0, Qt.AlignTop)
@@ -107,8 +116,9 @@ class GradientTab(DockTab):
         # concentration: share of |grad|^2 in the k largest components
         self.cum_plot = pg.PlotWidget()
         c = self.cum_plot.getPlotItem()
-        style_plot(c, "How concentrated is the step?", "share of |\u2207C|\u00b2",
-                   "the k largest components (log scale)")
+        style_plot(
+            c, "How concentrated is the step?", "share of |\u2207C|\u00b2", "the k largest components (log scale)"
+        )
         c.setLogMode(x=True, y=False)
         c.setYRange(0, 1.02, padding=0)
         c.setMouseEnabled(False, False)
@@ -175,14 +185,15 @@ class GradientTab(DockTab):
             self._body.setStretch(1, 1 if short else 3)
             # a plot's title does not shrink with it: shorter words where the plots are side by side
             nudge = self.nudge_plot.getPlotItem()
-            nudge.setTitle("Asked of each output" if short else "What the batch asks of each output neuron",
-                           color=FOREGROUND, size="10pt")
+            nudge.setTitle(
+                "Asked of each output" if short else "What the batch asks of each output neuron",
+                color=FOREGROUND,
+                size="10pt",
+            )
             nudge.setLabel("bottom", "output neuron" if short else "output neuron (digit)", color=MUTED)
             cum = self.cum_plot.getPlotItem()
-            cum.setTitle("Concentration" if short else "How concentrated is the step?", color=FOREGROUND,
-                         size="10pt")
-            cum.setLabel("bottom", "k largest (log)" if short else "the k largest components (log scale)",
-                         color=MUTED)
+            cum.setTitle("Concentration" if short else "How concentrated is the step?", color=FOREGROUND, size="10pt")
+            cum.setLabel("bottom", "k largest (log)" if short else "the k largest components (log scale)", color=MUTED)
         self._note.fit(ev.size().height())
         super().resizeEvent(ev)
 
@@ -216,7 +227,8 @@ class GradientTab(DockTab):
             f" \u00b7 batch cost {rep.cost_before:.4g} \u2192 {rep.cost_after:.4g} after the step "
             f"(<span style='color:{POSITIVE if rep.cost_after <= rep.cost_before else NEGATIVE}'>"
             f"{rep.cost_after - rep.cost_before:+.3g}</span>) \u00b7 |\u2207C| = {rep.grad_norm:.3g}"
-            f" \u00b7 learning rate {rep.lr:g} \u00b7 step length {rep.step_norm:.3g}")
+            f" \u00b7 learning rate {rep.lr:g} \u00b7 step length {rep.step_norm:.3g}"
+        )
         if snap.example is not None:
             self.thumb.setPixmap(digit_pixmap(snap.example, 40))
             self.thumb.setToolTip(f"The batch's first digit (label {snap.example_label})")
@@ -229,7 +241,8 @@ class GradientTab(DockTab):
         top = top * 1.15 if top > 0 else 1.0
         self.nudge_plot.getPlotItem().setYRange(-top, top, padding=0)
         self.nudge_plot.getPlotItem().getAxis("bottom").setTicks(
-            [[(i, f"{i}\n{UP if v >= 0 else DOWN}") for i, v in enumerate(n)]])
+            [[(i, f"{i}\n{UP if v >= 0 else DOWN}") for i, v in enumerate(n)]]
+        )
 
         ranks, shares = ex.cumulative_shares(rep.grad)
         self.cum_curve.setData(ranks, shares)
@@ -266,15 +279,18 @@ class GradientTab(DockTab):
         self.footer.setText(
             f"These {len(self.components)} of {P:,} weights and biases carry <b>{self.total_share:.1%}</b> of "
             f"|\u2207C|\u00b2; the other {P - len(self.components):,} share the remaining "
-            f"{1 - self.total_share:.1%}.")
+            f"{1 - self.total_share:.1%}."
+        )
         self.gradient_shown.emit(self.edge_values)
 
     def _update_moved_on(self, step):
         if self.shown_step is None or step == self.shown_step:
             self.moved_on.setText("")
         else:
-            self.moved_on.setText(f"Shown: the gradient of step {self.shown_step:,}. Training has moved on to step "
-                                  f"{step:,}; step one mini-batch again to read a fresh one.")
+            self.moved_on.setText(
+                f"Shown: the gradient of step {self.shown_step:,}. Training has moved on to step "
+                f"{step:,}; step one mini-batch again to read a fresh one."
+            )
 
     def _set_empty(self):
         self._shown_report = None

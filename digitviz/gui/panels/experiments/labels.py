@@ -50,9 +50,11 @@ from .common import (
     style_plot,
 )
 
-PLOTS = (("cost", "Training cost", "average cost"),
-         ("train_acc", "Training accuracy, on the labels it trains on", "accuracy"),
-         ("test_acc", "Test accuracy (dotted: chance, 10%)", "accuracy"))
+PLOTS = (
+    ("cost", "Training cost", "average cost"),
+    ("train_acc", "Training accuracy, on the labels it trains on", "accuracy"),
+    ("test_acc", "Test accuracy (dotted: chance, 10%)", "accuracy"),
+)
 X_LABELS = {"steps": "steps (mini-batches per copy)", "epochs": "epochs (passes over its training digits)"}
 SHORT_TITLES = {"cost": "Training cost", "train_acc": "Training accuracy", "test_acc": "Test accuracy"}
 POINTS_PER_RUN = 200  # records per run, whatever its length
@@ -117,13 +119,16 @@ class LabelsTab(TrainingTab):
         self.epochs.setToolTip("Passes over the training digits for each copy")
         self.x_mode = QComboBox()
         self.x_mode.addItems(list(X_LABELS))
-        self.x_mode.setToolTip("Horizontal axis: steps, or passes over the training digits (compares runs of\n"
-                               "different sizes)")
+        self.x_mode.setToolTip(
+            "Horizontal axis: steps, or passes over the training digits (compares runs of\ndifferent sizes)"
+        )
         self.log_x = QCheckBox("log scale")
         self.log_x.setToolTip("A logarithmic step axis shows the first, fiddling phase")
         self.start_button = QPushButton("Train true vs shuffled labels")
-        self.start_button.setToolTip("Two copies of one network, same initial weights and example order;\n"
-                                     "one learns the true labels, the other a fixed shuffle of them")
+        self.start_button.setToolTip(
+            "Two copies of one network, same initial weights and example order;\n"
+            "one learns the true labels, the other a fixed shuffle of them"
+        )
         self.start_button.setObjectName("primary")
         self.stop_button = QPushButton("Stop")
         self.stop_button.setEnabled(False)
@@ -132,11 +137,20 @@ class LabelsTab(TrainingTab):
             "Solid: true labels; dashed: the same network on shuffled labels. The lesson's claim: with true "
             "labels the cost falls quickly after an initial fiddling phase; with random labels it descends "
             "slowly (memorising, if it can), and the test accuracy stays at chance: there is nothing to "
-            "generalise. A small network cannot memorise 60,000 random labels; try 500 digits and 'wide'.")
+            "generalise. A small network cannot memorise 60,000 random labels; try 500 digits and 'wide'."
+        )
         # the controls: a column at the left, so the plots get the whole height of a bottom dock
-        controls = column(self.network, self.n_train_box, row(self.epochs, self.stop_button),
-                          self.start_button, row(QLabel("x axis:"), self.x_mode, self.log_x),
-                          self.progress, self.status, self._note.info, width=230)
+        controls = column(
+            self.network,
+            self.n_train_box,
+            row(self.epochs, self.stop_button),
+            self.start_button,
+            row(QLabel("x axis:"), self.x_mode, self.log_x),
+            self.progress,
+            self.status,
+            self._note.info,
+            width=230,
+        )
 
         self.plots = {}
         self._short = False
@@ -157,8 +171,9 @@ class LabelsTab(TrainingTab):
             self.plots[metric] = p
             pr.addWidget(w)
         # opaque, so it stays readable over curves; drag it aside if it covers one
-        self.legend = self.plots["cost"].addLegend(offset=(-10, 10), labelTextColor=MUTED,
-                                                   brush=pg.mkBrush(20, 22, 26, 235), pen=pg.mkPen("#2e333d"))
+        self.legend = self.plots["cost"].addLegend(
+            offset=(-10, 10), labelTextColor=MUTED, brush=pg.mkBrush(20, 22, 26, 235), pen=pg.mkPen("#2e333d")
+        )
 
         self.run_list = QListWidget()
         self.run_list.setSelectionMode(QAbstractItemView.SingleSelection)
@@ -281,7 +296,8 @@ class LabelsTab(TrainingTab):
         self.status.setText(
             f"Step {rec.step:,} of {rec.steps:,} (epoch {rec.epoch:.2f}). Training accuracy: true labels "
             f"{rec.true.train_acc:.1%}, shuffled {rec.shuffled.train_acc:.1%}; test accuracy: "
-            f"{rec.true.test_acc:.1%} vs {rec.shuffled.test_acc:.1%}.")
+            f"{rec.true.test_acc:.1%} vs {rec.shuffled.test_acc:.1%}."
+        )
 
     def _on_done(self, _result, stopped):
         view = self._live
@@ -294,7 +310,8 @@ class LabelsTab(TrainingTab):
         self.status.setText(
             f"{verb} at step {r.steps[-1] if r.steps else 0:,}. Training accuracy: true labels "
             f"{r.last('true', 'train_acc'):.1%}, shuffled {r.last('shuffled', 'train_acc'):.1%}; test accuracy "
-            f"{r.last('true', 'test_acc'):.1%} vs {r.last('shuffled', 'test_acc'):.1%} (chance: 10%).")
+            f"{r.last('true', 'test_acc'):.1%} vs {r.last('shuffled', 'test_acc'):.1%} (chance: 10%)."
+        )
         self._label_item(view)
         self.run_finished.emit(run)
 
@@ -329,8 +346,10 @@ class LabelsTab(TrainingTab):
         item = view.item
         text = r.name
         if r.steps:
-            text += (f"\n  train acc {r.last('true', 'train_acc'):.0%} vs {r.last('shuffled', 'train_acc'):.0%}, "
-                     f"test {r.last('true', 'test_acc'):.0%} vs {r.last('shuffled', 'test_acc'):.0%}")
+            text += (
+                f"\n  train acc {r.last('true', 'train_acc'):.0%} vs {r.last('shuffled', 'train_acc'):.0%}, "
+                f"test {r.last('true', 'test_acc'):.0%} vs {r.last('shuffled', 'test_acc'):.0%}"
+            )
         if not r.finished:
             text += "  (running)"
         self.run_list.blockSignals(True)

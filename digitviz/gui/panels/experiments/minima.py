@@ -102,8 +102,10 @@ class MinimaTab(TrainingTab):
         self.epochs.setDecimals(1)
         self.epochs.setSuffix(" epochs")
         self.start_button = QPushButton("Train from each seed")
-        self.start_button.setToolTip("Same network and settings; each seed changes only the random initial\n"
-                                     "weights and the order of the examples")
+        self.start_button.setToolTip(
+            "Same network and settings; each seed changes only the random initial\n"
+            "weights and the order of the examples"
+        )
         self.start_button.setObjectName("primary")
         self.stop_button = QPushButton("Stop")
         self.progress, self.status = job_progress()
@@ -111,11 +113,20 @@ class MinimaTab(TrainingTab):
             "The lesson: the local minima a network finds are of roughly equal quality. Different seeds give "
             "different weights (the tiles differ) but about the same accuracy. Between two of them the straight "
             "line usually climbs a hill: the minima are separate valleys, not one (relabelling the hidden "
-            "neurons alone gives many equivalent networks far apart).")
+            "neurons alone gives many equivalent networks far apart)."
+        )
         # the controls: a column at the left, so the results get the whole height of a bottom dock
-        controls = column(self.network, self.n_train_box, row(self.n_seeds, self.first_seed),
-                          row(self.epochs, self.stop_button), self.start_button, self.progress, self.status,
-                          self._note.info, width=230)
+        controls = column(
+            self.network,
+            self.n_train_box,
+            row(self.n_seeds, self.first_seed),
+            row(self.epochs, self.stop_button),
+            self.start_button,
+            self.progress,
+            self.status,
+            self._note.info,
+            width=230,
+        )
 
         # first-layer weight mosaics, side by side, one shared diverging scale centred on 0
         self.mosaics = pg.GraphicsLayoutWidget()
@@ -149,8 +160,12 @@ class MinimaTab(TrainingTab):
         self.pair_box.currentIndexChanged.connect(self._show_line)
         self.line_widget = pg.PlotWidget()
         lp = self.line_widget.getPlotItem()
-        style_plot(lp, "Cost along the straight line<br>between two trained networks", "cost",
-                   "t: (1 \u2212 t) \u00b7 network A + t \u00b7 network B")
+        style_plot(
+            lp,
+            "Cost along the straight line<br>between two trained networks",
+            "cost",
+            "t: (1 \u2212 t) \u00b7 network A + t \u00b7 network B",
+        )
         self.line_curve = lp.plot([], [], pen=pg.mkPen(FOREGROUND, width=2))
         self.line_ends = pg.ScatterPlotItem(size=11, pen=None)
         lp.addItem(self.line_ends)
@@ -178,8 +193,10 @@ class MinimaTab(TrainingTab):
         self.table.setMinimumHeight(70)
         self.line_widget.setMinimumSize(180, 130)
         self.mosaics.setMinimumSize(160, 100)
-        caption = QLabel("<b>First-layer weights of each trained network</b> (one tile per hidden neuron; "
-                         "blue positive, orange negative, dark zero; same scale for all)")
+        caption = QLabel(
+            "<b>First-layer weights of each trained network</b> (one tile per hidden neuron; "
+            "blue positive, orange negative, dark zero; same scale for all)"
+        )
         caption.setWordWrap(True)
         mosaic_box = column(caption, stretch=False)
         mosaic_box.layout().addWidget(self.mosaics, 1)
@@ -222,8 +239,14 @@ class MinimaTab(TrainingTab):
 
     # contract (forwarded by the panel)
 
-    def start(self, config=None, n_train: int | None = None, epochs: float | None = None, n_seeds: int | None = None,
-              n_test: int | None = None):
+    def start(
+        self,
+        config=None,
+        n_train: int | None = None,
+        epochs: float | None = None,
+        n_seeds: int | None = None,
+        n_test: int | None = None,
+    ):
         """Start a run (arguments override the controls; ``n_test`` limits the test set, for tests)."""
         if self.data is None or self.job is not None:
             return
@@ -239,8 +262,10 @@ class MinimaTab(TrainingTab):
         self._clear()
         steps = max(1, int(round(epochs * -(-n_train // cfg.batch_size))))
         every = max(1, steps // 100)
-        self.status.setText(f"Training {describe_config(cfg)} from seeds {', '.join(map(str, seeds))}, "
-                            f"{epochs:g} epochs on {n_train:,} digits each\u2026")
+        self.status.setText(
+            f"Training {describe_config(cfg)} from seeds {', '.join(map(str, seeds))}, "
+            f"{epochs:g} epochs on {n_train:,} digits each\u2026"
+        )
         n_line = min(LINE_EXAMPLES, n_train)
 
         def work(stop, data=data, cfg=cfg, seeds=seeds, epochs=epochs, every=every, n_line=n_line):
@@ -260,7 +285,6 @@ class MinimaTab(TrainingTab):
         if self.job is not None:
             self.job.stop()
             self.status.setText("Stopping\u2026")
-
 
     # job signals
 
@@ -293,8 +317,13 @@ class MinimaTab(TrainingTab):
         line = self.lines.get((0, 1))
         self.status.setText(
             f"Done. Test accuracies {', '.join(f'{a:.2%}' for a in accs)}: spread {max(accs) - min(accs):.2%}. "
-            + (f"Between seeds {line.seed_a} and {line.seed_b} the cost climbs {line.line.barrier:.3g} above the "
-               f"mean of the ends." if line else ""))
+            + (
+                f"Between seeds {line.seed_a} and {line.seed_b} the cost climbs {line.line.barrier:.3g} above the "
+                f"mean of the ends."
+                if line
+                else ""
+            )
+        )
         self.finished.emit(list(self.results))
 
     def _on_failed(self, message):
@@ -338,8 +367,10 @@ class MinimaTab(TrainingTab):
             self._draw_mosaics(layout)
         accs = [x.test_acc for x in self.results]
         if len(accs) > 1:
-            self.summary.setText(f"Test accuracy spread (best \u2212 worst): <b>{max(accs) - min(accs):.2%}</b>; "
-                                 f"mean {np.mean(accs):.2%}.")
+            self.summary.setText(
+                f"Test accuracy spread (best \u2212 worst): <b>{max(accs) - min(accs):.2%}</b>; "
+                f"mean {np.mean(accs):.2%}."
+            )
 
     def _draw_mosaics(self, layout):
         mosaics = [weight_mosaic(layout.views(np.asarray(r.theta))[0][0]) for r in self.results]
@@ -349,7 +380,8 @@ class MinimaTab(TrainingTab):
             img.setImage(img_data, levels=(-scale, scale))
             self.boxes[r.index].setRange(xRange=(0, img_data.shape[1]), yRange=(0, img_data.shape[0]), padding=0.02)
             self.titles[r.index].setText(
-                f"<span style='color:{run_color(r.index)}'>seed {r.seed}</span>: test accuracy {r.test_acc:.2%}")
+                f"<span style='color:{run_color(r.index)}'>seed {r.seed}</span>: test accuracy {r.test_acc:.2%}"
+            )
             fit_label(self.titles[r.index], self.boxes[r.index].width() + 4)
 
     def _show_line(self, *_):
@@ -359,8 +391,11 @@ class MinimaTab(TrainingTab):
             return
         line = pl.line
         self.line_curve.setData(line.t, line.costs)
-        self.line_ends.setData([0.0, 1.0], [line.costs[0], line.costs[-1]],
-                               brush=[pg.mkBrush(run_color(pl.a)), pg.mkBrush(run_color(pl.b))])
+        self.line_ends.setData(
+            [0.0, 1.0],
+            [line.costs[0], line.costs[-1]],
+            brush=[pg.mkBrush(run_color(pl.a)), pg.mkBrush(run_color(pl.b))],
+        )
         mean = 0.5 * (line.costs[0] + line.costs[-1])
         self.ends_mean.setPos(mean)
         self.ends_mean.show()
@@ -368,7 +403,10 @@ class MinimaTab(TrainingTab):
         self.peak.setData([line.t[k]], [line.costs[k]])
         self.line_widget.getPlotItem().setTitle(
             f"Cost on the straight line from seed {pl.seed_a} (t = 0) to seed {pl.seed_b} (t = 1):<br>the highest "
-            f"point is {line.barrier:.3g} above the ends' mean (dashed)", color=FOREGROUND, size="10pt")
+            f"point is {line.barrier:.3g} above the ends' mean (dashed)",
+            color=FOREGROUND,
+            size="10pt",
+        )
 
     def _update_buttons(self):
         busy = self.job is not None

@@ -42,9 +42,9 @@ from digitviz.core.training import evaluate
 from ...colors import BACKGROUND, HIGHLIGHT, TRUTH
 from .common import FOREGROUND, NEGATIVE, POSITIVE, SHORT, DockTab, digit_icon, note, style_plot
 
-GALLERY_MAX = 300       # thumbnails shown at once
-GALLERY_CHUNK = 50      # thumbnails added per event-loop turn
-FOLLOW_INTERVAL = 1.0   # seconds between automatic evaluations while training runs
+GALLERY_MAX = 300  # thumbnails shown at once
+GALLERY_CHUNK = 50  # thumbnails added per event-loop turn
+FOLLOW_INTERVAL = 1.0  # seconds between automatic evaluations while training runs
 ICON = 56
 
 
@@ -54,7 +54,7 @@ class MistakesResult:
 
     step: int
     generation: int
-    evaluation: object   # digitviz.core.training.Evaluation
+    evaluation: object  # digitviz.core.training.Evaluation
     outputs: np.ndarray  # (M, 10)
 
 
@@ -253,8 +253,11 @@ class MistakesTab(DockTab):
                 self.left.setSizes([520, 220])
                 self.split.setSizes([520, 700])
             # a short title (the counts' font follows the cells' size: _fit_texts)
-            self.cm_plot.setTitle("Confusion matrix (click a cell)" if short else
-                                  "Confusion matrix of the test set (click a cell)", color=FOREGROUND, size="10pt")
+            self.cm_plot.setTitle(
+                "Confusion matrix (click a cell)" if short else "Confusion matrix of the test set (click a cell)",
+                color=FOREGROUND,
+                size="10pt",
+            )
         super().resizeEvent(ev)
 
     # contract (forwarded by the panel)
@@ -296,8 +299,9 @@ class MistakesTab(DockTab):
         s = self.latest
         self._last_request = time.perf_counter()
         self._pending = False
-        self.start_job(lambda stop, s=s, X=self._X, y=self._labels: _evaluate(
-            stop, s.config, s.theta, X, y, s.step, s.generation))
+        self.start_job(
+            lambda stop, s=s, X=self._X, y=self._labels: _evaluate(stop, s.config, s.theta, X, y, s.step, s.generation)
+        )
 
     def _maybe_refresh(self, force=False):
         if not self.stale or self._X is None:
@@ -332,8 +336,9 @@ class MistakesTab(DockTab):
         if self.data is None:
             self.status.setText("Load MNIST to see where the network goes wrong.")
         elif self.result is None:
-            self.status.setText("Evaluating the test set\u2026" if self.latest is not None
-                                else "Waiting for the network\u2026")
+            self.status.setText(
+                "Evaluating the test set\u2026" if self.latest is not None else "Waiting for the network\u2026"
+            )
 
     def _draw(self):
         r = self.result
@@ -342,7 +347,8 @@ class MistakesTab(DockTab):
         n, right = int(cm.sum()), int(np.trace(cm))
         self.status.setText(
             f"<b>Test set, {n:,} digits</b>, network at step {r.step:,}: {right:,} right ({ev.accuracy:.2%}), "
-            f"<b>{n - right:,} mistakes</b>. Rows: the true digit; columns: the network's answer.")
+            f"<b>{n - right:,} mistakes</b>. Rows: the true digit; columns: the network's answer."
+        )
         self.cm_image.setImage(confusion_rgba(cm), levels=None, autoLevels=False)
         self.cm_image.setRect(QRectF(0, 0, 10, 10))
         for t in range(10):
@@ -369,8 +375,10 @@ class MistakesTab(DockTab):
         hidden when even a small font would not fit; head room above the bars for their labels."""
         if not hasattr(self, "acc_text"):
             return  # still building
-        for texts, vb, cells_x, cells_y in ((sum(self.cm_text, []), self.cm_plot.vb, 10.0, 10.0),
-                                            (self.acc_text, self.acc_plot.vb, 10.2, None)):
+        for texts, vb, cells_x, cells_y in (
+            (sum(self.cm_text, []), self.cm_plot.vb, 10.0, 10.0),
+            (self.acc_text, self.acc_plot.vb, 10.2, None),
+        ):
             w, h = vb.width(), vb.height()
             if w <= 0 or h <= 0:
                 continue
@@ -428,9 +436,12 @@ class MistakesTab(DockTab):
             return
         idx = ex.confusion_examples(self.result.evaluation, self._labels, true, answer)
         what = "right" if true == answer else "mistaken"
-        self._fill_gallery(idx, f"<b>True {self._name(true)}, answered {self._name(answer)}</b>: "
-                                f"{len(idx):,} test image"
-                                f"{'s' * (len(idx) != 1)} ({what})")
+        self._fill_gallery(
+            idx,
+            f"<b>True {self._name(true)}, answered {self._name(answer)}</b>: "
+            f"{len(idx):,} test image"
+            f"{'s' * (len(idx) != 1)} ({what})",
+        )
 
     def show_all_mistakes(self):
         self.selected_cell = None
@@ -438,8 +449,7 @@ class MistakesTab(DockTab):
         if self.result is None:
             return
         idx = ex.mistakes(self.result.evaluation, self._labels, self.result.outputs)
-        self._fill_gallery(idx, f"<b>Misclassified test digits</b>, the most confident mistakes first "
-                                f"({len(idx):,})")
+        self._fill_gallery(idx, f"<b>Misclassified test digits</b>, the most confident mistakes first ({len(idx):,})")
 
     def _fill_gallery(self, idx, title):
         """Show test digits ``idx``; thumbnails are added in chunks, one per event-loop turn, so the
@@ -466,8 +476,10 @@ class MistakesTab(DockTab):
             item = QListWidgetItem(digit_icon(self._X[i], ICON), f"is {self._name(t)} \u00b7 said {self._name(a)}")
             item.setData(Qt.UserRole, int(i))
             item.setForeground(pg.mkColor(TRUTH if t == a else FOREGROUND))
-            item.setToolTip(f"Test image #{i}: true label {self._name(t)}, the network answered {self._name(a)} "
-                            f"(output {out[i, a]:.2f}). Click: show it in the input panel.")
+            item.setToolTip(
+                f"Test image #{i}: true label {self._name(t)}, the network answered {self._name(a)} "
+                f"(output {out[i, a]:.2f}). Click: show it in the input panel."
+            )
             self.gallery.addItem(item)
         if stop < len(self.gallery_indices):
             QTimer.singleShot(0, lambda: self._fill_chunk(token, stop))
