@@ -35,6 +35,7 @@ Imports: QtCore (and shiboken6) and threadpoolctl only.
 from __future__ import annotations
 
 import atexit
+import functools
 import inspect
 import itertools
 import threading
@@ -153,6 +154,8 @@ class Job(QObject):
         except Exception as e:  # noqa: BLE001 - reported to the GUI, never lost in a thread
             c.flush()
             self._report.emit("failed", f"{type(e).__name__}: {e}\n{traceback.format_exc(limit=4)}")
+        finally:
+            self._fn = self._args = None  # the inputs (snapshots, arrays) are not kept once the work is done
 
     # GUI thread
 
@@ -263,7 +266,9 @@ class JobRunner(QObject):
         ):
             if slot is not None:
                 signal.connect(slot)
-        job.finished.connect(lambda job=job: self._job_ended(job))
+        # by id, not a closure over the job: a connection that holds its own sender is a cycle Python's
+        # collector cannot see, and every finished job (with its result) would stay alive
+        job.finished.connect(functools.partial(self._job_ended, job.id))
         if on_finished is not None:
             job.finished.connect(on_finished)
         task = _Task(job, self)
@@ -307,10 +312,10 @@ class JobRunner(QObject):
         with self._lock:
             self._running -= 1
 
-    def _job_ended(self, job):
-        self._live.pop(job.id, None)
-        if self._channels.get(job.channel) is job:
-            del self._channels[job.channel]
+    def _job_ended(self, job_id: int):
+        entry = self._live.pop(job_id, None)
+        if entry is not None and self._channels.get(entry[0].channel) is entry[0]:
+            del self._channels[entry[0].channel]
 
 
 def shutdown_all(timeout: float = 1.0) -> bool:

@@ -21,6 +21,7 @@ Imports: NumPy, PySide6, pyqtgraph, :mod:`digitviz.core` and :mod:`digitviz.gui`
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -279,7 +280,8 @@ class DrawTab(QWidget):
             on_failed=self._on_failed,
             on_finished=self._on_finished,
         )
-        job.done.connect(lambda last, job=job: self._on_done(last, job.stopped))
+        ref = weakref.ref(job)  # not the job itself: a connection holding its sender is a cycle
+        job.done.connect(lambda last, ref=ref: self._on_done(last, ref().stopped))
         self.job = job
         self.status.setText(f"Drawing {k}…")
         self._update_enabled()
@@ -477,7 +479,8 @@ class RobustnessTab(QWidget):
             on_finished=self._on_finished,
             on_failed=lambda m: self.status.setText(f"Measuring failed: {m.splitlines()[0]}"),
         )
-        job.done.connect(lambda run, job=job: self._on_done(run, job.stopped))
+        ref = weakref.ref(job)
+        job.done.connect(lambda run, ref=ref: self._on_done(run, ref().stopped))
         self.job = job
         self.status.setText(f"Measuring step {snap.step:,} on {len(y):,} test digits…")
         self._update_enabled()

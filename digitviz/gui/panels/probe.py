@@ -17,6 +17,7 @@ Imports: NumPy, PySide6, pyqtgraph, :mod:`digitviz.core` and :mod:`digitviz.gui`
 from __future__ import annotations
 
 import time
+import weakref
 from dataclasses import dataclass
 
 import numpy as np
@@ -349,7 +350,8 @@ class ProbePanel(QWidget):
         )
         if self._job is None:  # shut down
             return False
-        self._job.finished.connect(lambda job=self._job: self._on_finished(job))
+        ref = weakref.ref(self._job)  # not the job itself: a connection holding its sender is a cycle
+        self._job.finished.connect(lambda ref=ref: self._on_finished(ref()))
         self.status_label.setText(f"probing step {self._snap.step:,}…")
         self._update_enabled()
         return True

@@ -5,6 +5,8 @@ Imports: NumPy, PySide6, pyqtgraph, digitviz.gui.colors and digitviz.core.
 
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QSize, Qt
@@ -59,7 +61,8 @@ class DockTab(QWidget):
         if hasattr(self, "_on_progress"):
             job.progress.connect(self._on_progress)
         if hasattr(self, "_on_done"):
-            job.done.connect(lambda result: self._on_done(result, job.stopped))
+            ref = weakref.ref(job)  # not the job itself: a connection holding its sender is a cycle
+            job.done.connect(lambda result, ref=ref: self._on_done(result, ref().stopped))
         if hasattr(self, "_on_failed"):
             job.failed.connect(self._on_failed)
         if hasattr(self, "_on_job_finished"):
