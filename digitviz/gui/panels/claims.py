@@ -100,7 +100,26 @@ class RobustnessRun:
         return f"step {self.step:,}, {_describe(self.config)}"
 
 
-class DrawTab(QWidget):
+class _JobTab(QWidget):
+    """A tab that runs one job at a time from its button: ``self.job`` while it runs, ``start()`` to begin."""
+
+    job = None
+
+    @property
+    def running(self) -> bool:
+        return self.job is not None
+
+    def toggle(self):
+        if self.job is not None:
+            self.job.stop()
+        else:
+            self.start()
+
+    def start(self) -> bool:  # pragma: no cover - each tab defines it
+        raise NotImplementedError
+
+
+class DrawTab(_JobTab):
     """Asks the network to draw a digit (see the module docstring)."""
 
     input_changed = Signal(object, int)
@@ -197,16 +216,6 @@ class DrawTab(QWidget):
         self._update_enabled()
 
     # drawing
-
-    @property
-    def running(self) -> bool:
-        return self.job is not None
-
-    def toggle(self):
-        if self.job is not None:
-            self.job.stop()
-        else:
-            self.start()
 
     def start(self, k: int | None = None, start: str | None = None, steps: int = 300) -> bool:
         """Start drawing digit ``k`` (default: the chosen one) in a job; False if it cannot run."""
@@ -352,7 +361,7 @@ class DrawTab(QWidget):
         self.jobs.shutdown()
 
 
-class RobustnessTab(QWidget):
+class RobustnessTab(_JobTab):
     """Accuracy on moved test digits, as two curves (see the module docstring)."""
 
     measured = Signal(object)  # a RobustnessRun
@@ -436,16 +445,6 @@ class RobustnessTab(QWidget):
     def set_dataset(self, ds):
         self.data = ds
         self._update_enabled()
-
-    @property
-    def running(self) -> bool:
-        return self.job is not None
-
-    def toggle(self):
-        if self.job is not None:
-            self.job.stop()
-        else:
-            self.start()
 
     def start(self, n_test: int | None = None) -> bool:
         """Measure the latest snapshot's network in a job (``n_test`` limits the test digits, for tests)."""
