@@ -8,6 +8,10 @@ landscape's marker: those panels get a *view* of the latest snapshot with that m
 step and no new records (``past_view``). "Continue from here" loads those weights into the worker as a
 new run (the worker's ``load``): the old run stays in the learning curves' run list.
 
+File ▸ Record… can also record a *replay* of the timeline (:meth:`TimelineMixin.record_replay`): the
+kept moments from the first to now, each shown on the same test digit, one grab each, at once put back
+(the screen, the moment shown and the training are left as they were; training may go on meanwhile).
+
 Imports: PySide6 (via the view), :mod:`digitviz.core` and :mod:`digitviz.gui`.
 """
 
@@ -142,3 +146,92 @@ class TimelineMixin:
             8000,
         )
         self._leave_past()
+
+    # a replay of the timeline as a recording (File ▸ Record…)
+
+    def _replay_input(self):
+        """The digit every replayed moment answers: the one the diagram shows by choice, else the first
+        test digit, else the training example shown now."""
+        if self._user_input is not None:
+            return self._user_input
+        ds = getattr(self, "dataset", None)
+        if ds is not None and len(ds.test_labels):
+            x = np.array(ds.scaled("test")[0], np.float32).reshape(-1)
+            x.flags.writeable = False
+            return x, int(ds.test_labels[0])
+        snap = self.controller.latest
+        if snap is not None and snap.example is not None:
+            return snap.example, snap.example_label
+        x = np.zeros(784, np.float32)
+        x.flags.writeable = False
+        return x, -1
+
+    def record_replay(self, path, target="diagram", fps=15.0, moments_per_s=None, duration_s=None) -> bool:
+        """Record a replay of the timeline (its kept moments, first to latest) of ``target`` ("diagram"
+        or "window") into ``path`` (.gif/.mp4), at ``moments_per_s`` kept moments a second or lasting
+        ``duration_s`` seconds, at ``fps``. Returns whether it started (else one line in the alert)."""
+        from digitviz.core import replay
+
+        snap = self.controller.latest
+        try:
+            if snap is None:
+                raise replay.ReplayError("the timeline is empty: train a few steps first")
+            plan = replay.plan_replay(
+                self.controller.timeline_steps(), fps, moments_per_s=moments_per_s, duration_s=duration_s
+            )
+        except replay.ReplayError as e:
+            self._error(f"Cannot record a replay: {e}")
+            return False
+        x, label = self._replay_input()
+        whole = target == "window"
+        widget = self if whole else self.diagram
+        generation = snap.generation
+        saved: list = []
+
+        def render(k: int) -> str:
+            now = self.controller.latest
+            if now is None or now.generation != generation:
+                raise LookupError("the network was reset")
+            kept, theta = self.controller.theta_at(int(plan.steps[k]))
+            theta.flags.writeable = False
+            saved.append((self.past, self._user_input, self.timeline_bar.state()))
+            self.past = (generation, kept, theta)
+            self._user_input = (x, label)
+            if whole:
+                steps = self._timeline_steps
+                i = int(np.searchsorted(steps, kept))
+                self.timeline_bar.set_index(i, emit=False)
+                self.timeline_bar.set_past(True)
+                self.timeline_bar.set_text(f"replay: step {kept:,} of {now.step:,}")
+                self._refresh_diagram(force=True)
+                view = replace(past_view(now, kept, theta), running=now.running)  # a replay is no pause
+                for name in TIME_PANELS:
+                    if name in self.panels:
+                        self._call(self.panels[name], "on_snapshot", view)
+            else:
+                self._refresh_diagram(force=True)
+            (note,) = replay.accuracy_notes([kept], [(r.step, r.test_acc) for r in now.epochs])
+            return replay.caption(kept, note)
+
+        def restore() -> None:
+            if not saved:
+                return
+            self.past, self._user_input, bar = saved.pop()
+            if whole:
+                self.timeline_bar.set_state(bar)
+                now = self.controller.latest
+                if now is not None:
+                    self._show_moment(now)  # the diagram and the time panels as they were
+            else:
+                self._refresh_diagram(force=True)
+
+        why = self._recorder().start_replay(widget, path, plan, render, restore)
+        if why:
+            self._error(f"Cannot record: {why}")
+            return False
+        self.statusBar().showMessage(
+            f"Recording a replay of {len(plan.steps):,} kept moments into {path}: "
+            f"{plan.frames:,} frames, {plan.seconds:,.1f} s",
+            8000,
+        )
+        return True
