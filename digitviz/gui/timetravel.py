@@ -167,18 +167,24 @@ class TimelineMixin:
         return x, -1
 
     def record_replay(self, path, target="diagram", fps=15.0, moments_per_s=None, duration_s=None) -> bool:
-        """Record a replay of the timeline (its kept moments, first to latest) of ``target`` ("diagram"
-        or "window") into ``path`` (.gif/.mp4), at ``moments_per_s`` kept moments a second or lasting
-        ``duration_s`` seconds, at ``fps``. Returns whether it started (else one line in the alert)."""
+        """Record a replay of the timeline of ``target`` ("diagram" or "window") into ``path`` (.gif/.mp4).
+
+        The moments replayed are the kept ones, first to last, then the network of now if it is later
+        (the worker keeps a moment only every so many steps); at ``moments_per_s`` moments a second or
+        lasting ``duration_s`` seconds, at ``fps`` (see :func:`digitviz.core.replay.plan_replay`). Each
+        shows :meth:`_replay_input` and the step and the accuracy known of it
+        (:func:`digitviz.core.replay.caption`). Returns whether it started (else one line in the alert)."""
         from digitviz.core import replay
 
         snap = self.controller.latest
         try:
             if snap is None:
                 raise replay.ReplayError("the timeline is empty: train a few steps first")
-            plan = replay.plan_replay(
-                self.controller.timeline_steps(), fps, moments_per_s=moments_per_s, duration_s=duration_s
-            )
+            steps = self.controller.timeline_steps()
+            live = len(steps) > 0 and snap.step > steps[-1]  # the network now, past the last kept moment
+            if live:
+                steps = np.append(steps, snap.step)
+            plan = replay.plan_replay(steps, fps, moments_per_s=moments_per_s, duration_s=duration_s)
         except replay.ReplayError as e:
             self._error(f"Cannot record a replay: {e}")
             return False
@@ -192,8 +198,11 @@ class TimelineMixin:
             now = self.controller.latest
             if now is None or now.generation != generation:
                 raise LookupError("the network was reset")
-            kept, theta = self.controller.theta_at(int(plan.steps[k]))
-            theta.flags.writeable = False
+            if live and k == len(plan.steps) - 1:
+                kept, theta = snap.step, snap.theta  # "now" when the replay started (read-only)
+            else:
+                kept, theta = self.controller.theta_at(int(plan.steps[k]))
+                theta.flags.writeable = False
             saved.append((self.past, self._user_input, self.timeline_bar.state()))
             self.past = (generation, kept, theta)
             self._user_input = (x, label)
@@ -204,7 +213,8 @@ class TimelineMixin:
                 self.timeline_bar.set_past(True)
                 self.timeline_bar.set_text(f"replay: step {kept:,} of {now.step:,}")
                 self._refresh_diagram(force=True)
-                view = replace(past_view(now, kept, theta), running=now.running)  # a replay is no pause
+                # a replay is no pause; a panel following training shows the replay's digit too
+                view = replace(past_view(now, kept, theta), running=now.running, example=x, example_label=label)
                 for name in TIME_PANELS:
                     if name in self.panels:
                         self._call(self.panels[name], "on_snapshot", view)

@@ -183,3 +183,24 @@ def test_a_dialog_without_kept_moments_offers_live_recording_only(qtbot):
     dlg = RecordDialog(None, np.zeros(0, np.int64))
     qtbot.addWidget(dlg)
     assert not dlg.source.model().item(1).isEnabled()
+
+
+def test_a_replay_ends_on_the_network_of_now_when_it_is_past_the_last_kept_moment(make_window, qtbot, tmp_path):
+    w = make_window()
+    _train(w, qtbot, 5)
+    kept = w.controller.timeline_steps()
+    w.controller.timeline_steps = lambda: kept[:-2]  # as when the worker keeps only every stride-th step
+    asked, shown = [], []
+    theta_at, grab = w.controller.theta_at, w.grab
+    w.controller.theta_at = lambda s: asked.append(s) or theta_at(s)
+    w.grab = lambda: shown.append((w.panels["input"].x.copy(), w.diagram._state.activations[0].copy())) or grab()
+    x, _ = w._replay_input()
+    assert w.record_replay(tmp_path / "r.gif", "window", fps=10, moments_per_s=10)
+    with qtbot.waitSignal(w.recorder.finished, timeout=30000):
+        pass
+    captions = w.recorder.last_replay.captions
+    assert [c.split("  ·  ")[0] for c in captions] == [f"replay · step {s}" for s in [0, 1, 2, 3, 5]]
+    assert asked == [0, 1, 2, 3]  # the last frame is the live network, not the timeline's step 3 again
+    # each moment on one digit, in the diagram and in the input panel (it was following training)
+    assert len(shown) == 5 and all(np.array_equal(a, x) and np.allclose(b, x) for a, b in shown)
+    assert w.panels["input"].x is not x and np.array_equal(w.panels["input"].x, w.controller.latest.example)
