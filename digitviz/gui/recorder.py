@@ -9,9 +9,10 @@ exceed it is skipped and counted). Stopping puts the end mark on the queue and s
 Cancel while the encoder drains it; cancelling removes the partial file.
 
 A **replay** of the run's timeline (:meth:`Recorder.start_replay`) is rendered frame by frame on a
-zero-interval timer on the GUI thread, so the window stays live: each tick asks the window to show one
-kept moment (``render``), grabs it, burns in the caption and at once asks the window to put back what it
-showed (``restore``), so the screen and the training state never see the replayed moments. The frames
+zero-interval timer on the GUI thread, so the window stays live: each tick asks the window to show a
+kept moment (``render``), grabs it and burns in the caption, for a few moments (:data:`TICK_BUDGET_S`),
+then asks the window to put back what it showed (``restore``), so the screen, the user's clicks and the
+training state never see the replayed moments. The frames
 of :class:`~digitviz.core.replay.ReplayPlan` go to the same encoding job; a held moment is rendered once
 and queued as many frames as it is held. The renderer waits while :data:`BACKLOG` frames are queued: a
 replay never drops a frame. One progress dialog with Cancel covers rendering and encoding.
@@ -50,6 +51,8 @@ from digitviz.core import record, replay
 from .jobs import JobRunner
 
 BACKLOG = 240  # frames waiting for the encoder at most (1280x800: 3 MB each)
+TICK_BUDGET_S = 0.1  # a replay shows and grabs moments for this long a tick, then puts the window back
+# (one repaint of the window a tick instead of one a moment; the GUI answers within about this long)
 MAX_GRABS_PER_S = 20  # a grab of the 1280x800 window costs ~27 ms of the GUI thread: at most 20 a second
 # (at full training speed, frames are then further apart than ``every`` steps)
 
@@ -122,6 +125,7 @@ class Recorder(QObject):
         self._timer: QTimer | None = None
         self._fail_message = ""
         self.last_replay: _Replay | None = None  # the last replay ended (its captions, for a look back)
+        self.last_result: record.RecordResult | None = None  # of the last file written
 
     @property
     def recording(self) -> bool:
@@ -172,9 +176,10 @@ class Recorder(QObject):
         """Record a replay of ``plan`` (a :class:`~digitviz.core.replay.ReplayPlan`) of ``widget`` into ``path``.
 
         ``render(k)`` makes ``widget`` show kept moment ``k`` (an index into ``plan.steps``) and returns
-        the caption to burn in; ``restore()`` puts back what it showed; both run on the GUI thread, once
-        per moment shown, ``restore`` right after the grab (also when ``render`` fails). Returns None, or a
-        one-line reason it cannot start.
+        the caption to burn in; ``restore()`` puts back what the widget showed before the first
+        ``render`` since the last ``restore``. Both run on the GUI thread: a tick renders and grabs one
+        moment or a few, then restores once (also when ``render`` fails). Returns None, or a one-line
+        reason it cannot start.
         """
         if self.recording or self.job is not None:
             return "a recording is already running"
@@ -216,6 +221,7 @@ class Recorder(QObject):
         return None
 
     def _replay_tick(self) -> None:
+        """Show, grab and queue moments for up to :data:`TICK_BUDGET_S`, then put the window back once."""
         r = self._replay
         if r is None or self.frames is None or self.widget is None:
             return
@@ -223,20 +229,28 @@ class Recorder(QObject):
             self._timer.setInterval(20)  # the encoder is behind: wait for it, drop nothing
             return
         self._timer.setInterval(0)
-        k, count = r.runs[r.done]
+        t0 = time.perf_counter()
+        first = r.done
         try:
-            text = r.render(k)
-            frame = to_array(burn_in(self.widget.grab().toImage(), text))
+            while r.done < len(r.runs) and self.queued - self.written < BACKLOG:
+                k, count = r.runs[r.done]
+                text = r.render(k)
+                frame = to_array(burn_in(self.widget.grab().toImage(), text))
+                r.captions.append(text)
+                for _ in range(count):
+                    self.frames.put(frame)  # the same read-only pixels: the encoder only reads them
+                self.queued += count
+                r.done += 1
+                r.max_backlog = max(r.max_backlog, self.queued - self.written)
+                elapsed = time.perf_counter() - t0
+                if elapsed + elapsed / (r.done - first) > TICK_BUDGET_S:
+                    break  # one more moment (as long as the mean so far) would pass the tick's budget
         except LookupError as e:  # the run was reset, its timeline is gone
             self._replay_failed(f"the timeline changed during the replay ({e}); nothing was written")
             return
         finally:
-            r.restore()
-        r.captions.append(text)
-        for _ in range(count):
-            self.frames.put(frame)  # the same read-only pixels: the encoder only reads them
-        self.queued += count
-        r.done += 1
+            r.restore()  # between ticks the window is as it was: events, clicks and live frames see it so
+            r.tick_s.append(time.perf_counter() - t0)
         self._replay_label()
         if r.done == len(r.runs):
             self._stop_timer()
@@ -350,6 +364,7 @@ class Recorder(QObject):
             self.dialog = None
 
     def _on_done(self, result) -> None:
+        self.last_result = result
         self._end()
         self.finished.emit(str(result.path))
 
@@ -382,6 +397,8 @@ class _Replay:
         self.plan, self.runs, self.render, self.restore = plan, runs, render, restore
         self.done = 0  # moments rendered
         self.captions: list[str] = []  # burned in, one per moment rendered
+        self.tick_s: list[float] = []  # GUI-thread time of each tick (show and grab moments, put back)
+        self.max_backlog = 0  # most frames waiting for the encoder at once
 
 
 @dataclass(frozen=True)

@@ -203,7 +203,8 @@ class TimelineMixin:
             else:
                 kept, theta = self.controller.theta_at(int(plan.steps[k]))
                 theta.flags.writeable = False
-            saved.append((self.past, self._user_input, self.timeline_bar.state()))
+            if not saved:  # the first moment of a tick: what to put back
+                saved.append((self.past, self._user_input, self.timeline_bar.state()))
             self.past = (generation, kept, theta)
             self._user_input = (x, label)
             if whole:

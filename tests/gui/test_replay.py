@@ -14,6 +14,19 @@ def _train(w, qtbot, steps):
         w.act_step.trigger()
         qtbot.waitUntil(lambda s=s: w.controller.latest.step == s, timeout=5000)
     qtbot.waitUntil(lambda: len(w.controller.timeline_steps()) == steps + 1, timeout=5000)
+    qtbot.waitUntil(lambda: _settled(w), timeout=5000)
+
+
+def _settled(w):
+    """The window has drawn the latest snapshot: the diagram, the input panel and the timeline bar."""
+    snap = w.controller.latest
+    return (
+        w.controller._framed is snap
+        and w._drawn_key is not None
+        and w._drawn_key[0] == id(w._past_theta(snap))
+        and w.panels["input"]._theta_ref is (snap.theta if w.past is None else w.past[2])
+        and w.timeline_bar.n_points == len(w.controller.timeline_steps())
+    )
 
 
 def _shown(w):
@@ -98,6 +111,7 @@ def test_cancel_leaves_no_file_and_the_window_untouched_and_training_goes_on(mak
     w = make_window()
     _train(w, qtbot, 12)
     w.go_to_moment(3)  # the user is looking at a past moment: the replay must leave it so
+    qtbot.waitUntil(lambda: _settled(w), timeout=5000)
     past, bar = w.past, w.timeline_bar.state()
     before = _shown(w)
     out = tmp_path / "rec"
