@@ -225,6 +225,10 @@ class Recorder(QObject):
         r = self._replay
         if r is None or self.frames is None or self.widget is None:
             return
+        if self.job is None or self.job.stopped:  # cancelled, or every job stopped (the window is closing)
+            self._stop_timer()
+            self.frames = None
+            return
         if self.queued - self.written >= BACKLOG:
             self._timer.setInterval(20)  # the encoder is behind: wait for it, drop nothing
             return

@@ -133,20 +133,20 @@ def test_cancel_leaves_no_file_and_the_window_untouched_and_training_goes_on(mak
     w.act_play.trigger()
 
 
-def test_training_goes_on_during_a_replay_and_the_diagram_ends_on_now(make_window, qtbot, tmp_path):
+@pytest.mark.parametrize("target", ["diagram", "window"])
+def test_training_goes_on_during_a_replay_and_the_window_ends_on_now(make_window, qtbot, tmp_path, target):
     w = make_window()
     _train(w, qtbot, 10)
     steps = w.controller.timeline_steps()
-    assert w.record_replay(tmp_path / "r.gif", "diagram", fps=15, moments_per_s=15)
+    assert w.record_replay(tmp_path / "r.gif", target, fps=15, moments_per_s=15)
     w.act_play.trigger()
     with qtbot.waitSignal(w.recorder.finished, timeout=30000):
         pass
     qtbot.waitUntil(lambda: w.controller.latest.step > steps[-1] + 5, timeout=10000)
     w.act_play.trigger()
     qtbot.waitUntil(lambda: not w.controller.running, timeout=5000)
-    w._refresh_diagram()
-    live = w.controller.latest.theta
-    assert w._past_theta(w.controller.latest) is live
+    qtbot.waitUntil(lambda: _settled(w), timeout=5000)  # the diagram and the input panel show now
+    assert w.past is None and w.timeline_bar.at_now
     assert [c.split("  ·  ")[0] for c in w.recorder.last_replay.captions] == [f"replay · step {s}" for s in steps]
 
 
@@ -218,3 +218,15 @@ def test_a_replay_ends_on_the_network_of_now_when_it_is_past_the_last_kept_momen
     # each moment on one digit, in the diagram and in the input panel (it was following training)
     assert len(shown) == 5 and all(np.array_equal(a, x) and np.allclose(b, x) for a, b in shown)
     assert w.panels["input"].x is not x and np.array_equal(w.panels["input"].x, w.controller.latest.example)
+
+
+def test_closing_the_window_during_a_replay_stops_it_and_leaves_no_file(make_window, qtbot, tmp_path):
+    w = make_window()
+    _train(w, qtbot, 8)
+    out = tmp_path / "rec"
+    out.mkdir()
+    assert w.record_replay(out / "r.gif", "window", fps=15, duration_s=60)
+    qtbot.waitUntil(lambda: w.recorder._replay.done >= 2, timeout=20000)
+    w.close()  # every job is cancelled (shutdown_all): the replay's timer stops at its next tick
+    qtbot.waitUntil(lambda: w.recorder._timer is None, timeout=5000)
+    qtbot.waitUntil(lambda: list(out.iterdir()) == [], timeout=5000)
