@@ -51,7 +51,7 @@ from digitviz.core import record, replay
 from .jobs import JobRunner
 
 BACKLOG = 240  # frames waiting for the encoder at most (1280x800: 3 MB each)
-TICK_BUDGET_S = 0.1  # a replay shows and grabs moments for this long a tick, then puts the window back
+TICK_BUDGET_S = 0.15  # a replay shows and grabs moments for this long a tick, then puts the window back
 # (one repaint of the window a tick instead of one a moment; the GUI answers within about this long)
 MAX_GRABS_PER_S = 20  # a grab of the 1280x800 window costs ~27 ms of the GUI thread: at most 20 a second
 # (at full training speed, frames are then further apart than ``every`` steps)

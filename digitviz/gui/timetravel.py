@@ -203,8 +203,9 @@ class TimelineMixin:
             else:
                 kept, theta = self.controller.theta_at(int(plan.steps[k]))
                 theta.flags.writeable = False
-            if not saved:  # the first moment of a tick: what to put back
-                saved.append((self.past, self._user_input, self.timeline_bar.state()))
+            if not saved:  # the first moment of a tick: what to put back, and the time panels on screen
+                shown = [n for n in TIME_PANELS if whole and n in self.panels and self._dock_shown(n)]
+                saved.append((self.past, self._user_input, self.timeline_bar.state(), shown))
             self.past = (generation, kept, theta)
             self._user_input = (x, label)
             if whole:
@@ -216,9 +217,8 @@ class TimelineMixin:
                 self._refresh_diagram(force=True)
                 # a replay is no pause; a panel following training shows the replay's digit too
                 view = replace(past_view(now, kept, theta), running=now.running, example=x, example_label=label)
-                for name in TIME_PANELS:
-                    if name in self.panels:
-                        self._call(self.panels[name], "on_snapshot", view)
+                for name in saved[0][3]:  # a panel behind another tab is not in the picture: left alone
+                    self._call(self.panels[name], "on_snapshot", view)
             else:
                 self._refresh_diagram(force=True)
             (note,) = replay.accuracy_notes([kept], [(r.step, r.test_acc) for r in now.epochs])
@@ -227,14 +227,15 @@ class TimelineMixin:
         def restore() -> None:
             if not saved:
                 return
-            self.past, self._user_input, bar = saved.pop()
+            self.past, self._user_input, bar, shown = saved.pop()
+            self._refresh_diagram(force=True)
             if whole:
                 self.timeline_bar.set_state(bar)
                 now = self.controller.latest
                 if now is not None:
-                    self._show_moment(now)  # the diagram and the time panels as they were
-            else:
-                self._refresh_diagram(force=True)
+                    view = self._time_view(now)  # the time panels as they were (now, or the moment chosen)
+                    for name in shown:
+                        self._call(self.panels[name], "on_snapshot", view)
 
         why = self._recorder().start_replay(widget, path, plan, render, restore)
         if why:
