@@ -15,7 +15,9 @@ exactly as the timeline bar does.
 
 :func:`accuracy_notes` says, for each moment, what test accuracy is known of it: the epoch records
 measure the test set at an epoch's end, so a moment gets the accuracy measured at its own step if there
-is one, else the one last measured before it (and says at which step), else none.
+is one, else the one last measured before it (and says at which step), else none. Or each moment is
+measured (:func:`measure_accuracies`, a job: one forward pass of a sample of the test set per moment), and
+its caption says on how many test images.
 
 Imports: NumPy and the standard library only.
 """
@@ -23,8 +25,9 @@ Imports: NumPy and the standard library only.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Generator, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -159,16 +162,22 @@ class AccuracyNote:
         The step it was measured at (-1: never); equal to the moment's step when measured there.
     epoch : int
         Epochs finished by the moment (epoch records at or before its step).
+
+    sample : int
+        0: measured on the whole test set (an epoch's end); else on that many test images.
     """
 
     accuracy: float
     measured_at: int
     epoch: int
+    sample: int = 0
 
     def text(self, step: int) -> str:
         """The accuracy part of a caption for the moment at ``step``."""
         if self.measured_at < 0 or math.isnan(self.accuracy):
             return "test accuracy not measured yet"
+        if self.measured_at == step and self.sample:
+            return f"test accuracy {self.accuracy:.1%} on {self.sample:,} test images"
         if self.measured_at == step:
             return f"test accuracy {self.accuracy:.1%}"
         return f"test accuracy {self.accuracy:.1%} as last measured (step {self.measured_at:,})"
@@ -204,3 +213,29 @@ def accuracy_notes(steps: Iterable[int], measured: Iterable[tuple[int, float]]) 
 def caption(step: int, note: AccuracyNote) -> str:
     """The text burned into a replayed frame: the moment's step, epoch and the accuracy known of it."""
     return f"replay · step {int(step):,}  ·  epoch {note.epoch}  ·  {note.text(int(step))}"
+
+
+def measure_accuracies(
+    control: Callable[[], bool], net: Any, thetas: Sequence[np.ndarray], X: np.ndarray, labels: np.ndarray
+) -> Generator[int, None, np.ndarray]:
+    """The accuracy on ``(X, labels)`` of ``net`` with each of ``thetas``; a generator for
+    :mod:`digitviz.gui.jobs` (yields how many are measured; returns them, shape (M,)).
+
+    Parameters
+    ----------
+    control : callable
+        True once the job is cancelled: the measure stops (returns what it has, NaN for the rest).
+    net : Network
+        Its architecture (its own parameters are not used).
+    thetas : sequence of ndarray, shape (P,)
+    X : ndarray, shape (N, n_in)
+    labels : ndarray, shape (N,)
+    """
+    labels = np.asarray(labels).astype(np.intp)
+    out = np.full(len(thetas), np.nan)
+    for i, theta in enumerate(thetas):
+        if control():
+            break
+        out[i] = float(np.mean(np.argmax(net.feedforward(X, theta), axis=1) == labels))
+        yield i + 1
+    return out

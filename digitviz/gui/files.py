@@ -309,7 +309,9 @@ class FilesMixin:
         if not path.lower().endswith(f".{c.fmt}"):
             path += f".{c.fmt}"
         if c.replay:
-            self.record_replay(path, c.target, c.fps, moments_per_s=c.moments_per_s, duration_s=c.duration_s)
+            self.record_replay(
+                path, c.target, c.fps, moments_per_s=c.moments_per_s, duration_s=c.duration_s, measure=c.measure
+            )
         else:
             self.start_recording(path, c.target, c.every, c.fps)
 

@@ -416,6 +416,7 @@ class RecordChoice:
     fps: float
     moments_per_s: float | None  # replay: its speed, one of the two
     duration_s: float | None
+    measure: int = 0  # replay: measure each moment's accuracy on so many test images first (0: no)
 
 
 class RecordDialog(QDialog):
@@ -455,6 +456,16 @@ class RecordDialog(QDialog):
         self.speed.setDecimals(1)
         self.speed.setRange(0.1, 1000.0)
         self.speed.setValue(15.0)
+        self.measure = QSpinBox()
+        self.measure.setRange(0, 10_000)
+        self.measure.setSingleStep(500)
+        self.measure.setValue(0)
+        self.measure.setSpecialValueText("no: the accuracy measured at each epoch's end")
+        self.measure.setSuffix(" test images")
+        self.measure.setToolTip(
+            "Measure each replayed moment's test accuracy on this many test images first (a forward pass "
+            "each, off the GUI thread); else a moment shows the accuracy last measured at an epoch's end"
+        )
         self.summary = QLabel()
         form.addRow("Record", self.source)
         form.addRow("Of", self.what)
@@ -464,6 +475,7 @@ class RecordDialog(QDialog):
         form.addRow("One frame every", self.every)
         form.addRow("Replay speed", self.speed)
         form.addRow("", self.pace)
+        form.addRow("Measure accuracy on", self.measure)
         form.addRow("Playback", self.fps)
         form.addRow("", self.summary)
         self.buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
@@ -487,7 +499,7 @@ class RecordDialog(QDialog):
 
     def _update(self, *_):
         is_replay = self.source.currentIndex() == 1
-        for w, live in ((self.every, True), (self.speed, False), (self.pace, False)):
+        for w, live in ((self.every, True), (self.speed, False), (self.pace, False), (self.measure, False)):
             w.setEnabled(live != is_replay)
         ok = True
         if is_replay:
@@ -514,4 +526,5 @@ class RecordDialog(QDialog):
             fps=float(self.fps.value()),
             moments_per_s=rate,
             duration_s=seconds,
+            measure=int(self.measure.value()),
         )

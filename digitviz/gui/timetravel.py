@@ -12,7 +12,7 @@ File ▸ Record… can also record a *replay* of the timeline (:meth:`TimelineMi
 kept moments from the first to now, each shown on the same test digit, one grab each, at once put back
 (the screen, the moment shown and the training are left as they were; training may go on meanwhile).
 
-Imports: PySide6 (via the view), :mod:`digitviz.core` and :mod:`digitviz.gui`.
+Imports: PySide6 (the view, a progress dialog), :mod:`digitviz.core` and :mod:`digitviz.gui`.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import time
 from dataclasses import replace
 
 import numpy as np
+from PySide6.QtWidgets import QProgressDialog
 
 from digitviz.core.snapshot import Snapshot, frozen_copy
 
@@ -166,15 +167,17 @@ class TimelineMixin:
         x.flags.writeable = False
         return x, -1
 
-    def record_replay(self, path, target="diagram", fps=15.0, moments_per_s=None, duration_s=None) -> bool:
+    def record_replay(self, path, target="diagram", fps=15.0, moments_per_s=None, duration_s=None, measure=0) -> bool:
         """Record a replay of the timeline of ``target`` ("diagram" or "window") into ``path`` (.gif/.mp4).
 
         The moments replayed are the kept ones, first to last, then the network of now if it is later
         (the worker keeps a moment only every so many steps); at ``moments_per_s`` moments a second or
         lasting ``duration_s`` seconds, at ``fps`` (see :func:`digitviz.core.replay.plan_replay`). Each
         shows :meth:`_replay_input` and the step and the accuracy known of it
-        (:func:`digitviz.core.replay.caption`). Returns whether it started (else one line in the alert)."""
-        from digitviz.core import replay
+        (:func:`digitviz.core.replay.caption`); with ``measure`` > 0, each moment's accuracy on the first
+        ``measure`` test images is measured first, as a job (progress, Cancel). Returns whether it started
+        (else one line in the alert)."""
+        from digitviz.core import record, replay
 
         snap = self.controller.latest
         try:
@@ -188,6 +191,92 @@ class TimelineMixin:
         except replay.ReplayError as e:
             self._error(f"Cannot record a replay: {e}")
             return False
+        ds = getattr(self, "dataset", None)
+        if measure and ds is not None and len(ds.test_labels):
+            try:
+                why = record.missing_for(record.format_of(path))
+            except record.RecordError as e:
+                why = str(e)
+            if why or self._recorder().job is not None:
+                self._error(f"Cannot record: {why or 'a recording is already running'}")
+                return False
+            return self._measure_then_replay(path, target, plan, live, snap, int(measure))
+        return self._start_replay(path, target, plan, live, snap)
+
+    def _measure_then_replay(self, path, target, plan, live, snap, n) -> bool:
+        """Measure the accuracy of the moments of ``plan`` on ``n`` test images as a job, then replay."""
+        from digitviz.core import replay
+        from digitviz.core.network import Network
+
+        from .jobs import JobRunner
+
+        ds = self.dataset
+        n = min(n, len(ds.test_labels))
+        moments = []
+        for k, _ in plan.runs():
+            if live and k == len(plan.steps) - 1:
+                moments.append((snap.step, snap.theta))
+            else:
+                kept, theta = self.controller.theta_at(int(plan.steps[k]))
+                theta.flags.writeable = False
+                moments.append((kept, theta))
+        X = ds.scaled("test")[:n]
+        X.flags.writeable = False
+        labels = np.array(ds.test_labels[:n])
+        runner = getattr(self, "_measure_jobs", None)
+        if runner is None:
+            runner = self._measure_jobs = JobRunner(self)
+        dlg = QProgressDialog(
+            f"Measuring the test accuracy of {len(moments):,} moments on {n:,} test images…",
+            "Cancel",
+            0,
+            len(moments),
+            self,
+        )
+        dlg.setWindowTitle("Recording a replay")
+        dlg.setMinimumDuration(0)
+        dlg.setAutoClose(False)
+        dlg.setAutoReset(False)
+        self.measure_dialog = dlg
+
+        def close():
+            dlg.canceled.disconnect()
+            dlg.close()
+            dlg.deleteLater()
+            self.measure_dialog = None
+
+        def done(accs):
+            close()
+            measured = {s: float(a) for (s, _), a in zip(moments, accs, strict=True)}
+            self._start_replay(path, target, plan, live, snap, measured, n)
+
+        def failed(message):
+            close()
+            self._error(f"Recording: {(message.splitlines() or ['measuring failed'])[0]}")
+
+        def cancelled():
+            close()
+            self.statusBar().showMessage("Replay cancelled; nothing was written", 6000)
+
+        job = runner.submit(
+            replay.measure_accuracies,
+            Network.from_config(snap.config),
+            tuple(t for _, t in moments),
+            X,
+            labels,
+            channel="measure",
+            on_progress=lambda counts: dlg.setValue(counts[-1]),
+            on_done=done,
+            on_failed=failed,
+            on_cancelled=cancelled,
+        )
+        dlg.canceled.connect(job.cancel)
+        dlg.show()
+        return True
+
+    def _start_replay(self, path, target, plan, live, snap, measured=None, sample=0) -> bool:
+        from digitviz.core import replay
+
         x, label = self._replay_input()
         whole = target == "window"
         widget = self if whole else self.diagram
@@ -222,6 +311,8 @@ class TimelineMixin:
             else:
                 self._refresh_diagram(force=True)
             (note,) = replay.accuracy_notes([kept], [(r.step, r.test_acc) for r in now.epochs])
+            if measured is not None and kept in measured:
+                note = replace(note, accuracy=measured[kept], measured_at=kept, sample=sample)
             return replay.caption(kept, note)
 
         def restore() -> None:

@@ -91,3 +91,34 @@ def test_each_moment_gets_the_accuracy_measured_at_or_last_before_it():
 def test_an_unmeasured_epoch_end_counts_as_an_epoch_not_as_a_measure():
     (note,) = accuracy_notes([70], [(60, float("nan"))])
     assert note.epoch == 1 and note.measured_at == -1 and "not measured" in note.text(70)
+
+
+def test_each_moment_measured_on_a_sample_says_so():
+    from digitviz.core.replay import AccuracyNote
+
+    note = AccuracyNote(0.871, 40, 0, sample=1000)
+    assert note.text(40) == "test accuracy 87.1% on 1,000 test images"
+
+
+def test_measured_accuracies_are_those_of_evaluate(rng):
+    from digitviz.core.replay import measure_accuracies
+    from digitviz.core.training import TrainConfig, evaluate
+
+    cfg = TrainConfig(sizes=(784, 16, 16, 10), seed=0)
+    net = cfg.network()
+    X = rng.random((300, 784)).astype(np.float32)
+    y = rng.integers(0, 10, 300)
+    thetas = [net.theta.copy(), net.theta * 3, -net.theta]
+    gen = measure_accuracies(lambda: False, net, thetas, X, y)
+    progress = []
+    try:
+        while True:
+            progress.append(next(gen))
+    except StopIteration as stop:
+        accs = stop.value
+    assert progress == [1, 2, 3]
+    assert accs.tolist() == [evaluate(net, X, y, theta=t).accuracy for t in thetas]
+    stopped = measure_accuracies(lambda: True, net, thetas, X, y)
+    with pytest.raises(StopIteration) as e:
+        next(stopped)
+    assert np.isnan(e.value.value).all()

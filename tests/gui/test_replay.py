@@ -178,14 +178,16 @@ def test_an_empty_timeline_or_a_too_long_replay_is_one_line(make_window, tmp_pat
 def test_the_dialog_offers_a_replay_and_says_how_long_it_will_be(qtbot, pace, value, frames):
     dlg = RecordDialog(None, np.arange(10))
     qtbot.addWidget(dlg)
-    assert not dlg.speed.isEnabled() and dlg.every.isEnabled()
+    assert not dlg.speed.isEnabled() and not dlg.measure.isEnabled() and dlg.every.isEnabled()
     dlg.source.setCurrentIndex(1)
-    assert dlg.speed.isEnabled() and not dlg.every.isEnabled()
+    assert dlg.speed.isEnabled() and dlg.measure.isEnabled() and not dlg.every.isEnabled()
+    assert dlg.choice().measure == 0
+    dlg.measure.setValue(1000)
     dlg.pace.setCurrentIndex(pace)
     dlg.speed.setValue(value)
     assert f"{frames} frames" in dlg.summary.text()
     c = dlg.choice()
-    assert c.replay and c.fps == 15
+    assert c.replay and c.fps == 15 and c.measure == 1000
     assert (c.moments_per_s, c.duration_s) == ((value, None) if pace == 0 else (None, value))
     if pace == 1:
         dlg.speed.setValue(1000.0)  # 15,000 frames: refused, and OK with it
@@ -230,3 +232,33 @@ def test_closing_the_window_during_a_replay_stops_it_and_leaves_no_file(make_win
     w.close()  # every job is cancelled (shutdown_all): the replay's timer stops at its next tick
     qtbot.waitUntil(lambda: w.recorder._timer is None, timeout=5000)
     qtbot.waitUntil(lambda: list(out.iterdir()) == [], timeout=5000)
+
+
+def test_each_moment_measured_first_on_test_images_says_its_own_accuracy(make_window, qtbot, tmp_path):
+    from digitviz.core.training import evaluate
+
+    w = make_window()
+    _train(w, qtbot, 8)
+    steps = w.controller.timeline_steps()
+    assert w.record_replay(tmp_path / "m.gif", "diagram", fps=10, moments_per_s=10, measure=150)
+    assert w.measure_dialog is not None
+    with qtbot.waitSignal(w._recorder().finished, timeout=30000):
+        pass
+    assert w.measure_dialog is None
+    ds, net = w.dataset, w.controller.latest.config.network()
+    X, y = ds.scaled("test")[:150], ds.test_labels[:150]
+    want = [evaluate(net, X, y, theta=w.controller.theta_at(s)[1]).accuracy for s in steps]
+    assert w.recorder.last_replay.captions == [
+        f"replay · step {s}  ·  epoch 0  ·  test accuracy {a:.1%} on 150 test images" for s, a in zip(steps, want)
+    ]
+
+
+def test_cancel_while_measuring_writes_nothing_and_starts_no_replay(make_window, qtbot, tmp_path):
+    w = make_window()
+    _train(w, qtbot, 8)
+    assert w.record_replay(tmp_path / "m.gif", "window", fps=10, moments_per_s=10, measure=200)
+    w.measure_dialog.canceled.emit()  # its Cancel button, before the job could deliver anything
+    qtbot.waitUntil(lambda: w.measure_dialog is None, timeout=5000)
+    assert "nothing was written" in w.statusBar().currentMessage()
+    assert w.recorder.job is None and w.recorder.last_replay is None and w.past is None
+    assert not list(tmp_path.glob("*.gif")) and not list(tmp_path.glob(".*"))
