@@ -10,7 +10,15 @@ one figure a line, ``name: value unit``:
 - record_encode_s: MP4 encoding wall time, and its ratio to the 30 s budget (the target: ratio < 1);
 - record_encode_gif_s: the same for GIF (halved to 640x400), and its ratio to 30 s;
 - baseline_copy_s: copying the 450 frames once (memory bandwidth on this machine now), and the encode/copy
-  ratio, so a run on a busy machine can be told from a slower encoder.
+  ratio, so a run on a busy machine can be told from a slower encoder;
+- replay_encode_s (and replay_encode_gif_s): File > Record... as a replay of the timeline of the run just
+  trained, 30 s at 15 fps of the whole window, as the app does it (a moment rendered per tick of a timer on
+  the GUI thread, shown, grabbed and put back; encoded meanwhile by the job), from the start to the file in
+  place, with its ratio to the 30 s budget (the target: ratio < 1) and to the copy baseline;
+  replay_tick_ms: median GUI-thread time of one tick of the replay's timer (a few moments shown and grabbed,
+  the window put back once), replay_gui_ms_per_moment: the GUI thread's time per moment, and
+  replay_backlog_max: the most frames that waited for the encoder (at the bound, the encoder was the
+  bottleneck; well under it, the GUI thread was).
 
 Usage: python benchmarks/record_speed.py [--data DIR] [--frames 450] [--fps 15]
 """
@@ -46,7 +54,7 @@ def main(argv=None):
     from digitviz.core.training import PRESETS
     from digitviz.gui.app import make_app
     from digitviz.gui.main_window import MainWindow
-    from digitviz.gui.recorder import burn_in, caption, to_array
+    from digitviz.gui.recorder import BACKLOG, burn_in, caption, to_array
 
     app = make_app([])
     ds = load_mnist(a.data)
@@ -91,6 +99,39 @@ def main(argv=None):
             print(f"{name}: {r.seconds:.2f} s")
             print(f"{name}_ratio_to_{budget:g}s: {r.seconds / budget:.3f}")
             print(f"{name}_ratio_to_copy: {r.seconds / base:.0f}")
+            print(f"{name}_file_mb: {out.stat().st_size / 1e6:.1f} MB")
+        for fmt, name in (("mp4", "replay_encode_s"), ("gif", "replay_encode_gif_s")):
+            why = record.missing_for(fmt)
+            if why:
+                print(f"# {name}: skipped ({why})")
+                continue
+            rec = w._recorder()
+            out = Path(tmp) / f"replay.{fmt}"
+            done = []
+            rec.finished.connect(done.append)
+            rec.failed.connect(done.append)
+            t0 = time.perf_counter()
+            if not w.record_replay(out, "window", fps=a.fps, duration_s=budget):
+                print(f"# {name}: did not start ({w.alert.label.text()})")
+                continue
+            while not done:
+                app.processEvents()
+                time.sleep(0.001)
+            total = time.perf_counter() - t0
+            rec.finished.disconnect(done.append)
+            rec.failed.disconnect(done.append)
+            if done[0] != str(out):
+                print(f"# {name}: failed ({done[0]})")
+                continue
+            r = rec.last_replay
+            kept = len(w.controller.timeline_steps())
+            print(f"# replay of {len(r.runs)} of {kept} kept moments, {rec.last_result.frames} frames")
+            print(f"replay_tick_ms: {1000 * statistics.median(r.tick_s):.1f} ms")
+            print(f"replay_gui_ms_per_moment: {1000 * sum(r.tick_s) / len(r.runs):.1f} ms")
+            print(f"replay_backlog_max: {r.max_backlog} frames (of {BACKLOG} allowed)")
+            print(f"{name}: {total:.2f} s")
+            print(f"{name}_ratio_to_{budget:g}s: {total / budget:.3f}")
+            print(f"{name}_ratio_to_copy: {total / base:.0f}")
             print(f"{name}_file_mb: {out.stat().st_size / 1e6:.1f} MB")
         w.shutdown()
         w.close()

@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFileDialog,
     QFormLayout,
-    QLabel,
     QSpinBox,
 )
 
@@ -182,7 +181,9 @@ class FilesMixin:
             "Open Run Settings…", "open_run_settings_dialog", "Start over with the settings of a saved run"
         )
         self.act_record = self._action(
-            "Record…", "toggle_recording", "Record the diagram or the window while training, as a GIF or an MP4"
+            "Record…",
+            "toggle_recording",
+            "Record the diagram or the window while training, or a replay of the timeline, as a GIF or an MP4",
         )
         self.act_export_plot = self._action(
             "Export Plot…", "export_plot_dialog", "Save a plot as PNG (any resolution) or SVG, or its curves as CSV"
@@ -294,45 +295,25 @@ class FilesMixin:
     def record_dialog(self):
         from digitviz.core import record
 
-        dlg = QDialog(self)
-        dlg.setWindowTitle("Record")
-        form = QFormLayout(dlg)
-        what = QComboBox()
-        what.addItems(["The diagram", "The whole window"])
-        fmt = QComboBox()
-        fmt.addItems(["Animated GIF", "MP4 video"])
-        mp4_missing = record.missing_for("mp4")
-        if mp4_missing:
-            fmt.model().item(1).setEnabled(False)
-        every = QSpinBox()
-        every.setRange(1, 100_000)
-        every.setValue(10)
-        every.setSuffix(" steps")
-        fps = QSpinBox()
-        fps.setRange(1, 60)
-        fps.setValue(15)
-        fps.setSuffix(" frames/s")
-        form.addRow("Record", what)
-        form.addRow("As", fmt)
-        if mp4_missing:
-            form.addRow("", QLabel(mp4_missing))
-        form.addRow("One frame every", every)
-        form.addRow("Playback", fps)
-        buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
-        buttons.accepted.connect(dlg.accept)
-        buttons.rejected.connect(dlg.reject)
-        form.addRow(buttons)
+        from .recorder import RecordDialog
+
+        dlg = RecordDialog(self, self.controller.timeline_steps(), record.missing_for("mp4"))
         if dlg.exec() != QDialog.Accepted:
             return
-        ext = "mp4" if fmt.currentIndex() == 1 else "gif"
-        path, _ = QFileDialog.getSaveFileName(
-            self, "Record to", str(Path.home() / f"digitviz.{ext}"), f"{fmt.currentText()} (*.{ext})"
-        )
+        c = dlg.choice()
+        kind = "MP4 video" if c.fmt == "mp4" else "Animated GIF"
+        name = f"digitviz-replay.{c.fmt}" if c.replay else f"digitviz.{c.fmt}"
+        path, _ = QFileDialog.getSaveFileName(self, "Record to", str(Path.home() / name), f"{kind} (*.{c.fmt})")
         if not path:
             return
-        if not path.lower().endswith(f".{ext}"):
-            path += f".{ext}"
-        self.start_recording(path, "window" if what.currentIndex() == 1 else "diagram", every.value(), fps.value())
+        if not path.lower().endswith(f".{c.fmt}"):
+            path += f".{c.fmt}"
+        if c.replay:
+            self.record_replay(
+                path, c.target, c.fps, moments_per_s=c.moments_per_s, duration_s=c.duration_s, measure=c.measure
+            )
+        else:
+            self.start_recording(path, c.target, c.every, c.fps)
 
     # plots
 

@@ -109,6 +109,17 @@ class TimelineBar(QWidget):
         self.now_button.setEnabled(past)
         self.continue_button.setEnabled(past)
 
+    def state(self) -> tuple:
+        """What the bar shows (position, text, past or not), for :meth:`set_state` to put back."""
+        return self.slider.value(), self.text.text(), self.continue_button.isEnabled()
+
+    def set_state(self, state: tuple):
+        """Show ``state`` (from :meth:`state`) again, without emitting ``moved``."""
+        value, text, past = state
+        self.set_index(value, emit=False)
+        self.set_text(text)
+        self.set_past(past)
+
     def _on_value(self, v):
         if not self._quiet:
             self.moved.emit(int(v))
