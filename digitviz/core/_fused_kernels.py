@@ -15,7 +15,7 @@ from numba import njit
 from numba.core import cgutils, types
 from numba.extending import intrinsic
 
-from .fused import _FASTMATH, BLAS_MIN, BLEW_UP, HAVE_BLAS, NOT_FINITE, OK, ROSE
+from .fused import _FASTMATH, BLAS_MIN, BLEW_UP, COLLAPSED, HAVE_BLAS, NOT_FINITE, OK, ROSE
 
 # error_model="numpy": a float division by zero gives inf or NaN instead of raising (no division in
 # these kernels can have a zero divisor). Numba's default ("python") puts a zero test and a branch to
@@ -405,6 +405,57 @@ def _rise(wst, cost, alpha, rise, floor):
     return wst[3]
 
 
+@njit(nogil=True, cache=True, error_model="numpy")  # no fastmath: the arithmetic of DivergenceWatch.probe
+def _probe(out, n, n_out, yp, wst, pst, wc):
+    """The check of :meth:`DivergenceWatch.probe` on the probe batch's outputs ``out`` (flat, ``(n * n_out,)``),
+    with the same comparisons in the same precision (the outputs against ``PINNED`` in their own dtype,
+    shares and accuracy as float64 quotients of counts). Updates ``pst = [next_check, best, good_step,
+    answer, share]`` (``next_check`` by the caller); returns 1 when the network collapsed (``answer``
+    and ``share`` set), 2 when ``theta`` is a good copy (``best`` updated; the caller copies it), else 0.
+    """
+    lo = out.dtype.type(wc[5])
+    hi = out.dtype.type(1.0 - wc[5])
+    counts = np.zeros(n_out, np.int64)
+    pinned = 0
+    right = 0
+    for b in range(n):
+        o = b * n_out
+        pred = 0  # np.argmax: the first largest, or the first NaN
+        m = out[o]
+        if not np.isnan(m):
+            for j in range(1, n_out):
+                v = out[o + j]
+                if np.isnan(v):
+                    pred = j
+                    break
+                if v > m:
+                    m = v
+                    pred = j
+        counts[pred] += 1
+        right += pred == yp[b]
+        for j in range(n_out):
+            v = out[o + j]
+            pinned += (v < lo) or (v > hi)
+    answer = 0
+    for j in range(1, n_out):
+        if counts[j] > counts[answer]:
+            answer = j
+    share = counts[answer] / n
+    if pinned / (n * n_out) >= wc[6] and share >= wc[7]:
+        pst[3] = answer
+        pst[4] = share
+        return 1
+    acc = right / n
+    ref = wst[2]
+    if wc[2] * wst[1] > ref:  # max(low, RISE_FLOOR * first), as DivergenceWatch.rise_reference
+        ref = wc[2] * wst[1]
+    if wst[3] == 0.0 and wst[0] <= 2 * ref and acc >= pst[1] - 0.02:
+        if acc > pst[1]:
+            pst[1] = acc
+        return 2
+    return 0
+
+
 @njit(**_JIT)
 def train_chunk(
     theta,
@@ -428,7 +479,14 @@ def train_chunk(
     first_cost,
     blowup,
     wst,
-    rise_c,
+    wc,
+    seen0,
+    Xp,
+    yp,
+    good,
+    pst,
+    snaps,
+    stride,
     costs,
     gnorms,
 ):
@@ -472,8 +530,25 @@ def train_chunk(
     wst : float64 array, shape (4,)
         The RISE test's state ``[ema, first, low, high_steps]`` (:meth:`DivergenceWatch.rise_state`),
         updated after every step.
-    rise_c : float64 array, shape (4,)
-        ``[COST_ALPHA, RISE, RISE_FLOOR, RISE_STEPS]``.
+    wc : float64 array, shape (8,)
+        The watch's constants (:func:`digitviz.core.fused._watch_constants`): ``[COST_ALPHA, RISE,
+        RISE_FLOOR, RISE_STEPS, PROBE_EVERY_EXAMPLES, PINNED, COLLAPSE_PINNED, COLLAPSE_SAME]``.
+    seen0 : int
+        Examples seen before this chunk.
+    Xp : ndarray, shape (n_probe * n_in,), theta's dtype
+        The watch's probe batch, flat (empty: no probe checks).
+    yp : int array, shape (n_probe,)
+        Its labels.
+    good : ndarray, shape (P,)
+        The watch's good copy of ``theta``: overwritten at a probe check that finds the run healthy.
+    pst : float64 array, shape (5,)
+        The probe checks' state ``[next_check, best, good_step, answer, share]``
+        (:meth:`DivergenceWatch.probe_state`): after each step that brings the examples seen to
+        ``next_check``, the probe batch's outputs are checked as :meth:`DivergenceWatch.probe` does.
+    snaps : ndarray, shape (K, P)
+        Path points: after each step ``t`` (counted from the run's start) with ``t % stride == 0``,
+        ``theta`` is copied into the next row (``K`` is at least the number of such steps).
+    stride : int
     costs, gnorms : float64 arrays, shape (n_steps,)
         Filled with each step's batch cost and gradient norm.
 
@@ -482,9 +557,10 @@ def train_chunk(
     done : int
         Steps applied. With NOT_FINITE or BLEW_UP, step ``done`` diverged and ``theta`` is as after the
         ``done`` steps before it; with ROSE, the smoothed cost of step ``done`` (applied) rose for
-        ``RISE_STEPS`` steps in a row.
+        ``RISE_STEPS`` steps in a row; with COLLAPSED, the probe check after step ``done`` (applied)
+        found the network collapsed (``pst[3:5]``: its answer and share).
     status : int
-        :data:`OK`, :data:`NOT_FINITE`, :data:`BLEW_UP` or :data:`ROSE`.
+        :data:`OK`, :data:`NOT_FINITE`, :data:`BLEW_UP`, :data:`ROSE` or :data:`COLLAPSED`.
     """
     dt = theta.dtype.type
     L = sizes.shape[0] - 1
@@ -509,7 +585,11 @@ def train_chunk(
     n_total = idx.shape[0]
     noise_pos = 0
     gathered = Xf.shape[0] > 0
-    alpha, rise, floor, rise_steps = rise_c[0], rise_c[1], rise_c[2], rise_c[3]
+    alpha, rise, floor, rise_steps = wc[0], wc[1], wc[2], wc[3]
+    seen = seen0
+    n_probe = yp.shape[0] if Xp.shape[0] > 0 else 0
+    probe_out = np.empty(n_probe * n_out, theta.dtype)
+    n_snaps = 0
     for s in range(n_steps):
         start = s * batch
         nb = min(batch, n_total - start)
@@ -634,8 +714,22 @@ def train_chunk(
         if step0 + s == 0 or first_cost[0] == np.inf:
             first_cost[0] = max(cost, 0.1)
         noise_pos += k
+        seen += nb
+        step = step0 + s + 1
+        if step % stride == 0:
+            snaps[n_snaps, :] = theta
+            n_snaps += 1
         if _rise(wst, cost, alpha, rise, floor) >= rise_steps:
             return s + 1, ROSE
+        if n_probe and seen >= pst[0]:  # DivergenceWatch.probe, after the step (as observe does)
+            pst[0] = seen + wc[4]
+            feed_forward(theta, sizes, w_off, b_off, act, ce, Xp, n_probe, probe_out)
+            verdict = _probe(probe_out, n_probe, n_out, yp, wst, pst, wc)
+            if verdict == 1:
+                return s + 1, COLLAPSED
+            if verdict == 2:
+                good[:] = theta
+                pst[2] = step
     return n_steps, OK
 
 
