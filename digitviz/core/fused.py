@@ -10,12 +10,14 @@ seed and asserts the same batches and the same parameters.
 Why it is faster than the NumPy path: no Python between the layers or the steps (a NumPy step is ~40
 small calls), no temporaries, and the two big products of every step (the first layer's forward
 ``X @ W1.T`` and its weight gradient ``delta1.T @ X``) are register-blocked over four examples, so each
-weight row is loaded once per four examples. It releases the GIL (``nogil=True``), so the GUI thread runs
+weight row is loaded once per four examples; from mini-batch 32 the narrow layers after the input are stored
+feature-major, so their loops run over the batch, not over 16 neurons (see ``FM_MIN_BATCH`` in the kernels'
+module). It releases the GIL (``nogil=True``), so the GUI thread runs
 while a chunk trains, and it is cached on disk (``cache=True``), so only the very first run compiles.
 
 Layout (the same as :class:`~digitviz.core.network.Layout`): ``theta`` is flat; layer ``l``'s ``W`` of shape
 ``(n_out, n_in)`` sits row-major at ``w_off[l]``, its ``b`` at ``b_off[l]``. Batches are batch-major and
-flat: row ``b`` of an ``(nb, n)`` buffer starts at ``b * n``.
+flat: row ``b`` of an ``(nb, n)`` buffer starts at ``b * n`` (feature-major layers: ``a[i, b]`` at ``i * nb + b``).
 
 Imports: NumPy and the standard library; the kernels (:mod:`digitviz.core._fused_kernels`, Numba) are
 imported by :func:`warm_up` only, so importing this module stays cheap. Numba is a dependency, but

@@ -374,3 +374,21 @@ def test_record_steps_takes_the_kernels_path_points_as_the_stride_doubles():
     np.testing.assert_array_equal(np.stack(list(bulk.path_thetas)), np.stack(list(one.path_thetas)))
     with pytest.raises(ValueError, match="path points"):
         bulk.record_steps(np.arange(2001, 5001), costs[:3000], costs[:3000], thetas[0], path_thetas=thetas[:1])
+
+
+@pytest.mark.parametrize(
+    "activation,cost", [("sigmoid", "quadratic"), ("relu", "cross_entropy"), ("tanh", "quadratic")]
+)
+def test_feature_major_layers_of_odd_widths_match_numpy(mnist, activation, cost):
+    """Mini-batches of 32 or more store the narrow layers feature-major: widths that are not multiples of
+    the kernels' tiles of 4, and a batch that is not either, give NumPy's parameters."""
+    from digitviz.core._fused_kernels import _feature_major
+
+    cfg = TrainConfig(sizes=(784, 13, 7, 10), activation=activation, cost=cost, batch_size=33, lr=0.1, momentum=0.5)
+    assert _feature_major(np.array(cfg.sizes), 33) and not _feature_major(np.array(cfg.sizes), 31)
+    assert not _feature_major(np.array(PRESETS["wide"].sizes), 100)  # a 256-wide layer stays batch-major
+    ref, fast = pair(mnist, cfg)
+    run_both(ref, fast, 300)
+    assert rel(ref.net.theta, fast.net.theta) < 1e-5
+    assert rel(ref.net.theta, ref.theta0) > 1e-2
+    np.testing.assert_allclose(fast.history.costs.values(), ref.history.costs.values(), rtol=1e-4)
