@@ -9,6 +9,8 @@ Imports: NumPy, Numba and llvmlite.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from llvmlite import ir
 from numba import njit
@@ -21,7 +23,7 @@ from .fused import _FASTMATH, BLAS_MIN, BLEW_UP, COLLAPSED, HAVE_BLAS, NOT_FINIT
 # these kernels can have a zero divisor). Numba's default ("python") puts a zero test and a branch to
 # raise before every division, which keeps LLVM from vectorising a loop that divides: the rational
 # tanh of _tanh32 ran scalar, ~10x slower (a tenth of a b100 step for the sigmoid network).
-_JIT = dict(nogil=True, cache=True, fastmath=_FASTMATH, error_model="numpy")
+_JIT: dict[str, Any] = dict(nogil=True, cache=True, fastmath=_FASTMATH, error_model="numpy")
 
 
 @intrinsic
