@@ -129,6 +129,7 @@ def _call(
     gnorms = np.empty(n_steps)
     if Xp is None:  # no probe checks
         Xp, yp, good = _frozen(np.zeros(0, theta.dtype)), np.zeros(0, np.intp), np.zeros_like(theta)
+    if pst is None:
         pst = np.array([np.inf, -1.0, 0.0, -1.0, np.nan])
     if snaps is None:
         snaps = np.zeros((0, theta.shape[0]), theta.dtype)
