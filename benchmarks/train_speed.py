@@ -14,7 +14,11 @@ Prints one figure a line, ``name: value unit`` (comments start with '#'):
 - ``book_examples_per_s_b10`` / ``book_ratio_b10``: the book's algorithm (network.py: one column
   vector at a time inside each mini-batch), rewritten for Python 3 with NumPy, in this file;
 - ``matmul_gflops`` and ``rate_vs_flop_floor_b100``: how close the fused engine's b100 rate gets to
-  the machine's float32 matrix-multiply rate (NumPy's BLAS, one thread) for the same arithmetic;
+  the machine's float32 matrix-multiply rate (NumPy's BLAS, one thread) for the same arithmetic; in the
+  same rounds ``kernel_vs_flop_floor_b100``: a bare kernel call over a whole epoch (no divergence watch,
+  no path points, no Python between steps), so the gap between the two is the driver's
+  (``Trainer.run_steps``) and the watch's; and ``run_epoch_examples_per_s_b100``: 60,000 examples per
+  CPU-second of a whole ``Trainer.run_epoch``, its evaluation of the 70,000 training and test images included;
 - per preset: the epoch and the seconds of training until test accuracy first reaches its target,
   and the best test accuracy; plus ``lesson_best_acc`` for the best schedule we found for the
   lesson's exact network and cost.
@@ -82,6 +86,29 @@ def fused_epoch_rate(tr):
     n0, t0 = tr.examples_seen, time.process_time()
     tr.run_steps(1 << 30)  # to the end of the epoch
     return (tr.examples_seen - n0) / (time.process_time() - t0)
+
+
+def bare_kernel_epoch_rate(tr):
+    """Examples per CPU-second (process) of one kernel call over a whole epoch of ``tr``'s network and
+    data (a copy of its parameters, a fresh order): what the fused engine's arithmetic costs alone."""
+    from digitviz.core import fused
+
+    fused.warm_up()
+    net, B = tr.net, tr.config.batch_size
+    U = np.ascontiguousarray(tr.U_train).reshape(-1).view()
+    U.flags.writeable = False
+    order = np.random.default_rng(tr.step_count).permutation(tr.n_train).astype(np.int64)
+    m = -(-len(order) // B)
+    theta = net.theta.copy()
+    t0 = time.process_time()
+    done, status, _, _ = fused._call(
+        theta, np.zeros_like(theta), net.layout, net.activation, net.cost_name, U, np.zeros(0, tr.dtype),
+        tr.train_labels, order, B, m, np.array([tr.opt.lr, 0, 0], tr.dtype), np.zeros(m, np.int64),
+        np.zeros(0, tr.dtype), 0.0, 1, np.array([1.0]), 1e30, np.array([np.nan, np.nan, np.inf, 0.0]),
+    )  # fmt: skip
+    seconds = time.process_time() - t0
+    assert done == m, (done, status)
+    return len(order) / seconds
 
 
 def fused_trainer(data, batch):
@@ -328,14 +355,23 @@ def main(argv=None):
         fig("matmul_gflops", f"{gf:.1f}", "GFLOP/s")
         fig("flop_floor_examples_per_s", f"{floor:.0f}", "examples/s")
         # interleaved with the GEMM rate itself: the floor moves with the machine's load
-        rounds = [
-            (fused_epoch_rate(trainers[100]), matmul_gflops(1500) * 1e9 / flops_per_example(SIZES)) for _ in range(5)
-        ]
-        fig("rate_vs_flop_floor_b100", f"{statistics.median(m / f for m, f in rounds):.2f}", "")
+        rounds = []
+        for _ in range(5):
+            f = matmul_gflops(1500) * 1e9 / flops_per_example(SIZES)
+            rounds.append((fused_epoch_rate(trainers[100]), bare_kernel_epoch_rate(trainers[100]), f))
+        fig("kernel_examples_per_s_b100", f"{statistics.median(k for _, k, _ in rounds):.0f}", "examples/s")
+        fig("kernel_vs_flop_floor_b100", f"{statistics.median(k / f for _, k, f in rounds):.2f}", "")
+        fig("rate_vs_flop_floor_b100", f"{statistics.median(m / f for m, _, f in rounds):.2f}", "")
         print(
-            "# rate_vs_flop_floor_b100: fused engine, whole epochs at mini-batch 100, against the GEMM floor "
-            "measured in the same round (median of 5)"
+            "# rate_vs_flop_floor_b100: fused engine (Trainer.run_steps), whole epochs at mini-batch 100, against "
+            "the GEMM floor measured in the same round (median of 5); kernel_*: one bare kernel call a round"
         )
+        epochs = []
+        for _ in range(3):
+            t0 = time.process_time()
+            trainers[100].run_epoch()
+            epochs.append(trainers[100].n_train / (time.process_time() - t0))
+        fig("run_epoch_examples_per_s_b100", f"{statistics.median(epochs):.0f}", "examples/s")
         fig("numpy_rate_vs_flop_floor_b100", f"{ex[(100, 'float32')] / floor:.2f}", "")
         # the wide preset was already near its GEMM floor on NumPy: the fused engine must not be slower
         wide = {e: Trainer(data, PRESETS["wide"], engine=e) for e in ("fused", "numpy")}

@@ -10,12 +10,14 @@ seed and asserts the same batches and the same parameters.
 Why it is faster than the NumPy path: no Python between the layers or the steps (a NumPy step is ~40
 small calls), no temporaries, and the two big products of every step (the first layer's forward
 ``X @ W1.T`` and its weight gradient ``delta1.T @ X``) are register-blocked over four examples, so each
-weight row is loaded once per four examples. It releases the GIL (``nogil=True``), so the GUI thread runs
+weight row is loaded once per four examples; from mini-batch 32 the narrow layers after the input are stored
+feature-major, so their loops run over the batch, not over 16 neurons (see ``FM_MIN_BATCH`` in the kernels'
+module). It releases the GIL (``nogil=True``), so the GUI thread runs
 while a chunk trains, and it is cached on disk (``cache=True``), so only the very first run compiles.
 
 Layout (the same as :class:`~digitviz.core.network.Layout`): ``theta`` is flat; layer ``l``'s ``W`` of shape
 ``(n_out, n_in)`` sits row-major at ``w_off[l]``, its ``b`` at ``b_off[l]``. Batches are batch-major and
-flat: row ``b`` of an ``(nb, n)`` buffer starts at ``b * n``.
+flat: row ``b`` of an ``(nb, n)`` buffer starts at ``b * n`` (feature-major layers: ``a[i, b]`` at ``i * nb + b``).
 
 Imports: NumPy and the standard library; the kernels (:mod:`digitviz.core._fused_kernels`, Numba) are
 imported by :func:`warm_up` only, so importing this module stays cheap. Numba is a dependency, but
@@ -46,7 +48,7 @@ COST_CODES = {"quadratic": 0, "cross_entropy": 1}
 HAVE_BLAS = False and importlib.util.find_spec("scipy") is not None
 BLAS_MIN = 2048  # products with fewer weights than this stay in loops (a BLAS call costs ~0.3 us)
 # status codes returned by the kernel
-OK, NOT_FINITE, BLEW_UP, ROSE = 0, 1, 2, 3
+OK, NOT_FINITE, BLEW_UP, ROSE, COLLAPSED = 0, 1, 2, 3, 4
 
 # Reassociation lets LLVM vectorise the dot products; no "nnan"/"ninf": the divergence checks need them.
 # No "arcp" either: the images are divided by 255 exactly as NumPy does (not multiplied by 1/255).
@@ -114,10 +116,23 @@ def _call(
     first_cost,
     blowup,
     wst,
+    seen0=0,
+    Xp=None,
+    yp=None,
+    good=None,
+    pst=None,
+    snaps=None,
+    stride=1 << 62,
 ):
     sizes, w_off, b_off = _layout_arrays(layout)
     costs = np.empty(n_steps)
     gnorms = np.empty(n_steps)
+    if Xp is None:  # no probe checks
+        Xp, yp, good = _frozen(np.zeros(0, theta.dtype)), np.zeros(0, np.intp), np.zeros_like(theta)
+    if pst is None:
+        pst = np.array([np.inf, -1.0, 0.0, -1.0, np.nan])
+    if snaps is None:
+        snaps = np.zeros((0, theta.shape[0]), theta.dtype)
     done, status = kernels().train_chunk(
         theta,
         velocity,
@@ -140,7 +155,14 @@ def _call(
         first_cost,
         float(blowup),
         wst,
-        _rise_constants(),
+        _watch_constants(),
+        int(seen0),
+        Xp,
+        yp,
+        good,
+        pst,
+        snaps,
+        int(stride),
         costs,
         gnorms,
     )
@@ -167,17 +189,35 @@ def probe_outputs(theta, layout, act, cost, X):
     return out.reshape(n, sizes[-1])
 
 
-_RISE_C = None
+_WATCH_C = None
+
+
+def _watch_constants():
+    """``[COST_ALPHA, RISE, RISE_FLOOR, RISE_STEPS, PROBE_EVERY_EXAMPLES, PINNED, COLLAPSE_PINNED,
+    COLLAPSE_SAME]`` of :mod:`digitviz.core.training` (read once): the kernel's divergence watch."""
+    global _WATCH_C
+    if _WATCH_C is None:
+        from . import training as t
+
+        _WATCH_C = np.array(
+            [
+                t.COST_ALPHA,
+                t.RISE,
+                t.DivergenceWatch.RISE_FLOOR,
+                t.RISE_STEPS,
+                t.PROBE_EVERY_EXAMPLES,
+                t.PINNED,
+                t.COLLAPSE_PINNED,
+                t.COLLAPSE_SAME,
+            ],
+            np.float64,
+        )
+    return _WATCH_C
 
 
 def _rise_constants():
-    """``[COST_ALPHA, RISE, RISE_FLOOR, RISE_STEPS]`` of :mod:`digitviz.core.training` (read once)."""
-    global _RISE_C
-    if _RISE_C is None:
-        from .training import COST_ALPHA, RISE, RISE_STEPS, DivergenceWatch
-
-        _RISE_C = np.array([COST_ALPHA, RISE, DivergenceWatch.RISE_FLOOR, RISE_STEPS], np.float64)
-    return _RISE_C
+    """``[COST_ALPHA, RISE, RISE_FLOOR, RISE_STEPS]``: the RISE test's part of :func:`_watch_constants`."""
+    return _watch_constants()[:4]
 
 
 def warm_up():
@@ -290,10 +330,12 @@ def run_steps(tr: Trainer, n: int) -> tuple[np.ndarray, np.ndarray]:
     Walks exactly the batches (and draws exactly the doubt noise and the moves of "train on moved
     digits") that ``n`` calls of ``tr.step()`` would, updates its counters, history and
     :class:`~digitviz.core.training.DivergenceWatch` the same way, and stops early at the end of an epoch.
-    Chunks end at every path point and every probe check of the watch, so the watch checks (and keeps
-    good copies of) exactly the parameters the NumPy path would; its RISE test runs in the kernel after
-    every step. A step that would be not finite or blow up is handed to ``tr.step()`` (the reference),
-    which raises :class:`~digitviz.core.training.Diverged` with ``theta`` as it was before that step.
+    The watch runs in the kernel after every step, with the NumPy path's arithmetic: its RISE test, and at
+    each probe check the probe batch's forward pass, the COLLAPSE test and the good copy of ``theta``; the
+    kernel also copies the path points. So a chunk need not end at either (each end costs a return to
+    Python: at mini-batch 100 the probe checks alone ended 24 chunks an epoch, 12% of its time). A step that
+    would be not finite or blow up is handed to ``tr.step()`` (the reference), which raises
+    :class:`~digitviz.core.training.Diverged` with ``theta`` as it was before that step.
 
     Returns
     -------
@@ -366,6 +408,17 @@ def _run(tr, n, U, noise_y):
             tr.last_batch = _batch_of(tr, *last[-1])
 
 
+_SNAP_BYTES = 16 << 20  # path points a chunk may copy (the lesson's network: 322 of them)
+_MOVED_EXAMPLES = 4096  # moved digits: examples a chunk gathers (12.5 MB of float32 inputs)
+
+
+def _frozen(a):
+    """A read-only view of ``a`` (the kernel is compiled for read-only inputs: one signature)."""
+    v = a.view()
+    v.flags.writeable = False
+    return v
+
+
 def _chunks(tr, n, U, noise_y, last):
     from .training import BLOWUP, Diverged, Divergence
 
@@ -375,13 +428,21 @@ def _chunks(tr, n, U, noise_y, last):
     out_c, out_g = [], []
     done = 0
     empty = np.zeros(0, dtype)
+    if watch.X_probe is not None:  # the kernel runs the probe checks
+        Xp = _frozen(np.ascontiguousarray(watch.X_probe, dtype).reshape(-1))
+        yp = np.ascontiguousarray(watch.labels_probe, np.intp)
+    else:
+        Xp = yp = None
+    P = net.theta.shape[0]
     while done < n and tr._pos < len(tr._order):
         stride = tr.history.path_stride
         left = len(tr._order) - tr._pos
-        m = min(n - done, -(-left // B), stride - tr.step_count % stride)  # end at a path point
-        due = watch.next_check
-        if due is not None:  # ... and at the watch's next probe check
-            m = min(m, max(1, -(-(due - tr.examples_seen) // B)))
+        # path points are copied in the kernel: at most _SNAP_BYTES of them a chunk
+        pts = max(1, _SNAP_BYTES // (P * dtype.itemsize))
+        m = min(n - done, -(-left // B), (tr.step_count // stride + pts) * stride - tr.step_count)
+        if moved:  # the chunk's moved inputs are gathered in NumPy first: keep them a few MB
+            m = min(m, max(1, _MOVED_EXAMPLES // B))
+        snaps = np.empty(((tr.step_count + m) // stride - tr.step_count // stride, P), dtype)
         idx = np.ascontiguousarray(tr._order[tr._pos : tr._pos + m * B], np.int64)
         if c.doubt > 0:
             rng_state = tr._noise_rng.bit_generator.state
@@ -397,6 +458,7 @@ def _chunks(tr, n, U, noise_y, last):
         hp = np.array([opt.lr, opt.momentum, opt.l2], dtype)
         first = np.array([tr._first_cost], np.float64)
         wst = watch.rise_state()
+        pst = watch.probe_state()
         t0 = time.perf_counter()
         k_done, status, costs, gnorms = _call(
             net.theta,
@@ -418,6 +480,13 @@ def _chunks(tr, n, U, noise_y, last):
             first,
             BLOWUP,
             wst,
+            tr.examples_seen,
+            Xp,
+            yp,
+            watch.good_theta,
+            pst,
+            snaps,
+            stride,
         )
         tr.train_seconds += time.perf_counter() - t0
         examples = min(k_done * B, len(idx))
@@ -427,7 +496,9 @@ def _chunks(tr, n, U, noise_y, last):
         tr.step_count += k_done
         tr._first_cost = float(first[0])
         watch.set_rise_state(wst)
-        tr.history.record_steps(np.arange(step0 + 1, step0 + k_done + 1), costs[:k_done], gnorms[:k_done], net.theta)
+        watch.set_probe_state(pst)
+        steps = np.arange(step0 + 1, step0 + k_done + 1)
+        tr.history.record_steps(steps, costs[:k_done], gnorms[:k_done], net.theta, path_thetas=snaps)
         if k_done:
             last[:] = [(idx, k_done - 1, noise_k, noise, Xf)]
         out_c.append(costs[:k_done])
@@ -436,10 +507,9 @@ def _chunks(tr, n, U, noise_y, last):
         try:
             if status == ROSE:
                 raise Diverged(Divergence.RISE, wst[0], opt.lr, reference=watch.rise_reference)
-            due = watch.next_check
-            if status == OK and k_done and due is not None and tr.examples_seen >= due:
-                out = probe_outputs(net.theta, net.layout, net.activation, net.cost_name, watch.X_probe)
-                watch.probe(tr.step_count, tr.examples_seen, float(costs[k_done - 1]), net, opt.lr, outputs=out)
+            if status == COLLAPSED:
+                cost = float(costs[k_done - 1])
+                raise Diverged(Divergence.COLLAPSE, cost, opt.lr, answer=int(pst[3]), share=float(pst[4]))
         except Diverged as e:
             tr._diverged(e)
             e.chunk = (np.concatenate(out_c), np.concatenate(out_g))

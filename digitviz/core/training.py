@@ -474,7 +474,14 @@ class History:
         if step % self.path_stride == 0:
             self.record_theta(step, theta)
 
-    def record_steps(self, steps: np.ndarray, costs: np.ndarray, grad_norms: np.ndarray, theta: np.ndarray) -> None:
+    def record_steps(
+        self,
+        steps: np.ndarray,
+        costs: np.ndarray,
+        grad_norms: np.ndarray,
+        theta: np.ndarray,
+        path_thetas: np.ndarray | None = None,
+    ) -> None:
         """:meth:`record_step` for a run of consecutive steps at once (a chunk of the fused engine).
 
         Parameters
@@ -484,20 +491,32 @@ class History:
         costs, grad_norms : float arrays, shape (m,)
         theta : ndarray, shape (P,)
             The parameters after the last step: it becomes a path point when that step is at the path
-            stride. An earlier step at the stride would need its own parameters, so it is refused
-            (end chunks at path points).
+            stride. Without ``path_thetas``, an earlier step at the stride would need its own parameters,
+            so it is refused (end chunks at path points).
+        path_thetas : ndarray, shape (k, P), optional
+            The parameters after each of ``steps`` at the path stride (as it is when called), in order
+            (the fused kernel copies them as it trains); each becomes a path point as :meth:`record_step`
+            would make it (the stride may double on the way, and then the steps off it are skipped).
         """
         m = len(steps)
         if not m:
             return
         first, last = int(steps[0]), int(steps[-1])
         stride = self.path_stride
-        if last // stride - (first - 1) // stride > (last % stride == 0):
+        at = range(-(-first // stride) * stride, last + 1, stride)  # the steps at the stride
+        if path_thetas is None and len(at) > (last % stride == 0):
             raise ValueError(f"steps {first}..{last} pass a path point before their last step (stride {stride})")
+        if path_thetas is not None and len(path_thetas) < len(at):
+            raise ValueError(f"steps {first}..{last} pass {len(at)} path points, {len(path_thetas)} given")
         self.costs.extend(steps, costs)
         self.grad_norms.extend(steps, grad_norms)
-        if last % stride == 0:
-            self.record_theta(last, theta)
+        if path_thetas is None:
+            if last % stride == 0:
+                self.record_theta(last, theta)
+            return
+        for step, th in zip(at, path_thetas):
+            if step % self.path_stride == 0:
+                self.record_theta(step, th)
 
     def record_theta(self, step: int, theta: np.ndarray) -> None:
         """Keep a read-only copy of ``theta`` as the path point of ``step`` (once per step)."""
@@ -629,6 +648,19 @@ class DivergenceWatch:
     def set_rise_state(self, state):
         self.ema, self.first, self.low = float(state[0]), float(state[1]), float(state[2])
         self.high_steps = int(state[3])
+
+    def probe_state(self) -> np.ndarray:
+        """``[next_check, best, good_step, answer, share]`` as float64 (``next_check`` inf without a probe):
+        the fused engine runs the probe checks of :meth:`probe` in its kernel, with the same arithmetic,
+        copying ``theta`` into ``good_theta`` itself, and hands the state back with :meth:`set_probe_state`
+        (``answer`` and ``share``: of a COLLAPSE it found)."""
+        due = math.inf if self.X_probe is None else float(self._next_check)
+        return np.array([due, self.best, self.good_step, -1.0, math.nan], np.float64)
+
+    def set_probe_state(self, state: np.ndarray) -> None:
+        if self.X_probe is not None:
+            self._next_check = int(state[0])
+        self.best, self.good_step = float(state[1]), int(state[2])
 
     @property
     def next_check(self) -> int | None:

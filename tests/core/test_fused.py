@@ -269,3 +269,126 @@ def test_probe_outputs_are_the_networks(mnist, activation, cost):
     np.testing.assert_allclose(
         fused.probe_outputs(net.theta, net.layout, activation, cost, X), net.feedforward(X), rtol=1e-4, atol=1e-6
     )
+
+
+def test_a_b100_epoch_is_one_kernel_call_with_the_watch_inside(mnist, monkeypatch):
+    """The probe checks (every 2,560 examples) and the path points (every 100 steps) no longer end a kernel
+    call (they did: ~29 calls an epoch at mini-batch 100), yet check and record what the NumPy path does."""
+    fused.warm_up()  # (its calls are not the epoch's)
+    calls = []
+    real = fused._call
+
+    def counted(*args, **kwargs):
+        calls.append(args[10])  # n_steps
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(fused, "_call", counted)
+    cfg = TrainConfig(batch_size=100)
+    ref, fast = pair(mnist, cfg)
+    fast.run_steps(1 << 30)
+    while not ref.epoch_done:
+        ref.step()
+    assert calls == [600] and fast.step_count == ref.step_count == 600
+    np.testing.assert_array_equal(fast.history.path_steps, np.arange(0, 601, 100))
+    np.testing.assert_array_equal(fast.history.path_steps, ref.history.path_steps)
+    for a, b in zip(fast.history.path_thetas, ref.history.path_thetas):
+        assert rel(b, a) < 1e-5 and not a.flags.writeable
+    assert fast.watch.good_step == ref.watch.good_step > 5000 // 100  # checked inside the call
+    assert fast.watch.next_check == ref.watch.next_check and fast.watch.best == ref.watch.best
+    assert rel(ref.watch.good_theta, fast.watch.good_theta) < 1e-5
+
+
+def _probe_outputs_cases():
+    r = np.random.default_rng(5)
+    healthy = r.random((256, 10)).astype(np.float32)
+    collapsed = np.full((256, 10), 1e-4, np.float32)
+    collapsed[:, 3] = 0.9999
+    collapsed[:10, 3] = 0.5  # 99.6% pinned, all answer 3
+    few_pinned = collapsed.copy()
+    few_pinned[:4] = 0.5  # 98.4% pinned: not collapsed
+    ties = np.full((256, 10), 0.5, np.float32)  # every row a tie: np.argmax answers 0
+    at_limits = np.where(r.random((256, 10)) < 0.5, np.float32(1e-3), np.float32(0.999)).astype(np.float32)
+    at_limits[:, 7] = 1.0  # outputs exactly at PINNED and 1 - PINNED (float32): not pinned
+    nan = healthy.copy()
+    nan[::3, 4] = np.nan  # np.argmax gives the first NaN
+    return {
+        "healthy": healthy,
+        "collapsed": collapsed,
+        "few_pinned": few_pinned,
+        "ties": ties,
+        "at_limits": at_limits,
+        "nan": nan,
+    }
+
+
+@pytest.mark.parametrize("case", sorted(_probe_outputs_cases()))
+@pytest.mark.parametrize("best", [-1.0, 0.09, 0.5])
+def test_the_kernels_probe_check_is_the_watchs(case, best):
+    from digitviz.core.network import Network
+    from digitviz.core.training import DivergenceWatch
+
+    out = _probe_outputs_cases()[case]
+    net = Network((784, 4, 10), seed=0)
+    r = np.random.default_rng(1)
+    labels = r.integers(0, 10, 256)
+    labels[::2] = np.argmax(out[::2], axis=1)  # accuracy about one half
+    w = DivergenceWatch(net.theta, np.zeros((256, 784), np.float32), labels)
+    for step, c in enumerate((1.0, 0.9, 0.8)):
+        w.observe(step + 1, 10, c, net, 1.0)  # some RISE state (no probe check yet)
+    w.best = best
+    pst, wst = w.probe_state(), w.rise_state()
+    verdict = fused.kernels()._probe(out.reshape(-1), 256, 10, labels, wst, pst, fused._watch_constants())
+    try:
+        w.probe(7, w.next_check, 0.8, net, 1.0, outputs=out)
+    except Diverged as e:
+        assert e.kind is Divergence.COLLAPSE and verdict == 1
+        assert (e.answer, e.share) == (pst[3], pst[4])
+    else:
+        assert verdict == (2 if w.good_step == 7 else 0)
+        assert pst[1] == w.best
+    assert (case == "collapsed") == (verdict == 1)
+
+
+def test_record_steps_takes_the_kernels_path_points_as_the_stride_doubles():
+    from digitviz.core.series import BoundedSeries
+
+    one, bulk = History(3), History(3)
+    for h in (one, bulk):  # a path of 4 points: it halves (and the stride doubles) every few hundred steps
+        h.path_capacity = 4
+        h._path = BoundedSeries(4, dtype=object, initial=4)
+    thetas = np.arange(1, 2001, dtype=np.float64)[:, None] * np.ones(3)  # theta after step t is [t, t, t]
+    costs = np.linspace(1, 2, 2000)
+    for t in range(1, 2001):
+        one.record_step(t, costs[t - 1], 0.0, thetas[t - 1])
+    for lo, hi in ((1, 250), (251, 251), (252, 1400), (1401, 2000)):  # chunks across several doublings
+        at = [t for t in range(lo, hi + 1) if t % bulk.path_stride == 0]
+        bulk.record_steps(
+            np.arange(lo, hi + 1),
+            costs[lo - 1 : hi],
+            np.zeros(hi - lo + 1),
+            thetas[hi - 1],
+            path_thetas=thetas[np.array(at, int) - 1].reshape(-1, 3),
+        )
+    assert one.path_stride == bulk.path_stride > 100
+    np.testing.assert_array_equal(bulk.path_steps, one.path_steps)
+    np.testing.assert_array_equal(np.stack(list(bulk.path_thetas)), np.stack(list(one.path_thetas)))
+    with pytest.raises(ValueError, match="path points"):
+        bulk.record_steps(np.arange(2001, 5001), costs[:3000], costs[:3000], thetas[0], path_thetas=thetas[:1])
+
+
+@pytest.mark.parametrize(
+    "activation,cost", [("sigmoid", "quadratic"), ("relu", "cross_entropy"), ("tanh", "quadratic")]
+)
+def test_feature_major_layers_of_odd_widths_match_numpy(mnist, activation, cost):
+    """Mini-batches of 32 or more store the narrow layers feature-major: widths that are not multiples of
+    the kernels' tiles of 4, and a batch that is not either, give NumPy's parameters."""
+    from digitviz.core._fused_kernels import _feature_major
+
+    cfg = TrainConfig(sizes=(784, 13, 7, 10), activation=activation, cost=cost, batch_size=33, lr=0.1, momentum=0.5)
+    assert _feature_major(np.array(cfg.sizes), 33) and not _feature_major(np.array(cfg.sizes), 31)
+    assert not _feature_major(np.array(PRESETS["wide"].sizes), 100)  # a 256-wide layer stays batch-major
+    ref, fast = pair(mnist, cfg)
+    run_both(ref, fast, 300)
+    assert rel(ref.net.theta, fast.net.theta) < 1e-5
+    assert rel(ref.net.theta, ref.theta0) > 1e-2
+    np.testing.assert_allclose(fast.history.costs.values(), ref.history.costs.values(), rtol=1e-4)
