@@ -45,7 +45,7 @@ import weakref
 from collections.abc import Callable
 
 import shiboken6
-from PySide6.QtCore import QCoreApplication, QObject, QRunnable, Qt, QThreadPool, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QObject, Qt, QThreadPool, Signal, Slot
 from threadpoolctl import threadpool_limits
 
 _PINNED = False
@@ -190,16 +190,11 @@ def _drain(gen, report) -> object:
             return e.value
 
 
-class _Task(QRunnable):
-    def __init__(self, job: Job, runner: JobRunner):
-        super().__init__()  # auto-deleted by the pool after run(), as superqt's workers
-        self._job, self._runner = job, runner
-
-    def run(self):
-        try:
-            self._job._run()
-        finally:
-            self._runner._task_ended()
+def _run_task(job: Job, runner: JobRunner):  # pool thread
+    try:
+        job._run()
+    finally:
+        runner._task_ended()
 
 
 _RUNNERS: weakref.WeakSet[JobRunner] = weakref.WeakSet()
@@ -225,7 +220,7 @@ class JobRunner(QObject):
         self._pool.setMaxThreadCount(int(threads))
         self._interval = float(interval)
         self._ids = itertools.count(1)
-        self._live: dict[int, tuple[Job, _Task]] = {}
+        self._live: dict[int, Job] = {}
         self._channels: dict = {}
         self._running = 0  # tasks submitted whose run() has not returned (pool threads decrement it)
         self._lock = threading.Lock()
@@ -271,13 +266,14 @@ class JobRunner(QObject):
         job.finished.connect(functools.partial(self._job_ended, job.id))
         if on_finished is not None:
             job.finished.connect(on_finished)
-        task = _Task(job, self)
-        self._live[job.id] = (job, task)
+        self._live[job.id] = job
         if channel is not None:
             self._channels[channel] = job
         with self._lock:
             self._running += 1
-        self._pool.start(task, priority)
+        # a plain callable, not a QRunnable subclass: PySide keeps the wrapper of every finished subclassed
+        # runnable in the pool (with what it references), so a long session would pile them up
+        self._pool.start(functools.partial(_run_task, job, self), priority)
         return job
 
     def current(self, channel) -> Job | None:
@@ -287,7 +283,7 @@ class JobRunner(QObject):
 
     def cancel(self, channel=None):
         """Cancel the job on ``channel`` (every job when None)."""
-        jobs = [j for j, _ in self._live.values()] if channel is None else [self.current(channel)]
+        jobs = list(self._live.values()) if channel is None else [self.current(channel)]
         for job in jobs:
             if job is not None:
                 job.cancel()
@@ -313,9 +309,9 @@ class JobRunner(QObject):
             self._running -= 1
 
     def _job_ended(self, job_id: int):
-        entry = self._live.pop(job_id, None)
-        if entry is not None and self._channels.get(entry[0].channel) is entry[0]:
-            del self._channels[entry[0].channel]
+        job = self._live.pop(job_id, None)
+        if job is not None and self._channels.get(job.channel) is job:
+            del self._channels[job.channel]
 
 
 def shutdown_all(timeout: float = 1.0) -> bool:

@@ -194,3 +194,21 @@ def test_a_finished_job_and_its_inputs_are_freed(qtbot):
     qtbot.waitUntil(freed, timeout=3000)
     assert results == [7]
     runner.shutdown()
+
+
+def test_many_finished_jobs_leave_no_job_alive(qtbot):
+    """A subclassed QRunnable's wrapper stayed referenced by PySide's pool after it ran (67 of 200 here),
+    and with it its job, the job's result and its inputs: a long session piled them up."""
+    import gc
+    import weakref
+
+    runner = JobRunner()
+    results = []
+    kept = [weakref.ref(runner.submit(lambda control: bytearray(1000), on_done=results.append)) for _ in range(200)]
+
+    def all_freed():
+        gc.collect()
+        return len(results) == 200 and all(k() is None for k in kept)
+
+    qtbot.waitUntil(all_freed, timeout=5000)
+    runner.shutdown()
