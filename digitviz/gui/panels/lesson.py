@@ -122,8 +122,9 @@ class LessonPanel(QWidget):
         self.back_button = QPushButton("◀")
         self.back_button.setToolTip("Back: the previous chapter (PageUp)")
         self.back_button.clicked.connect(self.back)
-        # an arrow: no room taken from the chapter list in a narrow dock
-        self.back_button.setMaximumWidth(self.back_button.sizeHint().width())
+        # an arrow: no room taken from the chapter list in a narrow dock (at most its size hint, which
+        # follows the font: presentation mode's larger one included)
+        self.back_button.setSizePolicy(QSizePolicy.Maximum, QSizePolicy.Fixed)
         self.next_button = QPushButton("Next ▶")
         self.next_button.setToolTip("Next chapter (PageDown)")
         self.next_button.clicked.connect(self.next)
@@ -367,6 +368,9 @@ class LessonPanel(QWidget):
                 d.play()
             elif verb == "pause":
                 d.pause()
+            elif verb == "speed":
+                if not (hasattr(d, "set_speed") and d.set_speed(*args)):
+                    notes.append("the training speed could not be set: raise it with the Speed slider")
             elif verb == "raise":
                 d.raise_panel(*args)
             elif verb == "feed_test_digit":
