@@ -122,6 +122,9 @@ class LessonPanel(QWidget):
         self.text_scroll.setFrameShape(QFrame.NoFrame)
         self.text_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
         self.text_scroll.setMinimumHeight(60)
+        # it takes the height left over, never asks for the text's full height (the dock would then scroll
+        # the whole panel, Show me with it)
+        self.text_scroll.setSizePolicy(QSizePolicy.Preferred, QSizePolicy.Ignored)
         self.text_scroll.setStyleSheet("QScrollArea#lessonTextScroll { background: transparent; }")
         self.text_scroll.viewport().setAutoFillBackground(False)
         self.text.setAutoFillBackground(False)
