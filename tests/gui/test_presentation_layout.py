@@ -95,10 +95,10 @@ def _settle(qtbot, w):
     """Presentation mode's dock layout, and the text fitted to it, all done."""
     from PySide6.QtWidgets import QApplication
 
-    qtbot.waitUntil(w.presentation.settled, timeout=3000)
+    qtbot.waitUntil(w.presentation.settled, timeout=10000)
     for _ in range(3):  # a resize fits text, which may lay out again
         QApplication.processEvents()
-    qtbot.waitUntil(w.presentation.settled, timeout=3000)
+    qtbot.waitUntil(w.presentation.settled, timeout=10000)
 
 
 def _idle(w):
@@ -115,7 +115,7 @@ def _present(qtbot, w, width, height):
     for _ in range(5):  # full screen arrives late: on the offscreen platform, as its 800x800 screen ...
         QApplication.processEvents()
     w.resize(width, height)  # ... which is smaller than a projector's
-    qtbot.waitUntil(lambda: (w.width(), w.height()) == (width, height), timeout=3000)
+    qtbot.waitUntil(lambda: (w.width(), w.height()) == (width, height), timeout=10000)
     _settle(qtbot, w)
 
 
