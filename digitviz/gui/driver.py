@@ -57,6 +57,9 @@ class AppDriver(Protocol):
 
     def pause(self) -> None: ...
 
+    def set_speed(self, bps) -> bool:
+        """Training speed in batches per second (None: as fast as it goes); False if the app has no control."""
+
     def raise_panel(self, name: str, tab: str | None = None) -> bool:
         """Show panel ``name`` (a PanelSpec name) in front of its tab group; ``tab`` for a panel with tabs."""
 
@@ -154,6 +157,17 @@ class WindowDriver(QObject):
         if self.window.controller.running:
             self.window.controller.pause()
         self.acted.emit("pause")
+
+    def set_speed(self, bps) -> bool:
+        """The toolbar's Speed slider at ``bps`` batches per second (None: as fast as it goes)."""
+        from .actions import SPEEDS
+
+        slider = getattr(self.window, "speed", None)
+        if slider is None or bps not in SPEEDS:
+            return False
+        slider.setValue(SPEEDS.index(bps))
+        self.acted.emit("speed")
+        return True
 
     def raise_panel(self, name: str, tab: str | None = None) -> bool:
         dock = self.window.docks.get(name)

@@ -17,6 +17,8 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont, QFontMetrics
 
+from .style import font_scale
+
 MIN_PT = 7.0
 _TAG = re.compile(r"<[^>]+>")
 
@@ -35,7 +37,7 @@ def _pt(size, default: float) -> float:
 def _fit(lines: list[str], room: float, pt0: float, bold=False) -> tuple[float, list[str] | None]:
     """The largest size from ``pt0`` down to MIN_PT at which every line fits ``room`` px, else MIN_PT and
     the lines elided."""
-    pt = pt0
+    pt = max(MIN_PT, pt0 * font_scale())  # larger in presentation mode (gui/style.py)
     while True:
         f = QFont()
         f.setPointSizeF(pt)
@@ -153,7 +155,7 @@ def fit_plot_text(plot: pg.PlotItem):
                 _fit_axis(axis, state)
                 # fewer tick labels on a short or narrow axis, so that they never run together
                 length = plot.vb.height() if side == "left" else plot.vb.width()
-                density = min(1.0, max(0.1, length / (160.0 if side == "left" else 260.0)))
+                density = min(1.0, max(0.1, length / (160.0 if side == "left" else 260.0) / font_scale()))
                 if state.get(("density", side)) != density:
                     state[("density", side)] = density
                     axis.setTickDensity(density)

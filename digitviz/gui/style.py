@@ -66,11 +66,33 @@ QToolTip {{ background-color: #262a33; color: #e6e9ef; border: 1px solid #3a404c
 """
 
 
+# Presentation mode (gui/presentation.py) scales every font of the app by one factor. Code that picks a
+# font size itself (text_style, the plots' fitted titles in gui/fit.py) reads the factor here, so that a
+# label styled while presenting is as large as the ones scaled when presentation mode began.
+_font_scale = 1.0
+
+
+def font_scale() -> float:
+    """The factor every font size is multiplied by: 1 normally, larger in presentation mode."""
+    return _font_scale
+
+
+def set_font_scale(scale: float):
+    """Presentation mode sets it on entering and puts 1 back on leaving."""
+    global _font_scale
+    _font_scale = float(scale)
+
+
+def scaled_pt(pt: float) -> float:
+    """``pt`` at the present font scale (rounded to a tenth)."""
+    return round(float(pt) * _font_scale, 1)
+
+
 def text_style(color: str, pt: float | None = None, bold: bool = False) -> str:
     """A label's stylesheet: colour and, if given, size (a stylesheet, since the app's theme sets fonts)."""
     css = f"color: {color};"
     if pt is not None:
-        css += f" font-size: {pt}pt;"
+        css += f" font-size: {scaled_pt(pt):g}pt;"
     if bold:
         css += " font-weight: bold;"
     return css

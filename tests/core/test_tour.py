@@ -13,6 +13,7 @@ VERBS = {
     "reset",
     "step",
     "play",
+    "speed",
     "pause",
     "raise",
     "feed_test_digit",

@@ -23,9 +23,11 @@ import numpy as np
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QScrollArea,
     QSizePolicy,
     QVBoxLayout,
     QWidget,
@@ -111,6 +113,21 @@ class LessonPanel(QWidget):
         self.text.setTextInteractionFlags(Qt.TextBrowserInteraction)
         self.text.setOpenExternalLinks(True)
         self.text.setSizePolicy(QSizePolicy.Preferred, QSizePolicy.MinimumExpanding)
+        # the text scrolls on its own: Show me, Back and Next stay on screen however long the chapter
+        # (presentation mode's large text included)
+        self.text_scroll = QScrollArea()
+        self.text_scroll.setObjectName("lessonTextScroll")
+        self.text_scroll.setWidget(self.text)
+        self.text_scroll.setWidgetResizable(True)
+        self.text_scroll.setFrameShape(QFrame.NoFrame)
+        self.text_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        self.text_scroll.setMinimumHeight(60)
+        # it takes the height left over, never asks for the text's full height (the dock would then scroll
+        # the whole panel, Show me with it)
+        self.text_scroll.setSizePolicy(QSizePolicy.Preferred, QSizePolicy.Ignored)
+        self.text_scroll.setStyleSheet("QScrollArea#lessonTextScroll { background: transparent; }")
+        self.text_scroll.viewport().setAutoFillBackground(False)
+        self.text.setAutoFillBackground(False)
         self.show_button = QPushButton("Show me")
         self.show_button.setObjectName("primary")
         self.show_button.clicked.connect(self.show_me)
@@ -122,8 +139,9 @@ class LessonPanel(QWidget):
         self.back_button = QPushButton("◀")
         self.back_button.setToolTip("Back: the previous chapter (PageUp)")
         self.back_button.clicked.connect(self.back)
-        # an arrow: no room taken from the chapter list in a narrow dock
-        self.back_button.setMaximumWidth(self.back_button.sizeHint().width())
+        # an arrow: no room taken from the chapter list in a narrow dock (at most its size hint, which
+        # follows the font: presentation mode's larger one included)
+        self.back_button.setSizePolicy(QSizePolicy.Maximum, QSizePolicy.Fixed)
         self.next_button = QPushButton("Next ▶")
         self.next_button.setToolTip("Next chapter (PageDown)")
         self.next_button.clicked.connect(self.next)
@@ -145,7 +163,7 @@ class LessonPanel(QWidget):
         lay.setSpacing(8)
         lay.addLayout(nav)
         lay.addWidget(self.title)
-        lay.addWidget(self.text, 1)
+        lay.addWidget(self.text_scroll, 1)
         lay.addLayout(show_row)
         lay.addWidget(self.status)
         lay.addWidget(self.where)
@@ -252,6 +270,7 @@ class LessonPanel(QWidget):
         self.chapter_list.setCurrentIndex(i)
         self.chapter_list.blockSignals(False)
         self.title.setText(ch.title)
+        self.text_scroll.verticalScrollBar().setValue(0)  # a new chapter is read from its start
         self.state.setText(f"Show me: {ch.state}")
         self.status.setText("")
         self._show_where()
@@ -367,6 +386,9 @@ class LessonPanel(QWidget):
                 d.play()
             elif verb == "pause":
                 d.pause()
+            elif verb == "speed":
+                if not (hasattr(d, "set_speed") and d.set_speed(*args)):
+                    notes.append("the training speed could not be set: raise it with the Speed slider")
             elif verb == "raise":
                 d.raise_panel(*args)
             elif verb == "feed_test_digit":
