@@ -22,12 +22,11 @@ from digitviz.core.snapshot import Snapshot, merge_snapshots
 from digitviz.core.timeline import Timeline
 from digitviz.core.training import TrainConfig
 
-from .worker import TrainWorker
+from .worker import PATH_CAPACITY, TrainWorker
 
 FRAME_MS = 16
 MAX_BUSY = 0.15  # while training, the GUI thread may use this share of a core (its CPU time) ...
 MAX_FRAME_GAP = 0.5  # ... but frames come at least twice a second
-PATH_CAPACITY = 512  # descent-path points kept on the GUI side
 
 
 class TrainingController(QObject):
