@@ -12,6 +12,7 @@ Imports: QtCore only, and :mod:`digitviz.core`.
 from __future__ import annotations
 
 import math
+import sys
 import time
 
 import numpy as np
@@ -27,6 +28,10 @@ from .worker import PATH_CAPACITY, TrainWorker
 FRAME_MS = 16
 MAX_BUSY = 0.15  # while training, the GUI thread may use this share of a core (its CPU time) ...
 MAX_FRAME_GAP = 0.5  # ... but frames come at least twice a second
+# The fused engine trains without the GIL, but takes it back between chunks and during the epoch's
+# evaluation (many short NumPy calls), each time the GUI thread may be holding it. Python hands it over
+# only after the switch interval (5 ms by default): the worker then stands idle. 1 ms bounds that wait.
+SWITCH_INTERVAL = 0.001
 
 
 class TrainingController(QObject):
@@ -75,6 +80,7 @@ class TrainingController(QObject):
         self._timeline_offset = 0
         self._generation = None
         self._stopped = False
+        self._switch_before: float | None = None
         self.max_busy = MAX_BUSY
         self._last_emit = 0.0
         self._cpu_at_emit = 0.0
@@ -93,6 +99,9 @@ class TrainingController(QObject):
 
     def start(self):
         """Start the worker thread and the frame timer (connections are all made by now)."""
+        if self._switch_before is None:
+            self._switch_before = sys.getswitchinterval()
+            sys.setswitchinterval(min(self._switch_before, SWITCH_INTERVAL))
         self.thread.start()
         self.timer.start()
 
@@ -157,7 +166,11 @@ class TrainingController(QObject):
             self._stopped = True
             self.worker.stop()
         self.thread.quit()
-        return self.thread.wait(timeout_ms) if self.thread.isRunning() else True
+        ended = self.thread.wait(timeout_ms) if self.thread.isRunning() else True
+        if ended and self._switch_before is not None:
+            sys.setswitchinterval(self._switch_before)  # one thread of ours wants the GIL again
+            self._switch_before = None
+        return ended
 
     # snapshots
 
