@@ -35,22 +35,25 @@ PATH_CAPACITY = 512  # descent-path points the GUI keeps (TrainingController.pat
 # Going back in time: 32 MiB of kept thetas (645 of the lesson's), half of them every step from the start
 TIMELINE = {"max_bytes": 32 << 20, "head_share": 0.5}
 TIMELINE_BLOCK = 96  # staged rows: 5 MB for the lesson's network, above malloc's mmap threshold (4 MiB)
-CHUNK_SECONDS = 0.015  # the fused engine trains this long per call, then the loop reads the inbox
+CHUNK_SECONDS = 0.015  # the fused engine trains this long (CPU time) per call, then the loop reads the inbox
 _EMPTY_I = frozen_copy(np.zeros(0, np.int64), copy=False)
 _EMPTY_F = frozen_copy(np.zeros(0), copy=False)
 NO_DATA = "No training data yet: download MNIST or open a folder that holds it."
 
 
-def path_aligned(n: int, step: int, stride: int) -> int:
-    """``n`` steps after ``step``, shortened to end at the last path point (a multiple of ``stride``) they
-    pass, if they pass one.
+def stop_aligned(n: int, step: int, stride: int, to_check: int | None = None) -> int:
+    """``n`` steps after ``step``, shortened to end where the fused engine stops anyway, if they pass such
+    a point: the last path point (a multiple of ``stride``), or the probe check due ``to_check`` steps on.
 
-    The fused engine stops at every path point anyway (it keeps theta there): a chunk with a ragged end
-    would cost one more call for the few steps after it, and with it one more wait for the GIL that the
-    GUI thread may hold.
+    The engine ends a kernel call at each of these (it keeps theta, or checks the probe, there): a chunk
+    with a ragged end would cost one more call for the few steps after it, and with it one more wait for
+    the GIL that the GUI thread may hold.
     """
     to_point = stride - step % stride
-    return n if n <= to_point else to_point + (n - to_point) // stride * stride
+    end = to_point + (n - to_point) // stride * stride if n >= to_point else 0
+    if to_check is not None and end < to_check <= n:
+        end = to_check
+    return end or n
 
 
 class StepRecords:
@@ -413,18 +416,23 @@ class TrainWorker(QObject):
                 self._record(res.cost, res.grad_norm, tr.step_count)
                 done = 1
             else:
-                n = min(self._chunk, self._remaining) if self._remaining > 0 else self._chunk
-                n = path_aligned(n, tr.step_count, tr.history.path_stride)
+                target = self._chunk
+                n = min(target, self._remaining) if self._remaining > 0 else target
+                due = tr.watch.next_check
+                to_check = None if due is None else max(1, -(-(due - tr.examples_seen) // tr.config.batch_size))
+                n = stop_aligned(n, tr.step_count, tr.history.path_stride, to_check)
                 # end the call at the timeline's next kept moment: every step of its dense start is kept
                 s = tr.step_count - self._timeline_step
                 n = max(1, min(n, self.timeline.next_kept(max(s, self.timeline.latest_step)) - s))
-                t0 = time.perf_counter()
+                # sized by this thread's CPU time: on a busy machine the wall time of a chunk also counts
+                # the waits for a core, and chunks sized by it shrank, multiplying the cost between them
+                t0 = time.thread_time()
                 costs, gnorms = tr.run_steps(n)
-                dt = time.perf_counter() - t0
+                dt = time.thread_time() - t0
                 done = len(costs)
                 self._record_chunk(costs, gnorms)
-                if done == n and dt > 0:
-                    self._chunk = int(min(max(1, n * CHUNK_SECONDS / dt), 2 * n + 1, 100_000))
+                if done == n and 2 * n >= target and dt > 0:  # (a chunk cut much shorter says little)
+                    self._chunk = int(min(max(1, n * CHUNK_SECONDS / dt), 2 * target + 1, 100_000))
         except Diverged as e:
             self._record_chunk(*(e.chunk or ((), ())))  # the steps of the chunk before it
             self._diverged(e)

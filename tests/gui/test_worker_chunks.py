@@ -4,26 +4,31 @@ import numpy as np
 import pytest
 
 from digitviz.gui import worker as worker_module
-from digitviz.gui.worker import StepRecords, path_aligned
+from digitviz.gui.worker import StepRecords, stop_aligned
 
 from .test_worker import running_worker  # noqa: F401 - the fixture
 
 
 @pytest.mark.parametrize(
-    "n, step, stride, expected",
+    "n, step, stride, to_check, expected",
     [
-        (375, 1000, 100, 300),  # passes 1100, 1200, 1300: ends at 1300, not 75 steps after it
-        (375, 1050, 100, 350),  # ends at 1400
-        (50, 1000, 100, 50),  # passes no path point: unchanged
-        (99, 1001, 100, 99),  # ends exactly at one
-        (1, 0, 100, 1),
-        (5000, 0, 400, 4800),
+        (375, 1000, 100, None, 300),  # passes 1100, 1200, 1300: ends at 1300, not 75 steps after it
+        (375, 1050, 100, None, 350),  # ends at 1400
+        (50, 1000, 100, None, 50),  # passes no path point: unchanged
+        (99, 1001, 100, None, 99),  # ends exactly at one
+        (1, 0, 100, None, 1),
+        (5000, 0, 400, None, 4800),
+        (375, 1000, 100, 340, 340),  # the probe check after the last path point: the engine stops there
+        (375, 1000, 100, 250, 300),  # ... before it: the path point is later
+        (150, 1000, 400, 120, 120),  # no path point passed, a probe check is
+        (150, 1000, 400, 151, 150),  # the check comes after the chunk: unchanged
+        (150, 1000, 400, 1, 1),
     ],
 )
-def test_a_chunk_that_passes_a_path_point_ends_at_the_last_one(n, step, stride, expected):
-    got = path_aligned(n, step, stride)
+def test_a_chunk_ends_at_the_last_point_the_engine_stops_at_anyway(n, step, stride, to_check, expected):
+    got = stop_aligned(n, step, stride, to_check)
     assert got == expected and 1 <= got <= n
-    assert got == n or (step + got) % stride == 0
+    assert got == n or (step + got) % stride == 0 or got == to_check
 
 
 def test_step_records_hand_out_frozen_copies_and_reuse_their_buffers():
