@@ -15,6 +15,11 @@ Prints one figure a line, ``name: value unit``; comment lines start with '#'.
   The app's count is taken from the snapshots themselves, between their arrival times.
   On Linux the training thread's time is split (from /proc schedstat) into running, waiting for a core
   (the machine's other load) and blocked (in the app: waits for the GIL), and printed as comments.
+- in_app_rate_ratio_unloaded (Linux): the same per-round ratio with each rate taken per second the
+  training thread was running or blocked, not waiting for a core: what the ratio would be on a machine
+  with a core free for each thread. On a shared machine (and with Linux's autogroup scheduling, which
+  gives one session's threads one share) the GUI thread's CPU time comes out of the training thread's
+  share, which an idle machine does not do; the GIL waits still count.
 - diagram_repaint_ms: median of one full diagram update (forward pass + diagram state + set_state) and
   a synchronous repaint (target < 8).
 - step_latency_ms: median from triggering Step to the diagram's repaint showing the new step (< 50).
@@ -27,6 +32,7 @@ Usage: python benchmarks/app_speed.py [--data DIR] [--seconds 3] [--rounds 5]
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import statistics
 import subprocess
@@ -113,6 +119,10 @@ class ThreadTimes:
         if self._t0 is not None and t1 is not None:
             wall, run, wait = (b - a for a, b in zip(self._t0, t1))
             self.parts.append((run / wall, wait / wall, max(0.0, wall - run - wait) / wall))
+
+    def busy(self, i: int) -> float:
+        """Share of round ``i``'s wall time the thread was running or blocked (NaN if not measured)."""
+        return self.parts[i][0] + self.parts[i][2] if i < len(self.parts) else float("nan")
 
     def summary(self) -> str:
         if not self.parts:
@@ -333,6 +343,10 @@ def main(argv=None):
     print(f"headless_rate: {statistics.median(head):.0f} examples/s")
     print(f"in_app_rate: {statistics.median(inapp):.0f} examples/s")
     print(f"in_app_rate_ratio: {statistics.median(ratios):.2f}")
+    unloaded = [r * head_times.busy(i) / app_times.busy(i) for i, r in enumerate(ratios)]
+    if not any(math.isnan(u) for u in unloaded):
+        print(f"# per-round ratios without the waits for a core: {', '.join(f'{u:.2f}' for u in unloaded)}")
+        print(f"in_app_rate_ratio_unloaded: {statistics.median(unloaded):.2f}")
     print(f"diagram_repaint_ms: {repaint_ms:.1f} ms")
     print(f"step_latency_ms: {1e3 * statistics.median(lat):.1f} ms")
     print(f"startup_s: {startup:.2f} s")
