@@ -25,18 +25,62 @@ from threadpoolctl import threadpool_limits
 
 from digitviz.core import fused
 from digitviz.core.experiments import output_nudges
+from digitviz.core.series import BoundedSeries
 from digitviz.core.snapshot import Event, Snapshot, StepReport, frozen_copy
 from digitviz.core.timeline import Timeline
 from digitviz.core.training import Diverged, TrainConfig, Trainer
 
 PUBLISH_INTERVAL = 0.03  # seconds between snapshots while running
+PATH_CAPACITY = 512  # descent-path points the GUI keeps (TrainingController.path_series)
 # Going back in time: 32 MiB of kept thetas (645 of the lesson's), half of them every step from the start
 TIMELINE = {"max_bytes": 32 << 20, "head_share": 0.5}
 TIMELINE_BLOCK = 96  # staged rows: 5 MB for the lesson's network, above malloc's mmap threshold (4 MiB)
-CHUNK_SECONDS = 0.015  # the fused engine trains this long per call, then the loop reads the inbox
+CHUNK_SECONDS = 0.015  # the fused engine trains this long (CPU time) per call, then the loop reads the inbox
 _EMPTY_I = frozen_copy(np.zeros(0, np.int64), copy=False)
 _EMPTY_F = frozen_copy(np.zeros(0), copy=False)
 NO_DATA = "No training data yet: download MNIST or open a folder that holds it."
+
+
+class StepRecords:
+    """The per-step records (step, batch cost, gradient norm) not yet published, in reused NumPy buffers.
+
+    A chunk of the fused engine is hundreds of steps: kept as Python lists of floats, every step cost
+    objects made and freed with the GIL held, on the thread that must give the GIL back to the GUI.
+    Here a chunk is one slice assignment; :meth:`take` hands out frozen copies (the buffers stay).
+    """
+
+    def __init__(self, capacity: int = 1024):
+        self.steps = np.empty(capacity, np.int64)
+        self.costs = np.empty(capacity)
+        self.gnorms = np.empty(capacity)
+        self.n = 0
+
+    def add(self, first_step: int, costs, gnorms) -> None:
+        """The records of consecutive steps ``first_step, first_step + 1, ...`` (``costs``, ``gnorms``: shape (k,))."""
+        k = len(costs)
+        need = self.n + k
+        if need > len(self.steps):
+            cap = max(need, 2 * len(self.steps))
+            for name in ("steps", "costs", "gnorms"):
+                old = getattr(self, name)
+                new = np.empty(cap, old.dtype)
+                new[: self.n] = old[: self.n]
+                setattr(self, name, new)
+        i = slice(self.n, need)
+        self.steps[i] = np.arange(first_step, first_step + k)
+        self.costs[i] = costs
+        self.gnorms[i] = gnorms
+        self.n = need
+
+    def take(self) -> tuple:
+        """``(steps, costs, gnorms)``: read-only copies of the records so far, which are then forgotten."""
+        n, self.n = self.n, 0
+        if not n:
+            return _EMPTY_I, _EMPTY_F, _EMPTY_F
+        return frozen_copy(self.steps[:n]), frozen_copy(self.costs[:n]), frozen_copy(self.gnorms[:n])
+
+    def __len__(self) -> int:
+        return self.n
 
 
 def divergence_message(exc: Diverged, step: int, good_step: int | None = None, good_acc: float = float("nan")) -> str:
@@ -281,10 +325,13 @@ class TrainWorker(QObject):
 
     def _reset_records(self):
         tr = self.trainer
-        self._steps: list[int] = []
-        self._costs: list[float] = []
-        self._gnorms: list[float] = []
+        self._records = StepRecords()
         self._path_sent = -1  # last History path step already published
+        # A decide-only twin of the GUI's path series: when the GUI thins its points, the trainer's path
+        # stride doubles, as a History that kept its own points would. Otherwise the engine would stop
+        # (and copy theta) every 100 steps for ever, for points the GUI then drops.
+        self._path_twin = BoundedSeries(PATH_CAPACITY, dtype=np.int8, initial=64)
+        self._path_stride0 = tr.history.path_stride
         self._epoch_t0 = tr.train_seconds
         self._epoch_n0 = tr.examples_seen
         self._epoch_cost_sum = 0.0
@@ -354,17 +401,20 @@ class TrainWorker(QObject):
                 self._record(res.cost, res.grad_norm, tr.step_count)
                 done = 1
             else:
-                n = min(self._chunk, self._remaining) if self._remaining > 0 else self._chunk
+                target = self._chunk
+                n = min(target, self._remaining) if self._remaining > 0 else target
                 # end the call at the timeline's next kept moment: every step of its dense start is kept
                 s = tr.step_count - self._timeline_step
                 n = max(1, min(n, self.timeline.next_kept(max(s, self.timeline.latest_step)) - s))
-                t0 = time.perf_counter()
+                # sized by this thread's CPU time: on a busy machine the wall time of a chunk also counts
+                # the waits for a core, and chunks sized by it shrank, multiplying the cost between them
+                t0 = time.thread_time()
                 costs, gnorms = tr.run_steps(n)
-                dt = time.perf_counter() - t0
+                dt = time.thread_time() - t0
                 done = len(costs)
                 self._record_chunk(costs, gnorms)
-                if done == n and dt > 0:
-                    self._chunk = int(min(max(1, n * CHUNK_SECONDS / dt), 2 * n + 1, 100_000))
+                if done == n and 2 * n >= target and dt > 0:  # (a chunk cut much shorter says little)
+                    self._chunk = int(min(max(1, n * CHUNK_SECONDS / dt), 2 * target + 1, 100_000))
         except Diverged as e:
             self._record_chunk(*(e.chunk or ((), ())))  # the steps of the chunk before it
             self._diverged(e)
@@ -380,19 +430,14 @@ class TrainWorker(QObject):
         n = len(costs)
         if not n:
             return
-        first = self.trainer.step_count - n + 1
-        self._steps.extend(range(first, first + n))
-        self._costs.extend(np.asarray(costs).tolist())
-        self._gnorms.extend(np.asarray(gnorms).tolist())
+        self._records.add(self.trainer.step_count - n + 1, costs, gnorms)
         self._last_cost, self._last_gnorm = float(costs[-1]), float(gnorms[-1])
         self._epoch_cost_sum += float(np.sum(costs))
         self._epoch_cost_n += n
         self._admit_timeline()  # the chunk ended at the timeline's next kept step (see _train_one)
 
     def _record(self, cost, grad_norm, step):
-        self._steps.append(step)
-        self._costs.append(cost)
-        self._gnorms.append(grad_norm)
+        self._records.add(step, (cost,), (grad_norm,))
         self._last_cost, self._last_gnorm = cost, grad_norm
         self._epoch_cost_sum += cost
         self._epoch_cost_n += 1
@@ -471,13 +516,7 @@ class TrainWorker(QObject):
         elif tr.has_data:
             x, label = tr.upcoming_example()
             example = frozen_copy(x)
-        if self._steps:
-            new_steps = frozen_copy(np.array(self._steps, np.int64), copy=False)
-            new_costs = frozen_copy(np.array(self._costs), copy=False)
-            new_gnorms = frozen_copy(np.array(self._gnorms), copy=False)
-            self._steps, self._costs, self._gnorms = [], [], []
-        else:
-            new_steps, new_costs, new_gnorms = _EMPTY_I, _EMPTY_F, _EMPTY_F
+        new_steps, new_costs, new_gnorms = self._records.take()
         h = tr.history
         steps = h.path_steps
         i = int(np.searchsorted(steps, self._path_sent, side="right"))
@@ -485,6 +524,9 @@ class TrainWorker(QObject):
         new_path = [(int(s), th) for s, th in zip(steps[i:], h.path_thetas[i:])]
         if new_path:
             self._path_sent = new_path[-1][0]
+            for step, _ in new_path:
+                self._path_twin.append(step, 0)
+            h.path_stride = max(h.path_stride, self._path_stride0 * self._path_twin.stride)
             # the GUI keeps the path (TrainingController.path_points); keeping it here too would be a
             # second copy of up to 1,024 thetas (53 MB for the lesson's network). The last point stays,
             # so that History.record_theta still sees the step it recorded last.

@@ -94,7 +94,11 @@ def test_walk_the_whole_tour_with_show_me(make_window, qtbot):
     lesson.next()
     lesson.show_me()
     assert in_front(w, "curves") and w.speed.value() == w.speed.maximum()
-    qtbot.waitUntil(lambda: len(w.controller.latest.epochs) >= 2, timeout=20000)
+    # (and more than twice tour.STRETCH steps: chapter 5 compares the first and the latest STRETCH steps,
+    # which must not overlap; how far training got past two epochs before the pause landed was a race)
+    qtbot.waitUntil(
+        lambda: len(w.controller.latest.epochs) >= 2 and w.controller.latest.step > 2 * tour.STRETCH, timeout=20000
+    )
     w.controller.pause()
     qtbot.waitUntil(lambda: idle(w), timeout=5000)
     acc = w.controller.latest.test_acc
