@@ -23,6 +23,7 @@ from digitviz.core.snapshot import Snapshot, merge_snapshots
 from digitviz.core.timeline import Timeline
 from digitviz.core.training import TrainConfig
 
+from .jobs import collect_on_gui_thread
 from .worker import PATH_CAPACITY, TrainWorker
 
 FRAME_MS = 16
@@ -82,6 +83,7 @@ class TrainingController(QObject):
 
     def __init__(self, data=None, config: TrainConfig | None = None, frame_ms=FRAME_MS, parent=None):
         super().__init__(parent)
+        collect_on_gui_thread()  # before the worker's thread exists: Qt objects are only ever freed here
         self.worker_config = config or TrainConfig()  # until the first snapshot arrives
         self.latest: Snapshot | None = None
         self._framed: Snapshot | None = None

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import atexit
 import functools
+import gc
 import inspect
 import itertools
 import threading
@@ -45,7 +46,7 @@ import weakref
 from collections.abc import Callable
 
 import shiboken6
-from PySide6.QtCore import QCoreApplication, QObject, Qt, QThreadPool, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QObject, Qt, QThreadPool, QTimer, Signal, Slot
 from threadpoolctl import threadpool_limits
 
 _PINNED = False
@@ -61,6 +62,40 @@ def pin_blas():
     if not _PINNED:
         threadpool_limits(1)
         _PINNED = True
+
+
+_COLLECTOR: QTimer | None = None
+
+
+def collect_on_gui_thread(interval: float = 0.25) -> None:
+    """Run Python's cyclic garbage collector only on the GUI thread, from a timer (idempotent).
+
+    Left automatic, the collector runs in whichever thread happens to allocate: the training worker, a
+    job or the compiler's warm-up thread. A cycle there that holds a Qt object (a closed window's widget,
+    a pyqtgraph item) is then destroyed off the GUI thread, which can deadlock against the GUI thread
+    for the GIL (seen: a test window hung in ``QObject::~QObject`` under ``gc_collect_main`` on the
+    worker thread) or crash. As pyqtgraph's ``GarbageCollector``: automatic collection off, and the GUI
+    thread collects each generation when its count passes the threshold automatic collection used.
+    Call it on the GUI thread, with the application created, before starting a thread.
+    """
+    global _COLLECTOR
+    if _COLLECTOR is not None and shiboken6.isValid(_COLLECTOR):
+        return
+    app = QCoreApplication.instance()
+    if app is None:
+        return
+    threshold = gc.get_threshold()
+
+    def collect():
+        c0, c1, c2 = gc.get_count()
+        if c0 > threshold[0]:
+            gc.collect(2 if c1 > threshold[1] and c2 > threshold[2] else 1 if c1 > threshold[1] else 0)
+
+    timer = QTimer(app)
+    timer.timeout.connect(collect)
+    timer.start(int(interval * 1000))
+    gc.disable()
+    _COLLECTOR = timer
 
 
 class JobControl:
@@ -216,6 +251,7 @@ class JobRunner(QObject):
     def __init__(self, parent=None, threads: int = 1, interval: float = 0.03):
         super().__init__(parent)
         pin_blas()
+        collect_on_gui_thread()
         self._pool = QThreadPool(self)
         self._pool.setMaxThreadCount(int(threads))
         self._interval = float(interval)

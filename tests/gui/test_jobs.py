@@ -212,3 +212,35 @@ def test_many_finished_jobs_leave_no_job_alive(qtbot):
 
     qtbot.waitUntil(all_freed, timeout=5000)
     runner.shutdown()
+
+
+def test_garbage_holding_qt_objects_is_collected_on_the_gui_thread_only(qtbot):
+    """A cycle holding a Qt object, collected automatically by a job's thread, destroyed that object off the
+    GUI thread (a test window hung so, the worker thread in QObject::~QObject under the collector)."""
+    import gc
+    import weakref
+
+    from PySide6.QtCore import QObject
+
+    runner = JobRunner()
+    assert not gc.isenabled()  # automatic collection would run in whichever thread allocates
+    where = []
+
+    class Holder:
+        pass
+
+    h = Holder()
+    h.me, h.qobject = h, QObject()  # a cycle with a Qt object in it, as a closed window leaves
+    weakref.finalize(h, lambda: where.append(threading.current_thread() is threading.main_thread()))
+    del h
+
+    def allocate(control):  # a job that makes (and keeps) many containers: what sets off a collection
+        return [[i] for i in range(200_000)]
+
+    kept = []
+    job = runner.submit(allocate, on_done=kept.append)
+    with qtbot.waitSignal(job.finished, timeout=10000):
+        pass
+    qtbot.waitUntil(lambda: bool(where), timeout=5000)  # the GUI thread's collector gets to it
+    assert where == [True]
+    runner.shutdown()
