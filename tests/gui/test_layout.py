@@ -109,3 +109,21 @@ def test_a_banner_appearing_does_not_squeeze_the_diagram_into_collisions(window,
         assert not legibility.graphics_problems(w.centralWidget())
     finally:
         w.alert.hide()
+
+
+@pytest.mark.parametrize("size", [(1024, 700), (1920, 1080)])
+def test_the_step_readout_stays_whole_and_on_screen_at_every_width(window, qtbot, size):
+    # at 1024 px the toolbar had no room left for it: it was cut to nothing
+    w = window
+    w.resize(*size)
+    _settle(qtbot, w)
+    w.step_once()
+    qtbot.waitUntil(lambda: "→" in w.step_readout.text(), timeout=5000)
+    _settle(qtbot, w)
+    label = w.step_readout
+    r = w.controller.latest.step_report
+    assert legibility.shown(label)
+    assert f"{r.cost_before:.4f}" in label.text() and f"{r.cost_after:.4f}" in label.text()
+    assert label.fontMetrics().horizontalAdvance(label.text()) <= label.width()
+    assert label.mapTo(w, label.rect().bottomRight()).x() <= w.width()
+    assert not legibility.widget_problems(w.toolbar) and not legibility.widget_problems(w.statusBar())
