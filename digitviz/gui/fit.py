@@ -166,9 +166,38 @@ def _space_axis(plot: pg.PlotItem, side: str, state: dict):
         axis.setTickSpacing(major, major)
 
 
+def _thin_fixed_ticks(plot: pg.PlotItem, side: str, state: dict):
+    """Ticks the code listed (``setTicks``: digits 0-9 under bars, a matrix's rows) are thinned to every 2nd,
+    5th, ... when the axis is too short for all of them; all of them come back when there is room."""
+    axis = plot.getAxis(side)
+    key = ("ticks", side)
+    levels = axis._tickLevels
+    if levels is None:
+        return
+    mine = state.get(key)
+    full = mine[0] if mine is not None and levels is mine[1] else levels  # new ticks from the code: the full set
+    major = sorted(full[0]) if full and full[0] else []
+    if len(major) < 2:
+        return
+    length = plot.vb.height() if side == "left" else plot.vb.width()
+    lo, hi = plot.vb.viewRange()[1 if side == "left" else 0]
+    step = min(b[0] - a[0] for a, b in zip(major, major[1:]))
+    if length <= 0 or hi <= lo or step <= 0:
+        return
+    px = step * length / (hi - lo)
+    fm = QFontMetrics(axis.style.get("tickFont") or QFont())
+    room = fm.height() if side == "left" else max(fm.horizontalAdvance(str(t)) for _, t in major) + TICK_GAP_PX
+    k = next((k for k in (1, 2, 5, 10, 20, 50) if k * px >= room), len(major))
+    ticks = full if k == 1 else [major[::k]]
+    if ticks is not levels and (mine is None or ticks != mine[1]):
+        axis.setTicks(ticks)
+    state[key] = (full, axis._tickLevels)
+
+
 def _space_short_axis(plot: pg.PlotItem, state: dict):
-    _space_axis(plot, "left", state)
-    _space_axis(plot, "bottom", state)
+    for side in ("left", "bottom"):
+        _space_axis(plot, side, state)
+        _thin_fixed_ticks(plot, side, state)
 
 
 def _reclaim_view(item):

@@ -63,3 +63,27 @@ def test_a_narrow_or_short_axis_labels_fewer_ticks(plot_widget, qtbot, size):
     pw.setYRange(0, 1, padding=0.02)
     _settle(qtbot, pw)
     assert not [p for p in legibility.view_problems(pw, "plot") if "overlaps" in p]
+
+
+def test_listed_ticks_are_thinned_on_a_narrow_axis_and_come_back_when_wide(plot_widget, qtbot):
+    # Draw & move's outputs: the digits 0-9 under ten bars, in a plot a third of a narrow dock wide
+    pw = plot_widget(400, 200)
+    pw.setTitle("its outputs")
+    pw.getAxis("bottom").setTicks([[(i, f"{i}0") for i in range(10)], []])
+    pw.setXRange(-0.6, 9.6, padding=0)
+    _settle(qtbot, pw)
+    digits = {f"tick {i}0" for i in range(10)}
+
+    def shown():
+        return [t for t, _ in legibility._text_rects(pw) if t in digits]
+
+    assert len(shown()) == 10
+    pw.resize(110, 200)
+    qtbot.waitUntil(lambda: pw.viewport().width() == 110)
+    _settle(qtbot, pw)
+    assert not [p for p in legibility.view_problems(pw, "plot") if "overlaps" in p]
+    assert 1 <= len(shown()) < 10
+    pw.resize(400, 200)
+    qtbot.waitUntil(lambda: pw.viewport().width() == 400)
+    _settle(qtbot, pw)
+    assert len(shown()) == 10

@@ -158,7 +158,10 @@ class MinimaTab(TrainingTab):
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
         self.table.setSelectionMode(QAbstractItemView.NoSelection)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.Stretch)
+        # columns as wide as their headers and numbers, the spare room to the last: in a narrow tab the
+        # table scrolls sideways inside itself rather than cutting its headers to "es acc"
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
+        self.table.horizontalHeader().setStretchLastSection(True)
         self.summary = QLabel("")
         self.summary.setWordWrap(True)
 
