@@ -149,6 +149,12 @@ class DrawTab(_JobTab):
         g.setRowStretch(0, 0 if two_rows else 1)
         g.setRowStretch(1, 1 if two_rows else 0)
 
+    def hasHeightForWidth(self):
+        """No height-for-width: the dock's scroll area would then ask for the preferred height of every part
+        (the outputs plot's is tall) and scroll, with the outputs' digits below the fold; the status line
+        wraps within the height the tab gets."""
+        return False
+
     def resizeEvent(self, event):
         super().resizeEvent(event)
         two = self.width() < self.ROW_PX
