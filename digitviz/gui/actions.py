@@ -208,7 +208,7 @@ class ActionsMixin:
         for where in ("toolbar", "status"):
             slot = QWidget()
             slot.setObjectName(f"readout_{where}")
-            slot.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)  # takes what is left
+            slot.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Preferred)  # takes what is left
             lay = QHBoxLayout(slot)
             lay.setContentsMargins(0, 0, 0, 0)
             slot.installEventFilter(self._readout_fitter)
