@@ -126,7 +126,7 @@ class DrawTab(_JobTab):
     input_changed = Signal(object, int)
     send_to_input = Signal(object, int)
     drawing_finished = Signal(object)  # the last DrawStep
-    ROW_PX = 420  # narrower than this: two rows of views
+    ROW_PX = 420  # narrower than this (or taller than wide): two rows of views
 
     def _arrange_views(self, two_rows: bool):
         if two_rows == self._two_rows:
@@ -146,7 +146,7 @@ class DrawTab(_JobTab):
             stretch = {0: 1, 1: 1, 2: 1}
         for col, st in stretch.items():
             g.setColumnStretch(col, st)
-        g.setRowStretch(0, 0 if two_rows else 1)
+        g.setRowStretch(0, 1)  # the images are capped near square (resizeEvent): the outputs get the rest
         g.setRowStretch(1, 1 if two_rows else 0)
 
     def hasHeightForWidth(self):
@@ -157,7 +157,9 @@ class DrawTab(_JobTab):
 
     def resizeEvent(self, event):
         super().resizeEvent(event)
-        two = self.width() < self.ROW_PX
+        # two rows in a narrow dock, and in a tall one (three tall thin columns would leave the images small
+        # and the outputs' ten bars squeezed)
+        two = self.width() < self.ROW_PX or self.height() > 0.8 * self.width()
         self._arrange_views(two)
         # two rows: each image about square (its caption above), the outputs take the rest of the height
         cap = self.width() // 2 + 24 if two else 16777215
