@@ -129,3 +129,22 @@ def test_the_step_readout_stays_whole_and_on_screen_at_every_width(window, qtbot
     assert not legibility.widget_problems(w.toolbar) and not legibility.widget_problems(w.statusBar())
     if size[0] >= 1600:  # where there is room, it stays in the toolbar, beside the buttons that make a step
         assert w.toolbar.isAncestorOf(label)
+
+
+def test_a_first_launch_on_a_small_screen_takes_all_of_it(qapp, qtbot, tmp_path):
+    # a 1024x700 projector: 0.92 of it (942x644) squeezed the docks until the lesson scrolled sideways
+    from PySide6.QtCore import QSettings
+
+    from digitviz.gui.docks import SMALL_SCREEN
+    from digitviz.gui.main_window import MainWindow
+
+    from . import FAST, ToyData
+
+    settings = QSettings(str(tmp_path / "first.ini"), QSettings.IniFormat)
+    w = MainWindow(data=ToyData(), config=FAST, settings=settings)
+    try:
+        screen = w.screen().availableGeometry()
+        assert screen.width() < SMALL_SCREEN  # the offscreen platform's screen is small (800 px)
+        assert (w.width(), w.height()) == (screen.width(), screen.height())
+    finally:
+        w.quit_without_asking()
