@@ -163,7 +163,7 @@ def _space_axis(plot: pg.PlotItem, side: str, state: dict):
             break
     if major is not None and state.get(key) != major:
         state[key] = major
-        axis.setTickSpacing(major, major)
+        axis.setTickSpacing(levels=[(major, 0.0)])  # one level: two equal ones print each label twice
 
 
 def _thin_fixed_ticks(plot: pg.PlotItem, side: str, state: dict):
@@ -190,6 +190,7 @@ def _thin_fixed_ticks(plot: pg.PlotItem, side: str, state: dict):
     k = next((k for k in (1, 2, 5, 10, 20, 50) if k * px >= room), len(major))
     ticks = full if k == 1 else [major[::k]]
     if ticks is not levels and (mine is None or ticks != mine[1]):
+        state[key] = (full, ticks)
         axis.setTicks(ticks)
     state[key] = (full, axis._tickLevels)
 
@@ -236,6 +237,28 @@ def _refit_on_label(axis: pg.AxisItem, fit, state: dict):
     axis._updateLabel = update_label
 
 
+def _thin_on_new_ticks(plot: pg.PlotItem, side: str, state: dict):
+    """Ticks listed by the code (``setTicks``) are thinned at once and whenever the axis is drawn, not only at
+    the next resize."""
+    axis = plot.getAxis(side)
+    original = axis.setTicks
+
+    def set_ticks(ticks):
+        original(ticks)
+        if ticks is not None:
+            _thin_fixed_ticks(plot, side, state)
+
+    axis.setTicks = set_ticks
+    # and for the range and length it is drawn at: a view box's auto-range is settled only when it paints
+    draw_specs = axis.generateDrawSpecs
+
+    def generate_draw_specs(p):
+        _thin_fixed_ticks(plot, side, state)
+        return draw_specs(p)
+
+    axis.generateDrawSpecs = generate_draw_specs
+
+
 def fit_plot_text(plot: pg.PlotItem):
     """Keep ``plot``'s title and axis labels inside it at every size (see the module docstring)."""
     state: dict = {"busy": False}
@@ -267,6 +290,7 @@ def fit_plot_text(plot: pg.PlotItem):
         axis = plot.getAxis(side)
         axis.geometryChanged.connect(lambda: _alive(plot) and fit())  # an axis resized alone (a label came or went)
         _refit_on_label(axis, fit, state)
+        _thin_on_new_ticks(plot, side, state)
     plot.fit_text = fit
     fit()
     return fit

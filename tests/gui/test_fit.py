@@ -87,3 +87,14 @@ def test_listed_ticks_are_thinned_on_a_narrow_axis_and_come_back_when_wide(plot_
     qtbot.waitUntil(lambda: pw.viewport().width() == 400)
     _settle(qtbot, pw)
     assert len(shown()) == 10
+
+
+def test_listed_ticks_at_one_pixel_print_once(plot_widget, qtbot):
+    # the landscape's cost profile: a flat curve, ticks 3.9500 and 3.9505 a hair apart in a padded range
+    pw = plot_widget(300, 200, left="cost")
+    pw.setTitle("cost along the path")
+    _settle(qtbot, pw)
+    pw.setYRange(0.0966, 1.0966, padding=0)
+    pw.getAxis("left").setTicks([[(0.59660, "3.9500"), (0.59665, "3.9505")]])
+    _settle(qtbot, pw)
+    assert not [p for p in legibility.view_problems(pw, "plot") if "overlaps" in p]
