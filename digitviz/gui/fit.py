@@ -166,39 +166,28 @@ def _space_axis(plot: pg.PlotItem, side: str, state: dict):
         axis.setTickSpacing(levels=[(major, 0.0)])  # one level: two equal ones print each label twice
 
 
-def _thin_fixed_ticks(plot: pg.PlotItem, side: str, state: dict):
-    """Ticks the code listed (``setTicks``: digits 0-9 under bars, a matrix's rows) are thinned to every 2nd,
-    5th, ... when the axis is too short for all of them; all of them come back when there is room."""
+def _thinned_ticks(plot: pg.PlotItem, side: str, levels):
+    """Ticks the code listed (``setTicks``: digits 0-9 under bars, a matrix's rows) thinned to every 2nd, 5th,
+    ... when the axis is too short for all of them, for drawing; None when all of them fit."""
     axis = plot.getAxis(side)
-    key = ("ticks", side)
-    levels = axis._tickLevels
-    if levels is None:
-        return
-    mine = state.get(key)
-    full = mine[0] if mine is not None and levels is mine[1] else levels  # new ticks from the code: the full set
-    major = sorted(full[0]) if full and full[0] else []
+    major = sorted(levels[0]) if levels and levels[0] else []
     if len(major) < 2:
-        return
+        return None
     length = plot.vb.height() if side == "left" else plot.vb.width()
     lo, hi = plot.vb.viewRange()[1 if side == "left" else 0]
     step = min(b[0] - a[0] for a, b in zip(major, major[1:]))
     if length <= 0 or hi <= lo or step <= 0:
-        return
+        return None
     px = step * length / (hi - lo)
     fm = QFontMetrics(axis.style.get("tickFont") or QFont())
     room = fm.height() if side == "left" else max(fm.horizontalAdvance(str(t)) for _, t in major) + TICK_GAP_PX
     k = next((k for k in (1, 2, 5, 10, 20, 50) if k * px >= room), len(major))
-    ticks = full if k == 1 else [major[::k]]
-    if ticks is not levels and (mine is None or ticks != mine[1]):
-        state[key] = (full, ticks)
-        axis.setTicks(ticks)
-    state[key] = (full, axis._tickLevels)
+    return None if k == 1 else [major[::k]]
 
 
 def _space_short_axis(plot: pg.PlotItem, state: dict):
     for side in ("left", "bottom"):
         _space_axis(plot, side, state)
-        _thin_fixed_ticks(plot, side, state)
 
 
 def _reclaim_view(item):
@@ -237,24 +226,22 @@ def _refit_on_label(axis: pg.AxisItem, fit, state: dict):
     axis._updateLabel = update_label
 
 
-def _thin_on_new_ticks(plot: pg.PlotItem, side: str, state: dict):
-    """Ticks listed by the code (``setTicks``) are thinned at once and whenever the axis is drawn, not only at
-    the next resize."""
+def _thin_when_drawn(plot: pg.PlotItem, side: str):
+    """Listed ticks are drawn thinned for the range and length the axis has when it is drawn (a view box's
+    auto-range is settled only when it paints); the axis keeps the full list the code gave it."""
     axis = plot.getAxis(side)
-    original = axis.setTicks
-
-    def set_ticks(ticks):
-        original(ticks)
-        if ticks is not None:
-            _thin_fixed_ticks(plot, side, state)
-
-    axis.setTicks = set_ticks
-    # and for the range and length it is drawn at: a view box's auto-range is settled only when it paints
     draw_specs = axis.generateDrawSpecs
 
     def generate_draw_specs(p):
-        _thin_fixed_ticks(plot, side, state)
-        return draw_specs(p)
+        levels = axis._tickLevels
+        thin = _thinned_ticks(plot, side, levels) if levels is not None else None
+        if thin is None:
+            return draw_specs(p)
+        axis._tickLevels = thin
+        try:
+            return draw_specs(p)
+        finally:
+            axis._tickLevels = levels
 
     axis.generateDrawSpecs = generate_draw_specs
 
@@ -290,7 +277,7 @@ def fit_plot_text(plot: pg.PlotItem):
         axis = plot.getAxis(side)
         axis.geometryChanged.connect(lambda: _alive(plot) and fit())  # an axis resized alone (a label came or went)
         _refit_on_label(axis, fit, state)
-        _thin_on_new_ticks(plot, side, state)
+        _thin_when_drawn(plot, side)
     plot.fit_text = fit
     fit()
     return fit
