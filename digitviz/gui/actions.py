@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
+    QHBoxLayout,
     QHeaderView,
     QLabel,
     QMessageBox,
@@ -25,6 +26,7 @@ from PySide6.QtWidgets import (
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
+    QWidget,
 )
 
 from digitviz import __version__
@@ -46,6 +48,19 @@ def speed_text(bps) -> str:
 def shortcut_rows() -> list[tuple[str, str]]:
     """``(what it does, keys)`` for every shortcut, in the table's order: what F1 shows."""
     return [(s.text, shortcuts.key_text(s.keys)) for s in shortcuts.SHORTCUTS]
+
+
+class _ResizeWatcher(QObject):
+    """Calls ``callback`` after a watched widget is resized."""
+
+    def __init__(self, parent, callback):
+        super().__init__(parent)
+        self.callback = callback
+
+    def eventFilter(self, obj, event):
+        if event.type() == QEvent.Resize:
+            self.callback()
+        return False
 
 
 class ActionsMixin:
@@ -124,7 +139,37 @@ class ActionsMixin:
         self.act_shortcuts = self._action("Keyboard Shortcuts", "show_shortcuts", "List every shortcut")
         self.act_about = self._action("About digitviz", "show_about", "About digitviz")
 
+    def set_step_readout(self, text: str, short: str = ""):
+        """The step readout (or the first-step hint): ``text``, or ``short`` where ``text`` has no room."""
+        self._readout_forms = (text, short or text)
+        self._place_readout(new=True)
+
+    def _place_readout(self, new=False):
+        """In the toolbar if the full text fits there, else in the status bar (full, or short if need be)."""
+        label = self.step_readout
+        full, short = self._readout_forms
+        if not new and label.text() not in (full, short):  # set directly: that text is both forms
+            full = short = label.text()
+            self._readout_forms = (full, short)
+        fm = label.fontMetrics()
+        pad = 2 * label.margin() + 8
+        if fm.horizontalAdvance(full) + pad <= self._readout_slots["toolbar"].width() or not full:
+            where, text = "toolbar", full
+        else:
+            room = self._readout_slots["status"].width()
+            where, text = "status", full if fm.horizontalAdvance(full) + pad <= room else short
+        slot = self._readout_slots[where]
+        if label.parentWidget() is not slot:
+            old = label.parentWidget()
+            if old is not None and old.layout() is not None:
+                old.layout().removeWidget(label)
+            slot.layout().addWidget(label)
+            label.show()
+        if label.text() != text:
+            label.setText(text)
+
     def _build_toolbar(self):
+        self._readout_fitter = _ResizeWatcher(self, lambda: self._place_readout())
         tb = self.addToolBar("Training")
         tb.setObjectName("training_toolbar")
         tb.setMovable(False)
@@ -155,9 +200,22 @@ class ActionsMixin:
             "The last single step on its own mini-batch: the batch's cost before → after\n"
             "the step, and how far the step moved the parameters (η·|∇C|)"
         )
-        self.step_readout.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)  # takes what is left
+        self.step_readout.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
         self._readout_pt = self.step_readout.font().pointSizeF()
-        tb.addWidget(self.step_readout)
+        # the readout sits in the toolbar when its text fits what the toolbar has left; in a narrow window it
+        # moves to the status bar's free left part (in its short form there if needed): never cut, never lost
+        self._readout_slots = {}
+        for where in ("toolbar", "status"):
+            slot = QWidget()
+            slot.setObjectName(f"readout_{where}")
+            slot.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Preferred)  # takes what is left
+            lay = QHBoxLayout(slot)
+            lay.setContentsMargins(0, 0, 0, 0)
+            slot.installEventFilter(self._readout_fitter)
+            self._readout_slots[where] = slot
+        self._readout_slots["toolbar"].layout().addWidget(self.step_readout)
+        self._readout_forms = ("", "")
+        tb.addWidget(self._readout_slots["toolbar"])
         pos = self.settings.value("speed", DEFAULT_SPEED)
         try:
             pos = int(pos)
@@ -218,6 +276,7 @@ class ActionsMixin:
 
     def _build_status(self):
         sb = self.statusBar()
+        sb.addWidget(self._readout_slots["status"], 1)  # its free left part: the step readout when narrow
         self.status_labels = {}
         for key, tip in (
             ("dataset", "The dataset loaded (File ▸ Open Data Folder, File ▸ Download)"),

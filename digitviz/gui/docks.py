@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 SETTINGS_VERSION = 1
 # the most of the window's width (left, right) or height (bottom) a dock area takes by default
 DOCK_SHARES = {"left": 0.245, "right": 0.3, "bottom": 0.36}
+SMALL_SCREEN = 1280  # px: a screen narrower than this gets the whole of it on the first launch
 
 
 class DocksMixin:
@@ -230,11 +231,13 @@ class DocksMixin:
             self.restoreGeometry(geometry)
         else:
             screen = self.screen().availableGeometry() if self.screen() is not None else None
-            w, h = (
-                (1440, 900)
-                if screen is None
-                else (min(1600, int(0.92 * screen.width())), min(1000, int(0.92 * screen.height())))
-            )
+            if screen is None:
+                w, h = 1440, 900
+            elif screen.width() < SMALL_SCREEN:  # a 1024x700 projector: every pixel (0.92 of it squeezed the docks)
+                w, h = screen.width(), screen.height()
+                self.move(screen.topLeft())
+            else:
+                w, h = min(1600, int(0.92 * screen.width())), min(1000, int(0.92 * screen.height()))
             self.resize(w, h)
             self._size_docks()
         state = self.settings.value("windowState")

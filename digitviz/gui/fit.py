@@ -50,17 +50,26 @@ def _fit(lines: list[str], room: float, pt0: float, bold=False) -> tuple[float, 
         pt = max(MIN_PT, pt - 1)
 
 
-def _no_min_width(label: pg.LabelItem):
-    """pyqtgraph makes a label's text width its minimum, which keeps a plot wider than its view: a fitted
-    label asks for no width of its own (it is fitted to what it gets)."""
+def _zero_min(label: pg.LabelItem):
     h = label.itemRect().height()
     label.setMinimumWidth(0)
+    label.setMinimumHeight(h)
     label._sizeHint = {
         Qt.SizeHint.MinimumSize: (0, h),
         Qt.SizeHint.PreferredSize: (0, h),
         Qt.SizeHint.MaximumSize: (-1, -1),
         Qt.SizeHint.MinimumDescent: (0, 0),
     }
+
+
+def _no_min_width(label: pg.LabelItem):
+    """pyqtgraph makes a label's text width its minimum, which keeps a plot wider than its view: a fitted
+    label asks for no width of its own (it is fitted to what it gets). pyqtgraph sets that minimum again on
+    every resize (``updateMin``), so the label's own ``updateMin`` is replaced, once."""
+    if not label.__dict__.get("_fit_no_min"):
+        label._fit_no_min = True
+        label.updateMin = lambda: _zero_min(label)
+    _zero_min(label)
     label.updateGeometry()
 
 
@@ -115,28 +124,128 @@ def _fit_axis(axis: pg.AxisItem, state: dict):
 
 SHORT_AXIS_PX = 120  # a left axis shorter than this gets its tick spacing from its height
 TICK_ROOM_PX = 18  # px per tick label on it
+NARROW_AXIS_PX = 260  # a bottom axis narrower than this gets its tick spacing from its labels' widths
+TICK_GAP_PX = 10  # px between two tick labels of a bottom axis
+
+
+def _label_px(axis: pg.AxisItem, lo: float, hi: float, major: float) -> float:
+    """The widest tick label a bottom axis would print over [lo, hi] at spacing ``major``, in px."""
+    fm = QFontMetrics(axis.style.get("tickFont") or QFont())
+    decimals = max(0, -math.floor(math.log10(major) + 1e-9))
+    return max(fm.horizontalAdvance(f"{v:.{decimals}f}") for v in (lo, hi, -abs(lo), (lo + hi) / 2))
+
+
+def _space_axis(plot: pg.PlotItem, side: str, state: dict):
+    """On a short left axis or a narrow bottom one pyqtgraph still labels every 0.2 of [0, 1] and the labels
+    run together: there the spacing is the smallest 1-2-5 step that leaves each label its room (``TICK_ROOM_PX``
+    of height on the left; its own width and a gap at the bottom)."""
+    axis = plot.getAxis(side)
+    key = ("own_spacing", side)
+    if axis._tickLevels is not None or axis.logMode or state.get(key) is False:
+        return
+    length = plot.vb.height() if side == "left" else plot.vb.width()
+    lo, hi = plot.vb.viewRange()[1 if side == "left" else 0]
+    span = abs(hi - lo)
+    short = SHORT_AXIS_PX if side == "left" else NARROW_AXIS_PX
+    if length <= 0 or span <= 0 or not math.isfinite(span) or length >= short:
+        if state.get(key):
+            state[key] = None
+            axis.setTickSpacing()  # back to pyqtgraph's own
+        return
+    major = None
+    e = math.floor(math.log10(span * 8 / length))  # at most a label every 8 px: the first candidate
+    for k in range(e, e + 4):
+        for m in (1, 2, 5):
+            step = m * 10.0**k
+            room = TICK_ROOM_PX if side == "left" else _label_px(axis, lo, hi, step) + TICK_GAP_PX
+            if step * length / span >= room:
+                major = step
+                break
+        if major is not None:
+            break
+    if major is not None and state.get(key) != major:
+        state[key] = major
+        axis.setTickSpacing(levels=[(major, 0.0)])  # one level: two equal ones print each label twice
+
+
+def _thinned_ticks(plot: pg.PlotItem, side: str, levels):
+    """Ticks the code listed (``setTicks``: digits 0-9 under bars, a matrix's rows) thinned to every 2nd, 5th,
+    ... when the axis is too short for all of them, for drawing; None when all of them fit."""
+    axis = plot.getAxis(side)
+    major = sorted(levels[0]) if levels and levels[0] else []
+    if len(major) < 2:
+        return None
+    length = plot.vb.height() if side == "left" else plot.vb.width()
+    lo, hi = plot.vb.viewRange()[1 if side == "left" else 0]
+    step = min(b[0] - a[0] for a, b in zip(major, major[1:]))
+    if length <= 0 or hi <= lo or step <= 0:
+        return None
+    px = step * length / (hi - lo)
+    fm = QFontMetrics(axis.style.get("tickFont") or QFont())
+    room = fm.height() if side == "left" else max(fm.horizontalAdvance(str(t)) for _, t in major) + TICK_GAP_PX
+    k = next((k for k in (1, 2, 5, 10, 20, 50) if k * px >= room), len(major))
+    return None if k == 1 else [major[::k]]
 
 
 def _space_short_axis(plot: pg.PlotItem, state: dict):
-    """On a short left axis pyqtgraph still labels every 0.2 of [0, 1] and the labels run together: there the
-    spacing is the smallest 1-2-5 step that leaves each label ``TICK_ROOM_PX``."""
-    axis = plot.getAxis("left")
-    if axis._tickLevels is not None or axis.logMode or state.get("own_spacing") is False:
-        return
-    h = plot.vb.height()
-    lo, hi = plot.vb.viewRange()[1]
-    span = abs(hi - lo)
-    if h <= 0 or span <= 0 or h >= SHORT_AXIS_PX:
-        if state.get("own_spacing"):
-            state["own_spacing"] = None
-            axis.setTickSpacing()  # back to pyqtgraph's own
-        return
-    need = span * TICK_ROOM_PX / h
-    e = math.floor(math.log10(need))
-    major = next(m * 10.0**k for k in (e, e + 1) for m in (1, 2, 5) if m * 10.0**k >= need)
-    if state.get("own_spacing") != major:
-        state["own_spacing"] = major
-        axis.setTickSpacing(major, major)
+    for side in ("left", "bottom"):
+        _space_axis(plot, side, state)
+
+
+def _reclaim_view(item):
+    """A view sizes its central item when the view is resized, clamped to the item's minimum at that moment;
+    fitting text lowers that minimum afterwards, so the item would stay wider than its view (its right
+    tick labels and title past the edge): give it the view's rect again."""
+    scene = item.scene()
+    for view in scene.views() if scene is not None else []:
+        if getattr(view, "centralWidget", None) is item and item.geometry() != view.range:
+            min_w = item.effectiveSizeHint(Qt.SizeHint.MinimumSize).width()
+            if item.geometry().width() > view.range.width() and min_w <= view.range.width():
+                item.setGeometry(view.range)
+
+
+def _alive(item) -> bool:
+    """False once Qt has deleted the item (its signals may still fire while the scene is torn down)."""
+    try:
+        item.titleLabel.isVisible()
+    except RuntimeError:
+        return False
+    return True
+
+
+def _refit_on_label(axis: pg.AxisItem, fit, state: dict):
+    """New label text (set by the code, or a new SI prefix) is placed and fitted at once, not at the next
+    resize (it may never come). pyqtgraph centres an axis label only when the axis is resized, for the
+    text it had then: a longer text set later would start at the old centre and run past the view."""
+    original = axis._updateLabel
+
+    def update_label():
+        original()
+        axis.resizeEvent(None)  # centred for the text it has now
+        if not state["busy"]:
+            fit()
+
+    axis._updateLabel = update_label
+
+
+def _thin_when_drawn(plot: pg.PlotItem, side: str):
+    """Listed ticks are drawn thinned for the range and length the axis has when it is drawn (a view box's
+    auto-range is settled only when it paints); the axis keeps the full list the code gave it."""
+    axis = plot.getAxis(side)
+    draw_specs = axis.generateDrawSpecs
+
+    def generate_draw_specs(p):
+        levels = axis._tickLevels
+        thin = _thinned_ticks(plot, side, levels) if levels is not None else None
+        if thin is None:
+            return draw_specs(p)
+        axis._tickLevels = thin
+        try:
+            return draw_specs(p)
+        finally:
+            axis._tickLevels = levels
+
+    axis.generateDrawSpecs = generate_draw_specs
 
 
 def fit_plot_text(plot: pg.PlotItem):
@@ -162,9 +271,15 @@ def fit_plot_text(plot: pg.PlotItem):
             _space_short_axis(plot, state)
         finally:
             state["busy"] = False
+        _reclaim_view(plot)
 
     plot.vb.sigResized.connect(fit)
-    plot.vb.sigYRangeChanged.connect(lambda *_: _space_short_axis(plot, state))
+    plot.vb.sigRangeChanged.connect(lambda *_: _space_short_axis(plot, state))
+    for side in ("left", "bottom"):
+        axis = plot.getAxis(side)
+        axis.geometryChanged.connect(lambda: _alive(plot) and fit())  # an axis resized alone (a label came or went)
+        _refit_on_label(axis, fit, state)
+        _thin_when_drawn(plot, side)
     plot.fit_text = fit
     fit()
     return fit

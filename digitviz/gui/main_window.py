@@ -293,10 +293,13 @@ class MainWindow(ActionsMixin, DocksMixin, FilesMixin, TimelineMixin, QMainWindo
         if fresh and self.act_step.isEnabled():
             keys = shortcuts.key_text(shortcuts.keys_for("window", "step_once")).replace("Right", "→")
             self._readout_style(hint=True)
-            self.step_readout.setText(f"Press {keys} to take one step of gradient descent (Space plays)")
+            self.set_step_readout(
+                f"Press {keys} to take one step of gradient descent (Space plays)",
+                f"Press {keys} for one step, Space to play",
+            )
         elif self.step_readout.property("hint"):
             self._readout_style(hint=False)
-            self.step_readout.setText("")
+            self.set_step_readout("")
 
     def _readout_style(self, hint: bool):
         """The first-launch hint in plain text; the step readout bold and larger (the stylesheet colours them)."""
@@ -533,8 +536,9 @@ class MainWindow(ActionsMixin, DocksMixin, FilesMixin, TimelineMixin, QMainWindo
     def _on_step_report(self, snap):
         r = snap.step_report
         self._readout_style(hint=False)
-        self.step_readout.setText(
-            f"batch cost {r.cost_before:.4f} → {r.cost_after:.4f}   step η·|∇C| {r.step_norm:.3g}"
+        self.set_step_readout(
+            f"batch cost {r.cost_before:.4f} → {r.cost_after:.4f}   step η·|∇C| {r.step_norm:.3g}",
+            f"cost {r.cost_before:.4f} → {r.cost_after:.4f} · η·|∇C| {r.step_norm:.3g}",
         )
 
     def set_gradient_edges(self, on: bool):
@@ -581,7 +585,7 @@ class MainWindow(ActionsMixin, DocksMixin, FilesMixin, TimelineMixin, QMainWindo
     def _on_frame(self, snap):
         self._update_status(snap)
         if snap.running and self.step_readout.text() and not self.step_readout.property("hint"):
-            self.step_readout.setText("")  # the single-step readout is about a step no longer shown
+            self.set_step_readout("")  # the single-step readout is about a step no longer shown
         self._update_first_hint(snap)
         self._update_play(snap.running)
         self._timeline_frame(snap)

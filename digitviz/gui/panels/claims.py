@@ -29,6 +29,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
+    QGridLayout,
     QHBoxLayout,
     QLabel,
     QPushButton,
@@ -125,6 +126,46 @@ class DrawTab(_JobTab):
     input_changed = Signal(object, int)
     send_to_input = Signal(object, int)
     drawing_finished = Signal(object)  # the last DrawStep
+    ROW_PX = 420  # narrower than this (or taller than wide): two rows of views
+
+    def _arrange_views(self, two_rows: bool):
+        if two_rows == self._two_rows:
+            return
+        self._two_rows = two_rows
+        g = self._views
+        for v in (self.drawn_view, self.out_plot, self.mean_view):
+            g.removeWidget(v)
+        if two_rows:
+            g.addWidget(self.drawn_view, 0, 0)
+            g.addWidget(self.mean_view, 0, 1)
+            g.addWidget(self.out_plot, 1, 0, 1, 2)
+            stretch = {0: 1, 1: 1, 2: 0}
+        else:
+            for col, v in enumerate((self.drawn_view, self.out_plot, self.mean_view)):
+                g.addWidget(v, 0, col)
+            stretch = {0: 1, 1: 1, 2: 1}
+        for col, st in stretch.items():
+            g.setColumnStretch(col, st)
+        g.setRowStretch(0, 1)  # the images are capped near square (resizeEvent): the outputs get the rest
+        g.setRowStretch(1, 1 if two_rows else 0)
+
+    def hasHeightForWidth(self):
+        """No height-for-width: the dock's scroll area would then ask for the preferred height of every part
+        (the outputs plot's is tall) and scroll, with the outputs' digits below the fold; the status line
+        wraps within the height the tab gets."""
+        return False
+
+    def resizeEvent(self, event):
+        super().resizeEvent(event)
+        # two rows in a narrow dock, and in a tall one (three tall thin columns would leave the images small
+        # and the outputs' ten bars squeezed)
+        two = self.width() < self.ROW_PX or self.height() > 0.8 * self.width()
+        self._arrange_views(two)
+        # two rows: each image about square (its caption above), the outputs take the rest of the height
+        cap = self.width() // 2 + 24 if two else 16777215
+        for v in (self.drawn_view, self.mean_view):
+            if v.maximumHeight() != cap:
+                v.setMaximumHeight(cap)
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -184,10 +225,11 @@ class DrawTab(_JobTab):
             x=np.arange(10), height=np.zeros(10), width=0.7, brush=pg.mkBrush(colors.POSITIVE), pen=pg.mkPen(None)
         )
         self.out_plot.addItem(self.bars)
-        views = QHBoxLayout()
-        views.addWidget(self.drawn_view, 1)
-        views.addWidget(self.out_plot, 1)
-        views.addWidget(self.mean_view, 1)
+        # three in a row when there is room; in a narrow dock the two images above, the outputs below at
+        # the full width (ten bars and their digits need more than a third of a narrow dock)
+        views = self._views = QGridLayout()
+        self._two_rows = None
+        self._arrange_views(False)
 
         self.status = QLabel("")
         self.status.setWordWrap(True)

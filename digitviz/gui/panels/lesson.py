@@ -99,7 +99,7 @@ class LessonPanel(QWidget):
             self.chapter_list.addItem(f"{i + 1}. {ch.title}")
         self.chapter_list.setToolTip("Jump to a chapter")
         self.chapter_list.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
-        self.chapter_list.setMinimumContentsLength(6)  # a narrow dock never scrolls sideways for the list
+        self.chapter_list.setMinimumContentsLength(4)  # a narrow dock (1024 px window) never scrolls sideways
         self.chapter_list.currentIndexChanged.connect(lambda i: i != self.index and self.go(i))
         self.title = QLabel()
         self.title.setObjectName("lessonTitle")
@@ -159,7 +159,7 @@ class LessonPanel(QWidget):
         nav.addWidget(self.chapter_list, 1)
         nav.addWidget(self.next_button)
         lay = QVBoxLayout(self)
-        lay.setContentsMargins(10, 8, 10, 8)
+        lay.setContentsMargins(8, 8, 8, 8)
         lay.setSpacing(8)
         lay.addLayout(nav)
         lay.addWidget(self.title)

@@ -9,8 +9,8 @@ Imports: PySide6 only (and :mod:`digitviz.gui.colors`).
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSlider, QWidget
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSlider, QVBoxLayout, QWidget
 
 from .. import colors
 
@@ -32,15 +32,24 @@ class TimelineBar(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.setObjectName("timelineBar")
-        lay = QHBoxLayout(self)
-        lay.setContentsMargins(4, 0, 4, 2)
-        lay.setSpacing(6)
+        # one row when there is room; in a narrow window the text and buttons go on a second row, so the
+        # bar never holds the diagram (and the docks beside it) wider than the window allows
+        rows = QVBoxLayout(self)
+        rows.setContentsMargins(4, 0, 4, 2)
+        rows.setSpacing(2)
+        lay, self._second = QHBoxLayout(), QHBoxLayout()
+        for row in (lay, self._second):
+            row.setSpacing(6)
+            rows.addLayout(row)
+        self._first = lay
+        self._two_rows = False
         title = QLabel("Going back in time")
         title.setStyleSheet(f"color: {colors.MUTED};")
         self.slider = QSlider(Qt.Horizontal)
         self.slider.setObjectName("timeline")
         self.slider.setFocusPolicy(Qt.NoFocus)  # the arrow keys stay the training keys
         self.slider.setRange(0, 0)
+        self.slider.setMinimumWidth(80)
         self.slider.setToolTip(
             "Drag to a past moment of this run: the diagram, the input panel's answer, the "
             "weight images and the landscape's marker show the network as it was then "
@@ -61,13 +70,45 @@ class TimelineBar(QWidget):
         )
         self.continue_button.setFocusPolicy(Qt.TabFocus)
         self.continue_button.clicked.connect(self.continue_clicked)
+        self.title = title
         for w in (title, self.slider):
             lay.addWidget(w)
         lay.setStretchFactor(self.slider, 1)
         for w in (self.text, self.now_button, self.continue_button):
             lay.addWidget(w)
+        self._second.addStretch(1)
         self._quiet = False
         self.set_past(False)
+
+    def _row_widths(self) -> tuple[int, int, int]:
+        """(one row, the slider's row, the text's row): the widths each arrangement needs."""
+        m = self.layout().contentsMargins()
+        pad = m.left() + m.right()
+        first = self.title.sizeHint().width() + 6 + self.slider.minimumWidth()
+        second = sum(w.sizeHint().width() for w in (self.text, self.now_button, self.continue_button)) + 12
+        return first + 6 + second + pad, first + pad, second + pad
+
+    def minimumSizeHint(self) -> QSize:
+        """As narrow as the two-row arrangement allows."""
+        _one, first, second = self._row_widths()
+        return QSize(max(first, second), super().minimumSizeHint().height())
+
+    def resizeEvent(self, event):
+        super().resizeEvent(event)
+        self._arrange(self.width() < self._row_widths()[0])
+
+    def _arrange(self, two_rows: bool):
+        if two_rows == self._two_rows:
+            return
+        self._two_rows = two_rows
+        for i, w in enumerate((self.text, self.now_button, self.continue_button)):
+            (self._second if two_rows else self._first).removeWidget(w)
+            (self._first if two_rows else self._second).removeWidget(w)
+            if two_rows:
+                self._second.insertWidget(i, w)
+            else:
+                self._first.addWidget(w)
+        self.updateGeometry()
 
     @property
     def n_points(self) -> int:
@@ -104,6 +145,7 @@ class TimelineBar(QWidget):
 
     def set_text(self, text: str):
         self.text.setText(text)
+        self._arrange(self.width() < self._row_widths()[0])  # a longer text may need the second row
 
     def set_past(self, past: bool):
         self.now_button.setEnabled(past)

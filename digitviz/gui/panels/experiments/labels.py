@@ -160,7 +160,7 @@ class LabelsTab(TrainingTab):
         pr.setContentsMargins(0, 0, 0, 0)
         for metric, title, left in PLOTS:
             w = pg.PlotWidget()
-            w.setMinimumSize(120, 120)
+            w.setMinimumSize(100, 120)  # three of them and the controls fit a 1024 px window's bottom dock
             w.setToolTip(title)
             p = w.getPlotItem()
             style_plot(p, title, left, X_LABELS["steps"])

@@ -61,6 +61,12 @@ TABLE_HEADERS = ("seed", "test\nacc.", "test\ncost", "train.\ncost")
 TABLE_TIPS = ("seed", "test accuracy", "test cost", "training cost")
 
 
+MOSAIC_CAPTION = (
+    "<b>First-layer weights of each trained network</b> (one tile per hidden neuron; "
+    "blue positive, orange negative, dark zero; same scale for all)"
+)
+
+
 class MinimaTab(TrainingTab):
     """Train one network from several seeds and compare where they ended.
 
@@ -152,7 +158,10 @@ class MinimaTab(TrainingTab):
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
         self.table.setSelectionMode(QAbstractItemView.NoSelection)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.Stretch)
+        # columns as wide as their headers and numbers, the spare room to the last: in a narrow tab the
+        # table scrolls sideways inside itself rather than cutting its headers to "es acc"
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
+        self.table.horizontalHeader().setStretchLastSection(True)
         self.summary = QLabel("")
         self.summary.setWordWrap(True)
 
@@ -179,7 +188,9 @@ class MinimaTab(TrainingTab):
         left = QWidget()
         ll = QVBoxLayout(left)
         ll.setContentsMargins(0, 0, 0, 0)
-        ll.addWidget(QLabel("<b>Where each seed ended</b>"))
+        where = QLabel("<b>Where each seed ended</b>")
+        where.setWordWrap(True)  # two lines in a 1024 px window's bottom dock, not a wider tab
+        ll.addWidget(where)
         ll.addWidget(self.table, 1)
         ll.addWidget(self.summary)
         right = QWidget()
@@ -191,13 +202,12 @@ class MinimaTab(TrainingTab):
         rl.addLayout(pair_row)
         rl.addWidget(self.line_widget, 1)
         self.table.setMinimumHeight(70)
-        self.line_widget.setMinimumSize(180, 130)
-        self.mosaics.setMinimumSize(160, 100)
-        caption = QLabel(
-            "<b>First-layer weights of each trained network</b> (one tile per hidden neuron; "
-            "blue positive, orange negative, dark zero; same scale for all)"
-        )
+        # small enough that the tab fits a 1024 px window's bottom dock (its text then shrinks, its ticks thin out)
+        self.line_widget.setMinimumSize(150, 130)
+        self.mosaics.setMinimumSize(130, 100)
+        caption = self.caption = QLabel(MOSAIC_CAPTION)
         caption.setWordWrap(True)
+        caption.setToolTip(MOSAIC_CAPTION)
         mosaic_box = column(caption, stretch=False)
         mosaic_box.layout().addWidget(self.mosaics, 1)
         self.bottom = QSplitter(Qt.Horizontal)
@@ -234,6 +244,8 @@ class MinimaTab(TrainingTab):
             self.vsplit.setSizes([w * 3 // 10, w * 7 // 10] if short else [420, 330])
             b = max(1, self.bottom.width())
             self.bottom.setSizes([b // 2, b // 2] if short else [420, 700])
+            # a short tab's narrow mosaic column: the caption's title only, the rest in its tooltip
+            self.caption.setText(MOSAIC_CAPTION.split("</b>")[0] + "</b>" if short else MOSAIC_CAPTION)
         self._note.fit(h)
         super().resizeEvent(ev)
 

@@ -13,6 +13,7 @@ Imports: NumPy, PySide6, pyqtgraph, digitviz.core.
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 
@@ -240,8 +241,22 @@ class MistakesTab(DockTab):
         self.all_button.clicked.connect(self.show_all_mistakes)
         self._update_status()
 
+    def _show_gallery_title(self):
+        """The whole title in a tall tab; in a short one its bold part and its count (the rest as tooltip), so
+        that it fits the narrow gallery column beside the button."""
+        full = getattr(self, "_gallery_title", "")
+        head, sep, rest = full.partition("</b>")
+        count = re.search(r"\(([\d,]+)\)|(\d[\d,]*) test image", rest)
+        short_text = head + sep + (f" ({count.group(1) or count.group(2)})" if count else "")
+        short = getattr(self, "_short_gallery", False) and sep
+        self.gallery_title.setText(short_text if short else full)
+        self.gallery_title.setToolTip(re.sub(r"<[^>]+>", "", full) if short else "")
+
     def resizeEvent(self, ev):
         short = ev.size().height() < SHORT
+        if short != getattr(self, "_short_gallery", None):
+            self._short_gallery = short
+            self._show_gallery_title()
         orient = Qt.Horizontal if short else Qt.Vertical
         if self.left.orientation() != orient:
             self.left.setOrientation(orient)
@@ -456,7 +471,8 @@ class MistakesTab(DockTab):
         GUI never stalls for long (see :attr:`gallery_complete`)."""
         self.gallery_indices = np.asarray(idx[:GALLERY_MAX])
         shown = f"; showing the first {GALLERY_MAX}" if len(idx) > GALLERY_MAX else ""
-        self.gallery_title.setText(title + shown)
+        self._gallery_title = title + shown
+        self._show_gallery_title()
         self.gallery.clear()
         self._fill_token += 1
         self._fill_chunk(self._fill_token, 0)
