@@ -11,8 +11,11 @@ Drives the real MainWindow (1280x800, default layout, lesson preset) in this pro
   surface and every experiment tab run once with its default settings (target <= 600).
 - rss_growth_10min_pct: change of RSS over a further ``--minutes`` (default 10) of training with the
   panels open (target within 5%). The figure name says 10min; the comment line says how long it ran.
+  Comment lines follow its progress (every ``--every`` s), the median level of its first and last minute
+  (a sample can land on a 25-50 MB evaluation held for a moment), and RSS after ``malloc_trim(0)``
+  (what of it was free memory the allocator kept).
 
-Usage: python benchmarks/footprint.py [--data DIR] [--minutes 10] [--epochs 5]
+Usage: python benchmarks/footprint.py [--data DIR] [--minutes 10] [--epochs 5] [--every 60]
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -67,6 +72,7 @@ def main(argv=None):
     p.add_argument("--data", default=str(ROOT.parent / "shared" / "data" / "mnist"))
     p.add_argument("--epochs", type=int, default=5)
     p.add_argument("--minutes", type=float, default=10.0, help="length of the growth measurement")
+    p.add_argument("--every", type=float, default=60.0, help="seconds between the growth phase's progress lines")
     a = p.parse_args(argv)
 
     from PySide6.QtCore import QSettings
@@ -148,10 +154,16 @@ def main(argv=None):
         c.play()
         pump_for(app, 20.0)  # settle: first allocations of a running session are not growth
         start, t0 = rss_mb(), time.perf_counter()
-        peak = start
+        peak, step0, said = start, c.latest.step, 0.0
+        samples = [(0.0, start)]  # (s, MB) every 5 s
         while time.perf_counter() - t0 < a.minutes * 60:
             pump_for(app, 5.0)
-            peak = max(peak, rss_mb())
+            now, t = rss_mb(), time.perf_counter() - t0
+            peak = max(peak, now)
+            samples.append((t, now))
+            if t - said >= a.every:
+                said = t
+                print(f"# {t:.0f} s: {now:.1f} MB, {c.latest.step - step0:,} steps", flush=True)
         end = rss_mb()
         c.pause()
         print(
@@ -159,6 +171,20 @@ def main(argv=None):
             f"peak {peak:.1f} MB, step {c.latest.step:,}"
         )
         figure("rss_growth_10min_pct", 100.0 * (end - start) / start, "%", target="within 5")
+        # Epoch-end evaluations and experiment jobs hold 25-50 MB for a moment: a single sample can land on
+        # one. The median of each end's minute of samples is the level without them.
+        span = min(60.0, a.minutes * 30)
+        first = float(np.median([m for t, m in samples if t <= span]))
+        last = float(np.median([m for t, m in samples if t >= samples[-1][0] - span]))
+        print(
+            f"# median of the first and last {span:g} s of samples: {first:.1f} -> {last:.1f} MB "
+            f"({100.0 * (last - first) / first:+.1f}%)",
+            flush=True,
+        )
+        from digitviz.memory import trim
+
+        if trim():  # what of the end figure was free memory the allocator kept, not memory the app holds
+            print(f"# after malloc_trim(0): {rss_mb():.1f} MB", flush=True)
         w.close()
         pump_for(app, 0.5)
     return 0
