@@ -31,3 +31,20 @@ def release_large_allocations(threshold: int = MMAP_THRESHOLD) -> bool:
         return False
     mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
     return mallopt(M_MMAP_THRESHOLD, int(threshold)) == 1
+
+
+def trim() -> bool:
+    """Give the free pages of every malloc arena back to the system (glibc's ``malloc_trim(0)``).
+
+    A diagnosis, not a cure: resident memory that this releases was free inside the allocator, not
+    held by the app (benchmarks/footprint.py prints RSS before and after it). True if it ran.
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        malloc_trim = ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):
+        return False
+    malloc_trim.argtypes, malloc_trim.restype = [ctypes.c_size_t], ctypes.c_int
+    malloc_trim(0)
+    return True

@@ -467,6 +467,7 @@ class History:
     def __post_init__(self) -> None:
         self.path_capacity = int(min(1024, max(16, (64 << 20) // (self.n_params * self.itemsize))))
         self._path = BoundedSeries(self.path_capacity, dtype=object, initial=16)
+        self._path_held = 0  # points the path would hold had none been forgotten: it sets the stride
 
     def record_step(self, step: int, cost: float, grad_norm: float, theta: np.ndarray) -> None:
         self.costs.append(step, cost)
@@ -523,10 +524,14 @@ class History:
         last = self._path.last_step
         if last is not None and step <= last:
             return
-        halvings = self._path.stride
         self._path.append(step, frozen_copy(theta))
-        if self._path.stride != halvings:
+        # the stride doubles when a path that kept every point would halve (BoundedSeries' rule), also
+        # when the points were handed on and forgotten (forget_path): the rate of copies then falls as
+        # the run grows, instead of one every 100 steps forever
+        if self._path_held == self._path.capacity:
+            self._path_held = (self._path_held + 1) // 2
             self.path_stride *= 2
+        self._path_held += 1
 
     @property
     def path_steps(self) -> np.ndarray:
@@ -539,7 +544,8 @@ class History:
         return self._path.values()
 
     def forget_path(self) -> None:
-        """Drop every path point but the last (whoever consumed them keeps them; the stride stays)."""
+        """Drop every path point but the last (whoever consumed them keeps them); the stride goes on
+        doubling as if they were kept."""
         self._path.keep_last(1)
 
     def path(self) -> tuple[np.ndarray, np.ndarray]:

@@ -246,3 +246,15 @@ def test_following_mistakes_evaluate_the_last_snapshot_of_a_run(qtbot, evaluated
     tab._last_request = __import__("time").perf_counter()
     tab.on_snapshot(late)
     qtbot.waitUntil(lambda: tab.result.step == first + 3, timeout=5000)
+
+
+def test_a_tab_asked_for_work_after_its_jobs_shut_down_starts_nothing(qtbot, panel):
+    """The window closing shuts the tabs' runners down; a Mistakes refresh still pending then (its last
+    job ending) raised TypeError from start_job, since the closed runner returns no job."""
+    tab = panel.mistakes
+    tab.start_job(lambda stop: 1)
+    qtbot.waitUntil(lambda: not tab.jobs.running, timeout=5000)
+    tab.jobs.shutdown()  # as when the app quits: the runner takes no more jobs
+    tab.job = None
+    tab.start_job(lambda stop: 2)
+    assert tab.job is None and not tab.jobs.running

@@ -57,6 +57,8 @@ class DockTab(QWidget):
         if self.jobs is None:
             self.jobs = JobRunner(self)
         job = self.job = self.jobs.submit(work, channel="tab")
+        if job is None:  # the runner is shut down (the window is closing): nothing runs
+            return
         # connected after submit: a job delivers nothing before the GUI thread returns to its event loop
         if hasattr(self, "_on_progress"):
             job.progress.connect(self._on_progress)
