@@ -273,7 +273,6 @@ def main(argv=None):
         load0 = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
         ratios, head, inapp = [], [], []
         per_1000: dict[str, list[float]] = {"headless": [], "app": []}
-        fps: list[float] = []
         for i in range(a.rounds):
             rates = {}
             for which in ("headless", "app") if i % 2 == 0 else ("app", "headless"):
@@ -281,9 +280,7 @@ def main(argv=None):
                 if which == "headless":
                     rates[which] = headless_rate(trainer, a.seconds, head_times)
                 else:
-                    f0, t0 = w.controller.frames_emitted, time.perf_counter()
                     rates[which] = in_app_rate(app, w, a.seconds, arrivals, app_times)
-                    fps.append((w.controller.frames_emitted - f0) / (time.perf_counter() - t0))
                 s1 = trainer.step_count if which == "headless" else w.controller.step
                 per_1000[which].append(1000 * calls.n / max(1, s1 - s0))
             head.append(rates["headless"])
@@ -340,7 +337,6 @@ def main(argv=None):
         f"# kernel calls per 1,000 steps (median): headless {statistics.median(per_1000['headless']):.1f}, "
         f"in app {statistics.median(per_1000['app']):.1f}"
     )
-    print(f"# frames drawn while training in the app: {statistics.median(fps):.1f} per second (median)")
     print(f"# training thread, headless: {head_times.summary()}")
     print(f"# training thread, in app: {app_times.summary()}")
     print(f"# load average (1 min) {load0:.1f} before the rounds, {load1:.1f} after, on {os.cpu_count()} cores")

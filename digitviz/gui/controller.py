@@ -27,26 +27,12 @@ from .jobs import collect_on_gui_thread
 from .worker import PATH_CAPACITY, TrainWorker
 
 FRAME_MS = 16
-MAX_BUSY = 0.15  # while training, the GUI thread may use this share of the training's CPU time ...
+MAX_BUSY = 0.15  # while training, the GUI thread may use this share of a core (its CPU time) ...
 MAX_FRAME_GAP = 0.5  # ... but frames come at least twice a second
 # The fused engine trains without the GIL, but takes it back between chunks and during the epoch's
 # evaluation (many short NumPy calls), each time the GUI thread may be holding it. Python hands it over
 # only after the switch interval (5 ms by default): the worker then stands idle. 1 ms bounds that wait.
 SWITCH_INTERVAL = 0.001
-
-
-def frame_due(elapsed: float, gui_cpu: float, others_cpu: float, max_busy: float = MAX_BUSY) -> bool:
-    """Whether a frame may be drawn while training, ``elapsed`` seconds after the previous one.
-
-    The GUI thread may have used (``gui_cpu``, its CPU time since then) at most ``max_busy`` of the time
-    training had: the elapsed time, or less, the CPU time the process's other threads got (``others_cpu``),
-    when they got less than that. On a machine with a core free for training the two are the same; on
-    one whose cores are shared with other programs the GUI's CPU time comes out of training's share, so
-    the GUI draws less often there. A frame is always due after ``MAX_FRAME_GAP``.
-    """
-    if elapsed >= MAX_FRAME_GAP:
-        return True
-    return gui_cpu <= max_busy * max(0.0, min(elapsed, others_cpu))
 
 
 class TrainingController(QObject):
@@ -100,7 +86,6 @@ class TrainingController(QObject):
         self.max_busy = MAX_BUSY
         self._last_emit = 0.0
         self._cpu_at_emit = 0.0
-        self._process_at_emit = 0.0
 
         self.thread = QThread()
         self.thread.setObjectName("digitviz-training")
@@ -274,23 +259,18 @@ class TrainingController(QObject):
         Python's GIL is shared with the worker, and every Qt call that paints hands it over and takes
         it back: a GUI thread that draws all the time slows training down far more than its own CPU
         time. So while training, a frame waits until the GUI thread's CPU time since the previous
-        frame (drawing, panels, everything) is at most ``max_busy`` of the time training had
-        (:func:`frame_due`). Expensive frames come less often (at least every ``MAX_FRAME_GAP`` s);
-        paused, every change shows at once.
+        frame (drawing, panels, everything) is at most ``max_busy`` of the time elapsed. Expensive
+        frames come less often (at least every ``MAX_FRAME_GAP`` s); paused, every change shows at once.
         """
         snap = self.latest
         if snap is None or snap is self._framed:
             return
         now = time.perf_counter()
         cpu = time.thread_time()
-        process = time.process_time()
-        if snap.running:
-            gui = cpu - self._cpu_at_emit
-            if not frame_due(now - self._last_emit, gui, process - self._process_at_emit - gui, self.max_busy):
-                return
+        if snap.running and now < self._last_emit + min((cpu - self._cpu_at_emit) / self.max_busy, MAX_FRAME_GAP):
+            return
         self._last_emit = now
         self._cpu_at_emit = cpu
-        self._process_at_emit = process
         self._framed = snap
         self.frames_emitted += 1
         self.frame.emit(snap)
