@@ -25,7 +25,12 @@ it (a first-hidden-layer neuron also shows its 784 incoming weights as an inset 
 right-click (or Ctrl+click) a connection or a neuron to pick its weight or bias for the cost
 landscape, twice, which emits ``parameters_picked``.
 
-Imports: NumPy, PySide6, pyqtgraph, digitviz.core and digitviz.gui.colors.
+On a projector (``set_presentation`` / ``set_font_scale``) every text is larger by the presentation's
+font scale and the outlines and highlighted connections wider; the diagram lays itself out again for the
+larger text (the legend and hover line wrap, stacked in pixels under the neurons, inside the view) and
+exactly as before at scale 1.
+
+Imports: NumPy, PySide6, pyqtgraph, digitviz.core, digitviz.gui.colors and digitviz.gui.style.
 """
 
 from __future__ import annotations
@@ -543,7 +548,8 @@ class NetworkView(QWidget):
         width, gap, off, upp = columns(height)
         if W >= 10 and H >= 10:
             for _ in range(2):
-                need = min(self._bottom_need(W - (off + X0) / upp - 2, upp), 0.5 * H)
+                bx = self._bottom_start(off, width, upp)
+                need = min(self._bottom_need((width - bx) / upp - 2, upp), 0.5 * H)
                 height = max(HEIGHT, LEGEND_Y * H / (H - need))
                 width, gap, off, upp = columns(height)
         self._height = height
@@ -595,7 +601,7 @@ class NetworkView(QWidget):
             sub.setPos(x, 3.6)
         self._title_key = None
         self._place_labels()
-        self._bottom_x = off + X0
+        self._bottom_x = self._bottom_start(off, width, max(upp, 1e-9)) if W >= 10 and H >= 10 else off + X0
 
         self._neurons.setData(
             pos=self._pos,
@@ -753,11 +759,27 @@ class NetworkView(QWidget):
             doc.setTextWidth(max(80.0, wrap_px))
         return m, max(0.0, doc.size().height() - 2 * m)
 
+    def _bottom_start(self, off, width, upp):
+        """Where the legend and the hover line start (units): under the image, or at the view's left when
+        from there they would wrap (a wide view around a narrower diagram: larger text)."""
+        longest = max(self._text_width(self._legend, html) for html in (self._legend_sample(), *self._info_samples()))
+        return off + X0 if longest <= (width - off - X0) / upp - 2 else min(off + X0, X0)
+
+    def _text_width(self, item, html):
+        doc = QTextDocument()
+        doc.setDefaultFont(item.textItem.font())
+        doc.setDocumentMargin(item.textItem.document().documentMargin())
+        doc.setHtml(html)
+        return doc.size().width()
+
+    def _legend_sample(self):
+        return getattr(self, "_legend_html", None) or self._h("━━ positive ━━ negative weight", colors.MUTED)
+
     def _bottom_need(self, wrap_px, upp):
         """Pixels from the legend's top to the view's bottom the legend and the hover line need, wrapped to
         ``wrap_px``: the legend as it is, the hover line as its longest usual text (its text changes as the
         mouse moves; the diagram must not move with it). Only the texts and sizes count, never the past."""
-        legend = getattr(self, "_legend_html", None) or self._h("━━ positive ━━ negative weight", colors.MUTED)
+        legend = self._legend_sample()
         self._reserved_legend = legend
         info = max((self._text_lines(self._info, html, wrap_px) for html in self._info_samples()), key=lambda mh: mh[1])
         lines = (self._text_lines(self._legend, legend, wrap_px), info)
