@@ -384,8 +384,8 @@ CHAPTERS: tuple[Chapter, ...] = (
         "Give the network random noise, not a digit at all. It still answers: this noise is a {noise_digit}, "
         "with an output of {noise_top} (1 means certain): as sure as for {noise_rank} of real test digits. "
         'It cannot say "none of these": it was only ever asked which digit.\n\n'
-        "Nor can it draw: asked for its favourite image of a {draw_digit}, starting from this noise, it changes "
-        "pixels until it is sure, and the image still looks like noise.{drawn_note} The Overconfidence probe "
+        "Nor can it draw: asked for its favourite image of a {draw_digit}, starting from this noise, it nudges "
+        "the pixels towards a {draw_digit}, and the image still looks like noise.{drawn_note} The Overconfidence probe "
         "tab measures this on a thousand noise images.",
         needs=("noise_digit", "noise_top", "noise_rank"),
         show=(("feed_noise", NOISE_SEED), ("raise", "input"), ("hook", "ask_to_draw", DRAW_DIGIT)),
