@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
 MAX_WORDS = 90  # a chapter's text, numbers aside
 NOISE_SEED = 7  # the noise image chapter 7 shows and quotes
+DRAW_DIGIT = 3  # the digit chapter 7 asks the network to draw, starting from that noise
 SHIFT_DIGIT = 0  # the test digit chapter 8 moves ...
 SHIFT_PIXELS = 4  # ... this many pixels to the right
 STRETCH = 100  # steps averaged at the start and at the end of a run (step lengths)
@@ -91,6 +92,9 @@ class Facts:
         True digit of the input shown (-1 unknown).
     digit_outputs : tuple of float, length n_out
         The network's ten outputs for it.
+    shown_noise : bool or None
+        Whether the input shown is the tour's noise image (chapter 7 quotes the answer to what is on
+        screen once its drawing replaced the noise); None when no input is shown.
     digit_cost : float
         Sum of the squared differences between those outputs and the one-hot target.
     train_cost : float
@@ -126,6 +130,7 @@ class Facts:
     epoch: int | None = None
     digit_label: int = -1
     digit_outputs: tuple | None = None
+    shown_noise: bool | None = None
     digit_cost: float | None = None
     train_cost: float | None = None
     n_train: int | None = None
@@ -175,6 +180,21 @@ class Facts:
         put("digit_label", f.digit_label if f.digit_label >= 0 else None, str)
         put("digit_outputs", f.digit_outputs, lambda v: ", ".join(f"{a:.2f}" for a in v))
         put("digit_answer", None if f.digit_outputs is None else int(np.argmax(f.digit_outputs)), str)
+        put("digit_top", None if f.digit_outputs is None else max(f.digit_outputs), lambda v: f"{v:.2f}")
+        put("draw_digit", DRAW_DIGIT, str)
+        # chapter 7: once the drawing replaced the noise on screen, the answer quoted is the drawing's
+        put(
+            "drawn_note",
+            ()
+            if f.shown_noise is not False or f.digit_outputs is None
+            else (int(np.argmax(f.digit_outputs)), max(f.digit_outputs)),
+            lambda v: (
+                ""
+                if not v
+                else f" On screen now instead of the noise (after Show me: its drawing), it sees a {v[0]}, "
+                f"with an output of {v[1]:.2f}."
+            ),
+        )
         put("digit_cost", f.digit_cost, lambda v: f"{v:.2f}")
         put("train_cost", f.train_cost, lambda v: f"{v:.2f}")
         put("n_train", f.n_train, lambda v: f"{v:,}")
@@ -247,6 +267,7 @@ def _value(f: Facts, name: str) -> object:
         "n_hidden_layers": "sizes",
         "n_out": "sizes",
         "digit_answer": "digit_outputs",
+        "digit_top": "digit_outputs",
         "cost_drop": ("cost_before", "cost_after"),
         "acc_gap": ("test_acc", "train_acc"),
         "step_ratio": ("step_first", "step_last"),
@@ -363,11 +384,12 @@ CHAPTERS: tuple[Chapter, ...] = (
         "Give the network random noise, not a digit at all. It still answers: this noise is a {noise_digit}, "
         "with an output of {noise_top} (1 means certain): as sure as for {noise_rank} of real test digits. "
         'It cannot say "none of these": it was only ever asked which digit.\n\n'
-        "Nor can it draw: asking it for its favourite image of a digit gives noise too. The Overconfidence "
-        "probe tab measures this on a thousand noise images.",
+        "Nor can it draw: asked for its favourite image of a {draw_digit}, starting from this noise, it nudges "
+        "the pixels towards a {draw_digit}, and the image still looks like noise.{drawn_note} The Overconfidence probe "
+        "tab measures this on a thousand noise images.",
         needs=("noise_digit", "noise_top", "noise_rank"),
-        show=(("feed_noise", NOISE_SEED), ("raise", "input"), ("hook", "ask_to_draw", 3)),
-        state="A noise image in the input panel and the diagram.",
+        show=(("feed_noise", NOISE_SEED), ("raise", "input"), ("hook", "ask_to_draw", DRAW_DIGIT)),
+        state=f"The noise in the input panel and the diagram, then the network's drawing of a {DRAW_DIGIT} from it.",
     ),
     Chapter(
         "centred",
@@ -607,7 +629,9 @@ def facts_from(
     }
     if shown is not None and shown[0] is not None:
         x, label = shown
-        out = np.asarray(net.feedforward(np.asarray(x, np.float32).reshape(1, -1))[0], np.float64)
+        x = np.asarray(x, np.float32).reshape(-1)
+        kw["shown_noise"] = bool(np.array_equal(x, noise_image(NOISE_SEED, config.sizes[0])))
+        out = np.asarray(net.feedforward(x.reshape(1, -1))[0], np.float64)
         kw["digit_outputs"] = tuple(float(v) for v in out)
         kw["digit_label"] = int(label)
         if 0 <= int(label) < len(out):
@@ -649,6 +673,7 @@ def facts_from(
 __all__ = [
     "CHAPTERS",
     "CHAPTER_IDS",
+    "DRAW_DIGIT",
     "MAX_WORDS",
     "PAPERS",
     "Chapter",

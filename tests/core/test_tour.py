@@ -150,6 +150,29 @@ def test_step_lengths_and_weight_change_come_from_the_run():
     assert f.weight_change == pytest.approx(np.sqrt(w0.size) * 1.6 / np.linalg.norm(w0), rel=1e-4)
 
 
+def test_chapter_7_quotes_the_answer_to_what_is_on_screen(data):
+    """The noise's answer while the noise is shown; once its drawing replaced it, the drawing's answer too."""
+    cfg = PRESETS["lesson"]
+    net = cfg.network()
+    ch = tour.chapter("nonsense")
+    noise = tour.noise_image()
+    out = net.feedforward(noise[None])[0]
+    noise_quote = f"this noise is a {int(np.argmax(out))}, with an output of {out.max():.2f}"
+    with_noise = tour.facts_from(cfg, net.theta, shown=(noise.copy(), -1), test=data)
+    assert with_noise.shown_noise is True
+    text = tour.render(ch, with_noise)
+    assert noise_quote in text and "On screen now" not in text and "?" not in text
+    drawn = np.clip(noise + 0.3 * (data[0][5] - 0.5), 0, 1).astype(np.float32)  # "the drawing": another image
+    d_out = net.feedforward(drawn[None])[0]
+    with_drawing = tour.facts_from(cfg, net.theta, shown=(drawn, -1), test=data)
+    assert with_drawing.shown_noise is False
+    text = tour.render(ch, with_drawing)
+    assert noise_quote in text  # the noise's answer, named as the noise's
+    assert f"it sees a {int(np.argmax(d_out))}, with an output of {d_out.max():.2f}." in text  # and what is shown
+    assert f"favourite image of a {tour.DRAW_DIGIT}" in text and ("hook", "ask_to_draw", tour.DRAW_DIGIT) in ch.show
+    assert "On screen now" not in tour.render(ch, tour.facts_from(cfg, net.theta, test=data))  # nothing shown
+
+
 def test_noise_and_shift_answers_are_the_live_network(data):
     cfg = PRESETS["lesson"]
     net = cfg.network()

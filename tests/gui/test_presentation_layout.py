@@ -22,8 +22,6 @@ KNOWN = [
     # the toolbar's step readout gets no room even in the normal window (the layout helper's, issue 10)
     (A, "", "stepReadout"),
     (B, "", "stepReadout"),
-    # the diagram's hover hint, 1 px below its view when a bottom panel leaves it ~250 px of height
-    (A, "", "'hover a neuron: its numbers · click: sel' leaves its view"),
     # Draw & move, Robustness tab: its two plots side by side are wider than the dock's 400 px
     (A, "claims/Robustness", "leaves its view"),
     # Experiments at 1280x720: Many minima and Mistakes need 904 px, the dock has 867

@@ -25,7 +25,12 @@ it (a first-hidden-layer neuron also shows its 784 incoming weights as an inset 
 right-click (or Ctrl+click) a connection or a neuron to pick its weight or bias for the cost
 landscape, twice, which emits ``parameters_picked``.
 
-Imports: NumPy, PySide6, pyqtgraph, digitviz.core and digitviz.gui.colors.
+On a projector (``set_presentation`` / ``set_font_scale``) every text is larger by the presentation's
+font scale and the outlines and highlighted connections wider; the diagram lays itself out again for the
+larger text (the legend and hover line wrap, stacked in pixels under the neurons, inside the view) and
+exactly as before at scale 1.
+
+Imports: NumPy, PySide6, pyqtgraph, digitviz.core, digitviz.gui.colors and digitviz.gui.style.
 """
 
 from __future__ import annotations
@@ -37,12 +42,12 @@ import numpy as np
 import pyqtgraph as pg
 from pyqtgraph.Qt.internals import PrimitiveArray
 from PySide6.QtCore import QLineF, QPoint, QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPen, QRadialGradient
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPen, QRadialGradient, QTextDocument
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsRectItem, QMenu, QVBoxLayout, QWidget
 
 from ...core.diagram import DEFAULT_TOP_K, DiagramState, input_shape, symmetric_scale
 from ...core.network import Layout
-from .. import colors
+from .. import colors, style
 
 N_BINS = 5  # connection strength buckets per sign
 MAX_ROWS = 32  # a layer with more neurons is drawn as a block of several columns
@@ -64,7 +69,12 @@ GAP_MIN, GAP_MAX = 11.0, 30.0
 GLOW_LEVELS = 64
 GLOW_SIZE = 2.3  # halo diameter / neuron diameter
 DENSE_EDGES = 1000  # more connections than this are drawn fainter and 1 px
-THICKEN = {N_BINS - 2: (1,), N_BINS - 1: (1, -1)}  # strength bin -> extra copies, offsets in pixels
+THICKEN = {N_BINS - 2: 2, N_BINS - 1: 3}  # strength bin -> line width in pixels (at font scale 1)
+FOCUS_PX = 2  # the selected neuron's incoming connections, pixels wide (at font scale 1)
+HINT = "hover a neuron: its numbers · click: select it (hidden 1: its weights) · right-click: use for the landscape"
+LEGEND_Y = BOTTOM + 2.6  # top of the legend's line box, under the lowest neurons
+LEGEND_STEP = 3.0  # the hover line at least this far under the legend's top (units), as in a roomy view
+BOTTOM_GAP_PX = 2.0  # pixels between the legend and the hover line, and below the hover line
 # explicit "no pen/brush" objects, made once (rather than None, converted on every paint)
 _NO_PEN = QPen(Qt.PenStyle.NoPen)
 _NO_BRUSH = QBrush(Qt.BrushStyle.NoBrush)
@@ -106,6 +116,11 @@ def _cached(item):
     """
     item.textItem.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
     return item
+
+
+def _offsets(width: int) -> tuple:
+    """Pixel offsets of the copies that make a 1 px line ``width`` px wide: 1, -1, 2, -2, ..."""
+    return tuple((k // 2 + 1) * (1 if k % 2 == 0 else -1) for k in range(max(0, int(width) - 1)))
 
 
 def _html(text, color=colors.FOREGROUND, size=9, bold=False):
@@ -187,6 +202,9 @@ class NetworkView(QWidget):
         self._pending_param = -1
         self._dense = False
         self._glow_table = _glow_brushes()
+        # every text size and line width of the diagram times this (presentation mode: style.font_scale())
+        self._font_scale = style.font_scale()
+        self._placing = False
 
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
@@ -225,11 +243,7 @@ class NetworkView(QWidget):
         self._neurons.setZValue(20)
         self._rings = pg.ScatterPlotItem(pxMode=True, brush=_NO_BRUSH)
         self._rings.setZValue(21)
-        # pens made once: the symbol atlas keys on the pen object
-        self._neuron_pen = pg.mkPen("#6b7280", width=1.2)
-        self._answer_pen = pg.mkPen(colors.HIGHLIGHT, width=2.2)
-        self._truth_pen = pg.mkPen(colors.TRUTH, width=1.6, style=Qt.PenStyle.DashLine)
-        self._selected_pen = pg.mkPen(colors.HIGHLIGHT, width=1.4, style=Qt.PenStyle.DotLine)
+        self._make_pens()
         self._ppu = 1.0  # screen pixels per scene unit
         for it in (self._glow, self._neurons, self._rings):
             self._vb.addItem(it)
@@ -239,7 +253,9 @@ class NetworkView(QWidget):
         self._inset.setZValue(30)
         self._vb.addItem(self._inset)
         self._inset_frame = self._frame_item(colors.HIGHLIGHT)
-        self._inset_caption = _cached(pg.TextItem(anchor=(0, 0)))
+        # on a dark card above the connections (which cross the room right of the inset), under the neurons
+        self._inset_caption = _cached(pg.TextItem(anchor=(0, 0), fill=pg.mkBrush(colors.BACKGROUND)))
+        self._inset_caption.setZValue(18.5)  # also above the selected neuron's highlighted lines (18)
         self._vb.addItem(self._inset_caption)
         self._set_inset_visible(False)
 
@@ -253,9 +269,9 @@ class NetworkView(QWidget):
         self._legend = _cached(pg.TextItem(anchor=(0, 0)))
         self._info = _cached(pg.TextItem(anchor=(0, 0)))
         self._truth = _cached(pg.TextItem(anchor=(0, 0.5)))
-        self._truth.setHtml(_html("◀ label", colors.TRUTH, 9))
         for t in (self._legend, self._info, self._truth):
             self._vb.addItem(t)
+        self._style_texts()
 
         scene = self._gv.scene()
         scene.sigMouseMoved.connect(self._on_mouse_moved)
@@ -307,6 +323,28 @@ class NetworkView(QWidget):
         if self._state is not None:
             self._update_legend()
 
+    def set_font_scale(self, scale: float):
+        """Draw every text ``scale`` times its normal size and the outlines and highlights that much wider,
+        then lay the diagram out again for the new sizes (1: the normal sizes, exactly as before)."""
+        scale = float(scale)
+        if scale <= 0 or scale == self._font_scale:
+            return
+        self._font_scale = scale
+        self._make_pens()
+        self._style_texts()
+        if self._sizes is not None:
+            self._place()
+            self._render()
+
+    @property
+    def font_scale(self) -> float:
+        return self._font_scale
+
+    def set_presentation(self, on: bool):
+        """Presentation mode (gui/presentation.py) calls this on entering and leaving: the diagram's text and
+        lines follow :func:`digitviz.gui.style.font_scale` while presenting, and are normal again after."""
+        self.set_font_scale(style.font_scale() if on else 1.0)
+
     def select_neuron(self, layer: int, index: int):
         """Select a neuron without emitting (e.g. to follow the weights panel); ``(-1, -1)`` clears."""
         self._selected = (int(layer), int(index))
@@ -325,7 +363,7 @@ class NetworkView(QWidget):
         self._class_names = None if names is None else [str(x) for x in names]
         self._short_names = None if short is None and names is None else [str(x) for x in (short or names)]
         for d, t in enumerate(getattr(self, "_labels", [])):
-            t.setHtml(_html(self._class_label(d), colors.FOREGROUND, 12, bold=True))
+            t.setHtml(self._h(self._class_label(d), colors.FOREGROUND, 12, bold=True))
         self._label_answer = [None] * len(getattr(self, "_labels", []))
         if getattr(self, "_labels", None):
             self._place_labels()
@@ -335,6 +373,55 @@ class NetworkView(QWidget):
     def _class_label(self, d: int) -> str:
         short = getattr(self, "_short_names", None)
         return escape(short[d]) if short is not None and d < len(short) else str(d)
+
+    def _pt(self, pt: float) -> float:
+        """``pt`` at the diagram's font scale."""
+        return round(float(pt) * self._font_scale, 1)
+
+    def _lw(self, width: float) -> float:
+        """A line width at the diagram's font scale (thicker lines for the larger text)."""
+        return float(width) * self._font_scale
+
+    def _h(self, text, color=colors.FOREGROUND, size=9, bold=False):
+        """``_html`` at the diagram's font scale."""
+        return _html(text, color, self._pt(size), bold)
+
+    def _make_pens(self):
+        # pens made once per scale: the symbol atlas keys on the pen object
+        self._neuron_pen = pg.mkPen("#6b7280", width=self._lw(1.2))
+        self._answer_pen = pg.mkPen(colors.HIGHLIGHT, width=self._lw(2.2))
+        self._truth_pen = pg.mkPen(colors.TRUTH, width=self._lw(1.6), style=Qt.PenStyle.DashLine)
+        self._selected_pen = pg.mkPen(colors.HIGHLIGHT, width=self._lw(1.4), style=Qt.PenStyle.DotLine)
+        for frame in (getattr(self, "_image_frame", None), getattr(self, "_inset_frame", None)):
+            if frame is not None:
+                pen = QPen(frame.pen())
+                pen.setWidthF(self._lw(1.0))
+                frame.setPen(pen)
+        for item in (getattr(self, "_glow", None), getattr(self, "_neurons", None), getattr(self, "_rings", None)):
+            if item is not None:
+                _drop_atlas(item)  # symbols of the old pens go
+
+    def _thicken(self, bucket: int) -> tuple:
+        """Pixel offsets of the copies that thicken the lines of strength ``bucket`` (none for thin ones)."""
+        w = THICKEN.get(bucket % N_BINS)
+        return () if w is None or self._dense else _offsets(round(w * self._font_scale))
+
+    def _style_texts(self):
+        """(Re)write the fixed texts at the present font scale; the changing ones are rewritten on next use."""
+        self._truth.setHtml(self._h("◀ label", colors.TRUTH, 9))
+        font = QFont()
+        font.setPointSizeF(self._pt(9))
+        for d, (t, v) in enumerate(zip(self._labels, self._values)):
+            t.setHtml(self._h(self._class_label(d), colors.FOREGROUND, 12, bold=True))
+            v.setFont(font)
+        self._label_answer = [None] * len(self._labels)
+        self._value_key = [None] * len(self._labels)
+        self._title_key = None
+        self._legend_html = None
+        self._info_html = None
+        self._caption_html = None
+        self._caption_set = None
+        self._set_info_default()
 
     def output_center(self, digit: int) -> QPointF:
         """Centre of output neuron ``digit`` in widget coordinates."""
@@ -363,7 +450,7 @@ class NetworkView(QWidget):
         r = QGraphicsRectItem()
         pen = QPen(QColor(color))
         pen.setCosmetic(True)
-        pen.setWidthF(1.0)
+        pen.setWidthF(self._lw(1.0))
         r.setPen(pen)
         r.setBrush(Qt.BrushStyle.NoBrush)
         r.setZValue(32)
@@ -383,7 +470,7 @@ class NetworkView(QWidget):
         self._title_key = None
         for name in names:
             title, sub = _cached(pg.TextItem(anchor=(0.5, 0))), _cached(pg.TextItem(anchor=(0.5, 0)))
-            title.setHtml(_html(name, size=11, bold=True))
+            title.setHtml(self._h(name, size=11, bold=True))
             self._titles.append((title, sub))
         self._titles = [t for pair in self._titles for t in pair]
         for t in self._titles:
@@ -395,9 +482,9 @@ class NetworkView(QWidget):
         self._label_answer = [None] * n_lab
         self._value_key = [None] * n_lab
         font = QFont()
-        font.setPointSize(9)
+        font.setPointSizeF(self._pt(9))
         for d, (t, v) in enumerate(zip(self._labels, self._values)):
-            t.setHtml(_html(self._class_label(d), colors.FOREGROUND, 12, bold=True))
+            t.setHtml(self._h(self._class_label(d), colors.FOREGROUND, 12, bold=True))
             v.setFont(font)
             v.setText("0.00", color=colors.MUTED)
             self._vb.addItem(t)
@@ -422,32 +509,51 @@ class NetworkView(QWidget):
         for n in sizes[1:]:
             cols = math.ceil(n / MAX_ROWS)
             rows = math.ceil(n / cols)
-            sp = min(3.5, (BOTTOM - TOP) / rows)
+            sp = min(3.5 * self._font_scale, (BOTTOM - TOP) / rows)  # rows apart enough for larger labels
             blocks.append((rows, cols, sp))
         widths = [(c - 1) * sp for _, c, sp in blocks]
         units = (L - 1) + 1.25  # gaps: input -> first layer is 1.25 gaps wide
         base = X0 + img_w + sum(widths) + 2.0
         W, H = self._vb.width(), self._vb.height()
         text_px = self._label_text_px()
-        if text_px > 0 and W >= 10 and H >= 10:
-            # the labels are text of a fixed size in pixels: their room in scene units depends on the
-            # scale, which depends on the diagram's width (once it is wider than the widget's aspect)
+        sized = text_px > 0 and W >= 10 and H >= 10
+        if sized:
             self._aspect = W / H
             base += blocks[-1][2] * 0.78 / 2 + 1.2  # output neuron radius + the gap before its digit
             text_px = min(text_px, 0.6 * W)
-            width = HEIGHT * self._aspect
-            upp = HEIGHT / H  # scene units per pixel while the height sets the scale
-            if (width - base - text_px * upp) / units < GAP_MIN:  # too narrow: the width sets the scale
-                upp = (base + units * GAP_MIN) / (1.0 - text_px / W) / W
-            fixed = base + text_px * upp
-        else:
-            fixed = base + (LABEL_ROOM if self._labels else 2.0)
-            width = HEIGHT * self._aspect
+        gap_min = GAP_MIN * (1.0 if self._font_scale <= 1 else 0.9)  # larger text, same screen: columns closer
+
+        def columns(height):
+            """``(width, gap, offset, units per pixel)`` of a diagram ``height`` units tall."""
+            if sized:
+                # the labels are text of a fixed size in pixels: their room in scene units depends on the
+                # scale, which depends on the diagram's width (once it is wider than the widget's aspect)
+                width = height * self._aspect
+                upp = height / H  # scene units per pixel while the height sets the scale
+                if (width - base - text_px * upp) / units < gap_min:  # too narrow: the width sets the scale
+                    upp = (base + units * gap_min) / (1.0 - text_px / W) / W
+                fixed = base + text_px * upp
+            else:
+                fixed = base + (LABEL_ROOM if self._labels else 2.0)
+                width = height * self._aspect
+                upp = height / max(H, 1.0)
+            gap = min(GAP_MAX, max(gap_min, (width - fixed) / units))
+            content = fixed + units * gap
+            width = max(width, content)
+            return width, gap, (width - content) / 2, max(upp, width / max(W, 1.0))
+
+        # the legend and the hover line under the neurons are text of a size in pixels too: a short view gets
+        # more units of height, so that they fit below the neurons (twice: the room depends on the scale)
+        height = HEIGHT
+        width, gap, off, upp = columns(height)
+        if W >= 10 and H >= 10:
+            for _ in range(2):
+                bx = self._bottom_start(off, width, upp)
+                need = min(self._bottom_need((width - bx) / upp - 2, upp), 0.5 * H)
+                height = max(HEIGHT, LEGEND_Y * H / (H - need))
+                width, gap, off, upp = columns(height)
+        self._height = height
         self._placed_h = H
-        gap = min(GAP_MAX, max(GAP_MIN, (width - fixed) / units))
-        content = fixed + units * gap
-        width = max(width, content)
-        off = (width - content) / 2
         self._width = width
 
         mid = (TOP + BOTTOM) / 2
@@ -495,8 +601,7 @@ class NetworkView(QWidget):
             sub.setPos(x, 3.6)
         self._title_key = None
         self._place_labels()
-        self._legend.setPos(off + X0, BOTTOM + 2.6)
-        self._info.setPos(off + X0, BOTTOM + 5.6)
+        self._bottom_x = self._bottom_start(off, width, max(upp, 1e-9)) if W >= 10 and H >= 10 else off + X0
 
         self._neurons.setData(
             pos=self._pos,
@@ -508,9 +613,9 @@ class NetworkView(QWidget):
         self._glow.setData(
             pos=self._pos, size=self._diam * GLOW_SIZE * self._ppu, symbol="o", pen=_NO_PEN, brush=self._glow_table[0]
         )
-        self._vb.setRange(xRange=(0, width), yRange=(0, HEIGHT), padding=0)
+        self._vb.setRange(xRange=(0, width), yRange=(0, height), padding=0)
         for it in (self._edges, self._focus_lines):
-            it.set_bounds(QRectF(0, 0, width, HEIGHT))
+            it.set_bounds(QRectF(0, 0, width, height))
         self._on_transform_changed()
 
     def _label_text_px(self):
@@ -539,10 +644,30 @@ class NetworkView(QWidget):
 
     def _place_titles(self):
         """Column titles in the roomiest style in which no two neighbours overlap (widths are in pixels)."""
-        xs = self._title_x
+        xs = list(self._title_x)
         if not xs or len(self._titles) != 2 * len(xs):
             return
         px = self._px if self._px > 0 else 0.1
+        title_h = (
+            self._titles[-2].textItem.boundingRect().height() - self._titles[-2].textItem.document().documentMargin()
+        )
+        label = self._labels[0].textItem if self._labels else None
+        above = label is not None and (
+            0.6 + title_h * px
+            <= float(self._layer_pos[-1][0, 1]) - label.boundingRect().height() * label.scale() / 2 * px
+        )
+        if above and len(xs) >= 2:
+            # "output" centred over its neurons and their digits and values (when it clears the top digit):
+            # further from its neighbour's title
+            x_out = float(self._layer_pos[-1][0, 0])
+            f = self._labels[0].textItem.scale()
+            text_w = f * (max(t.textItem.boundingRect().width() for t in self._labels) - 2)
+            text_w += f * self._values[0].textItem.boundingRect().width()
+            left = x_out - float(self._diam[-1]) / 2
+            xs[-1] = (left + x_out + float(self._diam[-1]) / 2 + 1.2 + text_w * px) / 2
+        for item in self._titles[-2:]:
+            if abs(item.pos().x() - xs[-1]) > 1e-9:
+                item.setPos(xs[-1], item.pos().y())
         gaps = [(b - a) / px for a, b in zip(xs, xs[1:])]
 
         cache = self._text_widths
@@ -556,8 +681,9 @@ class NetworkView(QWidget):
                 w = cache[(text, pt, bold)] = QFontMetricsF(f).horizontalAdvance(text)
             return w
 
-        for style in TITLE_STYLES:
-            short, tpt, spt, with_act = style
+        for title_style in TITLE_STYLES:
+            short, tpt, spt, with_act = title_style
+            tpt, spt = self._pt(tpt), self._pt(spt)
             names = [n[1] if short else n[0] for n in self._title_names]
             subs = [self._subtitle(l, with_act) for l in range(len(xs))]
             tw = [width(n, tpt, True) for n in names]
@@ -567,7 +693,7 @@ class NetworkView(QWidget):
                 for l, g in enumerate(gaps)
             ):
                 break
-        key = (style, tuple(subs))
+        key = (title_style, tuple(subs))
         if key != self._title_key:
             self._title_key = key
             for l, (name, sub) in enumerate(zip(names, subs)):
@@ -606,19 +732,145 @@ class NetworkView(QWidget):
             if title.toolTip() != tip:
                 title.setToolTip(tip)
 
+    def _bottom_lines(self):
+        """``(margin, ink height)`` in pixels of the legend and of the hover line, as drawn."""
+        out = []
+        for item in (self._legend, self._info):
+            t = item.textItem
+            m, f = t.document().documentMargin(), t.scale()
+            out.append((m * f, max(0.0, t.boundingRect().height() - 2 * m) * f))
+        return out
+
+    def _bottom_offsets(self, upp, lines=None):
+        """Where the hover line starts below the legend, and how far below the legend's top the view must
+        reach, in view units at ``upp`` units per pixel: the legend's ink, a gap, the hover line's ink, a gap."""
+        (lm, lh), (im, ih) = lines or self._bottom_lines()
+        below = max(LEGEND_STEP, (lm + lh + BOTTOM_GAP_PX - im) * upp)
+        return below, below + (im + ih + BOTTOM_GAP_PX) * upp
+
+    def _text_lines(self, item, html, wrap_px):
+        """``(margin, ink height)`` in pixels of ``html`` in ``item``'s font, wrapped as _fit_width would."""
+        doc = QTextDocument()
+        doc.setDefaultFont(item.textItem.font())
+        m = item.textItem.document().documentMargin()
+        doc.setDocumentMargin(m)
+        doc.setHtml(html)
+        if doc.size().width() > wrap_px:
+            doc.setTextWidth(max(80.0, wrap_px))
+        return m, max(0.0, doc.size().height() - 2 * m)
+
+    def _bottom_start(self, off, width, upp):
+        """Where the legend and the hover line start (units): under the image, or at the view's left when
+        from there they would wrap (a wide view around a narrower diagram: larger text)."""
+        longest = max(self._text_width(self._legend, html) for html in (self._legend_sample(), *self._info_samples()))
+        return off + X0 if longest <= (width - off - X0) / upp - 2 else min(off + X0, X0)
+
+    def _text_width(self, item, html):
+        doc = QTextDocument()
+        doc.setDefaultFont(item.textItem.font())
+        doc.setDocumentMargin(item.textItem.document().documentMargin())
+        doc.setHtml(html)
+        return doc.size().width()
+
+    def _legend_sample(self):
+        return getattr(self, "_legend_html", None) or self._h("━━ positive ━━ negative weight", colors.MUTED)
+
+    def _bottom_need(self, wrap_px, upp):
+        """Pixels from the legend's top to the view's bottom the legend and the hover line need, wrapped to
+        ``wrap_px``: the legend as it is, the hover line as its longest usual text (its text changes as the
+        mouse moves; the diagram must not move with it). Only the texts and sizes count, never the past."""
+        legend = self._legend_sample()
+        self._reserved_legend = legend
+        info = max((self._text_lines(self._info, html, wrap_px) for html in self._info_samples()), key=lambda mh: mh[1])
+        lines = (self._text_lines(self._legend, legend, wrap_px), info)
+        return self._bottom_offsets(upp, lines)[1] / upp
+
+    def _info_samples(self):
+        sep = "&nbsp;&nbsp;·&nbsp;&nbsp;"
+        return (
+            self._info_default_html(),
+            self._h(
+                f"<b>hidden 2, neuron 15</b>{sep}activation a = 0.000{sep}bias b = +0.000{sep}"
+                f"weighted sum z = w·a + b = +0.000",
+                colors.FOREGROUND,
+            ),
+        )
+
+    def _place_bottom(self):
+        """The legend under the neurons and the hover line under it, stacked in pixels, both inside the view
+        (in a short view the pair moves up rather than leave it)."""
+        x = getattr(self, "_bottom_x", None)
+        if x is None or self._px <= 0:
+            return
+        below, need = self._bottom_offsets(self._px)
+        y = LEGEND_Y
+        visible_bottom = self._vb.viewRange()[1][1]
+        y -= max(0.0, y + need - visible_bottom)  # a hover text longer than the room kept: up, not out
+        for item, yy in ((self._legend, y), (self._info, y + below)):
+            if abs(item.pos().x() - x) > 1e-9 or abs(item.pos().y() - yy) > 1e-9:
+                item.setPos(x, yy)
+
     def _fit_width(self, item):
-        """Shrink a bottom line (legend, info) a little if it is wider than the diagram, rather than cut it."""
-        w = item.textItem.boundingRect().width()
-        avail = (getattr(self, "_width", 0.0) - item.pos().x()) / self._px if self._px > 0 else w
-        f = 1.0 if w <= 0 or w <= avail else max(0.7, avail / w)
-        if abs(item.textItem.scale() - f) > 1e-3:
-            item.textItem.setScale(f)
+        """Wrap a bottom line (legend, info) into more lines when it is wider than the diagram, rather than cut
+        it or shrink it (its text keeps the size presentation mode gave it); _place_bottom stacks the lines."""
+        t = item.textItem
+        natural = getattr(item, "natural_width", None)
+        if natural is None:  # measured once per text (_set_text), unwrapped
+            if t.textWidth() >= 0:
+                item.setTextWidth(-1)
+            natural = item.natural_width = t.boundingRect().width()
+        x = getattr(self, "_bottom_x", item.pos().x())
+        avail = (getattr(self, "_width", 0.0) - x) / self._px - 2 if self._px > 0 else natural
+        want = -1.0 if natural <= avail else max(80.0, avail)
+        if abs(t.textWidth() - want) > 0.5:
+            item.setTextWidth(want)
+
+    def _set_text(self, item, html):
+        """New HTML for a bottom line: measured unwrapped again, then fitted to the diagram's width."""
+        item.natural_width = None
+        item.setHtml(html)
+        self._fit_width(item)
+        self._place_bottom()
+
+    def _fit_caption(self):
+        """The inset's caption wraps to the room between the inset and the first hidden layer, and shrinks (a
+        short diagram) rather than reach under the neurons or the legend."""
+        cap = self._inset_caption
+        px = self._px
+        if px <= 0 or not cap.isVisible() or getattr(self, "_col_x", None) is None or not self._col_x:
+            return
+        t = cap.textItem
+        x0 = self._inset_rect.right() + 1.0
+        x1 = self._col_x[0] - float(np.max(self._diam[: self._sizes[1]])) * 0.7  # clear of hidden 1's circles
+        room_w = max(60.0, (x1 - x0) / px)
+        room_h = max(20.0, (LEGEND_Y - self._inset_rect.top()) / px)
+        texts = getattr(self, "_caption_texts", None)
+        if texts is None:
+            return
+        for html in texts:  # the full caption if it fits (wrapped) at its size, else the compact one
+            if html != getattr(self, "_caption_set", None):
+                self._caption_set = html
+                cap.setHtml(html)
+            if t.textWidth() >= 0:
+                cap.setTextWidth(-1)
+            if t.boundingRect().width() > room_w:
+                cap.setTextWidth(room_w)
+            h, w = t.boundingRect().height(), t.boundingRect().width()
+            f = min(1.0, room_h / h if h > 0 else 1.0, room_w / w if w > 0 else 1.0)
+            if f >= 0.95:
+                break
+        if abs(t.scale() - f) > 1e-3:
+            t.setScale(f)
+            cap.updateTextPos()
+        cap.setPos(x0, self._inset_rect.top())
 
     def _place_labels(self):
         """Output digit, value and the true-label marker side by side (text widths are in pixels)."""
         self._place_titles()
         self._fit_width(self._legend)
         self._fit_width(self._info)
+        self._place_bottom()
+        self._fit_caption()
         if not self._labels:
             return
         out = self._layer_pos[-1]
@@ -747,7 +999,7 @@ class NetworkView(QWidget):
         starts = np.concatenate([[0], np.cumsum(counts)])
         for bucket in range(2 * N_BINS):
             seg = xy[starts[bucket] : starts[bucket + 1]]
-            offsets = () if self._dense else THICKEN.get(bucket % N_BINS, ())
+            offsets = self._thicken(bucket)
             if offsets and len(seg):
                 seg = np.concatenate([seg] + [seg + (0.0, off * self._px, 0.0, off * self._px) for off in offsets])
             self._edges.set_lines(bucket, seg)
@@ -765,7 +1017,10 @@ class NetworkView(QWidget):
         m = e.dst == i
         p0, p1 = self._edge_points(layer - 1, e.src[m], e.dst[m])
         seg = np.column_stack([p0, p1])
-        self._focus_lines.set_lines(0, np.concatenate([seg, seg + (0.0, self._px, 0.0, self._px)]))  # 2 px
+        widen = _offsets(round(FOCUS_PX * self._font_scale))  # FOCUS_PX wide, more at a larger font scale
+        self._focus_lines.set_lines(
+            0, np.concatenate([seg] + [seg + (0.0, o * self._px, 0.0, o * self._px) for o in widen])
+        )
         if layer == 1:  # outline the pixels this neuron's drawn connections read, in their colours
             pens = colors.edge_pens(N_BINS)
             self._focus_px.setData(
@@ -805,7 +1060,7 @@ class NetworkView(QWidget):
             is_answer = d == s.answer
             if self._label_answer[d] != is_answer:
                 t.setHtml(
-                    _html(self._class_label(d), colors.HIGHLIGHT if is_answer else colors.FOREGROUND, 12, bold=True)
+                    self._h(self._class_label(d), colors.HIGHLIGHT if is_answer else colors.FOREGROUND, 12, bold=True)
                 )
                 self._label_answer[d] = is_answer
             key = (f"{out[d]:.2f}", is_answer)
@@ -827,71 +1082,90 @@ class NetworkView(QWidget):
         W = s.weights[0]
         scale = symmetric_scale(W)
         self._inset.setImage(W[i].reshape(ih, iw), levels=(-scale, scale), autoLevels=False)
-        self._inset_caption.setHtml(
-            _html(f"weights into hidden 1 · #{i}", colors.HIGHLIGHT, 9, bold=True)
+        html = (
+            self._h(f"weights into hidden 1 · #{i}", colors.HIGHLIGHT, 9, bold=True)
             + "<br>"
-            + _html("blue +, orange −, dark 0", colors.MUTED, 8)
+            + self._h("blue +, orange −, dark 0", colors.MUTED, 8)
             + "<br>"
-            + _html(f"scale ±{scale:.2g}", colors.MUTED, 8)
+            + self._h(f"scale ±{scale:.2g}", colors.MUTED, 8)
         )
+        compact = (  # for a narrow diagram (presentation mode's): the legend says what the colours are
+            self._h(f"hidden 1 #{i}", colors.HIGHLIGHT, 9, bold=True)
+            + "<br>"
+            + self._h(f"weights in, ±{scale:.2g}", colors.MUTED, 8)
+        )
+        if html != getattr(self, "_caption_html", None):
+            self._caption_html = html
+            self._caption_texts = (html, compact)
+            self._fit_caption()
 
     def _set_inset_visible(self, show):
+        was = self._inset_caption.isVisible()
         for it in (self._inset, self._inset_frame, self._inset_caption):
             it.setVisible(show)
+        if show and not was:
+            self._fit_caption()
 
     def _update_legend(self):
         s = self._state
         mode = s.edge_mode  # what is drawn; set_edge_mode only states what was asked for
         if mode == "wants":
             sw = (
-                _html("wants (backprop):", colors.HIGHLIGHT, 9, True)
-                + _html(" ●", colors.POSITIVE, 9, True)
-                + _html(" up ", colors.MUTED)
-                + _html("●", colors.NEGATIVE, 9, True)
-                + _html(" down −∂C/∂a · ", colors.MUTED)
-                + _html("━━", colors.POSITIVE, 9, True)
-                + _html(" grow ", colors.MUTED)
-                + _html("━━", colors.NEGATIVE, 9, True)
-                + _html(f" shrink −∂C/∂w · C = {s.example_cost:.3f}", colors.MUTED)
+                self._h("wants (backprop):", colors.HIGHLIGHT, 9, True)
+                + self._h(" ●", colors.POSITIVE, 9, True)
+                + self._h(" up ", colors.MUTED)
+                + self._h("●", colors.NEGATIVE, 9, True)
+                + self._h(" down −∂C/∂a · ", colors.MUTED)
+                + self._h("━━", colors.POSITIVE, 9, True)
+                + self._h(" grow ", colors.MUTED)
+                + self._h("━━", colors.NEGATIVE, 9, True)
+                + self._h(f" shrink −∂C/∂w · C = {s.example_cost:.3f}", colors.MUTED)
             )
         elif mode == "gradient":
             sw = (
-                _html("━━", colors.POSITIVE, 9, True)
-                + _html(" −gradient &gt; 0: grow ", colors.MUTED)
-                + _html("━━", colors.NEGATIVE, 9, True)
-                + _html(" shrink", colors.MUTED)
+                self._h("━━", colors.POSITIVE, 9, True)
+                + self._h(" −gradient &gt; 0: grow ", colors.MUTED)
+                + self._h("━━", colors.NEGATIVE, 9, True)
+                + self._h(" shrink", colors.MUTED)
             )
         else:
             sw = (
-                _html("━━", colors.POSITIVE, 9, True)
-                + _html(" positive ", colors.MUTED)
-                + _html("━━", colors.NEGATIVE, 9, True)
-                + _html(" negative weight", colors.MUTED)
+                self._h("━━", colors.POSITIVE, 9, True)
+                + self._h(" positive ", colors.MUTED)
+                + self._h("━━", colors.NEGATIVE, 9, True)
+                + self._h(" negative weight", colors.MUTED)
             )
         if getattr(self, "_wants_asked", False) and mode != "wants":
-            sw += _html(" (what each neuron wants: needs an example with a label)", colors.HIGHLIGHT)
+            sw += self._h(" (what each neuron wants: needs an example with a label)", colors.HIGHLIGHT)
         if self._edge_mode == "gradient" and mode == "weights":
-            sw += _html(" (−gradient: shown after a single step)", colors.HIGHLIGHT)
+            sw += self._h(" (−gradient: shown after a single step)", colors.HIGHLIGHT)
         k = len(s.edges[0]) // max(1, s.sizes[1]) if s.edges else 0
-        parts = [sw, _html(f"· first layer: {k} strongest of {s.sizes[0]} per neuron", colors.MUTED)]
+        parts = [sw, self._h(f"· first layer: {k} strongest of {s.sizes[0]} per neuron", colors.MUTED)]
         if s.activation == "relu" and len(s.sizes) > 2:
             sc = ", ".join(f"{h:.2g}" for h in self._scales[:-1])
-            parts.append(_html(f"· ReLU brightness = a / {sc} (layer max, at least 1)", colors.MUTED))
+            parts.append(self._h(f"· ReLU brightness = a / {sc} (layer max, at least 1)", colors.MUTED))
         elif s.activation == "tanh" and len(s.sizes) > 2:
-            parts.append(_html("· tanh brightness = |a|", colors.MUTED))
+            parts.append(self._h("· tanh brightness = |a|", colors.MUTED))
         if 0 <= s.label < s.sizes[-1] and self._labels:
             parts.append(
-                _html("· ", colors.MUTED)
-                + _html("◌", colors.TRUTH, 9, True)
-                + _html(" label ", colors.MUTED)
-                + _html("○", colors.HIGHLIGHT, 9, True)
-                + _html(" answer", colors.MUTED)
+                self._h("· ", colors.MUTED)
+                + self._h("◌", colors.TRUTH, 9, True)
+                + self._h(" label ", colors.MUTED)
+                + self._h("○", colors.HIGHLIGHT, 9, True)
+                + self._h(" answer", colors.MUTED)
             )
         html = " ".join(parts)
         if html != getattr(self, "_legend_html", None):
-            self._legend.setHtml(html)
             self._legend_html = html
-            self._fit_width(self._legend)
+            self._set_text(self._legend, html)
+            if self._sizes is not None and getattr(self, "_reserved_legend", None) != html and not self._placing:
+                # the room under the neurons was kept for another legend: keep it for this one
+                self._placing = True
+                try:
+                    self._place()
+                    self._render()
+                finally:
+                    self._placing = False
 
     # hover, click, pick
 
@@ -994,11 +1268,10 @@ class NetworkView(QWidget):
         )
 
     def _set_info(self, text, color=colors.FOREGROUND):
-        html = _html(text, color, 9)
+        html = self._h(text, color, 9)
         if html != getattr(self, "_info_html", None):
-            self._info.setHtml(html)
             self._info_html = html
-            self._fit_width(self._info)
+            self._set_text(self._info, html)
 
     def _set_info_default(self):
         if self._pending_param >= 0:
@@ -1008,11 +1281,10 @@ class NetworkView(QWidget):
                 colors.HIGHLIGHT,
             )
         else:
-            self._set_info(
-                "hover a neuron: its numbers · click: select it (hidden 1: its weights) · "
-                "right-click: use for the landscape",
-                colors.MUTED,
-            )
+            self._set_info(HINT, colors.MUTED)
+
+    def _info_default_html(self):
+        return self._h(HINT, colors.MUTED, 9)
 
     def _on_mouse_clicked(self, ev):
         if self._state is None:

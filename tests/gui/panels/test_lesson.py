@@ -171,6 +171,25 @@ def test_walk_the_whole_tour_with_show_me(make_window, qtbot):
     assert f"{w.controller.latest.step:,} steps" in lesson.plain_text
 
 
+def test_chapter_7_quotes_what_the_input_panel_shows_after_show_me(make_window, qtbot):
+    """The text quoted the noise's answer while the drawing of a 3 then stood in the input panel: it names
+    both, the noise's answer and, once the drawing is on screen, the drawing's as the input panel shows it."""
+    w = make_window()
+    lesson, inp, claims = w.panels["lesson"], w.panels["input"], w.panels["claims"]
+    lesson.go(tour.CHAPTER_IDS.index("nonsense"))
+    assert lesson.show_me()
+    out = live_net(w).feedforward(tour.noise_image()[None])[0]
+    noise_quote = f"this noise is a {int(np.argmax(out))}, with an output of {out.max():.2f}"
+    lesson.refresh()
+    assert noise_quote in lesson.plain_text
+    qtbot.waitUntil(lambda: not claims.draw.running, timeout=20000)
+    np.testing.assert_array_equal(inp.x, np.clip(claims.draw.last.images[0], 0, 1))  # the drawing is shown
+    shown = f"it sees a {inp.answer_label.text()}, with an output of {inp.outputs.max():.2f}."
+    assert inp.confidence_label.text() == f"output {inp.outputs.max():.2f}"  # as the input panel writes it
+    qtbot.waitUntil(lambda: shown in lesson.plain_text, timeout=3000)  # the text follows within a refresh
+    assert noise_quote in lesson.plain_text  # and still names the noise's answer as the noise's
+
+
 def test_hooks_registered_by_the_integrator_are_called(make_window):
     w = make_window()
     called = []
