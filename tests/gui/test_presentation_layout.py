@@ -157,11 +157,14 @@ def test_the_step_readout_is_whole_and_on_screen_in_presentation_mode(window, qt
     # it was listed as known: no room in the toolbar; it now moves to the status bar when the toolbar is short
     w = window
     _present(qtbot, w, *size)
-    w.step_once()
-    qtbot.waitUntil(lambda: "\u2192" in w.step_readout.text() and _idle(w), timeout=5000)
+    qtbot.waitUntil(lambda: _idle(w), timeout=10000)
+    with qtbot.waitSignal(w.controller.step_reported, timeout=10000) as blocker:
+        w.step_once()  # the readout may still show an earlier step's text: this step's own report
+    r = blocker.args[0].step_report
+    qtbot.waitUntil(lambda: _idle(w), timeout=10000)
+    qtbot.waitUntil(lambda: f"{r.cost_after:.4f}" in w.step_readout.text(), timeout=5000)
     _settle(qtbot, w)
     label = w.step_readout
-    r = w.controller.latest.step_report
     assert w.presentation.active
     assert legibility.shown(label)
     assert f"{r.cost_before:.4f}" in label.text() and f"{r.cost_after:.4f}" in label.text()
