@@ -251,7 +251,7 @@ def _thin_when_drawn(plot: pg.PlotItem, side: str):
 TITLE_ROW_PX = 30  # pyqtgraph's fixed height of a plot's title row
 
 
-def _title_row(plot: pg.PlotItem):
+def _title_row(plot: pg.PlotItem) -> None:
     """pyqtgraph fixes the title row at 30 px: a title of two lines, or a large font, then reaches above the
     plot. The row is as tall as the fitted title, at least 30 px."""
     h = max(TITLE_ROW_PX, math.ceil(plot.titleLabel.itemRect().height()))
