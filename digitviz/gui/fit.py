@@ -248,6 +248,18 @@ def _thin_when_drawn(plot: pg.PlotItem, side: str):
     axis.generateDrawSpecs = generate_draw_specs
 
 
+TITLE_ROW_PX = 30  # pyqtgraph's fixed height of a plot's title row
+
+
+def _title_row(plot: pg.PlotItem) -> None:
+    """pyqtgraph fixes the title row at 30 px: a title of two lines, or a large font, then reaches above the
+    plot. The row is as tall as the fitted title, at least 30 px."""
+    h = max(TITLE_ROW_PX, math.ceil(plot.titleLabel.itemRect().height()))
+    if plot.titleLabel.maximumHeight() != h:
+        plot.titleLabel.setMaximumHeight(h)
+        plot.layout.setRowFixedHeight(0, h)
+
+
 def fit_plot_text(plot: pg.PlotItem):
     """Keep ``plot``'s title and axis labels inside it at every size (see the module docstring)."""
     state: dict = {"busy": False}
@@ -259,6 +271,7 @@ def fit_plot_text(plot: pg.PlotItem):
         try:
             if plot.titleLabel.isVisible() and plot.titleLabel.text:
                 fit_label(plot.titleLabel, _centred_room(plot.titleLabel, plot.width()), state.setdefault("title", {}))
+                _title_row(plot)
             for side in ("left", "bottom"):
                 axis = plot.getAxis(side)
                 _fit_axis(axis, state)

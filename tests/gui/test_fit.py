@@ -98,3 +98,16 @@ def test_listed_ticks_at_one_pixel_print_once(plot_widget, qtbot):
     pw.getAxis("left").setTicks([[(0.59660, "3.9500"), (0.59665, "3.9505")]])
     _settle(qtbot, pw)
     assert not [p for p in legibility.view_problems(pw, "plot") if "overlaps" in p]
+
+
+def test_a_two_line_title_at_a_large_font_gets_a_row_as_tall_as_it(plot_widget, qtbot):
+    # Many minima's line plot at 1920x1080 while presenting: pyqtgraph's fixed 30 px title row left its
+    # second line's box 5 px above the plot
+    pw = plot_widget(600, 300)
+    pw.setTitle("Cost along the straight line<br>between two trained networks", size="14pt")
+    pw.getPlotItem().fit_text()
+    _settle(qtbot, pw)
+    title = pw.getPlotItem().titleLabel
+    assert title.itemRect().height() > 30  # two lines at 14 pt: taller than pyqtgraph's row
+    assert pw.getPlotItem().layout.rowMinimumHeight(0) >= title.itemRect().height() - 1
+    assert not legibility.view_problems(pw, "plot")

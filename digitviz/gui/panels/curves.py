@@ -47,6 +47,7 @@ from digitviz.core.training import PRESET_TARGETS, TrainConfig, preset_of
 __all__ = ["MAX_RUNS", "KeptRun", "MetricsPanel", "legend_name", "run_name"]
 
 from ..colors import RUN_COLORS  # kept runs' colours: apart from the live run's blue, green, amber and purple
+from ..fit import fit_label
 
 MAX_POINTS = 1 << 18
 DRAW_HZ = 3  # while training; curves need no more, and every redraw holds the GIL the worker needs
@@ -157,6 +158,13 @@ class MetricsPanel(QWidget):
         self.acc_plot.setMouseEnabled(x=False, y=False)
         self.acc_plot.getAxis("left").setLabel("%")
         self.grad_plot.setLogMode(y=True)
+        # the titles shrink, then elide, and ask for no width: pyqtgraph makes a title's width its plot's
+        # minimum, and three plots beside the kept runs' column at a projector's font were wider than the view.
+        # Only the titles: the tick spacing is this panel's own (see redraw and _step_ticks)
+        for p in (self.cost_plot, self.acc_plot, self.grad_plot):
+            p.fit_text = lambda *_, p=p: fit_label(p.titleLabel, p.vb.width() + 4)  # presentation mode calls it
+            p.vb.sigResized.connect(p.fit_text)
+            p.fit_text()
 
         self.raw_curve = self.cost_plot.plot(pen=RAW_PEN, name="each batch")
         self.ema_curve = self.cost_plot.plot(pen=COST_PEN, name="smoothed")

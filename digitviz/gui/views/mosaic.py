@@ -57,7 +57,8 @@ class MosaicView(pg.GraphicsLayoutWidget):
         self.n = 0
         self.grid = (1, 1)
         self.tile_shape = (28, 28)
-        self.ci.setContentsMargins(0, 0, 0, 0)
+        # room above and below for the colour bar's end tick labels, centred on the bar's ends
+        self.ci.setContentsMargins(0, 6, 0, 6)
         self.vb = self.addViewBox(row=0, col=0, lockAspect=True, invertY=True, enableMenu=False, defaultPadding=0.01)
         self.vb.setMouseEnabled(False, False)
         self.vb.setBackgroundColor(GRID_COLOR)

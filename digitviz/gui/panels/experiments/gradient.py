@@ -125,7 +125,9 @@ class GradientTab(DockTab):
         self.cum_curve = c.plot([1, 2], [0, 0], pen=pg.mkPen(FOREGROUND, width=2))
         self.cum_marker = pg.ScatterPlotItem(size=9, brush=pg.mkBrush(POSITIVE), pen=None)
         c.addItem(self.cum_marker)
-        self.cum_label = pg.TextItem("", color=POSITIVE, anchor=(0, 1))
+        # in the bottom-right corner, below the rising curve, where the plot is always empty: next to the
+        # marker it ran past a narrow plot's right edge
+        self.cum_label = pg.TextItem("", color=POSITIVE, anchor=(1, 1))
         c.addItem(self.cum_label)
 
         self.table = QTableWidget(TOP_K, len(HEADERS))
@@ -248,8 +250,8 @@ class GradientTab(DockTab):
         self.cum_curve.setData(ranks, shares)
         k = min(TOP_K, layout.size)
         self.cum_marker.setData([np.log10(k)], [self.total_share])
-        self.cum_label.setText(f"  top {k}: {self.total_share:.1%}")
-        self.cum_label.setPos(np.log10(k), self.total_share)
+        self.cum_label.setText(f"top {k}:\n{self.total_share:.1%}")
+        self.cum_label.setPos(np.log10(layout.size), 0.03)
         self.cum_plot.getPlotItem().setXRange(0, np.log10(layout.size), padding=0.02)
 
         # one model update for the whole table, not one per cell (each would re-measure the columns)

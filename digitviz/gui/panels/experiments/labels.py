@@ -191,7 +191,9 @@ class LabelsTab(TrainingTab):
         sl.addWidget(self.remove_button)
 
         self.run_list.setMinimumHeight(60)
-        side.setMinimumWidth(120)
+        # at least 120 px for the list; the column's minimum is its content's, so at a projector's font the
+        # "Remove run" button keeps its full width (a fixed 120 px on the column cut it)
+        self.run_list.setMinimumWidth(120)
         split = QSplitter(Qt.Horizontal)
         split.addWidget(plots_row)
         split.addWidget(side)
