@@ -1,4 +1,5 @@
-"""Banners: a one-line message above the diagram with a few buttons and a close cross.
+"""Banners: a one-line message above the diagram with a few buttons and a close cross; and the one way
+the window shows progress with Cancel (:func:`progress_dialog`).
 
 The window has two: the data banner (no MNIST yet: Download, Open folder) and the alert (training
 diverged, a file could not be read: Reset the network). Text is rich text: escape it with :func:`escape`.
@@ -9,7 +10,7 @@ Imports: PySide6 only.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QToolButton
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QProgressDialog, QPushButton, QToolButton
 
 
 class Banner(QFrame):
@@ -50,3 +51,18 @@ class Banner(QFrame):
 def escape(text: str) -> str:
     """Plain text made safe for a rich-text label."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def progress_dialog(text, title, maximum, parent, value=0, on_cancel=None) -> QProgressDialog:
+    """A progress dialog with Cancel, shown at once at ``value`` of ``maximum``, that stays open at the end
+    (its owner closes it: the work may still have a last step after the bar is full)."""
+    dlg = QProgressDialog(text, "Cancel", 0, max(1, int(maximum)), parent)
+    dlg.setWindowTitle(title)
+    dlg.setMinimumDuration(0)
+    dlg.setAutoClose(False)
+    dlg.setAutoReset(False)
+    dlg.setValue(value)
+    if on_cancel is not None:
+        dlg.canceled.connect(on_cancel)
+    dlg.show()
+    return dlg

@@ -44,7 +44,7 @@ from digitviz.core.training import PRESETS, TrainConfig
 
 from . import driver, presentation, shortcuts
 from .actions import SPEEDS, ActionsMixin, speed_text  # noqa: F401 (still importable from here)
-from .banners import Banner
+from .banners import Banner, progress_dialog
 from .banners import escape as _escape
 from .controller import TrainingController, merge_snapshots
 from .docks import SETTINGS_VERSION, DocksMixin
@@ -397,15 +397,10 @@ class MainWindow(ActionsMixin, DocksMixin, FilesMixin, TimelineMixin, QMainWindo
         if job is None:  # shutting down
             return
         self.downloader = job
-        dlg = QProgressDialog(f"Downloading {info.title} ({info.size_text})…", "Cancel", 0, 1000, self)
-        dlg.setWindowTitle(f"Download {info.title}")
-        dlg.setMinimumDuration(0)
-        dlg.setAutoClose(False)
-        dlg.setAutoReset(False)
-        dlg.setValue(0)
-        dlg.canceled.connect(job.stop)  # fetch sees it between chunks and removes the partial file
-        self.download_dialog = dlg
-        dlg.show()
+        # Cancel: fetch sees the stop between chunks and removes the partial file
+        self.download_dialog = progress_dialog(
+            f"Downloading {info.title} ({info.size_text})…", f"Download {info.title}", 1000, self, on_cancel=job.stop
+        )
 
     @Slot(int, int)
     def _on_download_progress(self, done, total):

@@ -48,6 +48,7 @@ from PySide6.QtWidgets import (
 
 from digitviz.core import record, replay
 
+from .banners import progress_dialog
 from .jobs import JobRunner
 
 BACKLOG = 240  # frames waiting for the encoder at most (1280x800: 3 MB each)
@@ -205,15 +206,13 @@ class Recorder(QObject):
             on_failed=self._on_failed,
             on_cancelled=self._on_cancelled,
         )
-        dlg = QProgressDialog(f"Replaying into {self.path.name}…", "Cancel", 0, max(1, plan.frames), widget.window())
-        dlg.setWindowTitle("Recording a replay")
-        dlg.setMinimumDuration(0)
-        dlg.setAutoClose(False)
-        dlg.setAutoReset(False)
-        dlg.setValue(0)
-        dlg.canceled.connect(self.cancel)
-        self.dialog = dlg
-        dlg.show()
+        self.dialog = progress_dialog(
+            f"Replaying into {self.path.name}…",
+            "Recording a replay",
+            plan.frames,
+            widget.window(),
+            on_cancel=self.cancel,
+        )
         self._timer = QTimer(self)
         self._timer.setInterval(0)  # one moment a tick: the event loop runs between them
         self._timer.timeout.connect(self._replay_tick)
@@ -319,15 +318,9 @@ class Recorder(QObject):
         self.state.emit(False)
         parent = self.widget.window() if self.widget is not None else None
         if self.job is not None and not self.job.stopped and self.written < self.queued:
-            dlg = QProgressDialog(f"Encoding {self.path.name}…", "Cancel", 0, max(1, self.queued), parent)
-            dlg.setWindowTitle("Recording")
-            dlg.setMinimumDuration(0)
-            dlg.setAutoClose(False)
-            dlg.setAutoReset(False)
-            dlg.setValue(self.written)
-            dlg.canceled.connect(self.cancel)
-            self.dialog = dlg
-            dlg.show()
+            self.dialog = progress_dialog(
+                f"Encoding {self.path.name}…", "Recording", self.queued, parent, self.written, self.cancel
+            )
 
     def cancel(self) -> None:
         """Stop recording (or replaying) and discard the file (the encoder sees the cancel before any end mark)."""

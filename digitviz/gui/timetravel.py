@@ -12,7 +12,7 @@ File ▸ Record… can also record a *replay* of the timeline (:meth:`TimelineMi
 kept moments from the first to now, each shown on the same test digit, one grab each, at once put back
 (the screen, the moment shown and the training are left as they were; training may go on meanwhile).
 
-Imports: PySide6 (the view, a progress dialog), :mod:`digitviz.core` and :mod:`digitviz.gui`.
+Imports: PySide6 (via the view), :mod:`digitviz.core` and :mod:`digitviz.gui`.
 """
 
 from __future__ import annotations
@@ -21,10 +21,10 @@ import time
 from dataclasses import replace
 
 import numpy as np
-from PySide6.QtWidgets import QProgressDialog
 
 from digitviz.core.snapshot import Snapshot, frozen_copy
 
+from .banners import progress_dialog
 from .views.timeline import TimelineBar
 
 TIME_PANELS = ("input", "weights", "landscape")  # the panels that show the moment chosen
@@ -226,17 +226,12 @@ class TimelineMixin:
         runner = getattr(self, "_measure_jobs", None)
         if runner is None:
             runner = self._measure_jobs = JobRunner(self)
-        dlg = QProgressDialog(
+        dlg = progress_dialog(
             f"Measuring the test accuracy of {len(moments):,} moments on {n:,} test images…",
-            "Cancel",
-            0,
+            "Recording a replay",
             len(moments),
             self,
         )
-        dlg.setWindowTitle("Recording a replay")
-        dlg.setMinimumDuration(0)
-        dlg.setAutoClose(False)
-        dlg.setAutoReset(False)
         self.measure_dialog = dlg
 
         def close():
@@ -271,7 +266,6 @@ class TimelineMixin:
             on_cancelled=cancelled,
         )
         dlg.canceled.connect(job.cancel)
-        dlg.show()
         return True
 
     def _start_replay(self, path, target, plan, live, snap, measured=None, sample=0) -> bool:
