@@ -972,7 +972,7 @@ class Trainer:
         if self.engine == "fused" and not self.opt.keep_grad:
             from . import fused
 
-            fused.warm_up()
+            fused.warm_up(self.dtype)
             if fused.available():  # (False only if Numba failed to import after all)
                 return fused.run_steps(self, n)
         res = [self.step()]

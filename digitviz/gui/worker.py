@@ -384,17 +384,17 @@ class TrainWorker(QObject):
     def _engine(self) -> str:
         if self.trainer.engine != "fused":
             return self.trainer.engine
-        return "fused" if fused.is_ready() else "numpy (fused compiling)"
+        return "fused" if fused.is_ready(self.trainer.dtype) else "numpy (fused compiling)"
 
     def _train_one(self):
         """One mini-batch while playing / stepping n / finishing an epoch; at full speed on the fused
         engine, a chunk of them sized to take about ``CHUNK_SECONDS`` (the kernel frees the GIL)."""
         tr = self.trainer
-        if tr.engine == "fused" and not fused.is_ready():
+        if tr.engine == "fused" and not fused.is_ready(tr.dtype):
             # at the first step of training, not at launch: Numba and its kernels take ~140 MB, which a
             # window only looked at never needs. Compiled (or loaded from the disk cache) on its own
             # thread; NumPy trains meanwhile.
-            fused.start_warm_up()
+            fused.start_warm_up(tr.dtype)
         try:
             if self._interval or self._engine() != "fused":
                 res = tr.step()

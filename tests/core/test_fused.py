@@ -1,5 +1,7 @@
 """The fused engine against the NumPy reference: same batches, same parameters, same divergence."""
 
+import threading
+
 import numpy as np
 import pytest
 from threadpoolctl import threadpool_limits
@@ -139,6 +141,25 @@ def test_warm_up_in_the_background_becomes_ready():
     fused.start_warm_up()
     fused.warm_up()  # joins the compile lock; returns once the kernel is ready
     assert fused.is_ready()
+
+
+def test_warm_up_compiles_only_the_dtype_asked_for(monkeypatch):
+    """A float32 run (the app's) never waits for float64's compile (~20 s cold), nor the reverse."""
+    monkeypatch.setattr(fused, "_ready", {np.dtype(d): threading.Event() for d in ("f4", "f8")})
+    called = []
+    call = fused._call
+
+    def recorded(theta, *args):
+        called.append(theta.dtype)
+        return call(theta, *args)
+
+    monkeypatch.setattr(fused, "_call", recorded)
+    fused.warm_up(np.float32)
+    assert set(called) == {np.dtype(np.float32)}
+    assert fused.is_ready(np.float32) and not fused.is_ready(np.float64)
+    called.clear()
+    fused.warm_up(np.float64)
+    assert set(called) == {np.dtype(np.float64)} and fused.is_ready(np.float64)
 
 
 @pytest.mark.parametrize("shift,rotate,batch", [(3, 0.0, 10), (3, 0.0, 97), (2, 10.0, 10), (0, 15.0, 32)])
