@@ -241,6 +241,11 @@ def warm_up(dtype: npt.DTypeLike = np.float32) -> None:
         except ImportError as e:  # pragma: no cover - a broken Numba install: the trainer stays on NumPy
             _broken.append(e)
             return
+        # Numba's first compilation loads SciPy's BLAS (numba.np.arraymath, when SciPy is installed):
+        # load and pin it now, not after the ~20 s a cold compile takes, during which it ran on every core
+        with contextlib.suppress(ImportError):
+            import numba.np.arraymath  # noqa: F401
+        _one_thread_for_new_blas(before)
         layout = Layout((3, 2, 2))
         U = np.zeros(2 * 3, np.uint8)
         U.flags.writeable = False
@@ -291,7 +296,12 @@ def _one_thread_for_new_blas(before):
     """Numba's first compilation imports SciPy's BLAS when SciPy is installed (for its np.dot support,
     which this engine does not use). That library arrives after the app pinned BLAS to one thread
     process-wide, with as many threads as cores: pin it too, so every BLAS in the process stays on one
-    thread as the app and its tests expect (nothing in digitviz calls it)."""
+    thread as the app and its tests expect (nothing in digitviz calls it).
+
+    This runs on the warm-up thread, and threadpoolctl (since 3.6) silently ignores OpenBLAS limits set
+    from any thread but the first one that set them (the app's GUI thread): for a library nobody has
+    limited yet that rule only keeps it on every core, so its own setter is called when the limit did not
+    take."""
     if before is None:
         return
     from threadpoolctl import ThreadpoolController
@@ -299,6 +309,9 @@ def _one_thread_for_new_blas(before):
     for lib in ThreadpoolController().lib_controllers:
         if lib.filepath not in before:
             lib.set_num_threads(1)
+            real = getattr(lib, "_real_set_num_threads", None)  # threadpoolctl's call without that rule
+            if lib.num_threads != 1 and real is not None:
+                real(1)
 
 
 _blas = None

@@ -21,7 +21,6 @@ import time
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal, Slot
-from threadpoolctl import threadpool_limits
 
 from digitviz.core import fused
 from digitviz.core.experiments import output_nudges
@@ -192,9 +191,10 @@ class TrainWorker(QObject):
     @Slot()
     def run(self):
         try:
-            # One BLAS thread: the batches are tiny, and a second core is better left to the GUI.
-            with threadpool_limits(1):
-                self._loop()
+            # One BLAS thread: pinned for the whole process when digitviz.gui was imported (jobs.pin_blas),
+            # on the GUI thread. (A `threadpool_limits` block here did nothing: threadpoolctl lets only
+            # the thread that first limited OpenBLAS limit it again.)
+            self._loop()
         finally:
             self.finished.emit()
 

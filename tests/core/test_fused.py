@@ -413,3 +413,21 @@ def test_feature_major_layers_of_odd_widths_match_numpy(mnist, activation, cost)
     assert rel(ref.net.theta, fast.net.theta) < 1e-5
     assert rel(ref.net.theta, ref.theta0) > 1e-2
     np.testing.assert_allclose(fast.history.costs.values(), ref.history.costs.values(), rtol=1e-4)
+
+
+def test_a_blas_the_warm_up_thread_loads_is_pinned_though_another_thread_controls_openblas():
+    """Numba's first compilation loads SciPy's BLAS on the warm-up thread, while the GUI thread pinned
+    OpenBLAS first; threadpoolctl (>= 3.6) then ignores limits set from any other thread, and SciPy's BLAS
+    stayed on every core (a CI run saw it in a test that asserts one BLAS thread)."""
+    from threadpoolctl import threadpool_info
+
+    threadpool_limits(1)  # this thread sets OpenBLAS first, as the app's GUI thread does
+    threadpool_limits(2)  # ... and a library that arrives with two threads
+    try:
+        t = threading.Thread(target=fused._one_thread_for_new_blas, args=(set(),))  # every library is new
+        t.start()
+        t.join()
+        pools = threadpool_info()
+        assert pools and all(pool["num_threads"] == 1 for pool in pools), pools
+    finally:
+        threadpool_limits(1)

@@ -51,7 +51,8 @@ def test_numbers_are_what_the_core_computes(qtbot, panel, toy):
     run = run_probe(qtbot, panel, snapshot_of(net, cfg, step=12))
     # BLAS is pinned to one thread for the whole process (gui/jobs.py): the job and this reference
     # sum in the same order, so they give the same bits
-    assert all(pool["num_threads"] == 1 for pool in threadpool_info())
+    pools = threadpool_info()
+    assert all(pool["num_threads"] == 1 for pool in pools), pools
     ref = probe(
         net, toy.images_as("test"), toy.test_labels, np.random.default_rng(3), n=300, kind="uniform", threshold=0.9
     )
