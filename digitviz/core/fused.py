@@ -69,11 +69,19 @@ _k = None
 
 
 def kernels():
-    """The compiled kernels' module (:mod:`digitviz.core._fused_kernels`), imported on first use."""
+    """The compiled kernels' module (:mod:`digitviz.core._fused_kernels`), imported on first use.
+
+    Numba's first compilation (or load from its cache) of any kernel loads SciPy's BLAS when SciPy is
+    installed (``numba.np.arraymath``): it is loaded here, and pinned to one thread, before any kernel runs.
+    """
     global _k
     if _k is None:
+        before = _blas_libraries()
         from . import _fused_kernels
 
+        with contextlib.suppress(ImportError):
+            import numba.np.arraymath  # noqa: F401
+        _one_thread_for_new_blas(before)
         _k = _fused_kernels
     return _k
 
@@ -241,11 +249,6 @@ def warm_up(dtype: npt.DTypeLike = np.float32) -> None:
         except ImportError as e:  # pragma: no cover - a broken Numba install: the trainer stays on NumPy
             _broken.append(e)
             return
-        # Numba's first compilation loads SciPy's BLAS (numba.np.arraymath, when SciPy is installed):
-        # load and pin it now, not after the ~20 s a cold compile takes, during which it ran on every core
-        with contextlib.suppress(ImportError):
-            import numba.np.arraymath  # noqa: F401
-        _one_thread_for_new_blas(before)
         layout = Layout((3, 2, 2))
         U = np.zeros(2 * 3, np.uint8)
         U.flags.writeable = False

@@ -431,3 +431,24 @@ def test_a_blas_the_warm_up_thread_loads_is_pinned_though_another_thread_control
         assert pools and all(pool["num_threads"] == 1 for pool in pools), pools
     finally:
         threadpool_limits(1)
+
+
+def test_running_a_kernel_before_any_warm_up_leaves_every_blas_on_one_thread():
+    """The first kernel call loads SciPy's BLAS (Numba's numba.np.arraymath); a test that called one before
+    warm_up left it on every core for the rest of its process. kernels() now loads and pins it."""
+    import subprocess
+    import sys
+
+    code = (
+        "import numpy as np\n"
+        "from threadpoolctl import threadpool_info, threadpool_limits\n"
+        "threadpool_limits(1)\n"
+        "from digitviz.core import fused\n"
+        "wst = np.array([np.nan, np.nan, np.inf, 0.0])\n"
+        "fused.kernels()._rise(wst, 1.0, 0.1, 1.5, 0.5)\n"
+        "print([pool['num_threads'] for pool in threadpool_info()])\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    threads = eval(out.stdout)
+    assert len(threads) >= 1 and set(threads) == {1}, threads

@@ -111,7 +111,8 @@ def test_shutdown_all_stops_every_runner(qtbot):
 def test_blas_is_pinned_to_one_thread_for_the_process():
     from threadpoolctl import threadpool_info
 
-    assert all(pool["num_threads"] == 1 for pool in threadpool_info())
+    pools = threadpool_info()
+    assert all(pool["num_threads"] == 1 for pool in pools), pools
 
 
 def test_a_job_streams_progress_and_shutdown_can_wait_for_it(qtbot):
