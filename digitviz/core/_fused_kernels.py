@@ -637,7 +637,7 @@ def train_chunk(
     good,
     pst,
     snaps,
-    stride,
+    snap_at,
     costs,
     gnorms,
 ):
@@ -697,9 +697,10 @@ def train_chunk(
         (:meth:`DivergenceWatch.probe_state`): after each step that brings the examples seen to
         ``next_check``, the probe batch's outputs are checked as :meth:`DivergenceWatch.probe` does.
     snaps : ndarray, shape (K, P)
-        Path points: after each step ``t`` (counted from the run's start) with ``t % stride == 0``,
-        ``theta`` is copied into the next row (``K`` is at least the number of such steps).
-    stride : int
+        Copies of ``theta``: row ``j`` after step ``snap_at[j]`` (steps counted from the run's start).
+        The driver asks for the path points and the timeline's kept moments, so a chunk need not end at them.
+    snap_at : int64 array, shape (K,)
+        Increasing steps, each after ``step0``; those past the last step done are not copied.
     costs, gnorms : float64 arrays, shape (n_steps,)
         Filled with each step's batch cost and gradient norm.
 
@@ -741,6 +742,7 @@ def train_chunk(
     n_probe = yp.shape[0] if Xp.shape[0] > 0 else 0
     probe_out = np.empty(n_probe * n_out, theta.dtype)
     n_snaps = 0
+    n_snap_at = snap_at.shape[0]
     fm = _feature_major(sizes, batch)
     for s in range(n_steps):
         start = s * batch
@@ -878,7 +880,7 @@ def train_chunk(
         noise_pos += k
         seen += nb
         step = step0 + s + 1
-        if step % stride == 0:
+        if n_snaps < n_snap_at and snap_at[n_snaps] == step:
             snaps[n_snaps, :] = theta
             n_snaps += 1
         if _rise(wst, cost, alpha, rise, floor) >= rise_steps:

@@ -131,7 +131,7 @@ def _call(
     good=None,
     pst=None,
     snaps=None,
-    stride=1 << 62,
+    snap_at=None,
 ):
     sizes, w_off, b_off = _layout_arrays(layout)
     costs = np.empty(n_steps)
@@ -141,7 +141,7 @@ def _call(
     if pst is None:
         pst = np.array([np.inf, -1.0, 0.0, -1.0, np.nan])
     if snaps is None:
-        snaps = np.zeros((0, theta.shape[0]), theta.dtype)
+        snaps, snap_at = np.zeros((0, theta.shape[0]), theta.dtype), np.zeros(0, np.int64)
     done, status = kernels().train_chunk(
         theta,
         velocity,
@@ -171,7 +171,7 @@ def _call(
         good,
         pst,
         snaps,
-        int(stride),
+        snap_at,
         costs,
         gnorms,
     )
@@ -344,8 +344,11 @@ def start_warm_up(dtype: npt.DTypeLike = np.float32) -> None:
     _warm_thread.start()
 
 
-def run_steps(tr: Trainer, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Up to ``n`` steps of the trainer ``tr`` on the fused engine; see :meth:`Trainer.run_steps`.
+def run_steps(
+    tr: Trainer, n: int, keep_at: np.ndarray | None = None, keep_out: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Up to ``n`` steps of the trainer ``tr`` on the fused engine; see :meth:`Trainer.run_steps` (and
+    for ``keep_at`` / ``keep_out``, the copies of ``theta`` it is asked for).
 
     Walks exactly the batches (and draws exactly the doubt noise and the moves of "train on moved
     digits") that ``n`` calls of ``tr.step()`` would, updates its counters, history and
@@ -372,8 +375,9 @@ def run_steps(tr: Trainer, n: int) -> tuple[np.ndarray, np.ndarray]:
     assert tr._order is not None  # the trainer has data (checked by Trainer.run_steps)
     if tr._pos >= len(tr._order):
         tr._new_epoch()
+    keep = _Keep(keep_at, keep_out, tr.step_count)
     with _one_blas_thread():
-        return _run(tr, n, U, noise_y)
+        return _run(tr, n, U, noise_y, keep)
 
 
 def _draw_noise(tr, m, n_rows, B, n_in, dtype):
@@ -418,11 +422,36 @@ def _gather_moved(tr, idx, noise_k, noise, B):
     return X
 
 
-def _run(tr, n, U, noise_y):
+class _Keep:
+    """The copies of ``theta`` a caller of :func:`run_steps` asked for: after step ``at[j]``, into ``out[j]``."""
+
+    def __init__(self, at, out, step0):
+        if at is None:
+            at, out = np.zeros(0, np.int64), None
+        at = np.asarray(at, np.int64)
+        if len(at) and (at[0] <= step0 or np.any(np.diff(at) <= 0)):
+            raise ValueError(f"keep_at must increase from after step {step0}")
+        if len(at) and (out is None or len(out) < len(at)):
+            raise ValueError(f"keep_out needs a row for each of the {len(at)} steps of keep_at")
+        self.at, self.out = at, out
+
+    def between(self, lo, hi):
+        """The steps asked for in ``lo < t <= hi``."""
+        return self.at[np.searchsorted(self.at, lo, "right") : np.searchsorted(self.at, hi, "right")]
+
+    def put(self, steps, thetas):
+        """``thetas[i]`` is ``theta`` after ``steps[i]``: keep the rows asked for."""
+        if len(self.at) and len(steps):
+            j = np.searchsorted(self.at, steps)
+            hit = (j < len(self.at)) & (self.at[np.minimum(j, len(self.at) - 1)] == steps)
+            self.out[j[hit]] = thetas[hit]
+
+
+def _run(tr, n, U, noise_y, keep):
     """:func:`_chunks`, then ``tr.last_batch`` of the last step done (gathered once per call, not per chunk)."""
     last: list = []
     try:
-        return _chunks(tr, n, U, noise_y, last)
+        return _chunks(tr, n, U, noise_y, last, keep)
     finally:
         if last:
             tr.last_batch = _batch_of(tr, *last[-1])
@@ -439,7 +468,7 @@ def _frozen(a):
     return v
 
 
-def _chunks(tr, n, U, noise_y, last):
+def _chunks(tr, n, U, noise_y, last, keep):
     from .training import BLOWUP, Diverged, Divergence
 
     c, net, opt, watch = tr.config, tr.net, tr.opt, tr.watch
@@ -462,7 +491,10 @@ def _chunks(tr, n, U, noise_y, last):
         m = min(n - done, -(-left // B), (tr.step_count // stride + pts) * stride - tr.step_count)
         if moved:  # the chunk's moved inputs are gathered in NumPy first: keep them a few MB
             m = min(m, max(1, _MOVED_EXAMPLES // B))
-        snaps = np.empty(((tr.step_count + m) // stride - tr.step_count // stride, P), dtype)
+        # theta is copied at the path points and at the steps the caller asked for (the timeline's kept moments)
+        path_at = np.arange(tr.step_count // stride + 1, (tr.step_count + m) // stride + 1, dtype=np.int64) * stride
+        snap_at = np.union1d(path_at, keep.between(tr.step_count, tr.step_count + m))
+        snaps = np.empty((len(snap_at), P), dtype)
         idx = np.ascontiguousarray(tr._order[tr._pos : tr._pos + m * B], np.int64)
         if c.doubt > 0:
             rng_state = tr._noise_rng.bit_generator.state
@@ -506,7 +538,7 @@ def _chunks(tr, n, U, noise_y, last):
             watch.good_theta,
             pst,
             snaps,
-            stride,
+            snap_at,
         )
         tr.train_seconds += time.perf_counter() - t0
         examples = min(k_done * B, len(idx))
@@ -518,7 +550,11 @@ def _chunks(tr, n, U, noise_y, last):
         watch.set_rise_state(wst)
         watch.set_probe_state(pst)
         steps = np.arange(step0 + 1, step0 + k_done + 1)
-        tr.history.record_steps(steps, costs[:k_done], gnorms[:k_done], net.theta, path_thetas=snaps)
+        done_at = snap_at[: np.searchsorted(snap_at, step0 + k_done, "right")]
+        on_path = np.isin(done_at, path_at)
+        path_thetas = snaps[: len(done_at)] if on_path.all() else snaps[: len(done_at)][on_path]
+        tr.history.record_steps(steps, costs[:k_done], gnorms[:k_done], net.theta, path_thetas=path_thetas)
+        keep.put(done_at, snaps[: len(done_at)])
         if k_done:
             last[:] = [(idx, k_done - 1, noise_k, noise, Xf)]
         out_c.append(costs[:k_done])
@@ -548,6 +584,7 @@ def _chunks(tr, n, U, noise_y, last):
             except Diverged as e:
                 e.chunk = (np.concatenate(out_c), np.concatenate(out_g))  # the steps done before it
                 raise
+            keep.put(np.array([tr.step_count]), net.theta[None])
             out_c.append(np.array([res.cost]))
             out_g.append(np.array([res.grad_norm]))
             done += 1

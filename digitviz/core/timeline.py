@@ -94,6 +94,23 @@ class Timeline:
         stride = self.stride * (2 if self._n_tail == self._tail_cap else 1)
         return -(-s // stride) * stride
 
+    def kept_after(self, after: int, n: int, limit: int) -> np.ndarray:
+        """The steps in ``after < t <= after + n`` that :meth:`record` would keep if offered them all in
+        order (at most the first ``limit``), the timeline left unchanged: a trainer that runs many steps per
+        call copies ``theta`` at these, then offers them. Shape (k,), int64, increasing."""
+        sim = Timeline.__new__(Timeline)
+        sim.__dict__.update(self.__dict__)
+        sim._steps, sim._buf, sim.store = self._steps.copy(), self._buf[:, :0], False
+        out: list[int] = []
+        s, end = max(int(after), sim._latest), int(after) + int(n)
+        while len(out) < limit:
+            s = sim.next_kept(s)
+            if s > end:
+                break
+            sim.record(s, None)
+            out.append(s)
+        return np.array(out, np.int64)
+
     def admit(self, step: int) -> bool:
         """Whether :meth:`record` would keep ``step`` beyond the latest point; updates the bookkeeping
         (thinning included) exactly as :meth:`record` does, without parameters (``store=False``)."""

@@ -961,11 +961,18 @@ class Trainer:
         self.test_acc = self.good_acc
         self.history.record_theta(self.step_count, self.net.theta)
 
-    def run_steps(self, n: int) -> tuple[np.ndarray, np.ndarray]:
+    def run_steps(
+        self, n: int, keep_at: np.ndarray | None = None, keep_out: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Up to ``n`` steps on this trainer's engine, stopping early at the end of an epoch.
 
         The same batches, records and :class:`Diverged` as ``n`` calls of :meth:`step`; returns the
         steps' batch costs and gradient norms, two arrays of shape ``(k,)``, ``k <= n``.
+
+        ``keep_at`` (int array, shape (K,), increasing steps after :attr:`step_count`) asks for copies of
+        ``theta``: after step ``keep_at[j]``, into ``keep_out[j]`` (shape (K, P)); the rows of steps not
+        reached are left as they were. The fused kernel copies them as it trains, so a caller that keeps
+        ``theta`` at many steps (the app's timeline) need not end its calls there.
         """
         if n < 1:
             return np.zeros(0), np.zeros(0)
@@ -974,10 +981,16 @@ class Trainer:
 
             fused.warm_up(self.dtype)
             if fused.available():  # (False only if Numba failed to import after all)
-                return fused.run_steps(self, n)
-        res = [self.step()]
-        while len(res) < n and not self.epoch_done:
+                return fused.run_steps(self, n, keep_at, keep_out)
+        at = np.zeros(0, np.int64) if keep_at is None else np.asarray(keep_at, np.int64)
+        j = int(np.searchsorted(at, self.step_count, "right"))
+        res: list[StepResult] = []
+        while not res or (len(res) < n and not self.epoch_done):
             res.append(self.step())
+            if j < len(at) and at[j] == self.step_count:
+                assert keep_out is not None
+                keep_out[j] = self.net.theta
+                j += 1
         return np.array([r.cost for r in res]), np.array([r.grad_norm for r in res])
 
     @property

@@ -364,6 +364,19 @@ class TrainWorker(QObject):
             if len(self._tl_steps) == TIMELINE_BLOCK:
                 self._flush_timeline()
 
+    def _admit_kept(self, kept):
+        """Offer the timeline the kept moments a chunk reached (``kept``: run steps, increasing), whose
+        thetas the chunk copied into the staging rows from ``len(self._tl_steps)`` on, in order."""
+        base, now = len(self._tl_steps), self.trainer.step_count - self._timeline_step
+        for i, s in enumerate(kept[: np.searchsorted(kept, now, "right")]):
+            if s > self.timeline.latest_step and self.timeline.admit(int(s)):
+                row = len(self._tl_steps)
+                if row != base + i:  # (never, while the twin keeps what kept_after said)
+                    self._tl_stage[row] = self._tl_stage[base + i]
+                self._tl_steps.append(int(s) + self._timeline_step)
+        if len(self._tl_steps) == TIMELINE_BLOCK:
+            self._flush_timeline()
+
     def _flush_timeline(self):
         k = len(self._tl_steps)
         if k:
@@ -403,13 +416,20 @@ class TrainWorker(QObject):
             else:
                 target = self._chunk
                 n = min(target, self._remaining) if self._remaining > 0 else target
-                # end the call at the timeline's next kept moment: every step of its dense start is kept
-                s = tr.step_count - self._timeline_step
-                n = max(1, min(n, self.timeline.next_kept(max(s, self.timeline.latest_step)) - s))
+                # the timeline's kept moments in this chunk: the kernel copies theta into the staging rows
+                # there (every step of the timeline's dense start is kept: ending each call at the next
+                # one made the app's first minutes ~15% slower than training headless)
+                free = TIMELINE_BLOCK - len(self._tl_steps)
+                kept = self.timeline.kept_after(tr.step_count - self._timeline_step, n, free)
+                if len(kept) == free:  # the staging rows are full there: end the call at the last of them
+                    n = int(kept[-1]) - (tr.step_count - self._timeline_step)
                 # sized by this thread's CPU time: on a busy machine the wall time of a chunk also counts
                 # the waits for a core, and chunks sized by it shrank, multiplying the cost between them
                 t0 = time.thread_time()
-                costs, gnorms = tr.run_steps(n)
+                try:
+                    costs, gnorms = tr.run_steps(n, kept + self._timeline_step, self._tl_stage[len(self._tl_steps) :])
+                finally:
+                    self._admit_kept(kept)
                 dt = time.thread_time() - t0
                 done = len(costs)
                 self._record_chunk(costs, gnorms)
@@ -434,7 +454,7 @@ class TrainWorker(QObject):
         self._last_cost, self._last_gnorm = float(costs[-1]), float(gnorms[-1])
         self._epoch_cost_sum += float(np.sum(costs))
         self._epoch_cost_n += n
-        self._admit_timeline()  # the chunk ended at the timeline's next kept step (see _train_one)
+        self._admit_timeline()  # the chunk's end (its kept moments were offered by _admit_kept)
 
     def _record(self, cost, grad_norm, step):
         self._records.add(step, (cost,), (grad_norm,))

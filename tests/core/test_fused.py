@@ -415,6 +415,39 @@ def test_feature_major_layers_of_odd_widths_match_numpy(mnist, activation, cost)
     np.testing.assert_allclose(fast.history.costs.values(), ref.history.costs.values(), rtol=1e-4)
 
 
+@pytest.mark.parametrize("engine", ["fused", "numpy"])
+def test_run_steps_copies_theta_at_the_steps_asked_for(mnist, engine):
+    """The app's timeline asks a chunk for theta at its kept moments: each row is theta after its step,
+    exactly as stepping one at a time gives it (the path points stay as they were)."""
+    cfg = TrainConfig(batch_size=10, lr=3.0)
+    ref, tr = Trainer(mnist, cfg, engine=engine), Trainer(mnist, cfg, engine=engine)
+    tr.history.path_stride = ref.history.path_stride = 7
+    at = np.array([1, 2, 3, 7, 50, 99, 100, 140, 260], np.int64)  # 260: past the call, its row stays as it was
+    out = np.full((len(at), tr.net.theta.size), -1.0, tr.dtype)
+    costs, _ = tr.run_steps(200, at, out)
+    assert len(costs) == 200
+    thetas = {}
+    for _ in range(200):
+        ref.run_steps(1)
+        thetas[ref.step_count] = ref.net.theta.copy()
+    for j, s in enumerate(at):
+        if s <= 200:
+            np.testing.assert_array_equal(out[j], thetas[s])
+        else:
+            assert np.all(out[j] == -1.0)
+    np.testing.assert_array_equal(tr.net.theta, ref.net.theta)
+    assert tr.history.path_steps.tolist() == ref.history.path_steps.tolist()
+    for a, b in zip(tr.history.path_thetas, ref.history.path_thetas):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_run_steps_refuses_steps_not_after_now(mnist):
+    tr = Trainer(mnist, TrainConfig(), engine="fused")
+    tr.run_steps(5)
+    with pytest.raises(ValueError, match="keep_at must increase"):
+        tr.run_steps(5, np.array([5, 6]), np.zeros((2, tr.net.theta.size), tr.dtype))
+
+
 def test_a_blas_the_warm_up_thread_loads_is_pinned_though_another_thread_controls_openblas():
     """Numba's first compilation loads SciPy's BLAS on the warm-up thread, while the GUI thread pinned
     OpenBLAS first; threadpoolctl (>= 3.6) then ignores limits set from any other thread, and SciPy's BLAS

@@ -103,3 +103,18 @@ def test_next_kept_names_exactly_the_steps_record_keeps():
             t2.record(s, np.full(5, s, np.float32))
             visited.append(s)
     assert list(t2.steps()) == [k for k in tl.steps() if k in kept]  # tl also holds its latest step, 399
+
+
+@pytest.mark.parametrize("after,n,limit", [(-1, 30, 100), (5, 400, 7), (120, 900, 1000), (0, 1, 5), (2000, 50, 3)])
+def test_kept_after_names_the_steps_record_would_keep_and_changes_nothing(after, n, limit):
+    """What a trainer running n steps per call asks its kernel to copy: the very steps offering each step
+    in order would keep, through the dense head and the tail's thinning."""
+    tl = Timeline(5, np.float32, max_bytes=40 * 5 * 4, head_share=0.25)  # head of 10 steps, tail of 29
+    for step in range(after + 1):
+        tl.record(step, np.full(5, step, np.float32))
+    before = (tl.steps(), tl.stride, tl.latest_step)
+    got = tl.kept_after(after, n, limit)
+    assert (tl.steps().tolist(), tl.stride, tl.latest_step) == (before[0].tolist(), before[1], before[2])
+    twin = Timeline(5, np.float32, max_bytes=40 * 5 * 4, head_share=0.25)
+    wanted = [s for s in range(after + n + 1) if twin.record(s, np.full(5, s, np.float32)) and s > after]
+    assert got.dtype == np.int64 and got.tolist() == wanted[:limit]
