@@ -935,3 +935,52 @@ def feed_forward(theta, sizes, w_off, b_off, act, ce, X, n, out):
                     out[o + j] /= tot
         else:
             _activate(zz, out, n * no, 0)
+
+
+@njit(**_JIT)
+def evaluate_images(theta, sizes, w_off, b_off, act, ce, U, labels, n, block, res):
+    """Accuracy and cost of the network on the ``n`` images of ``U`` (uint8, flat ``(n * n_in,)``, divided
+    by 255 in ``theta``'s dtype as :class:`~digitviz.core.data.ScaledImages` does), ``block`` rows at a time
+    through :func:`feed_forward`: ``res[0]`` = answers equal to ``labels`` (the brightest output, the first
+    one on a tie or NaN, as ``np.argmax``), ``res[1]`` = the summed cost of :func:`~digitviz.core.network.cost_value`
+    (float64). The epoch's evaluation, without the GIL: in NumPy it is ~20 short calls a 4,096 rows, each
+    of which gives the GIL back and waits to take it again from the GUI thread."""
+    dt = theta.dtype.type
+    n_in = sizes[0]
+    n_out = sizes[sizes.shape[0] - 1]
+    xb = np.empty(block * n_in, theta.dtype)
+    out = np.empty(block * n_out, theta.dtype)
+    c255 = dt(255)
+    tiny = np.finfo(theta.dtype).tiny
+    correct = 0
+    cost = 0.0
+    for lo in range(0, n, block):
+        m = min(block, n - lo)
+        base = lo * n_in
+        for i in range(m * n_in):
+            xb[i] = dt(U[base + i]) / c255
+        feed_forward(theta, sizes, w_off, b_off, act, ce, xb, m, out)
+        for r in range(m):
+            o = r * n_out
+            y = labels[lo + r]
+            best = 0
+            bv = out[o]
+            if bv == bv:
+                for k in range(1, n_out):
+                    v = out[o + k]
+                    if v != v:
+                        best = k
+                        break
+                    if v > bv:
+                        bv = v
+                        best = k
+            if best == y:
+                correct += 1
+            if ce == 1:
+                cost -= np.log(max(out[o + y], tiny))
+            else:
+                for k in range(n_out):
+                    d = float(out[o + k]) - (1.0 if k == y else 0.0)
+                    cost += d * d
+    res[0] = correct
+    res[1] = cost

@@ -485,3 +485,41 @@ def test_running_a_kernel_before_any_warm_up_leaves_every_blas_on_one_thread():
     assert out.returncode == 0, out.stderr
     threads = eval(out.stdout)
     assert len(threads) >= 1 and set(threads) == {1}, threads
+
+
+@pytest.mark.parametrize("activation,cost", PAIRS)
+def test_the_kernels_evaluation_gives_evaluates_accuracy_and_cost(mnist, activation, cost):
+    """The fused engine's epoch-end evaluation (one call without the GIL, from the uint8 images) against
+    the NumPy reference: the same accuracy on the 10,000 test images, the cost to float32 rounding."""
+    from digitviz.core.training import evaluate
+
+    tr = Trainer(mnist, TrainConfig(activation=activation, cost=cost, lr=0.1 if activation != "sigmoid" else 3.0))
+    tr.run_steps(300)
+    ref = evaluate(tr.net, tr.X_test, tr.test_labels)
+    net = tr.net
+    acc, c = fused.evaluate_images(net.theta, net.layout, activation, cost, mnist.test_images, tr.test_labels)
+    assert acc == ref.accuracy and 0.3 < acc < 1
+    assert c == pytest.approx(ref.cost, rel=5e-5)
+    net.theta[5] = np.nan  # every output NaN: np.argmax answers 0, the first NaN
+    nan_ref = evaluate(net, tr.X_test[:500], tr.test_labels[:500])
+    acc, _ = fused.evaluate_images(
+        net.theta, net.layout, activation, cost, mnist.test_images[:500], tr.test_labels[:500]
+    )
+    assert acc == nan_ref.accuracy == np.mean(tr.test_labels[:500] == 0)
+
+
+def test_end_epoch_on_the_fused_engine_evaluates_in_the_kernel(mnist, monkeypatch):
+    from digitviz.core.training import evaluate
+
+    calls = []
+    real = fused.evaluate_images
+    monkeypatch.setattr(fused, "evaluate_images", lambda *a: calls.append(len(a[-1])) or real(*a))
+    tr = Trainer(mnist, TrainConfig(), engine="fused")
+    tr.run_steps(200)
+    rec = tr.end_epoch()
+    assert calls == [10_000, 60_000]  # the test set, then the training set (the labels trained on)
+    assert rec.test_acc == tr.test_acc == evaluate(tr.net, tr.X_test, tr.test_labels).accuracy
+    assert rec.train_acc == evaluate(tr.net, tr.X_train, tr.train_labels).accuracy
+    calls.clear()
+    Trainer(mnist, TrainConfig(), engine="numpy").end_epoch()
+    assert calls == []  # the NumPy engine evaluates with NumPy
