@@ -36,6 +36,7 @@ import numpy as np
 import numpy.typing as npt
 
 if TYPE_CHECKING:  # training imports this module
+    from digitviz.core.network import Layout
     from digitviz.core.training import Trainer
 
 ACT_CODES = {"sigmoid": 0, "relu": 1, "tanh": 2}
@@ -201,7 +202,9 @@ def probe_outputs(theta, layout, act, cost, X):
 EVAL_BLOCK = 1024  # images the epoch's evaluation converts at a time (3 MB of float32 inputs)
 
 
-def evaluate_images(theta, layout, act, cost, images, labels) -> tuple[float, float]:
+def evaluate_images(
+    theta: np.ndarray, layout: Layout, act: str, cost: str, images: np.ndarray, labels: np.ndarray
+) -> tuple[float, float]:
     """``(accuracy, cost)`` of the network ``theta`` on uint8 ``images`` ``(n, n_in)`` against ``labels``,
     as :func:`~digitviz.core.training.evaluate` gives them (to rounding: the forward pass is the kernel's,
     not NumPy's), in one compiled call without the GIL: the epoch-end evaluation of the fused engine."""

@@ -1044,7 +1044,7 @@ class Trainer:
 
     def _accuracy_and_cost(self, which: str) -> tuple[float, float]:
         """The epoch's evaluation on one split (see :meth:`end_epoch`)."""
-        if self.engine == "fused" and self.X_train is not None:
+        if self.engine == "fused" and self.data is not None:
             from . import fused
 
             if fused.available() and fused.is_ready(self.dtype):
