@@ -742,7 +742,7 @@ def train_chunk(
     n_probe = yp.shape[0] if Xp.shape[0] > 0 else 0
     probe_out = np.empty(n_probe * n_out, theta.dtype)
     n_snaps = 0
-    n_snap_at = snap_at.shape[0]
+    next_snap = snap_at[0] if snap_at.shape[0] else -1  # the next step to copy theta after (-1: none)
     fm = _feature_major(sizes, batch)
     for s in range(n_steps):
         start = s * batch
@@ -880,9 +880,10 @@ def train_chunk(
         noise_pos += k
         seen += nb
         step = step0 + s + 1
-        if n_snaps < n_snap_at and snap_at[n_snaps] == step:
+        if step == next_snap:
             snaps[n_snaps, :] = theta
             n_snaps += 1
+            next_snap = snap_at[n_snaps] if n_snaps < snap_at.shape[0] else -1
         if _rise(wst, cost, alpha, rise, floor) >= rise_steps:
             return s + 1, ROSE
         if n_probe and seen >= pst[0]:  # DivergenceWatch.probe, after the step (as observe does)
