@@ -1,29 +1,84 @@
-"""Training: mini-batch stochastic gradient descent, evaluation, presets and a bounded history.
+"""Training: the settings and presets of a run, mini-batch stochastic gradient descent, and the Trainer.
 
 ``SGD.step(X, Y)`` is one step of gradient descent on one mini-batch. ``Trainer`` walks the
 training set in seeded random order, one mini-batch at a time, and keeps a ``History``.
 No threads, no Qt, no prints: the CLI and the app's training worker drive it.
+
+The divergence rules (``Diverged``, ``DivergenceWatch`` and their thresholds) live in
+:mod:`digitviz.core.divergence`; evaluation and the run's records (``evaluate``, ``EpochRecord``,
+``History``) in :mod:`digitviz.core.history`. Both are re-exported here (see ``__all__``), so
+``from digitviz.core.training import Diverged`` keeps working.
 
 Imports: NumPy and the standard library only.
 """
 
 from __future__ import annotations
 
-import enum
 import math
 import os
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
 import numpy as np
 
 from .data import Dataset, ScaledImages
+from .divergence import (
+    BLOWUP,
+    COLLAPSE_PINNED,
+    COLLAPSE_SAME,
+    COST_ALPHA,
+    PINNED,
+    PROBE_EVERY_EXAMPLES,
+    PROBE_SIZE,
+    RISE,
+    RISE_STEPS,
+    Diverged,
+    Divergence,
+    DivergenceWatch,
+    divergence_text,
+    format_lr,
+)
+from .history import EpochRecord, Evaluation, History, evaluate
 from .inputs import noise
-from .network import ACTIVATIONS, COSTS, Network, one_hot
-from .series import BoundedSeries, frozen_copy
+from .network import ACTIVATIONS, COSTS, Network
 from .transforms import Augmenter
+
+__all__ = [
+    # this module
+    "ENGINES",
+    "PRESET_BLURBS",
+    "PRESET_TARGETS",
+    "PRESETS",
+    "SGD",
+    "StepResult",
+    "TrainConfig",
+    "Trainer",
+    "default_engine",
+    "preset_of",
+    "training_labels",
+    # re-exported from .divergence
+    "BLOWUP",
+    "COLLAPSE_PINNED",
+    "COLLAPSE_SAME",
+    "COST_ALPHA",
+    "PINNED",
+    "PROBE_EVERY_EXAMPLES",
+    "PROBE_SIZE",
+    "RISE",
+    "RISE_STEPS",
+    "Diverged",
+    "Divergence",
+    "DivergenceWatch",
+    "divergence_text",
+    "format_lr",
+    # re-exported from .history
+    "EpochRecord",
+    "Evaluation",
+    "History",
+    "evaluate",
+]
 
 # Presets. Measured on this project's 2-core machine (see README and benchmarks/train_speed.py).
 # Our quadratic cost has no factor 1/2, so lr 1.5 here is the book's eta = 3.0.
@@ -194,100 +249,6 @@ PRESET_BLURBS = {
 }
 
 
-BLOWUP = 10  # a batch cost this many times the run's first batch cost counts as diverged
-RISE = 4.0  # ... and so does a smoothed cost that stays this many times above its lowest value so far
-RISE_STEPS = 50  # ... for this many steps in a row
-COST_ALPHA = 0.02  # smoothing of the cost the rise test watches (about the last 50 steps)
-PROBE_SIZE = 256  # a fixed batch of training images, checked every PROBE_EVERY_EXAMPLES examples:
-PROBE_EVERY_EXAMPLES = 10 * PROBE_SIZE  # (forward passes on 10% of what training sees: a few % slower)
-PINNED = 1e-3  # an output within this of 0 or 1 is pinned; a network whose outputs are (nearly) all
-COLLAPSE_PINNED, COLLAPSE_SAME = 0.99, 0.95  # pinned and that gives (nearly) every image the same answer collapsed
-
-
-def format_lr(lr: float) -> str:
-    """A learning rate as the app and its messages write it (4 significant digits: "16.78", "1e+06")."""
-    return f"{lr:.4g}"
-
-
-class Divergence(enum.Enum):
-    """How a run went wrong (:attr:`Diverged.kind`)."""
-
-    NAN = "nan"  # the cost or gradient became not-a-number
-    INF = "inf"  # ... or infinite
-    BLOWUP = "blow-up"  # one batch cost more than BLOWUP x the run's first
-    RISE = "rise"  # the smoothed cost rose and stayed RISE x above its lowest
-    COLLAPSE = "collapse"  # outputs pinned at 0 or 1, the same answer for almost every image
-
-
-class Diverged(ArithmeticError):
-    """Training went wrong; after NAN, INF and BLOWUP the parameters were left as they were before the step.
-
-    Attributes
-    ----------
-    kind : Divergence
-    cost : float
-        The cost that gave it away (the batch's, or the smoothed cost for RISE; NaN/inf as it was).
-    lr : float
-        The effective learning rate of the step (after any decay).
-    reference : float
-        What ``cost`` is compared with: the first batch's cost (BLOWUP), the lowest smoothed cost (RISE).
-    answer, share : int, float
-        COLLAPSE: the answer given, and to what share of the fixed batch.
-    set_lr : float
-        The learning rate set, when decay made ``lr`` differ from it (NaN otherwise).
-    epochs : int
-        Epochs of decay between ``set_lr`` and ``lr``.
-    chunk : tuple of two ndarrays, or None
-        Raised from :meth:`Trainer.run_steps`: ``(costs, grad_norms)`` of the steps that call did before.
-    """
-
-    def __init__(
-        self,
-        kind: Divergence,
-        cost: float,
-        lr: float,
-        reference: float = math.nan,
-        answer: int = -1,
-        share: float = math.nan,
-    ) -> None:
-        self.kind, self.cost, self.lr, self.reference = kind, float(cost), float(lr), float(reference)
-        self.answer, self.share = int(answer), float(share)
-        self.set_lr, self.epochs = math.nan, 0
-        self.chunk: tuple | None = None
-        super().__init__(divergence_text(self))
-
-    def decayed_from(self, set_lr: float, epochs: int) -> None:
-        """Say that ``lr`` is ``set_lr`` after ``epochs`` epochs of decay (the field shows ``set_lr``)."""
-        if set_lr != self.lr:
-            self.set_lr, self.epochs = float(set_lr), int(epochs)
-            self.args = (divergence_text(self),)
-
-
-def divergence_text(d: Diverged) -> str:
-    """What happened, in plain words, e.g. "the cost became infinite: learning rate 100 is too large ..."."""
-    k = d.kind
-    if k is Divergence.NAN:
-        what = "the cost became not-a-number (NaN)"
-    elif k is Divergence.INF:
-        what = "the cost became infinite"
-    elif k is Divergence.BLOWUP:
-        what = f"the cost blew up to {d.cost:.3g}, more than {BLOWUP}x where this run started ({d.reference:.3g})"
-    elif k is Divergence.RISE:
-        what = (
-            f"the cost rose to {d.cost:.3g} and stayed there, {d.cost / d.reference:.0f}x its lowest "
-            f"({d.reference:.3g})"
-        )
-    else:
-        what = (
-            f"the network collapsed (its outputs are pinned at 0 or 1 and it answers {d.answer} "
-            f"for {d.share:.0%} of a fixed batch of training images)"
-        )
-    lr = format_lr(d.lr)
-    if not math.isnan(d.set_lr):
-        lr += f" (the {format_lr(d.set_lr)} set, after {d.epochs} epoch{'s' * (d.epochs != 1)} of decay)"
-    return f"{what}: learning rate {lr} is too large for this network and cost"
-
-
 @dataclass
 class StepResult:
     """What one step of gradient descent did.
@@ -370,191 +331,6 @@ class SGD:
         return StepResult(cost, gnorm, step_norm, self.lr)
 
 
-@dataclass
-class Evaluation:
-    """A network's results on a labelled set.
-
-    Attributes
-    ----------
-    accuracy : float
-        Share of examples whose brightest output is the label.
-    cost : float
-        Average cost.
-    per_class : ndarray, shape (10,)
-        Accuracy per true digit (NaN for a digit absent from the set).
-    predictions : ndarray, shape (M,)
-    confusion : ndarray, shape (10, 10)
-        ``confusion[true, predicted]`` counts.
-    outputs : ndarray, shape (M, n_out)
-        The output activations (what the network answered, and how sure).
-    """
-
-    accuracy: float
-    cost: float
-    per_class: np.ndarray
-    predictions: np.ndarray
-    confusion: np.ndarray
-    outputs: np.ndarray | None = None
-
-
-def evaluate(
-    net: Network, X: np.ndarray | ScaledImages, labels: np.ndarray, theta: np.ndarray | None = None
-) -> Evaluation:
-    """Accuracy, cost, per-class accuracy, predictions, confusion matrix and outputs on ``(X, labels)``."""
-    labels = np.asarray(labels).astype(np.intp)
-    if isinstance(X, ScaledImages):  # converted a chunk at a time, never as one full float copy
-        out = np.concatenate([net.feedforward(x, theta) for _, x in X.chunks()])
-    else:
-        out = net.feedforward(X, theta)
-    pred = np.argmax(out, axis=1)
-    k = out.shape[1]
-    confusion = np.bincount(labels * k + pred, minlength=k * k).reshape(k, k)
-    totals = confusion.sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        per_class = np.diag(confusion) / totals
-    cost = net.cost_of(out, one_hot(labels, k, out.dtype))
-    return Evaluation(float(np.mean(pred == labels)), cost, per_class, pred, confusion, out)
-
-
-@dataclass(frozen=True)
-class EpochRecord:
-    """What one finished epoch measured (:meth:`Trainer.end_epoch`).
-
-    Attributes
-    ----------
-    epoch, step : int
-        Epochs finished and steps taken when it was measured.
-    train_cost : float
-        Average batch cost during the epoch.
-    train_acc, test_acc, test_cost : float
-        Of the weights at the end of the epoch, on the whole training (labels trained on) and test sets.
-    seconds, examples_per_s : float
-        Training time of the epoch and its rate.
-    """
-
-    epoch: int
-    step: int
-    train_cost: float = math.nan
-    train_acc: float = math.nan
-    test_acc: float = math.nan
-    test_cost: float = math.nan
-    seconds: float = math.nan
-    examples_per_s: float = math.nan
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-
-@dataclass
-class History:
-    """A run's record, bounded in memory (each series a :class:`~digitviz.core.series.BoundedSeries`).
-
-    - ``costs`` / ``grad_norms``: per step; past 262,144 points pairs are averaged (stride doubles),
-      so they never exceed 2 x 2 MiB (4 MiB with their steps).
-    - ``epochs``: one :class:`EpochRecord` per finished epoch.
-    - ``path``: read-only parameter snapshots every ``path_stride`` steps, for the descent path. At most
-      ``path_capacity`` are kept (capacity = 64 MiB / bytes per theta, at least 16, at most 1024);
-      when full every other one is dropped and the stride doubles, so the path always spans the run.
-    """
-
-    n_params: int
-    itemsize: int = 4
-    path_stride: int = 100
-    costs: BoundedSeries = field(default_factory=lambda: BoundedSeries(1 << 18, mean=True))
-    grad_norms: BoundedSeries = field(default_factory=lambda: BoundedSeries(1 << 18, mean=True))
-    epochs: list = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        self.path_capacity = int(min(1024, max(16, (64 << 20) // (self.n_params * self.itemsize))))
-        self._path = BoundedSeries(self.path_capacity, dtype=object, initial=16)
-        self._path_held = 0  # points the path would hold had none been forgotten: it sets the stride
-
-    def record_step(self, step: int, cost: float, grad_norm: float, theta: np.ndarray) -> None:
-        self.costs.append(step, cost)
-        self.grad_norms.append(step, grad_norm)
-        if step % self.path_stride == 0:
-            self.record_theta(step, theta)
-
-    def record_steps(
-        self,
-        steps: np.ndarray,
-        costs: np.ndarray,
-        grad_norms: np.ndarray,
-        theta: np.ndarray,
-        path_thetas: np.ndarray | None = None,
-    ) -> None:
-        """:meth:`record_step` for a run of consecutive steps at once (a chunk of the fused engine).
-
-        Parameters
-        ----------
-        steps : int array, shape (m,)
-            Consecutive, ascending steps.
-        costs, grad_norms : float arrays, shape (m,)
-        theta : ndarray, shape (P,)
-            The parameters after the last step: it becomes a path point when that step is at the path
-            stride. Without ``path_thetas``, an earlier step at the stride would need its own parameters,
-            so it is refused (end chunks at path points).
-        path_thetas : ndarray, shape (k, P), optional
-            The parameters after each of ``steps`` at the path stride (as it is when called), in order
-            (the fused kernel copies them as it trains); each becomes a path point as :meth:`record_step`
-            would make it (the stride may double on the way, and then the steps off it are skipped).
-        """
-        m = len(steps)
-        if not m:
-            return
-        first, last = int(steps[0]), int(steps[-1])
-        stride = self.path_stride
-        at = range(-(-first // stride) * stride, last + 1, stride)  # the steps at the stride
-        if path_thetas is None and len(at) > (last % stride == 0):
-            raise ValueError(f"steps {first}..{last} pass a path point before their last step (stride {stride})")
-        if path_thetas is not None and len(path_thetas) < len(at):
-            raise ValueError(f"steps {first}..{last} pass {len(at)} path points, {len(path_thetas)} given")
-        self.costs.extend(steps, costs)
-        self.grad_norms.extend(steps, grad_norms)
-        if path_thetas is None:
-            if last % stride == 0:
-                self.record_theta(last, theta)
-            return
-        for step, th in zip(at, path_thetas):
-            if step % self.path_stride == 0:
-                self.record_theta(step, th)
-
-    def record_theta(self, step: int, theta: np.ndarray) -> None:
-        """Keep a read-only copy of ``theta`` as the path point of ``step`` (once per step)."""
-        last = self._path.last_step
-        if last is not None and step <= last:
-            return
-        self._path.append(step, frozen_copy(theta))
-        # the stride doubles when a path that kept every point would halve (BoundedSeries' rule), also
-        # when the points were handed on and forgotten (forget_path): the rate of copies then falls as
-        # the run grows, instead of one every 100 steps forever
-        if self._path_held == self._path.capacity:
-            self._path_held = (self._path_held + 1) // 2
-            self.path_stride *= 2
-        self._path_held += 1
-
-    @property
-    def path_steps(self) -> np.ndarray:
-        """Steps of the kept path points, ascending (a view)."""
-        return self._path.steps()
-
-    @property
-    def path_thetas(self) -> np.ndarray:
-        """The kept path points: an object array of read-only (P,) vectors (a view)."""
-        return self._path.values()
-
-    def forget_path(self) -> None:
-        """Drop every path point but the last (whoever consumed them keeps them); the stride goes on
-        doubling as if they were kept."""
-        self._path.keep_last(1)
-
-    def path(self) -> tuple[np.ndarray, np.ndarray]:
-        """``(steps (K,), thetas (K, P))`` of the recorded descent path."""
-        if not len(self._path):
-            return np.zeros(0, np.int64), np.zeros((0, self.n_params))
-        return self.path_steps.copy(), np.stack(list(self.path_thetas))
-
-
 ENGINES = ("fused", "numpy")
 
 
@@ -582,124 +358,6 @@ def training_labels(labels: np.ndarray, config: TrainConfig) -> np.ndarray:
     if not config.random_labels:
         return labels
     return np.random.default_rng([config.seed, 2]).permutation(labels)
-
-
-class DivergenceWatch:
-    """Notices a run going wrong while its cost stays finite, and keeps a recent good copy of theta.
-
-    A sigmoid output with the quadratic cost can never cost more than 10 a example, so "the cost became
-    huge" misses the commonest wreck (a too-large learning rate pins every output at 0 or 1). Two tests,
-    each relative to the run itself, work for every activation and cost:
-
-    - RISE: the smoothed cost (EMA, ``COST_ALPHA``) stays more than ``RISE`` x its lowest value so far (and
-      that lowest at least ``RISE_FLOOR`` x its first, so that noise on a tiny cost never counts) for
-      ``RISE_STEPS`` steps in a row.
-    - COLLAPSE: on a fixed batch of ``PROBE_SIZE`` training images, checked every ``PROBE_EVERY_EXAMPLES``
-      examples, at least 99% of the output values are within ``PINNED`` of 0 or 1 and at least 95% of the
-      images get the same answer.
-
-    At each probe check that finds the run healthy (cost not rising, probe accuracy within 2 points of
-    its best), theta is copied into ``good_theta`` (one preallocated vector): what :meth:`Trainer.restore_good`
-    goes back to.
-
-    Parameters
-    ----------
-    theta : ndarray, shape (P,)
-        The run's first parameters (the first good copy).
-    X_probe : ndarray, shape (M, n_in), or None
-    labels_probe : ndarray, shape (M,), or None
-        The labels trained on, for the probe accuracy.
-    """
-
-    RISE_FLOOR = 0.05
-
-    def __init__(
-        self, theta: np.ndarray, X_probe: np.ndarray | None = None, labels_probe: np.ndarray | None = None
-    ) -> None:
-        self.X_probe, self.labels_probe = X_probe, labels_probe
-        self.good_theta = np.array(theta, copy=True)
-        self.good_step = 0
-        self.ema = math.nan
-        self.first = math.nan
-        self.low = math.inf
-        self.high_steps = 0
-        self.best = -1.0
-        self._next_check = PROBE_EVERY_EXAMPLES
-
-    def observe(self, step: int, examples_seen: int, cost: float, net: Network, lr: float) -> None:
-        """After a step: raises :class:`Diverged` (RISE or COLLAPSE), or maybe keeps a good copy."""
-        e = self.ema = cost if math.isnan(self.ema) else self.ema + COST_ALPHA * (cost - self.ema)
-        if math.isnan(self.first):
-            self.first = e
-        self.low = min(self.low, e)
-        ref = max(self.low, self.RISE_FLOOR * self.first)
-        if e > RISE * ref:
-            self.high_steps += 1
-            if self.high_steps >= RISE_STEPS:
-                raise Diverged(Divergence.RISE, e, lr, reference=ref)
-        else:
-            self.high_steps = 0
-        self.probe(step, examples_seen, cost, net, lr)
-
-    @property
-    def rise_reference(self) -> float:
-        """What the smoothed cost is compared with: its lowest, or ``RISE_FLOOR`` x its first if higher."""
-        return max(self.low, self.RISE_FLOOR * self.first)
-
-    def rise_state(self) -> np.ndarray:
-        """``[ema, first, low, high_steps]`` as float64 (the fused engine runs the RISE test in its kernel,
-        with the same arithmetic, and hands the state back with :meth:`set_rise_state`)."""
-        return np.array([self.ema, self.first, self.low, self.high_steps], np.float64)
-
-    def set_rise_state(self, state):
-        self.ema, self.first, self.low = float(state[0]), float(state[1]), float(state[2])
-        self.high_steps = int(state[3])
-
-    def probe_state(self) -> np.ndarray:
-        """``[next_check, best, good_step, answer, share]`` as float64 (``next_check`` inf without a probe):
-        the fused engine runs the probe checks of :meth:`probe` in its kernel, with the same arithmetic,
-        copying ``theta`` into ``good_theta`` itself, and hands the state back with :meth:`set_probe_state`
-        (``answer`` and ``share``: of a COLLAPSE it found)."""
-        due = math.inf if self.X_probe is None else float(self._next_check)
-        return np.array([due, self.best, self.good_step, -1.0, math.nan], np.float64)
-
-    def set_probe_state(self, state: np.ndarray) -> None:
-        if self.X_probe is not None:
-            self._next_check = int(state[0])
-        self.best, self.good_step = float(state[1]), int(state[2])
-
-    @property
-    def next_check(self) -> int | None:
-        """``examples_seen`` at which the next probe check is due (None without a probe)."""
-        return None if self.X_probe is None else self._next_check
-
-    def probe(
-        self, step: int, examples_seen: int, cost: float, net: Network, lr: float, outputs: np.ndarray | None = None
-    ) -> None:
-        """The probe part of :meth:`observe` (COLLAPSE, the good copy); nothing unless a check is due.
-        ``outputs``: the network's outputs on ``X_probe`` if the caller computed them (the fused engine)."""
-        if self.X_probe is None or examples_seen < self._next_check:
-            return
-        e, ref = self.ema, self.rise_reference
-        self._next_check = examples_seen + PROBE_EVERY_EXAMPLES
-        out = net.feedforward(self.X_probe) if outputs is None else outputs
-        pred = np.argmax(out, axis=1)
-        counts = np.bincount(pred, minlength=out.shape[1])
-        answer = int(np.argmax(counts))
-        share = counts[answer] / len(pred)
-        pinned = float(np.mean((out < PINNED) | (out > 1 - PINNED)))
-        if pinned >= COLLAPSE_PINNED and share >= COLLAPSE_SAME:
-            raise Diverged(Divergence.COLLAPSE, cost, lr, answer=answer, share=share)
-        acc = float(np.mean(pred == self.labels_probe))
-        if self.high_steps == 0 and e <= 2 * ref and acc >= self.best - 0.02:
-            self.best = max(self.best, acc)
-            np.copyto(self.good_theta, net.theta)
-            self.good_step = step
-
-    def restored(self) -> None:
-        """The good copy was put back: the cost is watched afresh from there."""
-        self.ema = math.nan
-        self.high_steps = 0
 
 
 class Trainer:
