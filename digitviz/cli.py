@@ -177,8 +177,8 @@ def _train(a, progress: dict) -> int:
 
 
 def cmd_eval(a) -> int:
+    from .core.history import evaluate
     from .core.persist import PersistError, load_network
-    from .core.training import evaluate
 
     try:
         net, cfg, meta = load_network(a.model)

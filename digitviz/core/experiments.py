@@ -11,7 +11,7 @@ a run early, keeping what it has. Nothing here prints, starts threads or knows a
   :class:`LabelsRun`.
 - Many minima, roughly equal: :func:`train_seeds`, :func:`line_barrier` (with landscape's ``line_costs``),
   :func:`pair_lines`.
-- Where it goes wrong: :func:`~digitviz.core.training.evaluate` (its ``outputs``), :func:`confusion_examples`,
+- Where it goes wrong: :func:`~digitviz.core.history.evaluate` (its ``outputs``), :func:`confusion_examples`,
   :func:`mistakes`.
 - What training did to the first layer: :func:`init_correlation`, :func:`row_correlations`.
 
@@ -27,10 +27,11 @@ from typing import NamedTuple
 import numpy as np
 
 from .data import Dataset
+from .history import Evaluation, evaluate
 from .landscape import line_costs
 from .network import Layout, Network, one_hot
 from .series import frozen_copy
-from .training import Evaluation, TrainConfig, Trainer, evaluate
+from .training import TrainConfig, Trainer
 
 LABEL_COPIES = ("true", "shuffled")
 LABEL_METRICS = ("cost", "train_acc", "test_acc")

@@ -35,6 +35,20 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
+from .divergence import (
+    BLOWUP,
+    COLLAPSE_PINNED,
+    COLLAPSE_SAME,
+    COST_ALPHA,
+    PINNED,
+    PROBE_EVERY_EXAMPLES,
+    RISE,
+    RISE_STEPS,
+    Diverged,
+    Divergence,
+    DivergenceWatch,
+)
+
 if TYPE_CHECKING:  # training imports this module
     from digitviz.core.network import Layout
     from digitviz.core.training import Trainer
@@ -206,7 +220,7 @@ def evaluate_images(
     theta: np.ndarray, layout: Layout, act: str, cost: str, images: np.ndarray, labels: np.ndarray
 ) -> tuple[float, float]:
     """``(accuracy, cost)`` of the network ``theta`` on uint8 ``images`` ``(n, n_in)`` against ``labels``,
-    as :func:`~digitviz.core.training.evaluate` gives them (to rounding: the forward pass is the kernel's,
+    as :func:`~digitviz.core.history.evaluate` gives them (to rounding: the forward pass is the kernel's,
     not NumPy's), in one compiled call without the GIL: the epoch-end evaluation of the fused engine."""
     sizes, w_off, b_off = _layout_arrays(layout)
     U = np.ascontiguousarray(images, np.uint8).reshape(-1)
@@ -228,21 +242,19 @@ _WATCH_C = None
 
 def _watch_constants():
     """``[COST_ALPHA, RISE, RISE_FLOOR, RISE_STEPS, PROBE_EVERY_EXAMPLES, PINNED, COLLAPSE_PINNED,
-    COLLAPSE_SAME]`` of :mod:`digitviz.core.training` (read once): the kernel's divergence watch."""
+    COLLAPSE_SAME]`` of :mod:`digitviz.core.divergence` (read once): the kernel's divergence watch."""
     global _WATCH_C
     if _WATCH_C is None:
-        from . import training as t
-
         _WATCH_C = np.array(
             [
-                t.COST_ALPHA,
-                t.RISE,
-                t.DivergenceWatch.RISE_FLOOR,
-                t.RISE_STEPS,
-                t.PROBE_EVERY_EXAMPLES,
-                t.PINNED,
-                t.COLLAPSE_PINNED,
-                t.COLLAPSE_SAME,
+                COST_ALPHA,
+                RISE,
+                DivergenceWatch.RISE_FLOOR,
+                RISE_STEPS,
+                PROBE_EVERY_EXAMPLES,
+                PINNED,
+                COLLAPSE_PINNED,
+                COLLAPSE_SAME,
             ],
             np.float64,
         )
@@ -378,13 +390,13 @@ def run_steps(
 
     Walks exactly the batches (and draws exactly the doubt noise and the moves of "train on moved
     digits") that ``n`` calls of ``tr.step()`` would, updates its counters, history and
-    :class:`~digitviz.core.training.DivergenceWatch` the same way, and stops early at the end of an epoch.
+    :class:`~digitviz.core.divergence.DivergenceWatch` the same way, and stops early at the end of an epoch.
     The watch runs in the kernel after every step, with the NumPy path's arithmetic: its RISE test, and at
     each probe check the probe batch's forward pass, the COLLAPSE test and the good copy of ``theta``; the
     kernel also copies the path points. So a chunk need not end at either (each end costs a return to
     Python: at mini-batch 100 the probe checks alone ended 24 chunks an epoch, 12% of its time). A step that
     would be not finite or blow up is handed to ``tr.step()`` (the reference), which raises
-    :class:`~digitviz.core.training.Diverged` with ``theta`` as it was before that step.
+    :class:`~digitviz.core.divergence.Diverged` with ``theta`` as it was before that step.
 
     Returns
     -------
@@ -495,8 +507,6 @@ def _frozen(a):
 
 
 def _chunks(tr, n, U, noise_y, last, keep):
-    from .training import BLOWUP, Diverged, Divergence
-
     c, net, opt, watch = tr.config, tr.net, tr.opt, tr.watch
     B, dtype, n_in = c.batch_size, tr.dtype, net.sizes[0]
     moved = bool(c.shift_px or c.rotate_deg)

@@ -24,7 +24,8 @@ import numpy as np
 from .network import Layout, Network
 
 if TYPE_CHECKING:
-    from .training import EpochRecord, TrainConfig
+    from .history import EpochRecord
+    from .training import TrainConfig
 
 MAX_WORDS = 90  # a chapter's text, numbers aside
 NOISE_SEED = 7  # the noise image chapter 7 shows and quotes
