@@ -102,8 +102,11 @@ class History:
       so they never exceed 2 x 2 MiB (4 MiB with their steps).
     - ``epochs``: one :class:`EpochRecord` per finished epoch.
     - ``path``: read-only parameter snapshots every ``path_stride`` steps, for the descent path. At most
-      ``path_capacity`` are kept (capacity = 64 MiB / bytes per theta, at least 16, at most 1024);
-      when full every other one is dropped and the stride doubles, so the path always spans the run.
+      ``path_capacity`` are kept (capacity = 64 MiB / bytes per theta, at least 16, at most ``path_points``,
+      1024 by default); when full every other one is dropped and the stride doubles, so the path always spans
+      the run. Whoever takes the points and forgets them here (:meth:`forget_path`) and keeps them in a
+      :class:`~digitviz.core.series.BoundedSeries` of ``path_points`` (the app's training worker) sees its
+      series thin exactly when this stride doubles: both keep ``(n + 1) // 2`` points when full.
     """
 
     n_params: int
@@ -112,9 +115,10 @@ class History:
     costs: BoundedSeries = field(default_factory=lambda: BoundedSeries(1 << 18, mean=True))
     grad_norms: BoundedSeries = field(default_factory=lambda: BoundedSeries(1 << 18, mean=True))
     epochs: list = field(default_factory=list)
+    path_points: int = 1024
 
     def __post_init__(self) -> None:
-        self.path_capacity = int(min(1024, max(16, (64 << 20) // (self.n_params * self.itemsize))))
+        self.path_capacity = int(min(self.path_points, max(16, (64 << 20) // (self.n_params * self.itemsize))))
         self._path = BoundedSeries(self.path_capacity, dtype=object, initial=16)
         self._path_held = 0  # points the path would hold had none been forgotten: it sets the stride
 

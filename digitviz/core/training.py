@@ -384,8 +384,10 @@ class Trainer:
         net: Network | None = None,
         keep_grad: bool = False,
         engine: str | None = None,
+        path_points: int = 1024,
     ) -> None:
         self.engine = default_engine() if engine is None else engine
+        self.path_points = int(path_points)  # History.path_points of every run
         if self.engine not in ENGINES:
             raise ValueError(f"unknown engine {self.engine!r}; choose from {', '.join(ENGINES)}")
         if self.engine == "fused" and default_engine() == "numpy" and not _fused_available():
@@ -424,7 +426,7 @@ class Trainer:
         self._noise_rng = np.random.default_rng([c.seed, 3])
         self._augmenter = None  # built from [seed, 4] at the first moved batch
         self._order = None if self.X_train is None else self._order_rng.permutation(len(self.X_train))
-        self.history = History(self.net.n_params, self.net.dtype.itemsize)
+        self.history = History(self.net.n_params, self.net.dtype.itemsize, path_points=self.path_points)
         self.history.record_theta(0, self.net.theta)
         probe = slice(0, PROBE_SIZE)
         self.watch = DivergenceWatch(

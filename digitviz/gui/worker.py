@@ -24,7 +24,6 @@ from PySide6.QtCore import QObject, Signal, Slot
 
 from digitviz.core import fused
 from digitviz.core.experiments import output_nudges
-from digitviz.core.series import BoundedSeries
 from digitviz.core.snapshot import Event, Snapshot, StepReport, frozen_copy
 from digitviz.core.timeline import Timeline
 from digitviz.core.training import Diverged, TrainConfig, Trainer
@@ -201,7 +200,8 @@ class TrainWorker(QObject):
     def _loop(self):
         data, config = self._initial
         self._initial = None
-        self.trainer = Trainer(data, config)
+        # the History's path holds what the GUI's path series does: its stride doubles when the GUI thins
+        self.trainer = Trainer(data, config, path_points=PATH_CAPACITY)
         self._reset_records()
         self._publish()
         inbox = self._inbox
@@ -292,7 +292,7 @@ class TrainWorker(QObject):
         elif kind == "load":
             self._stop_training()
             _, net, config, meta = msg
-            self.trainer = tr = Trainer(tr.data, config, net=net)
+            self.trainer = tr = Trainer(tr.data, config, net=net, path_points=PATH_CAPACITY)
             for name in ("step_count", "epoch", "examples_seen"):  # the file's counters go on
                 value = meta.get("step" if name == "step_count" else name)
                 if isinstance(value, int) and value >= 0:
@@ -327,11 +327,6 @@ class TrainWorker(QObject):
         tr = self.trainer
         self._records = StepRecords()
         self._path_sent = -1  # last History path step already published
-        # A decide-only twin of the GUI's path series: when the GUI thins its points, the trainer's path
-        # stride doubles, as a History that kept its own points would. Otherwise the engine would stop
-        # (and copy theta) every 100 steps for ever, for points the GUI then drops.
-        self._path_twin = BoundedSeries(PATH_CAPACITY, dtype=np.int8, initial=64)
-        self._path_stride0 = tr.history.path_stride
         self._epoch_t0 = tr.train_seconds
         self._epoch_n0 = tr.examples_seen
         self._epoch_cost_sum = 0.0
@@ -544,9 +539,6 @@ class TrainWorker(QObject):
         new_path = [(int(s), th) for s, th in zip(steps[i:], h.path_thetas[i:])]
         if new_path:
             self._path_sent = new_path[-1][0]
-            for step, _ in new_path:
-                self._path_twin.append(step, 0)
-            h.path_stride = max(h.path_stride, self._path_stride0 * self._path_twin.stride)
             # the GUI keeps the path (TrainingController.path_points); keeping it here too would be a
             # second copy of up to 1,024 thetas (53 MB for the lesson's network). The last point stays,
             # so that History.record_theta still sees the step it recorded last.
