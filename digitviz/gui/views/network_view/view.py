@@ -45,9 +45,9 @@ from PySide6.QtCore import QLineF, QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPen, QRadialGradient, QTextDocument
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsRectItem, QMenu, QVBoxLayout, QWidget
 
-from ...core.diagram import DEFAULT_TOP_K, DiagramState, input_shape, symmetric_scale
-from ...core.network import Layout
-from .. import colors, style
+from ....core.diagram import DEFAULT_TOP_K, DiagramState, input_shape, symmetric_scale
+from ....core.network import Layout
+from ... import colors, style
 
 N_BINS = 5  # connection strength buckets per sign
 MAX_ROWS = 32  # a layer with more neurons is drawn as a block of several columns
