@@ -5,8 +5,9 @@ import dataclasses
 import numpy as np
 import pyqtgraph as pg
 import pytest
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
 from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QApplication
 
 from digitviz.core.diagram import diagram_state
 from digitviz.core.network import Network
@@ -156,6 +157,18 @@ def test_hover_shows_numbers(qtbot, view, net, x):
     text = view._info.textItem.toPlainText()
     assert "hidden 2" in text and f"{s.activations[2][4]:.3f}" in text and f"{s.biases[1][4]:+.3f}" in text
     assert f"{s.zs[1][4]:+.3f}" in text
+
+
+def test_leaving_the_view_clears_the_hover(qtbot, view, net, x):
+    # leaveEvent lives in a mixin (network_view/interaction.py): Qt must still call it
+    view.set_state(diagram_state(net, x))
+    with qtbot.waitSignal(view.neuron_hovered, timeout=2000):  # the scene's mouse-moved slot, on neuron (2, 4)
+        view._on_mouse_moved(view._vb.mapViewToScene(QPointF(*map(float, view._layer_pos[2][4]))))
+    assert view._hover == (2, 4)
+    with qtbot.waitSignal(view.neuron_hovered, timeout=2000) as sig:
+        QApplication.sendEvent(view, QEvent(QEvent.Type.Leave))
+    assert sig.args == [-1, -1] and view._hover == (-1, -1)
+    assert view._info.textItem.toPlainText().startswith("hover a neuron")
 
 
 def test_click_first_hidden_neuron_shows_its_weights(qtbot, view, net, x):
