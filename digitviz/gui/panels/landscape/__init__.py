@@ -56,9 +56,9 @@ from digitviz.core import landscape as ls
 from digitviz.core.landscape import LINE_EXTEND, PathJob, SurfaceJob
 from digitviz.core.network import Layout
 
-from .. import colors
-from ..fit import fit_plot_text
-from ..jobs import JobRunner
+from ... import colors
+from ...fit import fit_plot_text
+from ...jobs import JobRunner
 
 MODES = (("pca", "PCA of the path"), ("random", "Random directions"), ("params", "Two parameters"))
 CENTRES = (("current", "Current weights"), ("pinned", "Pinned"))
