@@ -2,7 +2,8 @@
 
 Every widget and pyqtgraph item is built here once; the other mixins only update them.
 
-Imports: NumPy, PySide6, pyqtgraph, :mod:`digitviz.core.landscape` and this package's constants and axes.
+Imports: NumPy, PySide6, pyqtgraph, :mod:`digitviz.core.landscape`, :mod:`digitviz.gui.colors`,
+:mod:`digitviz.gui.fit` and this package's constants and ticks.
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 
 Only existing items are updated (``setImage``, ``setData``, ``setPos``); nothing is rebuilt.
 
-Imports: NumPy, PySide6, pyqtgraph, :mod:`digitviz.core.landscape` and this package's constants and axes.
+Imports: NumPy, PySide6, pyqtgraph, :mod:`digitviz.core.landscape`, :mod:`digitviz.gui.colors` and this
+package's constants and ticks.
 """
 
 from __future__ import annotations

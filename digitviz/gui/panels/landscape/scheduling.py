@@ -4,7 +4,7 @@ Surface jobs are started by :meth:`~digitviz.gui.panels.landscape.LandscapePanel
 path jobs (true and in-plane costs of path points, the gradient) from here. A result older than the
 request on screen is dropped.
 
-Imports: NumPy, :mod:`digitviz.core.landscape` and this package's constants and jobs.
+Imports: NumPy, :mod:`digitviz.core.landscape` and this package's constants and job-thread functions.
 """
 
 from __future__ import annotations
