@@ -204,7 +204,8 @@ def test_single_step_report_gradient_drives_the_arrow(qtbot, toy_data):
 
 
 def test_the_path_copy_is_bounded_and_keeps_the_start(qtbot, toy_data, monkeypatch):
-    monkeypatch.setattr(lp_mod, "PATH_BYTES", 16 * 13002 * 4)  # capacity 16 points
+    # read where the path is bookkept (the package re-exports the constant; patching it there changes nothing)
+    monkeypatch.setattr(lp_mod.path, "PATH_BYTES", 16 * 13002 * 4)  # capacity 16 points
     panel = LandscapePanel()
     qtbot.addWidget(panel)
     feed = Feeder(toy_data, stride=1)
