@@ -148,3 +148,19 @@ def test_a_first_launch_on_a_small_screen_takes_all_of_it(qapp, qtbot, tmp_path)
         assert (w.width(), w.height()) == (screen.width(), screen.height())
     finally:
         w.quit_without_asking()
+
+
+def test_the_empty_step_readout_leaves_no_patch_in_the_toolbar(window, qtbot):
+    """Playing clears the readout; its label then drew the window's panel colour as a lighter box in the
+    dark toolbar (the stylesheet's QWidget background reached it: it is not the toolbar's direct child)."""
+    w = window
+    w.resize(1920, 1080)
+    _settle(qtbot, w)
+    w.set_step_readout("")
+    _settle(qtbot, w)
+    label = w.step_readout
+    assert w.toolbar.isAncestorOf(label) and label.width() > 20
+    img = w.grab().toImage()
+    inside = label.mapTo(w, label.rect().center())
+    beside = w.toolbar.mapTo(w, w.toolbar.rect().topLeft()) + type(inside)(4, w.toolbar.height() // 2)
+    assert img.pixelColor(inside).name() == img.pixelColor(beside).name()
