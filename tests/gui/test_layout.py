@@ -130,8 +130,14 @@ def test_the_step_readout_stays_whole_and_on_screen_at_every_width(window, qtbot
     w = window
     w.resize(*size)
     _settle(qtbot, w)
+    w.set_step_readout("")  # the window is the module's: the readout may still show an earlier step's report
     w.step_once()
-    qtbot.waitUntil(lambda: "→" in w.step_readout.text() and w.controller.latest.step_report is not None, timeout=5000)
+
+    def shown():
+        rep = w.controller.latest.step_report
+        return rep is not None and f"{rep.cost_before:.4f}" in w.step_readout.text()
+
+    qtbot.waitUntil(shown, timeout=5000)
     # the report of that step, read now: a later snapshot (a panel in front asking the worker for its
     # gradient, from a test before this one on the same window) carries none
     r = w.controller.latest.step_report
